@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include "jg_fmt.h"
+#include "jg_test.h"
+#include "jg_wire.h"
+
+int
+main(void)
+{
+	char mem[64], t[40], ip[64];
+	struct jg_buf b;
+	uint8_t v4[16] = { 192, 168, 10, 31 };
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+	jg_buf_init(&b, mem, sizeof(mem));
+	jg_buf_json_str(&b, "a\"b\\c\nd\x01\xff", 9);
+	CHECK(strcmp(mem, "\"a\\\"b\\\\c\\u000ad\\u0001\\u00ff\"") == 0);
+	CHECK(jg_buf_ok(&b));
+
+	jg_buf_init(&b, mem, 8);
+	jg_buf_printf(&b, "%s", "0123456789");
+	CHECK(!jg_buf_ok(&b));
+	CHECK(strlen(mem) == 7);
+
+	CHECK(jg_fmt_time(t, sizeof(t), 1513782245123456789ull) == 27);
+	CHECK(strcmp(t, "2017-12-20T15:04:05.123456Z") == 0);
+	CHECK(jg_fmt_time(t, 10, 0) == 0);
+
+	CHECK(strcmp(jg_fmt_ip(ip, sizeof(ip), v4, 4), "192.168.10.31") == 0);
+	CHECK(strcmp(jg_fmt_ip(ip, sizeof(ip), v6, 6), "2001:db8::1") == 0);
+
+	CHECK(strcmp(jg_counter_names[JG_CNT_RX], "rx") == 0);
+	CHECK(strcmp(jg_event_names[JG_EV_ZONE_VIOLATION], "zone_violation") == 0);
+	CHECK(strcmp(jg_tool_names[JG_TOOL_PAEXEC], "paexec") == 0);
+	CHECK(strcmp(jg_flow_end_name(JG_FLOW_END_FLUSH), "end-of-input") == 0);
+	CHECK(strcmp(jg_flow_end_name(99), "unknown") == 0);
+	return jg_test_done();
+}

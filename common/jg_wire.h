@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The wire between the dataplane (DPDK primary) and the control plane (secondary):
+ * the shared status memzone, the per-worker counters and the fixed-size records
+ * carried by the per-worker rings. Defined once, versioned, sizes asserted.
+ *
+ * Any change to a layout below must bump JG_WIRE_VERSION: a control plane refuses
+ * to attach to a dataplane of another version instead of misreading its memory.
+ */
+#ifndef JG_WIRE_H
+#define JG_WIRE_H
+
+#include <assert.h>
+#include <stdint.h>
+
+#define JG_WIRE_VERSION 1u
+#define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
+#define JG_SHM_NAME "jg_shm"
+#define JG_RING_EVENTS_FMT "jg_ev_%u"
+#define JG_RING_FLOWS_FMT "jg_fr_%u"
+
+#define JG_MAX_WORKERS 32
+#define JG_MAX_PORTS 8
+#define JG_PORT_NAME_LEN 64
+
+/**
+ * Per-worker counters. Every packet a worker handles ends in exactly one PKT_*
+ * outcome, so `rx` + `dispatch-in` == sum(PKT_*) + `dispatch-drop` + `dispatch-out`.
+ * X(enum suffix, name printed by jgctl and in summaries, help text)
+ */
+#define JG_WORKER_COUNTERS(X)                                                       \
+	X(RX, "rx", "packets received from this worker's port queues")             \
+	X(RX_BYTES, "rx-bytes", "bytes received from this worker's port queues")   \
+	X(DISPATCH_OUT, "dispatch-out", "packets handed to the worker owning the flow") \
+	X(DISPATCH_IN, "dispatch-in", "packets received from other workers")       \
+	X(DISPATCH_DROP, "dispatch-ring-full", "packets dropped: peer's dispatch ring full") \
+	X(PKT_FLOW, "pkt-flow", "packets accounted to a flow")                     \
+	X(PKT_NON_IP, "pkt-non-ip", "packets that are not IPv4/IPv6 (ARP, LLDP, ...)") \
+	X(PKT_FRAGMENT, "pkt-fragment", "non-first IP fragments (not reassembled)") \
+	X(PKT_TRUNCATED, "pkt-truncated", "packets shorter than their headers claim") \
+	X(PKT_MALFORMED, "pkt-malformed", "packets with bogus header fields")     \
+	X(PKT_FLOW_FULL, "pkt-flow-table-full", "packets of flows that could not be inserted") \
+	X(FLOW_NEW, "flow-new", "flows created")                                   \
+	X(FLOW_END_IDLE, "flow-end-idle", "flows ended by idle timeout")           \
+	X(FLOW_END_ACTIVE, "flow-end-active", "flows ended by active timeout")     \
+	X(FLOW_END_CLOSED, "flow-end-closed", "TCP flows ended after FIN/RST")     \
+	X(FLOW_END_EVICTED, "flow-evicted", "flows evicted to make room (table full)") \
+	X(FLOW_END_FLUSH, "flow-end-flush", "flows flushed at end of input or shutdown") \
+	X(FLOW_REC_SENT, "flow-records", "flow records enqueued to the control plane") \
+	X(FLOW_REC_DROP, "flow-ring-full", "flow records dropped: flow ring full") \
+	X(EVENT_SENT, "events", "events enqueued to the control plane")           \
+	X(EVENT_DROP, "event-ring-full", "events dropped: event ring full")
+
+enum jg_counter {
+#define JG_X_ENUM(e, n, h) JG_CNT_##e,
+	JG_WORKER_COUNTERS(JG_X_ENUM)
+#undef JG_X_ENUM
+	JG_CNT_MAX
+};
+
+/** Dataplane life cycle, published in the shared status. */
+enum jg_dp_state {
+	JG_DP_STARTING = 0, /**< EAL up, rings created, ports not started. */
+	JG_DP_RUNNING,      /**< Workers polling. */
+	JG_DP_FLUSHING,     /**< End of input or shutdown: workers flush their flows. */
+	JG_DP_DRAINED,      /**< Every record is in the rings; nothing more will come. */
+	JG_DP_STOPPED,      /**< Dataplane has exited. */
+};
+
+/** Why a flow record was emitted. */
+enum jg_flow_end {
+	JG_FLOW_END_IDLE = 1,
+	JG_FLOW_END_ACTIVE,
+	JG_FLOW_END_CLOSED,
+	JG_FLOW_END_EVICTED,
+	JG_FLOW_END_FLUSH,
+};
+
+/** One port's counters, copied from rte_eth_stats by the dataplane's main lcore. */
+struct jg_port_status {
+	char name[JG_PORT_NAME_LEN];
+	uint16_t port_id;
+	uint16_t rx_queues;
+	uint16_t tx_queues;
+	uint8_t link_up;
+	uint8_t rss; /**< 1 when hardware RSS spreads flows over queues. */
+	uint64_t ipackets, ibytes, imissed, ierrors, rx_nombuf;
+	uint64_t opackets, obytes, oerrors;
+};
+
+/** One worker's status, written only by that worker (its own cache lines). */
+struct jg_worker_status {
+	uint32_t lcore_id;
+	uint32_t flushed; /**< Set by the worker once its flush is complete. */
+	uint64_t flows_active;
+	uint64_t flow_capacity;
+	uint64_t now_ns; /**< The worker's clock (capture time in replay). */
+	uint64_t cnt[JG_CNT_MAX];
+} __attribute__((aligned(64)));
+
+/** The status memzone: everything the control plane reads of the dataplane. */
+struct jg_shm {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t n_workers;
+	uint32_t n_ports;
+	uint64_t start_unix_ns;
+	uint64_t replay_expected; /**< Packets in the replayed input; 0 when live. */
+	uint32_t dp_pid;
+	volatile uint32_t dp_state; /**< enum jg_dp_state */
+	volatile uint32_t control_pid;  /**< Set by the attached control plane, 0 when none. */
+	volatile uint32_t control_done; /**< Control plane wrote everything after DRAINED. */
+	volatile uint64_t control_attach_count;
+	uint32_t event_ring_size;
+	uint32_t flow_ring_size;
+	struct jg_port_status ports[JG_MAX_PORTS];
+	struct jg_worker_status workers[JG_MAX_WORKERS];
+};
+
+/**
+ * A flow record: one per finished flow. `src` is the initiator (the sender of
+ * the first packet seen, or of the SYN). Addresses are 16 bytes; IPv4 uses the
+ * first four.
+ */
+struct jg_flow_rec {
+	uint8_t src_ip[16];
+	uint8_t dst_ip[16];
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint8_t proto;
+	uint8_t ip_version;
+	uint8_t end_reason; /**< enum jg_flow_end */
+	uint8_t tcp_state;
+	uint8_t tcp_flags_fwd; /**< OR of TCP flags sent by src */
+	uint8_t tcp_flags_rev; /**< OR of TCP flags sent by dst */
+	uint16_t vlan;         /**< outermost VLAN id, 0 when untagged */
+	uint16_t worker;
+	uint16_t pad0;
+	uint64_t flow_id;
+	uint64_t pkts_fwd, pkts_rev;
+	uint64_t bytes_fwd, bytes_rev;
+	uint64_t first_ns; /**< Unix time of the first packet, ns */
+	uint64_t last_ns;  /**< Unix time of the last packet, ns */
+	uint64_t reserved[3];
+};
+static_assert(sizeof(struct jg_flow_rec) == 128, "flow record is two cache lines");
+
+/** Event types; the names are what events.jsonl carries. */
+#define JG_EVENT_TYPES(X)                     \
+	X(ADMIN_SESSION, "admin_session")     \
+	X(TOOL_ARTIFACT, "tool_artifact")     \
+	X(SERVICE_INSTALL, "service_install") \
+	X(SERVICE_CHANGE, "service_change")   \
+	X(TASK_CREATE, "task_create")         \
+	X(WMI_EXEC, "wmi_exec")               \
+	X(WINRM_SESSION, "winrm_session")     \
+	X(RDP_SESSION, "rdp_session")         \
+	X(LOGON_FAILURE, "logon_failure")     \
+	X(ZONE_VIOLATION, "zone_violation")   \
+	X(INSPECTION_CUT, "inspection_cut")
+
+enum jg_event_type {
+	JG_EV_NONE = 0,
+#define JG_X_ENUM(e, n) JG_EV_##e,
+	JG_EVENT_TYPES(JG_X_ENUM)
+#undef JG_X_ENUM
+	JG_EV_MAX
+};
+
+/** Tools an event may name; the names are what events.jsonl carries. */
+#define JG_TOOLS(X)                                   \
+	X(UNKNOWN, "unknown")                         \
+	X(PAEXEC, "paexec")                           \
+	X(PSEXEC, "psexec")                           \
+	X(IMPACKET_PSEXEC, "impacket-psexec")         \
+	X(REMCOM, "remcom")                           \
+	X(WINEXE, "winexe")                           \
+	X(SMBEXEC, "smbexec")                         \
+	X(CRACKMAPEXEC, "crackmapexec")               \
+	X(METASPLOIT_PSEXEC, "metasploit-psexec")     \
+	X(ATEXEC, "atexec")                           \
+	X(WMIEXEC, "wmiexec")                         \
+	X(DCOMEXEC, "dcomexec")
+
+enum jg_tool {
+#define JG_X_ENUM(e, n) JG_TOOL_##e,
+	JG_TOOLS(JG_X_ENUM)
+#undef JG_X_ENUM
+	JG_TOOL_MAX
+};
+
+/** Event attribute value kinds. */
+enum jg_attr_kind { JG_ATTR_STR = 0, JG_ATTR_UINT, JG_ATTR_BOOL };
+
+/**
+ * Event attributes: X(enum suffix, JSON key, kind). Strings are raw bytes (the
+ * control plane escapes them); UINT is a little-endian uint64; BOOL is one byte.
+ */
+#define JG_EVENT_ATTRS(X)                              \
+	X(SHARE, "share", JG_ATTR_STR)                 \
+	X(FILE, "file", JG_ATTR_STR)                   \
+	X(PIPE, "pipe", JG_ATTR_STR)                   \
+	X(SERVICE_NAME, "service_name", JG_ATTR_STR)   \
+	X(BINARY_PATH, "binary_path", JG_ATTR_STR)     \
+	X(ORIGIN_HOST, "origin_host", JG_ATTR_STR)     \
+	X(ORIGIN_PID, "origin_pid", JG_ATTR_UINT)      \
+	X(RPC_INTERFACE, "rpc_interface", JG_ATTR_STR) \
+	X(RPC_OPNUM, "rpc_opnum", JG_ATTR_UINT)        \
+	X(USER, "user", JG_ATTR_STR)                   \
+	X(DOMAIN, "domain", JG_ATTR_STR)               \
+	X(WORKSTATION, "workstation", JG_ATTR_STR)     \
+	X(SMB_DIALECT, "smb_dialect", JG_ATTR_STR)     \
+	X(ENCRYPTED, "encrypted", JG_ATTR_BOOL)        \
+	X(DETAIL, "detail", JG_ATTR_STR)
+
+enum jg_attr {
+	JG_ATTR_END = 0,
+#define JG_X_ENUM(e, n, k) JG_ATTR_##e,
+	JG_EVENT_ATTRS(JG_X_ENUM)
+#undef JG_X_ENUM
+	JG_ATTR_MAX
+};
+
+#define JG_EVENT_DATA_LEN 192
+
+/**
+ * An event. Fixed header with the flow's 5-tuple, then `data`: a sequence of
+ * attributes, each {uint8_t key, uint8_t len, len bytes}, key 0 ends the list.
+ * Attribute keys are defined with the detection code that emits them.
+ */
+struct jg_event_rec {
+	uint8_t src_ip[16];
+	uint8_t dst_ip[16];
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint8_t proto;
+	uint8_t ip_version;
+	uint8_t type; /**< enum jg_event_type */
+	uint8_t tool;
+	uint16_t worker;
+	uint16_t data_len;
+	uint32_t pad0;
+	uint64_t flow_id;
+	uint64_t ts_ns; /**< capture time of the packet that triggered it */
+	uint8_t data[JG_EVENT_DATA_LEN];
+};
+static_assert(sizeof(struct jg_event_rec) == 256, "event record is four cache lines");
+static_assert(sizeof(struct jg_worker_status) % 64 == 0, "worker status is cache aligned");
+
+/** Names of the counters, in enum order. */
+extern const char *const jg_counter_names[JG_CNT_MAX];
+/** Help texts of the counters, in enum order. */
+extern const char *const jg_counter_help[JG_CNT_MAX];
+/** Names of the event types, indexed by enum jg_event_type ("" for NONE). */
+extern const char *const jg_event_names[JG_EV_MAX];
+/** Names of the tools, indexed by enum jg_tool. */
+extern const char *const jg_tool_names[JG_TOOL_MAX];
+/** JSON keys and kinds of the event attributes, indexed by enum jg_attr ("" for END). */
+extern const char *const jg_attr_names[JG_ATTR_MAX];
+extern const uint8_t jg_attr_kinds[JG_ATTR_MAX];
+/** Name of a flow end reason ("unknown" when out of range). */
+const char *jg_flow_end_name(unsigned int reason);
+/** Name of a dataplane state ("unknown" when out of range). */
+const char *jg_dp_state_name(unsigned int state);
+
+#endif

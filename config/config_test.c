@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Config loader: good files, every kind of bad file, all errors reported at once. */
+#include <string.h>
+
+#include "jg_config.h"
+#include "jg_test.h"
+
+static struct jg_config cfg;
+static struct jg_cfg_errors errs;
+
+static int
+load(const char *text)
+{
+	memset(&errs, 0, sizeof(errs));
+	return jg_config_load_mem("t.yaml", text, strlen(text), &cfg, &errs);
+}
+
+static int
+has_error(const char *needle)
+{
+	for (uint32_t i = 0; i < errs.n; i++)
+		if (strstr(errs.e[i].msg, needle) != NULL)
+			return 1;
+	return 0;
+}
+
+static const char *const good =
+	"eal:\n"
+	"  file_prefix: jg-test\n"
+	"  args: [\"--log-level=pmd.*:info\"]\n"
+	"lcores:\n"
+	"  main: 0\n"
+	"  workers: [1, 2]\n"
+	"  cpus: [0, 1, 1]\n"
+	"ports:\n"
+	"  - name: mirror\n"
+	"    device: 0000:3b:00.0\n"
+	"    rx_queues: 2\n"
+	"  - device: net_pcap0,rx_pcap=x.pcap\n"
+	"flows:\n"
+	"  table_size: 65536\n"
+	"  tcp_idle_timeout: 120\n"
+	"rings:\n"
+	"  events: 1024\n"
+	"control:\n"
+	"  socket: /tmp/jg.sock\n"
+	"  socket_mode: 0600\n"
+	"output:\n"
+	"  dir: /tmp/out\n"
+	"  flows: false\n";
+
+static void
+test_good(void)
+{
+	CHECK(load(good) == 0);
+	CHECK(errs.n == 0);
+	CHECK(strcmp(cfg.file_prefix, "jg-test") == 0);
+	CHECK(cfg.n_eal_args == 1 && strcmp(cfg.eal_args[0], "--log-level=pmd.*:info") == 0);
+	CHECK(cfg.n_workers == 2 && cfg.workers[1] == 2 && cfg.n_cpus == 3 && cfg.cpus[2] == 1);
+	CHECK(cfg.n_ports == 2);
+	CHECK(strcmp(cfg.ports[0].name, "mirror") == 0 && !jg_config_port_is_vdev(&cfg.ports[0]));
+	CHECK(cfg.ports[0].rx_queues == 2 && cfg.ports[0].rx_descriptors == 1024);
+	CHECK(strcmp(cfg.ports[1].name, "port1") == 0 && jg_config_port_is_vdev(&cfg.ports[1]));
+	CHECK(cfg.flow_table_size == 65536 && cfg.tcp_idle_s == 120 && cfg.udp_idle_s == 60);
+	CHECK(cfg.ring_events == 1024 && cfg.ring_flows == 65536);
+	CHECK(cfg.socket_mode == 0600 && strcmp(cfg.socket_path, "/tmp/jg.sock") == 0);
+	CHECK(cfg.flows_output == 0);
+}
+
+static void
+test_shipped_files(void)
+{
+	static const char *const files[] = {
+		"config/jumpgate.yaml",        "config/examples/pcap.yaml",   "config/examples/af_packet.yaml",
+		"config/examples/memif.yaml",  "config/examples/ring.yaml",   "config/examples/null.yaml",
+		"config/examples/pci.yaml",    "tests/e2e/replay.yaml",
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		memset(&errs, 0, sizeof(errs));
+		CHECK(jg_config_load(files[i], &cfg, &errs) == 0);
+		for (uint32_t e = 0; e < errs.n; e++)
+			fprintf(stderr, "  %s\n", errs.e[e].msg);
+	}
+}
+
+static void
+test_all_errors_at_once(void)
+{
+	const char *bad =
+		"eal:\n"
+		"  file_prefix: \"bad prefix\"\n"     /* 2: cross-key: characters */
+		"  colour: blue\n"                     /* 3: unknown key */
+		"lcores:\n"
+		"  main: 1\n"
+		"  workers: [1, 3, 3]\n"               /* 6: main among workers, duplicate */
+		"ports:\n"
+		"  - name: a\n"
+		"    rx_queues: 9\n"                   /* 8: no device; more queues than workers */
+		"flows:\n"
+		"  table_size: 3000\n"                 /* 11: not a power of two */
+		"  tcp_idle_timeout: -5\n"             /* 12: not a number */
+		"  udp_idle_timeout: 0\n"              /* 13: out of range */
+		"  udp_idle_timeout: 10\n"             /* 14: twice */
+		"rings:\n"
+		"  flows: [1]\n"                       /* 16: not a scalar */
+		"control:\n"
+		"  socket_mode: 999\n"                 /* 18: not octal */
+		"bogus: {}\n";                         /* 19: unknown section */
+
+	CHECK(load(bad) != 0);
+	CHECK(has_error("t.yaml:3: eal.colour: unknown key"));
+	CHECK(has_error("t.yaml:11: flows.table_size: 3000: not a power of two"));
+	CHECK(has_error("t.yaml:12: flows.tcp_idle_timeout: -5: not a non-negative integer"));
+	CHECK(has_error("t.yaml:13: flows.udp_idle_timeout: 0: out of range"));
+	CHECK(has_error("t.yaml:14: flows.udp_idle_timeout: given twice"));
+	CHECK(has_error("t.yaml:16: rings.flows: (not a scalar)"));
+	CHECK(has_error("t.yaml:18: control.socket_mode: 999: expected an octal mode"));
+	CHECK(has_error("t.yaml:19: bogus: unknown section"));
+	CHECK(has_error("t.yaml:8: ports[0]: device: missing"));
+	CHECK(errs.n >= 9);
+}
+
+static void
+test_cross_key(void)
+{
+	const char *bad =
+		"eal:\n"
+		"  file_prefix: \"bad prefix\"\n"
+		"lcores:\n"
+		"  main: 1\n"
+		"  workers: [1, 3, 3]\n"
+		"  cpus: [0]\n"
+		"ports:\n"
+		"  - device: net_null0\n"
+		"    rx_queues: 9\n"
+		"  - device: net_null1\n"
+		"mempool:\n"
+		"  mbufs: 2048\n"
+		"flows:\n"
+		"  tcp_idle_timeout: 10\n"
+		"  tcp_closed_timeout: 20\n"
+		"control:\n"
+		"  socket: relative.sock\n";
+
+	CHECK(load(bad) != 0);
+	CHECK(has_error("t.yaml:5: lcores.workers: 1: is also lcores.main"));
+	CHECK(has_error("t.yaml:5: lcores.workers: 3: listed twice"));
+	CHECK(has_error("t.yaml:6: lcores.cpus: 1 entries"));
+	CHECK(has_error("t.yaml:8: port0: rx_queues: 9: more queues than workers"));
+	CHECK(has_error("t.yaml:12: mempool.mbufs: 2048: fewer than"));
+	CHECK(has_error("t.yaml:15: flows.tcp_closed_timeout: 20: longer than"));
+	CHECK(has_error("t.yaml:17: control.socket: relative.sock: must be an absolute path"));
+	CHECK(has_error("t.yaml:2: eal.file_prefix: bad prefix: only letters"));
+}
+
+static void
+test_syntax_and_missing(void)
+{
+	CHECK(load("ports:\n  - device: [unclosed\n") != 0);
+	CHECK(has_error("t.yaml:") && errs.n == 1);
+	CHECK(load("") != 0 && has_error("ports: (empty)")); /* defaults have no port */
+	CHECK(load("- just\n- a list\n") != 0 && has_error("expected a mapping of sections"));
+	memset(&errs, 0, sizeof(errs));
+	CHECK(jg_config_load("/nonexistent/jg.yaml", &cfg, &errs) < 0);
+	CHECK(has_error("/nonexistent/jg.yaml:0: (file): cannot open"));
+}
+
+int
+main(void)
+{
+	test_good();
+	test_shipped_files();
+	test_all_errors_at_once();
+	test_cross_key();
+	test_syntax_and_missing();
+	return jg_test_done();
+}

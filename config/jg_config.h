@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Jumpgate's configuration: YAML (libyaml) to a typed struct, then validation
+ * across keys. Every error is collected as `file:line: key: value: reason`; the
+ * loader never exits, so it is unit-tested like any pure function.
+ */
+#ifndef JG_CONFIG_H
+#define JG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JG_CFG_MAX_PORTS 8
+#define JG_CFG_MAX_WORKERS 32
+#define JG_CFG_MAX_EAL_ARGS 16
+#define JG_CFG_STR 256
+#define JG_CFG_PATH 4096
+#define JG_CFG_MAX_ERRORS 64
+
+struct jg_cfg_port {
+	char name[64];
+	char device[JG_CFG_STR]; /**< PCI address (-a) or vdev string "net_xxx,..." */
+	uint32_t rx_queues;
+	uint32_t rx_descriptors;
+	uint32_t tx_descriptors;
+	uint32_t line; /**< YAML line of the entry, for cross-key errors */
+};
+
+struct jg_config {
+	char path[JG_CFG_PATH];
+	/* eal */
+	char file_prefix[64];
+	uint32_t memory_mb;
+	uint32_t n_eal_args;
+	char eal_args[JG_CFG_MAX_EAL_ARGS][JG_CFG_STR];
+	/* lcores */
+	uint32_t main_lcore;
+	uint32_t n_workers;
+	uint32_t workers[JG_CFG_MAX_WORKERS];
+	uint32_t n_cpus; /**< 0 or n_workers + 1: CPU of main, then of each worker */
+	uint32_t cpus[JG_CFG_MAX_WORKERS + 1];
+	/* ports */
+	uint32_t n_ports;
+	struct jg_cfg_port ports[JG_CFG_MAX_PORTS];
+	/* mempool */
+	uint32_t mbufs;
+	uint32_t mbuf_cache;
+	uint32_t mbuf_data_room;
+	uint32_t burst;
+	/* flows */
+	uint32_t flow_table_size; /**< per worker, power of two */
+	uint32_t tcp_idle_s;
+	uint32_t udp_idle_s;
+	uint32_t other_idle_s;
+	uint32_t closed_s;
+	uint32_t active_s;
+	/* rings */
+	uint32_t ring_events;
+	uint32_t ring_flows;
+	uint32_t ring_dispatch;
+	/* control */
+	char socket_path[108];
+	uint32_t socket_mode;
+	char socket_group[64];
+	/* output */
+	char out_dir[JG_CFG_PATH];
+	uint32_t flows_output; /**< 1: write flows.jsonl */
+	/* where each key was given, so cross-key errors can name a line */
+	uint32_t n_lines;
+	struct {
+		char key[48];
+		uint32_t line;
+	} lines[96];
+};
+
+/** One loader error. */
+struct jg_cfg_error {
+	char msg[512];
+};
+
+/** The loader's error list: filled, never printed by the loader itself. */
+struct jg_cfg_errors {
+	uint32_t n;
+	uint32_t dropped; /**< errors beyond JG_CFG_MAX_ERRORS */
+	struct jg_cfg_error e[JG_CFG_MAX_ERRORS];
+};
+
+/** Fill cfg with the built-in defaults (what an empty file gives). */
+void jg_config_defaults(struct jg_config *cfg);
+
+/**
+ * Load and validate a YAML file over the defaults.
+ * @return 0 when valid; -EINVAL with every problem in errs; -errno when the file
+ *   cannot be read (also described in errs).
+ */
+int jg_config_load(const char *path, struct jg_config *cfg, struct jg_cfg_errors *errs);
+
+/** Same as jg_config_load() from memory; `name` is used in messages. */
+int jg_config_load_mem(const char *name, const char *text, size_t len, struct jg_config *cfg,
+		       struct jg_cfg_errors *errs);
+
+/** Validation across keys, run by the loaders; exposed for values set by flags. */
+int jg_config_validate(struct jg_config *cfg, struct jg_cfg_errors *errs);
+
+/** @return 1 when the device string names a virtual device (net_xxx). */
+int jg_config_port_is_vdev(const struct jg_cfg_port *p);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The control plane (DPDK secondary): drains the dataplane's rings into the
+ * outputs and answers the operator socket.
+ */
+#ifndef JG_CONTROL_H
+#define JG_CONTROL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_ring.h>
+
+#include "jg_config.h"
+#include "jg_fmt.h"
+#include "jg_proto.h"
+#include "jg_wire.h"
+
+struct jg_control {
+	struct jg_config cfg;
+	const char *out_dir;
+	const char *socket_path;
+	int replay; /**< exit once the dataplane says DRAINED and the rings are empty */
+	struct jg_shm *shm;
+	struct rte_ring *ev_ring[JG_MAX_WORKERS];
+	struct rte_ring *fr_ring[JG_MAX_WORKERS];
+	FILE *events;
+	FILE *flows;
+	uint64_t n_events;
+	uint64_t n_flows;
+	uint64_t write_errors;
+	uint64_t start_ns;
+	int listen_fd;
+};
+
+/**
+ * Drain every ring once (bounded bursts).
+ * @return records taken
+ */
+unsigned int jg_drain(struct jg_control *c);
+
+/** Format one event as a JSON line (no newline). @return length, truncated to cap */
+size_t jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap);
+
+/** Format one flow record as a JSON line (no newline). @return length */
+size_t jg_flow_json(const struct jg_flow_rec *r, char *out, size_t cap);
+
+/** Open the operator socket (mode and group from the config). @return 0 or -errno */
+int jg_server_open(struct jg_control *c);
+
+/** Accept and answer pending requests without blocking longer than timeout_ms. */
+void jg_server_poll(struct jg_control *c, int timeout_ms);
+
+/** Close and unlink the socket. */
+void jg_server_close(struct jg_control *c);
+
+/** `status`: the dataplane's state, ports, workers, rings. */
+void jg_cmd_status(struct jg_control *c, int json, struct jg_buf *out);
+
+#endif

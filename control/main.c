@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * jg-control: the DPDK secondary process. Attaches to a running dataplane's
+ * status memzone and rings, writes events and flow records as JSON lines and
+ * serves jgctl. It may start late, die and be restarted: the dataplane never
+ * waits for it, and a restarted control plane appends to the same files.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_memzone.h>
+
+#include "control.h"
+
+static volatile int stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: jg-control -c CONFIG [--out DIR] [--socket PATH] [--file-prefix P] [--replay]\n"
+		   "The Jumpgate control plane (DPDK secondary). Normally started by `jumpgate`.\n"
+		   "  --out DIR       write DIR/events.jsonl and DIR/flows.jsonl (default output.dir)\n"
+		   "  --socket PATH   operator socket (default control.socket)\n"
+		   "  --file-prefix P DPDK shared-memory prefix of the dataplane\n"
+		   "  --replay        exit once the dataplane has drained everything\n");
+}
+
+static FILE *
+open_out(const char *dir, const char *name)
+{
+	char path[4200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "a");
+	if (f == NULL)
+		fprintf(stderr, "jg-control: cannot open %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static int
+attach(struct jg_control *c)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(JG_SHM_NAME);
+	char name[RTE_RING_NAMESIZE];
+
+	if (mz == NULL) {
+		fprintf(stderr, "jg-control: no Jumpgate dataplane status in this shared memory\n");
+		return -ENOENT;
+	}
+	c->shm = mz->addr;
+	if (c->shm->magic != JG_SHM_MAGIC || c->shm->version != JG_WIRE_VERSION) {
+		fprintf(stderr, "jg-control: dataplane wire version %u, this control plane speaks %u\n",
+			c->shm->version, JG_WIRE_VERSION);
+		return -EPROTO;
+	}
+	for (uint32_t w = 0; w < c->shm->n_workers && w < JG_MAX_WORKERS; w++) {
+		snprintf(name, sizeof(name), JG_RING_EVENTS_FMT, w);
+		c->ev_ring[w] = rte_ring_lookup(name);
+		snprintf(name, sizeof(name), JG_RING_FLOWS_FMT, w);
+		c->fr_ring[w] = rte_ring_lookup(name);
+		if (c->ev_ring[w] == NULL || c->fr_ring[w] == NULL) {
+			fprintf(stderr, "jg-control: rings of worker %u not found\n", w);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static int
+dataplane_alive(const struct jg_control *c)
+{
+	return c->shm->dp_state != JG_DP_STOPPED && !(kill((pid_t)c->shm->dp_pid, 0) != 0 && errno == ESRCH);
+}
+
+static int
+rings_empty(const struct jg_control *c)
+{
+	for (uint32_t w = 0; w < c->shm->n_workers; w++)
+		if (rte_ring_count(c->ev_ring[w]) || rte_ring_count(c->fr_ring[w]))
+			return 0;
+	return 1;
+}
+
+static void
+flush_outputs(struct jg_control *c)
+{
+	if (c->events)
+		fflush(c->events);
+	if (c->flows)
+		fflush(c->flows);
+}
+
+static int
+run(struct jg_control *c)
+{
+	uint64_t last_flush = jg_unix_ns();
+
+	while (!stop) {
+		unsigned int n = jg_drain(c);
+		uint64_t now = jg_unix_ns();
+
+		if (now - last_flush > 200000000u) {
+			flush_outputs(c);
+			last_flush = now;
+		}
+		if (c->shm->dp_state >= JG_DP_DRAINED && rings_empty(c) && !c->shm->control_done) {
+			flush_outputs(c);
+			c->shm->control_done = 1;
+			if (c->replay)
+				return 0;
+		}
+		if (!dataplane_alive(c)) {
+			jg_drain(c);
+			flush_outputs(c);
+			if (c->shm->dp_state == JG_DP_STOPPED)
+				return 0;
+			fprintf(stderr, "jg-control: the dataplane (pid %u) is gone\n", c->shm->dp_pid);
+			return 1;
+		}
+		jg_server_poll(c, n ? 0 : 2);
+	}
+	/* Asked to stop: take what is already in the rings. */
+	while (jg_drain(c) > 0)
+		;
+	flush_outputs(c);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "out", required_argument, NULL, 'o' },
+		{ "socket", required_argument, NULL, 's' }, { "file-prefix", required_argument, NULL, 'f' },
+		{ "replay", no_argument, NULL, 'r' },       { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct jg_control ctl;
+	struct jg_control *c = &ctl;
+	struct jg_cfg_errors *errs = calloc(1, sizeof(*errs));
+	const char *cfg_path = NULL, *prefix = NULL;
+	char pfx[96];
+	char *eal_argv[8];
+	int opt, rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	c->listen_fd = -1;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': cfg_path = optarg; break;
+		case 'o': c->out_dir = optarg; break;
+		case 's': c->socket_path = optarg; break;
+		case 'f': prefix = optarg; break;
+		case 'r': c->replay = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (cfg_path == NULL || errs == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	if (jg_config_load(cfg_path, &c->cfg, errs) != 0) {
+		for (uint32_t i = 0; i < errs->n; i++)
+			fprintf(stderr, "%s\n", errs->e[i].msg);
+		return 2;
+	}
+	free(errs);
+	if (c->out_dir == NULL)
+		c->out_dir = c->cfg.out_dir;
+	if (c->socket_path == NULL)
+		c->socket_path = c->cfg.socket_path;
+	snprintf(pfx, sizeof(pfx), "--file-prefix=%.63s", prefix ? prefix : c->cfg.file_prefix);
+	eal_argv[0] = "jg-control";
+	eal_argv[1] = "--proc-type=secondary";
+	eal_argv[2] = pfx;
+	eal_argv[3] = "--no-pci";
+	eal_argv[4] = "--log-level=*:warning";
+	eal_argv[5] = "-l";
+	eal_argv[6] = "0";
+	eal_argv[7] = NULL;
+	if (rte_eal_init(7, eal_argv) < 0) {
+		fprintf(stderr, "jg-control: cannot attach to the dataplane (prefix %s): %s\n", pfx + 14,
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	c->start_ns = jg_unix_ns();
+	rc = attach(c);
+	if (rc == 0) {
+		mkdir(c->out_dir, 0755);
+		c->events = open_out(c->out_dir, "events.jsonl");
+		c->flows = c->cfg.flows_output ? open_out(c->out_dir, "flows.jsonl") : NULL;
+		if (c->events == NULL || (c->cfg.flows_output && c->flows == NULL))
+			rc = -EIO;
+	}
+	if (rc == 0 && jg_server_open(c) != 0)
+		rc = -EIO;
+	if (rc == 0) {
+		c->shm->control_pid = (uint32_t)getpid();
+		c->shm->control_attach_count++;
+		rc = run(c);
+		c->shm->control_pid = 0;
+	} else {
+		rc = 1;
+	}
+	jg_server_close(c);
+	if (c->events)
+		fclose(c->events);
+	if (c->flows)
+		fclose(c->flows);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The dataplane process as a whole: configuration, ports, workers, the status
+ * memzone, and the main lcore's supervision (stats, end of replay, shutdown).
+ */
+#ifndef JG_DATAPLANE_H
+#define JG_DATAPLANE_H
+
+#include <stdint.h>
+
+#include "jg_config.h"
+#include "jg_wire.h"
+#include "worker.h"
+
+struct jg_dataplane {
+	struct jg_config cfg;
+	const char *pcap;          /**< --pcap: replay this file through net_pcap */
+	uint64_t replay_packets;   /**< --replay-packets: end of input after this many */
+	const char *out_dir;       /**< --out: where summary.json goes */
+	int ready_fd;              /**< --ready-fd: written once rings exist, -1 if none */
+	struct jg_shm *shm;
+	uint16_t port_ids[JG_MAX_PORTS];
+	struct jg_worker *workers[JG_MAX_WORKERS];
+	struct rte_ring *dispatch[JG_MAX_WORKERS];
+	uint64_t t_start_ns;
+	uint64_t t_input_done_ns;
+	uint64_t unread; /**< replay packets the port never delivered (input stalled) */
+};
+
+/** Supervise until end of input or a stop signal, flush, drain, stop. @return exit status */
+int jg_dp_supervise(struct jg_dataplane *dp);
+
+/** Print the human summary and write out_dir/summary.json when out_dir is set. */
+void jg_dp_summary(const struct jg_dataplane *dp);
+
+/** Set from the signal handler: SIGINT/SIGTERM ask for a clean stop. */
+extern volatile int jg_dp_stop_requested;
+
+#endif

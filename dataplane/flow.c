@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "flow.h"
+
+#include <errno.h>
+#include <nmmintrin.h>
+#include <string.h>
+
+#define SEED1 0x9e3779b9u
+#define SEED2 0x85ebca6bu
+
+size_t
+jg_flow_table_mem_size(uint32_t capacity)
+{
+	return (size_t)capacity * sizeof(struct jg_flow) +
+	       (size_t)(capacity / JG_FLOW_BUCKET) * sizeof(uint32_t[JG_FLOW_BUCKET]);
+}
+
+int
+jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64_t id_base,
+		   const struct jg_flow_timeouts *to, jg_flow_emit_fn emit, void *emit_ctx, uint64_t *cnt)
+{
+	if (capacity < 2 * JG_FLOW_BUCKET || (capacity & (capacity - 1)) != 0)
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	t->n_buckets = capacity / JG_FLOW_BUCKET;
+	t->capacity = capacity;
+	t->next_id = id_base;
+	t->to = *to;
+	t->emit = emit;
+	t->emit_ctx = emit_ctx;
+	t->cnt = cnt;
+	t->flows = mem;
+	t->sigs = (void *)((char *)mem + (size_t)capacity * sizeof(struct jg_flow));
+	return 0;
+}
+
+static inline uint32_t
+crc_key(const struct jg_flow_key *k, uint32_t seed)
+{
+	uint64_t w[5];
+	uint64_t c = seed;
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 5; i++)
+		c = _mm_crc32_u64(c, w[i]);
+	return (uint32_t)c;
+}
+
+uint32_t
+jg_flow_hash(const struct jg_flow_key *k)
+{
+	return crc_key(k, SEED1);
+}
+
+int
+jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k)
+{
+	int c = memcmp(p->src, p->dst, 16);
+	int src_is_a = c < 0 || (c == 0 && p->sport <= p->dport);
+
+	if (src_is_a) {
+		memcpy(k->a, p->src, 16);
+		memcpy(k->b, p->dst, 16);
+		k->pa = p->sport;
+		k->pb = p->dport;
+	} else {
+		memcpy(k->a, p->dst, 16);
+		memcpy(k->b, p->src, 16);
+		k->pa = p->dport;
+		k->pb = p->sport;
+	}
+	k->proto = p->proto;
+	k->ip_version = p->ip_version;
+	k->vlan = p->vlan;
+	return src_is_a;
+}
+
+static inline uint32_t
+sig_of(uint32_t h)
+{
+	return h | 1u; /* 0 marks an empty slot */
+}
+
+static inline uint32_t
+alt_bucket(const struct jg_flow_table *t, const struct jg_flow_key *k, uint32_t b1)
+{
+	uint32_t b2 = crc_key(k, SEED2) & (t->n_buckets - 1);
+
+	return b2 == b1 ? b1 ^ 1u : b2;
+}
+
+static struct jg_flow *
+find_in(struct jg_flow_table *t, uint32_t b, uint32_t sig, const struct jg_flow_key *k)
+{
+	for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
+		if (t->sigs[b][s] == sig) {
+			struct jg_flow *f = &t->flows[b * JG_FLOW_BUCKET + s];
+
+			if (memcmp(&f->key, k, sizeof(*k)) == 0)
+				return f;
+		}
+	}
+	return NULL;
+}
+
+static void
+end_flow(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
+{
+	static const enum jg_counter cnt_of[] = {
+		[JG_FLOW_END_IDLE] = JG_CNT_FLOW_END_IDLE,
+		[JG_FLOW_END_ACTIVE] = JG_CNT_FLOW_END_ACTIVE,
+		[JG_FLOW_END_CLOSED] = JG_CNT_FLOW_END_CLOSED,
+		[JG_FLOW_END_EVICTED] = JG_CNT_FLOW_END_EVICTED,
+		[JG_FLOW_END_FLUSH] = JG_CNT_FLOW_END_FLUSH,
+	};
+	struct jg_flow *f = &t->flows[idx];
+
+	if (f->pkts[0] + f->pkts[1] != 0)
+		t->emit(t->emit_ctx, f, reason);
+	t->cnt[cnt_of[reason]]++;
+	t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET] = 0;
+	t->count--;
+}
+
+/* Take a free slot in b1 or b2, else evict the stalest of the 16. */
+static uint32_t
+take_slot(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
+{
+	uint32_t victim = b1 * JG_FLOW_BUCKET;
+	uint64_t oldest = UINT64_MAX;
+	uint32_t bs[2] = { b1, b2 };
+
+	for (int i = 0; i < 2; i++)
+		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
+			uint32_t idx = bs[i] * JG_FLOW_BUCKET + s;
+
+			if (t->sigs[bs[i]][s] == 0)
+				return idx;
+			if (t->flows[idx].last_ns < oldest) {
+				oldest = t->flows[idx].last_ns;
+				victim = idx;
+			}
+		}
+	end_flow(t, victim, JG_FLOW_END_EVICTED);
+	return victim;
+}
+
+/*
+ * Who opened the flow: the sender of a SYN, the receiver of a SYN+ACK; for
+ * mid-stream TCP and for UDP, the side on the ephemeral port (a packet from a
+ * well-known port to a high one is a reply).
+ */
+static int
+src_is_initiator(const struct jg_pkt *p)
+{
+	if (p->proto == 6 && (p->tcp_flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN)
+		return 1;
+	if (p->proto == 6 && (p->tcp_flags & (JG_TCP_SYN | JG_TCP_ACK)) == (JG_TCP_SYN | JG_TCP_ACK))
+		return 0;
+	if ((p->proto == 6 || p->proto == 17) && p->sport < 1024 && p->dport >= 1024)
+		return 0;
+	return 1;
+}
+
+static struct jg_flow *
+new_flow(struct jg_flow_table *t, uint32_t b1, uint32_t sig, const struct jg_flow_key *k,
+	 const struct jg_pkt *p, int src_is_a, uint64_t now)
+{
+	uint32_t idx = take_slot(t, b1, alt_bucket(t, k, b1));
+	struct jg_flow *f = &t->flows[idx];
+
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->init_is_a = (uint8_t)(src_is_initiator(p) ? src_is_a : !src_is_a);
+	f->first_ns = now;
+	f->flow_id = t->next_id++;
+	if (p->proto == 6)
+		f->tcp_state = (p->tcp_flags & JG_TCP_SYN) ? JG_TCP_SYN_SENT : JG_TCP_MIDSTREAM;
+	t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET] = sig;
+	t->count++;
+	t->cnt[JG_CNT_FLOW_NEW]++;
+	return f;
+}
+
+static void
+tcp_update(struct jg_flow *f, uint8_t flags, int dir)
+{
+	if (flags & JG_TCP_RST) {
+		f->tcp_state = JG_TCP_CLOSED;
+		return;
+	}
+	if (flags & JG_TCP_FIN) {
+		f->fin_seen |= (uint8_t)(1u << dir);
+		f->tcp_state = f->fin_seen == 3 ? JG_TCP_CLOSED : JG_TCP_CLOSING;
+		return;
+	}
+	if ((flags & (JG_TCP_SYN | JG_TCP_ACK)) == (JG_TCP_SYN | JG_TCP_ACK)) {
+		if (f->tcp_state == JG_TCP_SYN_SENT || f->tcp_state == JG_TCP_NONE)
+			f->tcp_state = JG_TCP_SYN_ACKED;
+	} else if ((flags & JG_TCP_ACK) && f->tcp_state == JG_TCP_SYN_ACKED) {
+		f->tcp_state = JG_TCP_ESTABLISHED;
+	}
+}
+
+struct jg_flow *
+jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len, uint64_t now)
+{
+	struct jg_flow_key k;
+	int src_is_a = jg_flow_key_of(p, &k);
+	uint32_t h = jg_flow_hash(&k);
+	uint32_t sig = sig_of(h);
+	uint32_t b1 = h & (t->n_buckets - 1);
+	struct jg_flow *f;
+	int dir;
+
+	f = find_in(t, b1, sig, &k);
+	if (f == NULL)
+		f = find_in(t, alt_bucket(t, &k, b1), sig, &k);
+	/* A fresh SYN on a closed connection is port reuse: a new flow, as tshark counts it. */
+	if (f != NULL && p->proto == 6 && f->tcp_state == JG_TCP_CLOSED &&
+	    (p->tcp_flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN) {
+		end_flow(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
+		f = NULL;
+	}
+	if (f == NULL)
+		f = new_flow(t, b1, sig, &k, p, src_is_a, now);
+	dir = (src_is_a == f->init_is_a) ? 0 : 1;
+	if (f->first_ns == 0)
+		f->first_ns = now;
+	if (now > f->last_ns)
+		f->last_ns = now;
+	f->pkts[dir]++;
+	f->bytes[dir] += frame_len;
+	if (p->proto == 6) {
+		f->flags[dir] |= p->tcp_flags;
+		tcp_update(f, p->tcp_flags, dir);
+	}
+	return f;
+}
+
+static uint64_t
+idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
+{
+	if (f->key.proto == 6)
+		return f->tcp_state == JG_TCP_CLOSED ? t->to.closed_ns : t->to.tcp_idle_ns;
+	if (f->key.proto == 17)
+		return t->to.udp_idle_ns;
+	return t->to.other_idle_ns;
+}
+
+uint32_t
+jg_flow_expire(struct jg_flow_table *t, uint64_t now, uint32_t buckets)
+{
+	uint32_t ended = 0;
+
+	if (buckets > t->n_buckets)
+		buckets = t->n_buckets;
+	for (uint32_t i = 0; i < buckets; i++) {
+		uint32_t b = t->cursor;
+
+		t->cursor = (t->cursor + 1) & (t->n_buckets - 1);
+		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
+			uint32_t idx = b * JG_FLOW_BUCKET + s;
+			struct jg_flow *f = &t->flows[idx];
+
+			if (t->sigs[b][s] == 0)
+				continue;
+			if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f)) {
+				end_flow(t, idx, f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED
+									     : JG_FLOW_END_IDLE);
+				ended++;
+			} else if (f->first_ns != 0 && now > f->first_ns &&
+				   now - f->first_ns >= t->to.active_ns) {
+				/* Long flows are reported in slices; the flow itself lives on. */
+				t->emit(t->emit_ctx, f, JG_FLOW_END_ACTIVE);
+				t->cnt[JG_CNT_FLOW_END_ACTIVE]++;
+				f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
+				f->first_ns = 0;
+			}
+		}
+	}
+	return ended;
+}
+
+uint32_t
+jg_flow_flush(struct jg_flow_table *t, uint32_t max)
+{
+	uint32_t ended = 0;
+
+	for (uint32_t b = 0; b < t->n_buckets && ended < max && t->count; b++)
+		for (uint32_t s = 0; s < JG_FLOW_BUCKET && ended < max; s++)
+			if (t->sigs[b][s] != 0) {
+				end_flow(t, b * JG_FLOW_BUCKET + s, JG_FLOW_END_FLUSH);
+				ended++;
+			}
+	return ended;
+}
+
+void
+jg_flow_to_rec(const struct jg_flow *f, enum jg_flow_end reason, uint16_t worker, struct jg_flow_rec *r)
+{
+	const struct jg_flow_key *k = &f->key;
+
+	memset(r, 0, sizeof(*r));
+	if (f->init_is_a) {
+		memcpy(r->src_ip, k->a, 16);
+		memcpy(r->dst_ip, k->b, 16);
+		r->src_port = k->pa;
+		r->dst_port = k->pb;
+	} else {
+		memcpy(r->src_ip, k->b, 16);
+		memcpy(r->dst_ip, k->a, 16);
+		r->src_port = k->pb;
+		r->dst_port = k->pa;
+	}
+	r->proto = k->proto;
+	r->ip_version = k->ip_version;
+	r->vlan = k->vlan;
+	r->end_reason = (uint8_t)reason;
+	r->tcp_state = f->tcp_state;
+	r->tcp_flags_fwd = f->flags[0];
+	r->tcp_flags_rev = f->flags[1];
+	r->worker = worker;
+	r->flow_id = f->flow_id;
+	r->pkts_fwd = f->pkts[0];
+	r->pkts_rev = f->pkts[1];
+	r->bytes_fwd = f->bytes[0];
+	r->bytes_rev = f->bytes[1];
+	r->first_ns = f->first_ns;
+	r->last_ns = f->last_ns;
+}

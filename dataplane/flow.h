@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Per-worker flow table: no locks, no sharing, no allocation after creation.
+ *
+ * Bucketised two-choice hash: each key may live in one of two 8-slot buckets,
+ * whose 32-bit signatures share half a cache line, so a lookup reads one or two
+ * signature lines and then one 128-byte entry. When both buckets are full the
+ * least recently seen of the 16 candidates is evicted (counted, and exported as
+ * a flow record with reason "evicted"), so the table never refuses a flow and
+ * never grows. Expiry is an incremental sweep driven by the worker's clock.
+ */
+#ifndef JG_FLOW_H
+#define JG_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jg_wire.h"
+#include "pkt_fastpath.h"
+
+#define JG_FLOW_BUCKET 8
+
+/** Canonical (direction-free) flow key: side a is the lower (address, port). */
+struct jg_flow_key {
+	uint8_t a[16];
+	uint8_t b[16];
+	uint16_t pa;
+	uint16_t pb;
+	uint8_t proto;
+	uint8_t ip_version;
+	uint16_t vlan;
+};
+static_assert(sizeof(struct jg_flow_key) == 40, "flow key is five words");
+
+/** TCP state as seen from the wire, both directions together. */
+enum jg_tcp_state {
+	JG_TCP_NONE = 0,  /**< not TCP, or no flags seen yet */
+	JG_TCP_SYN_SENT,  /**< SYN seen */
+	JG_TCP_SYN_ACKED, /**< SYN+ACK seen */
+	JG_TCP_ESTABLISHED,
+	JG_TCP_MIDSTREAM, /**< first packet was not a SYN */
+	JG_TCP_CLOSING,   /**< FIN from one side */
+	JG_TCP_CLOSED,    /**< FIN from both sides, or RST */
+};
+
+/** One flow: two cache lines. Index 0 of the counters is initiator -> responder. */
+struct jg_flow {
+	struct jg_flow_key key;
+	uint8_t init_is_a; /**< 1 when the initiator is side a of the key */
+	uint8_t tcp_state; /**< enum jg_tcp_state */
+	uint8_t flags[2];  /**< OR of TCP flags per direction */
+	uint8_t fin_seen;  /**< bit 0: FIN from initiator, bit 1: from responder */
+	uint8_t pad[3];
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint64_t pkts[2];
+	uint64_t bytes[2];
+	uint64_t flow_id;
+	uint64_t app;      /**< reserved for per-flow protocol state (detection) */
+	uint64_t reserved[2];
+} __attribute__((aligned(64)));
+static_assert(sizeof(struct jg_flow) == 128, "flow entry is two cache lines");
+
+/**
+ * Called for each finished flow. Returns 0 when the record was taken, a negative
+ * errno when it was dropped (the callee counts its own drops).
+ */
+typedef int (*jg_flow_emit_fn)(void *ctx, const struct jg_flow *f, enum jg_flow_end reason);
+
+struct jg_flow_timeouts {
+	uint64_t tcp_idle_ns, udp_idle_ns, other_idle_ns, closed_ns, active_ns;
+};
+
+struct jg_flow_table {
+	uint32_t n_buckets; /**< power of two */
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t cursor; /**< next bucket of the expiry sweep */
+	uint64_t next_id;
+	struct jg_flow_timeouts to;
+	jg_flow_emit_fn emit;
+	void *emit_ctx;
+	uint64_t *cnt; /**< the owner's counters, indexed by enum jg_counter */
+	uint32_t (*sigs)[JG_FLOW_BUCKET];
+	struct jg_flow *flows;
+};
+
+/** Bytes of memory a table of `capacity` flows needs (capacity: power of two >= 8). */
+size_t jg_flow_table_mem_size(uint32_t capacity);
+
+/**
+ * Lay a table out over caller memory (64-byte aligned, zeroed, jg_flow_table_mem_size bytes).
+ * @param id_base   high bits of every flow id (the worker number, shifted)
+ * @return 0, or -EINVAL when capacity is not a power of two >= 8
+ */
+int jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64_t id_base,
+		       const struct jg_flow_timeouts *to, jg_flow_emit_fn emit, void *emit_ctx,
+		       uint64_t *cnt);
+
+/** Symmetric hash of a parsed packet's flow: the same for both directions. */
+uint32_t jg_flow_hash(const struct jg_flow_key *k);
+
+/** Canonical key of a parsed packet. @return 1 when the packet's source is side a. */
+int jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k);
+
+/**
+ * Account one packet: find or create its flow and update counters and TCP state.
+ * @param frame_len  bytes on the wire (counted in the flow's byte counters)
+ * @param now_ns     packet time, Unix ns
+ * @return the flow (never NULL: a full table evicts)
+ */
+struct jg_flow *jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len,
+			       uint64_t now_ns);
+
+/** Sweep up to `buckets` buckets, ending flows past their timeouts. @return flows ended. */
+uint32_t jg_flow_expire(struct jg_flow_table *t, uint64_t now_ns, uint32_t buckets);
+
+/**
+ * End up to `max` flows with reason `end-of-input` (shutdown or end of replay).
+ * @return flows ended; 0 once the table is empty.
+ */
+uint32_t jg_flow_flush(struct jg_flow_table *t, uint32_t max);
+
+/** Fill a wire record from a flow. */
+void jg_flow_to_rec(const struct jg_flow *f, enum jg_flow_end reason, uint16_t worker,
+		    struct jg_flow_rec *r);
+
+#endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Flow table without EAL: directions, TCP life cycle, timeouts, eviction, flush. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "jg_test.h"
+
+#define S 1000000000ull
+
+static struct jg_flow_rec recs[4096];
+static unsigned int n_recs;
+static uint64_t cnt[JG_CNT_MAX];
+
+static int
+emit(void *ctx, const struct jg_flow *f, enum jg_flow_end reason)
+{
+	(void)ctx;
+	if (n_recs < 4096)
+		jg_flow_to_rec(f, reason, 0, &recs[n_recs++]);
+	return 0;
+}
+
+static struct jg_pkt
+tcp(uint32_t a, uint16_t sp, uint32_t b, uint16_t dp, uint8_t flags)
+{
+	struct jg_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.src, &a, 4);
+	memcpy(p.dst, &b, 4);
+	p.sport = sp;
+	p.dport = dp;
+	p.proto = 6;
+	p.ip_version = 4;
+	p.tcp_flags = flags;
+	return p;
+}
+
+static struct jg_pkt
+rev(struct jg_pkt p, uint8_t flags)
+{
+	struct jg_pkt r = p;
+
+	memcpy(r.src, p.dst, 16);
+	memcpy(r.dst, p.src, 16);
+	r.sport = p.dport;
+	r.dport = p.sport;
+	r.tcp_flags = flags;
+	return r;
+}
+
+static struct jg_flow *
+pk(struct jg_flow_table *t, struct jg_pkt p, uint32_t len, uint64_t now)
+{
+	return jg_flow_packet(t, &p, len, now);
+}
+
+static struct jg_flow_table *
+table(uint32_t cap)
+{
+	static struct jg_flow_table t;
+	struct jg_flow_timeouts to = { 300 * S, 60 * S, 30 * S, 5 * S, 1800 * S };
+	void *mem = aligned_alloc(64, jg_flow_table_mem_size(cap));
+
+	memset(mem, 0, jg_flow_table_mem_size(cap));
+	memset(cnt, 0, sizeof(cnt));
+	n_recs = 0;
+	CHECK(jg_flow_table_init(&t, mem, cap, 7ull << 48, &to, emit, NULL, cnt) == 0);
+	return &t;
+}
+
+static void
+test_directions_and_close(void)
+{
+	struct jg_flow_table *t = table(1024);
+	struct jg_pkt syn = tcp(0x0100000a, 50000, 0x0200000a, 445, JG_TCP_SYN);
+	struct jg_flow *f1, *f2;
+
+	f1 = jg_flow_packet(t, &syn, 66, 10 * S);
+	f2 = pk(t, rev(syn, JG_TCP_SYN | JG_TCP_ACK), 66, 10 * S + 1);
+	CHECK(f1 == f2 && t->count == 1);
+	pk(t, rev(rev(syn, 0), JG_TCP_ACK), 60, 10 * S + 2);
+	CHECK(f1->tcp_state == JG_TCP_ESTABLISHED);
+	pk(t, rev(rev(syn, 0), JG_TCP_ACK | JG_TCP_PSH), 1000, 11 * S);
+	pk(t, rev(syn, JG_TCP_FIN | JG_TCP_ACK), 60, 12 * S);
+	CHECK(f1->tcp_state == JG_TCP_CLOSING);
+	pk(t, rev(rev(syn, 0), JG_TCP_FIN | JG_TCP_ACK), 60, 12 * S + 5);
+	CHECK(f1->tcp_state == JG_TCP_CLOSED);
+	CHECK(jg_flow_expire(t, 13 * S, 1u << 20) == 0); /* closed timeout is 5 s */
+	CHECK(jg_flow_expire(t, 18 * S, 1u << 20) == 1 && t->count == 0);
+	CHECK(n_recs == 1);
+	CHECK(recs[0].end_reason == JG_FLOW_END_CLOSED);
+	CHECK(recs[0].src_port == 50000 && recs[0].dst_port == 445); /* initiator first */
+	CHECK(recs[0].pkts_fwd == 4 && recs[0].pkts_rev == 2);
+	CHECK(recs[0].bytes_fwd == 66 + 60 + 1000 + 60 && recs[0].bytes_rev == 66 + 60);
+	CHECK(recs[0].first_ns == 10 * S && recs[0].last_ns == 12 * S + 5);
+	CHECK(recs[0].flow_id >> 48 == 7);
+	CHECK(cnt[JG_CNT_FLOW_NEW] == 1 && cnt[JG_CNT_FLOW_END_CLOSED] == 1);
+}
+
+static void
+test_initiator_guess(void)
+{
+	struct jg_flow_table *t = table(1024);
+	/* first packet seen is the server's SYN+ACK: the client is still the source */
+	struct jg_pkt sa = tcp(0x0200000a, 445, 0x0100000a, 50001, JG_TCP_SYN | JG_TCP_ACK);
+	/* mid-stream, from the well-known port */
+	struct jg_pkt mid = tcp(0x0200000a, 135, 0x0300000a, 49000, JG_TCP_ACK);
+
+	jg_flow_packet(t, &sa, 60, S);
+	jg_flow_packet(t, &mid, 60, S);
+	jg_flow_flush(t, 100);
+	CHECK(n_recs == 2);
+	for (unsigned int i = 0; i < n_recs; i++) {
+		CHECK(recs[i].dst_port < 1024 && recs[i].src_port >= 1024);
+		CHECK(recs[i].pkts_rev == 1 && recs[i].pkts_fwd == 0);
+	}
+	CHECK(cnt[JG_CNT_FLOW_END_FLUSH] == 2 && t->count == 0);
+}
+
+static void
+test_port_reuse(void)
+{
+	struct jg_flow_table *t = table(1024);
+	struct jg_pkt syn = tcp(0x0100000a, 50000, 0x0200000a, 445, JG_TCP_SYN);
+
+	jg_flow_packet(t, &syn, 60, S);
+	pk(t, rev(syn, JG_TCP_RST), 60, S + 1);
+	jg_flow_packet(t, &syn, 60, 2 * S); /* same 5-tuple, fresh SYN: a second connection */
+	CHECK(n_recs == 1 && t->count == 1 && cnt[JG_CNT_FLOW_NEW] == 2);
+}
+
+static void
+test_timeouts(void)
+{
+	struct jg_flow_table *t = table(1024);
+	struct jg_pkt u = tcp(0x0100000a, 5353, 0x0200000a, 53, 0);
+
+	u.proto = 17;
+	jg_flow_packet(t, &u, 80, S);
+	CHECK(jg_flow_expire(t, 60 * S, 1u << 20) == 0);
+	CHECK(jg_flow_expire(t, 61 * S, 1u << 20) == 1 && recs[0].end_reason == JG_FLOW_END_IDLE);
+	/* active timeout: a report, counters restart, the flow stays */
+	u.proto = 6;
+	for (uint64_t s = 0; s <= 1800; s += 100)
+		jg_flow_packet(t, &u, 100, (100 + s) * S);
+	CHECK(jg_flow_expire(t, 1901 * S, 1u << 20) == 0 && t->count == 1);
+	CHECK(n_recs == 2 && recs[1].end_reason == JG_FLOW_END_ACTIVE && recs[1].pkts_fwd + recs[1].pkts_rev == 19);
+	jg_flow_packet(t, &u, 100, 1902 * S);
+	jg_flow_flush(t, 10);
+	CHECK(n_recs == 3 && recs[2].pkts_fwd + recs[2].pkts_rev == 1 && recs[2].first_ns == 1902 * S);
+}
+
+static void
+test_eviction_bounded(void)
+{
+	struct jg_flow_table *t = table(64);
+	struct jg_pkt p = tcp(0x0100000a, 1, 0x0200000a, 80, JG_TCP_SYN);
+
+	for (uint32_t i = 0; i < 1000; i++) {
+		p.sport = (uint16_t)(1024 + i);
+		jg_flow_packet(t, &p, 60, (i + 1) * S);
+	}
+	CHECK(t->count <= 64);
+	CHECK(cnt[JG_CNT_FLOW_NEW] == 1000);
+	CHECK(cnt[JG_CNT_FLOW_END_EVICTED] == 1000 - t->count);
+	CHECK(n_recs == 1000 - t->count);
+	/* the newest flows survive: the most recent source port is still there */
+	p.sport = 1024 + 999;
+	jg_flow_packet(t, &p, 60, 2000 * S);
+	CHECK(cnt[JG_CNT_FLOW_NEW] == 1000);
+	while (jg_flow_flush(t, 7) > 0)
+		;
+	CHECK(t->count == 0 && n_recs == 1000);
+}
+
+static void
+test_symmetric_hash(void)
+{
+	struct jg_pkt a = tcp(0x0100000a, 50000, 0x0200000a, 445, 0), b = rev(a, 0);
+	struct jg_flow_key ka, kb;
+
+	CHECK(jg_flow_key_of(&a, &ka) != jg_flow_key_of(&b, &kb));
+	CHECK(memcmp(&ka, &kb, sizeof(ka)) == 0 && jg_flow_hash(&ka) == jg_flow_hash(&kb));
+}
+
+int
+main(void)
+{
+	test_directions_and_close();
+	test_initiator_guess();
+	test_port_reuse();
+	test_timeouts();
+	test_eviction_bounded();
+	test_symmetric_hash();
+	return jg_test_done();
+}

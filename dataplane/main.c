@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * jg-dataplane: the DPDK primary process. Builds the EAL command line from the
+ * config, creates the status memzone and the rings the control plane drains,
+ * brings the ports up and launches one polling loop per worker lcore.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dataplane.h"
+#include "jg_fmt.h"
+#include "port.h"
+
+#define MAX_EAL_ARGV (16 + 2 * JG_CFG_MAX_PORTS + JG_CFG_MAX_EAL_ARGS)
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jg-dataplane -c CONFIG [--pcap FILE --replay-packets N] [--out DIR]\n"
+		"                    [--file-prefix P] [--ready-fd FD] [--check]\n"
+		"The Jumpgate dataplane (DPDK primary). Normally started by `jumpgate`.\n"
+		"  -c, --config FILE        YAML configuration\n"
+		"      --pcap FILE          replace the configured ports with net_pcap reading FILE\n"
+		"      --replay-packets N   FILE holds N packets: stop once all are accounted for\n"
+		"      --out DIR            write DIR/summary.json at exit\n"
+		"      --file-prefix P      DPDK shared-memory prefix (overrides eal.file_prefix)\n"
+		"      --ready-fd FD        write \"ready\" to FD once the control plane may attach\n"
+		"      --check              validate the configuration and exit\n");
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	jg_dp_stop_requested++;
+}
+
+static int
+parse_args(int argc, char **argv, struct jg_dataplane *dp, const char **cfg_path, const char **prefix,
+	   int *check)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },   { "pcap", required_argument, NULL, 'p' },
+		{ "replay-packets", required_argument, NULL, 'n' }, { "out", required_argument, NULL, 'o' },
+		{ "file-prefix", required_argument, NULL, 'f' }, { "ready-fd", required_argument, NULL, 'r' },
+		{ "check", no_argument, NULL, 'k' },           { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': *cfg_path = optarg; break;
+		case 'p': dp->pcap = optarg; break;
+		case 'n':
+			dp->replay_packets = strtoull(optarg, &end, 10);
+			if (*end != '\0') {
+				fprintf(stderr, "jg-dataplane: --replay-packets %s: not a number\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'o': dp->out_dir = optarg; break;
+		case 'f': *prefix = optarg; break;
+		case 'r': dp->ready_fd = atoi(optarg); break;
+		case 'k': *check = 1; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (*cfg_path == NULL) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Load the config and apply flag overrides; print every error. */
+static int
+load_config(struct jg_dataplane *dp, const char *path, const char *prefix)
+{
+	struct jg_cfg_errors *errs = calloc(1, sizeof(*errs));
+	struct jg_config *cfg = &dp->cfg;
+	int rc;
+
+	if (errs == NULL)
+		return -ENOMEM;
+	rc = jg_config_load(path, cfg, errs);
+	if (rc == 0 && (prefix != NULL || dp->pcap != NULL)) {
+		if (prefix != NULL)
+			snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", prefix);
+		if (dp->pcap != NULL) {
+			if (strchr(dp->pcap, ',') != NULL || snprintf(cfg->ports[0].device, sizeof(cfg->ports[0].device),
+								   "net_pcap0,rx_pcap=%s", dp->pcap) >= (int)sizeof(cfg->ports[0].device)) {
+				fprintf(stderr, "jg-dataplane: --pcap %s: path too long or contains ','\n", dp->pcap);
+				free(errs);
+				return -EINVAL;
+			}
+			cfg->n_ports = 1;
+			snprintf(cfg->ports[0].name, sizeof(cfg->ports[0].name), "replay");
+			cfg->ports[0].rx_queues = 1;
+		}
+		rc = jg_config_validate(cfg, errs);
+	}
+	for (uint32_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->e[i].msg);
+	if (errs->dropped)
+		fprintf(stderr, "%s: ... and %u more errors\n", path, errs->dropped);
+	free(errs);
+	return rc;
+}
+
+static int
+build_eal_argv(const struct jg_config *cfg, char **argv, char store[][JG_CFG_STR])
+{
+	int argc = 0, s = 0, pci = 0;
+	int len;
+
+	argv[argc++] = "jg-dataplane";
+	snprintf(store[s], JG_CFG_STR, "--file-prefix=%s", cfg->file_prefix);
+	argv[argc++] = store[s++];
+	len = snprintf(store[s], JG_CFG_STR, "--lcores=%u@%u", cfg->main_lcore,
+		       cfg->n_cpus ? cfg->cpus[0] : cfg->main_lcore);
+	for (uint32_t i = 0; i < cfg->n_workers && len < JG_CFG_STR; i++)
+		len += snprintf(store[s] + len, JG_CFG_STR - (size_t)len, ",%u@%u", cfg->workers[i],
+				cfg->n_cpus ? cfg->cpus[i + 1] : cfg->workers[i]);
+	argv[argc++] = store[s++];
+	snprintf(store[s], JG_CFG_STR, "--main-lcore=%u", cfg->main_lcore);
+	argv[argc++] = store[s++];
+	if (cfg->memory_mb) { /* else EAL takes hugepages as it needs them */
+		snprintf(store[s], JG_CFG_STR, "-m%u", cfg->memory_mb);
+		argv[argc++] = store[s++];
+	}
+	argv[argc++] = "--proc-type=primary";
+	argv[argc++] = "--log-level=*:warning";
+	for (uint32_t i = 0; i < cfg->n_ports; i++) {
+		if (jg_config_port_is_vdev(&cfg->ports[i])) {
+			snprintf(store[s], JG_CFG_STR, "--vdev=%s", cfg->ports[i].device);
+		} else {
+			snprintf(store[s], JG_CFG_STR, "--allow=%s", cfg->ports[i].device);
+			pci = 1;
+		}
+		argv[argc++] = store[s++];
+	}
+	if (!pci)
+		argv[argc++] = "--no-pci";
+	for (uint32_t i = 0; i < cfg->n_eal_args; i++)
+		argv[argc++] = (char *)cfg->eal_args[i];
+	argv[argc] = NULL;
+	return argc;
+}
+
+static struct rte_ring *
+make_ring(const char *fmt, unsigned int id, unsigned int esize, unsigned int count, unsigned int flags)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), fmt, id);
+	return rte_ring_create_elem(name, esize, count, (int)rte_socket_id(), flags);
+}
+
+static int
+setup_workers(struct jg_dataplane *dp, int dispatch)
+{
+	const struct jg_config *cfg = &dp->cfg;
+	struct jg_flow_timeouts to = {
+		.tcp_idle_ns = (uint64_t)cfg->tcp_idle_s * 1000000000u,
+		.udp_idle_ns = (uint64_t)cfg->udp_idle_s * 1000000000u,
+		.other_idle_ns = (uint64_t)cfg->other_idle_s * 1000000000u,
+		.closed_ns = (uint64_t)cfg->closed_s * 1000000000u,
+		.active_ns = (uint64_t)cfg->active_s * 1000000000u,
+	};
+
+	for (uint32_t i = 0; i < cfg->n_workers; i++) {
+		struct jg_worker *w = rte_zmalloc("jg_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+		int rc;
+
+		if (w == NULL)
+			return -ENOMEM;
+		dp->workers[i] = w;
+		w->id = (uint16_t)i;
+		w->n_workers = (uint16_t)cfg->n_workers;
+		w->burst = (uint16_t)cfg->burst;
+		w->shm = dp->shm;
+		w->st = &dp->shm->workers[i];
+		w->cnt = w->st->cnt;
+		w->dispatch = dispatch;
+		w->peers = dp->dispatch;
+		w->dispatch_ring = dp->dispatch[i];
+		for (uint32_t p = 0; p < cfg->n_ports; p++)
+			if (i < cfg->ports[p].rx_queues)
+				w->rxq[w->n_rxq++] = (struct jg_rxq){ dp->port_ids[p], (uint16_t)i };
+		w->ev_ring = make_ring(JG_RING_EVENTS_FMT, i, sizeof(struct jg_event_rec), cfg->ring_events,
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+		w->fr_ring = make_ring(JG_RING_FLOWS_FMT, i, sizeof(struct jg_flow_rec), cfg->ring_flows,
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->ev_ring == NULL || w->fr_ring == NULL) {
+			fprintf(stderr, "jg-dataplane: worker %u: cannot create rings: %s\n", i,
+				rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		rc = jg_worker_init(w, cfg->flow_table_size, &to);
+		if (rc != 0) {
+			fprintf(stderr, "jg-dataplane: worker %u: no memory for %u flows (%zu MiB); lower flows.table_size or raise eal.memory_mb\n",
+				i, cfg->flow_table_size, jg_flow_table_mem_size(cfg->flow_table_size) >> 20);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Ports and rings; packets do not flow until the ports start. */
+static int
+setup(struct jg_dataplane *dp)
+{
+	const struct jg_config *cfg = &dp->cfg;
+	const struct rte_memzone *mz;
+	struct rte_mempool *mp;
+	char err[256];
+	int dispatch = 0;
+	int hw_rss;
+
+	mz = rte_memzone_reserve(JG_SHM_NAME, sizeof(struct jg_shm), SOCKET_ID_ANY, 0);
+	if (mz == NULL) {
+		fprintf(stderr, "jg-dataplane: cannot reserve the status memzone: %s\n", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	dp->shm = mz->addr;
+	memset(dp->shm, 0, sizeof(*dp->shm));
+	dp->shm->magic = JG_SHM_MAGIC;
+	dp->shm->version = JG_WIRE_VERSION;
+	dp->shm->n_workers = cfg->n_workers;
+	dp->shm->n_ports = cfg->n_ports;
+	dp->shm->start_unix_ns = dp->t_start_ns;
+	dp->shm->replay_expected = dp->replay_packets;
+	dp->shm->dp_pid = (uint32_t)getpid();
+	dp->shm->event_ring_size = cfg->ring_events;
+	dp->shm->flow_ring_size = cfg->ring_flows;
+
+	mp = rte_pktmbuf_pool_create("jg_mbufs", cfg->mbufs, cfg->mbuf_cache, 0, (uint16_t)cfg->mbuf_data_room,
+				     (int)rte_socket_id());
+	if (mp == NULL) {
+		fprintf(stderr, "jg-dataplane: cannot create a pool of %u mbufs: %s\n", cfg->mbufs,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (uint32_t p = 0; p < cfg->n_ports; p++) {
+		struct jg_port_status *ps = &dp->shm->ports[p];
+		int rc = jg_port_find(&cfg->ports[p], &dp->port_ids[p]);
+
+		if (rc != 0) {
+			fprintf(stderr, "jg-dataplane: port %s: device %s not found (check the PCI address or vdev)\n",
+				cfg->ports[p].name, cfg->ports[p].device);
+			return rc;
+		}
+		rc = jg_port_setup(&cfg->ports[p], dp->port_ids[p], 1, mp, &hw_rss, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "jg-dataplane: %s\n", err);
+			return rc;
+		}
+		snprintf(ps->name, sizeof(ps->name), "%s", cfg->ports[p].name);
+		ps->port_id = dp->port_ids[p];
+		ps->rx_queues = (uint16_t)cfg->ports[p].rx_queues;
+		ps->tx_queues = 1;
+		ps->rss = (uint8_t)hw_rss;
+		/* One consistent owner function for every port: software dispatch if any port lacks RSS. */
+		if (cfg->n_workers > 1 && (!hw_rss || cfg->ports[p].rx_queues < cfg->n_workers))
+			dispatch = 1;
+	}
+	for (uint32_t i = 0; dispatch && i < cfg->n_workers; i++) {
+		dp->dispatch[i] = make_ring("jg_dq_%u", i, sizeof(void *), cfg->ring_dispatch, RING_F_SC_DEQ);
+		if (dp->dispatch[i] == NULL) {
+			fprintf(stderr, "jg-dataplane: cannot create dispatch ring: %s\n", rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	return setup_workers(dp, dispatch);
+}
+
+int
+main(int argc, char **argv)
+{
+	static char store[MAX_EAL_ARGV][JG_CFG_STR];
+	struct jg_dataplane *dp = calloc(1, sizeof(*dp));
+	const char *cfg_path = NULL, *prefix = NULL;
+	char *eal_argv[MAX_EAL_ARGV + 1];
+	int check = 0, eal_argc, rc;
+	unsigned int i;
+
+	if (dp == NULL)
+		return 1;
+	dp->ready_fd = -1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (parse_args(argc, argv, dp, &cfg_path, &prefix, &check) != 0 ||
+	    load_config(dp, cfg_path, prefix) != 0)
+		return 2;
+	if (check) {
+		printf("%s: configuration is valid\n", cfg_path);
+		return 0;
+	}
+	dp->t_start_ns = jg_unix_ns();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	eal_argc = build_eal_argv(&dp->cfg, eal_argv, store);
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "jg-dataplane: EAL init failed: %s (hugepages reserved and mounted? see `jumpgate setup`)\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	rc = setup(dp);
+	if (rc == 0)
+		rc = jg_dp_supervise(dp);
+	else
+		rc = 1;
+	for (i = 0; i < dp->cfg.n_workers; i++)
+		if (dp->workers[i] != NULL)
+			jg_worker_fini(dp->workers[i]);
+	rte_eal_cleanup();
+	return rc;
+}

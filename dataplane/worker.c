@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "worker.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+
+#include "jg_fmt.h"
+#include "pkt_fastpath.h"
+
+volatile int jg_worker_quit;
+
+/* Sweep this many buckets per loop: busy loops keep expiry cheap, idle ones catch up. */
+#define EXPIRE_BUSY 8
+#define EXPIRE_IDLE 256
+/* Bound on a worker's end-of-input flush waiting for ring space, ns of TSC time. */
+#define FLUSH_WAIT_S 20
+
+static void
+flush_flow_stage(struct jg_worker *w)
+{
+	unsigned int n;
+
+	if (w->n_fr_stage == 0)
+		return;
+	n = rte_ring_sp_enqueue_burst_elem(w->fr_ring, w->fr_stage, sizeof(struct jg_flow_rec),
+					   w->n_fr_stage, NULL);
+	w->cnt[JG_CNT_FLOW_REC_SENT] += n;
+	w->cnt[JG_CNT_FLOW_REC_DROP] += w->n_fr_stage - n;
+	w->n_fr_stage = 0;
+}
+
+static void
+flush_event_stage(struct jg_worker *w)
+{
+	unsigned int n;
+
+	if (w->n_ev_stage == 0)
+		return;
+	n = rte_ring_sp_enqueue_burst_elem(w->ev_ring, w->ev_stage, sizeof(struct jg_event_rec),
+					   w->n_ev_stage, NULL);
+	w->cnt[JG_CNT_EVENT_SENT] += n;
+	w->cnt[JG_CNT_EVENT_DROP] += w->n_ev_stage - n;
+	w->n_ev_stage = 0;
+}
+
+static int
+emit_flow(void *ctx, const struct jg_flow *f, enum jg_flow_end reason)
+{
+	struct jg_worker *w = ctx;
+
+	if (w->n_fr_stage == JG_STAGE)
+		flush_flow_stage(w);
+	jg_flow_to_rec(f, reason, w->id, &w->fr_stage[w->n_fr_stage++]);
+	return 0;
+}
+
+void
+jg_worker_event(struct jg_worker *w, const struct jg_event_rec *ev)
+{
+	if (w->n_ev_stage == JG_STAGE)
+		flush_event_stage(w);
+	w->ev_stage[w->n_ev_stage] = *ev;
+	w->ev_stage[w->n_ev_stage++].worker = w->id;
+}
+
+int
+jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_timeouts *to)
+{
+	size_t sz = jg_flow_table_mem_size(capacity);
+	void *mem = rte_zmalloc("jg_flows", sz, RTE_CACHE_LINE_SIZE);
+	int rc;
+
+	if (mem == NULL)
+		return -ENOMEM;
+	rc = jg_flow_table_init(&w->flows, mem, capacity, (uint64_t)w->id << 48 | 1, to, emit_flow, w,
+				w->cnt);
+	if (rc != 0) {
+		rte_free(mem);
+		return rc;
+	}
+	w->st->flow_capacity = capacity;
+	w->tsc_hz = rte_get_tsc_hz();
+	w->clock_base_ns = jg_unix_ns();
+	w->clock_base_tsc = rte_rdtsc();
+	w->now_ns = w->clock_base_ns;
+	w->ts_off = -1;
+	return 0;
+}
+
+void
+jg_worker_fini(struct jg_worker *w)
+{
+	rte_free(w->flows.flows);
+	w->flows.flows = NULL;
+}
+
+static inline uint64_t
+clock_now(const struct jg_worker *w)
+{
+	uint64_t d = rte_rdtsc() - w->clock_base_tsc;
+
+	return w->clock_base_ns + d / w->tsc_hz * 1000000000u + (d % w->tsc_hz) * 1000000000u / w->tsc_hz;
+}
+
+/* Capture time (µs from net_pcap) when the packet carries it. */
+static inline void
+packet_time(struct jg_worker *w, const struct rte_mbuf *m)
+{
+	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag)) {
+		uint64_t t = *RTE_MBUF_DYNFIELD(m, w->ts_off, const uint64_t *) * 1000u;
+
+		w->capture_time = 1;
+		if (t > w->now_ns)
+			w->now_ns = t;
+	}
+}
+
+static const enum jg_counter class_cnt[] = {
+	[JG_PKT_FLOW] = JG_CNT_PKT_FLOW,
+	[JG_PKT_NON_IP] = JG_CNT_PKT_NON_IP,
+	[JG_PKT_FRAGMENT] = JG_CNT_PKT_FRAGMENT,
+	[JG_PKT_TRUNCATED] = JG_CNT_PKT_TRUNCATED,
+	[JG_PKT_MALFORMED] = JG_CNT_PKT_MALFORMED,
+};
+
+static inline void
+process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c)
+{
+	packet_time(w, m);
+	w->cnt[class_cnt[c]]++;
+	if (c == JG_PKT_FLOW)
+		jg_flow_packet(&w->flows, p, m->pkt_len, w->now_ns);
+}
+
+/* Handle packets this worker owns. */
+static void
+process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct jg_pkt p;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		process_parsed(w, m, &p,
+			       jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p));
+	}
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/*
+ * Single-queue ports (and ports without symmetric RSS): parse here, keep what
+ * this worker owns, hand the rest to the owner by symmetric hash. Packets that
+ * have no flow stay here.
+ */
+static void
+dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *out[JG_MAX_WORKERS][64];
+	uint16_t n_out[JG_MAX_WORKERS] = { 0 };
+	struct rte_mbuf *done[64];
+	uint16_t n_done = 0;
+	struct jg_flow_key k;
+	struct jg_pkt p;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		enum jg_pkt_class c = jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p);
+		uint32_t owner = w->id;
+
+		if (c == JG_PKT_FLOW) {
+			jg_flow_key_of(&p, &k);
+			owner = (uint32_t)(((uint64_t)jg_flow_hash(&k) * w->n_workers) >> 32);
+		}
+		if (owner == w->id) {
+			process_parsed(w, m, &p, c);
+			done[n_done++] = m;
+		} else {
+			out[owner][n_out[owner]++] = m;
+		}
+	}
+	rte_pktmbuf_free_bulk(done, n_done);
+	for (uint16_t o = 0; o < w->n_workers; o++) {
+		unsigned int sent;
+
+		if (n_out[o] == 0)
+			continue;
+		sent = rte_ring_mp_enqueue_burst(w->peers[o], (void **)out[o], n_out[o], NULL);
+		w->cnt[JG_CNT_DISPATCH_OUT] += sent;
+		if (sent < n_out[o]) {
+			w->cnt[JG_CNT_DISPATCH_DROP] += n_out[o] - sent;
+			rte_pktmbuf_free_bulk(&out[o][sent], n_out[o] - sent);
+		}
+	}
+}
+
+/* End of input: every flow leaves as a record; wait for ring room, within a bound. */
+static void
+flush_all(struct jg_worker *w)
+{
+	uint64_t deadline = rte_rdtsc() + FLUSH_WAIT_S * w->tsc_hz;
+
+	flush_event_stage(w);
+	flush_flow_stage(w);
+	while (w->flows.count > 0) {
+		unsigned int room = rte_ring_free_count(w->fr_ring);
+
+		if (room >= JG_STAGE || rte_rdtsc() > deadline) {
+			jg_flow_flush(&w->flows, JG_STAGE);
+			flush_flow_stage(w);
+		} else {
+			rte_delay_us_sleep(100);
+		}
+	}
+	w->st->flows_active = 0;
+	w->st->flushed = 1;
+}
+
+int
+jg_worker_main(void *arg)
+{
+	struct jg_worker *w = arg;
+	struct rte_mbuf *pkts[64];
+	uint16_t burst = RTE_MIN(w->burst, (uint16_t)64);
+
+	int bit;
+
+	w->st->lcore_id = rte_lcore_id();
+	/* PMDs that stamp packets (net_pcap: capture time) register these when their ports start. */
+	w->ts_off = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+	w->ts_flag = bit >= 0 ? 1ull << bit : 0;
+	while (!jg_worker_quit) {
+		uint32_t got = 0;
+		uint16_t n;
+
+		if (w->shm->dp_state >= JG_DP_FLUSHING) {
+			if (!w->st->flushed)
+				flush_all(w);
+			rte_delay_us_sleep(1000);
+			continue;
+		}
+		for (uint16_t q = 0; q < w->n_rxq; q++) {
+			n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, burst);
+			if (n == 0)
+				continue;
+			got += n;
+			w->cnt[JG_CNT_RX] += n;
+			for (uint16_t i = 0; i < n; i++)
+				w->cnt[JG_CNT_RX_BYTES] += pkts[i]->pkt_len;
+			if (w->dispatch)
+				dispatch_burst(w, pkts, n);
+			else
+				process_burst(w, pkts, n);
+		}
+		if (w->dispatch) {
+			n = (uint16_t)rte_ring_sc_dequeue_burst(w->dispatch_ring, (void **)pkts, burst, NULL);
+			if (n) {
+				got += n;
+				w->cnt[JG_CNT_DISPATCH_IN] += n;
+				process_burst(w, pkts, n);
+			}
+		}
+		if (!w->capture_time)
+			w->now_ns = clock_now(w);
+		jg_flow_expire(&w->flows, w->now_ns, got ? EXPIRE_BUSY : EXPIRE_IDLE);
+		flush_flow_stage(w);
+		flush_event_stage(w);
+		w->st->flows_active = w->flows.count;
+		w->st->now_ns = w->now_ns;
+	}
+	return 0;
+}

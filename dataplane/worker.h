@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * A worker lcore: its rx queues, flow-table shard, output staging and counters.
+ * Everything here is owned by one lcore; the only shared writes are to the
+ * worker's own status lines in the status memzone and to its own rings.
+ */
+#ifndef JG_WORKER_H
+#define JG_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "flow.h"
+#include "jg_wire.h"
+
+#define JG_STAGE 32 /* records staged before one bulk ring enqueue */
+
+struct jg_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+struct jg_worker {
+	uint16_t id;
+	uint16_t n_workers;
+	uint16_t burst;
+	uint16_t n_rxq;
+	struct jg_rxq rxq[JG_MAX_PORTS];
+	int dispatch; /**< 1: spread packets to their owners in software */
+	struct rte_ring *dispatch_ring; /**< inbound from other workers (MP/SC) */
+	struct rte_ring **peers;        /**< every worker's dispatch ring */
+	struct rte_ring *ev_ring;
+	struct rte_ring *fr_ring;
+	struct jg_shm *shm;
+	struct jg_worker_status *st;
+	uint64_t *cnt;
+	/* clock: capture time when packets carry it, else TSC-derived Unix time */
+	int ts_off;
+	uint64_t ts_flag;
+	int capture_time;
+	uint64_t now_ns;
+	uint64_t clock_base_ns;
+	uint64_t clock_base_tsc;
+	uint64_t tsc_hz;
+	uint32_t n_fr_stage;
+	uint32_t n_ev_stage;
+	struct jg_flow_table flows;
+	struct jg_flow_rec fr_stage[JG_STAGE];
+	struct jg_event_rec ev_stage[JG_STAGE];
+} __rte_cache_aligned;
+
+/**
+ * Set up a worker's flow table (memory from the DPDK heap, on its socket) and clock.
+ * @return 0, or -ENOMEM / -EINVAL
+ */
+int jg_worker_init(struct jg_worker *w, uint32_t flow_capacity, const struct jg_flow_timeouts *to);
+
+/** Release what jg_worker_init() took. */
+void jg_worker_fini(struct jg_worker *w);
+
+/** The polling loop (rte_eal_remote_launch entry); returns when *quit becomes non-zero. */
+int jg_worker_main(void *arg);
+
+/** Set by the main lcore to stop every worker loop. */
+extern volatile int jg_worker_quit;
+
+/**
+ * Stage an event for the event ring. The caller fills everything but `worker`.
+ * A full ring is a counted drop (event-ring-full), never a wait.
+ */
+void jg_worker_event(struct jg_worker *w, const struct jg_event_rec *ev);
+
+#endif
