@@ -156,7 +156,7 @@ main(int argc, char **argv)
 	struct jg_cfg_errors *errs = calloc(1, sizeof(*errs));
 	const char *cfg_path = NULL, *prefix = NULL;
 	char pfx[96];
-	char *eal_argv[8];
+	char *eal_argv[9];
 	int opt, rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -194,8 +194,9 @@ main(int argc, char **argv)
 	eal_argv[4] = "--log-level=*:warning";
 	eal_argv[5] = "-l";
 	eal_argv[6] = "0";
-	eal_argv[7] = NULL;
-	if (rte_eal_init(7, eal_argv) < 0) {
+	eal_argv[7] = "--no-telemetry"; /* the dataplane serves telemetry */
+	eal_argv[8] = NULL;
+	if (rte_eal_init(8, eal_argv) < 0) {
 		fprintf(stderr, "jg-control: cannot attach to the dataplane (prefix %s): %s\n", pfx + 14,
 			rte_strerror(rte_errno));
 		return 1;

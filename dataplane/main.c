@@ -301,7 +301,6 @@ main(int argc, char **argv)
 	const char *cfg_path = NULL, *prefix = NULL;
 	char *eal_argv[MAX_EAL_ARGV + 1];
 	int check = 0, eal_argc, rc;
-	unsigned int i;
 
 	if (dp == NULL)
 		return 1;
@@ -329,9 +328,8 @@ main(int argc, char **argv)
 		rc = jg_dp_supervise(dp);
 	else
 		rc = 1;
-	for (i = 0; i < dp->cfg.n_workers; i++)
-		if (dp->workers[i] != NULL)
-			jg_worker_fini(dp->workers[i]);
+	/* Hugepage memory goes with the process; freeing it piecemeal would only
+	 * make EAL try to sync with a control plane that has already left. */
 	rte_eal_cleanup();
 	return rc;
 }

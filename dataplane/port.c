@@ -66,6 +66,9 @@ jg_port_setup(const struct jg_cfg_port *p, uint16_t port_id, uint16_t n_txq, str
 	/* Captures hold frames larger than one mbuf (LSO, jumbo): take them as chains. */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	/* net_pcap hands over capture times only when asked to */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 	rc = rte_eth_dev_configure(port_id, (uint16_t)p->rx_queues, n_txq, &conf);
 	if (rc != 0) {
 		snprintf(err, err_len, "%s: configure failed: %s", p->name, rte_strerror(-rc));

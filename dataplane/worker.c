@@ -116,9 +116,10 @@ packet_time(struct jg_worker *w, const struct rte_mbuf *m)
 	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag)) {
 		uint64_t t = *RTE_MBUF_DYNFIELD(m, w->ts_off, const uint64_t *) * 1000u;
 
-		w->capture_time = 1;
-		if (t > w->now_ns)
+		/* The clock never runs backwards: capture times out of order keep the latest. */
+		if (!w->capture_time || t > w->now_ns)
 			w->now_ns = t;
+		w->capture_time = 1;
 	}
 }
 
