@@ -174,8 +174,11 @@ new_flow(struct jg_flow_table *t, uint32_t b1, uint32_t sig, const struct jg_flo
 	f->init_is_a = (uint8_t)(src_is_initiator(p) ? src_is_a : !src_is_a);
 	f->first_ns = now;
 	f->flow_id = t->next_id++;
-	if (p->proto == 6)
+	if (p->proto == 6) {
 		f->tcp_state = (p->tcp_flags & JG_TCP_SYN) ? JG_TCP_SYN_SENT : JG_TCP_MIDSTREAM;
+		if ((p->tcp_flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN)
+			f->syn_seq = p->tcp_seq;
+	}
 	t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET] = sig;
 	t->count++;
 	t->cnt[JG_CNT_FLOW_NEW]++;
@@ -189,6 +192,8 @@ tcp_update(struct jg_flow *f, uint8_t flags, int dir)
 		f->tcp_state = JG_TCP_CLOSED;
 		return;
 	}
+	if ((flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN && dir == 0 && f->tcp_state == JG_TCP_NONE)
+		f->tcp_state = JG_TCP_SYN_SENT;
 	if (flags & JG_TCP_FIN) {
 		f->fin_seen |= (uint8_t)(1u << dir);
 		f->tcp_state = f->fin_seen == 3 ? JG_TCP_CLOSED : JG_TCP_CLOSING;
@@ -216,11 +221,20 @@ jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_l
 	f = find_in(t, b1, sig, &k);
 	if (f == NULL)
 		f = find_in(t, alt_bucket(t, &k, b1), sig, &k);
-	/* A fresh SYN on a closed connection is port reuse: a new flow, as tshark counts it. */
+	/*
+	 * A SYN on a closed connection: with the same sequence number it is a
+	 * retransmission (refused, retried); with another, the port is reused for
+	 * a new connection. tshark draws the line at the same place.
+	 */
 	if (f != NULL && p->proto == 6 && f->tcp_state == JG_TCP_CLOSED &&
 	    (p->tcp_flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN) {
-		end_flow(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
-		f = NULL;
+		if (p->tcp_seq == f->syn_seq && (f->flags[0] & JG_TCP_SYN)) {
+			f->tcp_state = JG_TCP_SYN_SENT;
+			f->fin_seen = 0;
+		} else {
+			end_flow(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
+			f = NULL;
+		}
 	}
 	if (f == NULL)
 		f = new_flow(t, b1, sig, &k, p, src_is_a, now);

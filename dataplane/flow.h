@@ -58,7 +58,9 @@ struct jg_flow {
 	uint64_t bytes[2];
 	uint64_t flow_id;
 	uint64_t app;      /**< reserved for per-flow protocol state (detection) */
-	uint64_t reserved[2];
+	uint32_t syn_seq;  /**< initiator's SYN sequence number (tells retransmission from reuse) */
+	uint32_t pad2;
+	uint64_t reserved;
 } __attribute__((aligned(64)));
 static_assert(sizeof(struct jg_flow) == 128, "flow entry is two cache lines");
 

@@ -127,8 +127,13 @@ test_port_reuse(void)
 
 	jg_flow_packet(t, &syn, 60, S);
 	pk(t, rev(syn, JG_TCP_RST), 60, S + 1);
-	jg_flow_packet(t, &syn, 60, 2 * S); /* same 5-tuple, fresh SYN: a second connection */
+	jg_flow_packet(t, &syn, 60, S + 2); /* same SYN again after the RST: a retry, same flow */
+	CHECK(n_recs == 0 && t->count == 1 && cnt[JG_CNT_FLOW_NEW] == 1);
+	pk(t, rev(syn, JG_TCP_RST), 60, S + 3);
+	syn.tcp_seq = 777;
+	jg_flow_packet(t, &syn, 60, 2 * S); /* same 5-tuple, new sequence: a second connection */
 	CHECK(n_recs == 1 && t->count == 1 && cnt[JG_CNT_FLOW_NEW] == 2);
+	CHECK(recs[0].pkts_fwd == 2 && recs[0].pkts_rev == 2);
 }
 
 static void

@@ -65,19 +65,24 @@ jg_rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/*
+ * `avail` is what may be read (the first segment of a chained mbuf); `end` is
+ * where the datagram ends per its header, already checked against the frame.
+ */
 static inline enum jg_pkt_class
-jg_pkt_l4(const uint8_t *p, uint32_t len, uint32_t off, uint32_t end, struct jg_pkt *k)
+jg_pkt_l4(const uint8_t *p, uint32_t avail, uint32_t off, uint32_t end, struct jg_pkt *k)
 {
+	uint32_t lim = end < avail ? end : avail;
 	uint32_t hl;
 
 	switch (k->proto) {
 	case 6: /* TCP */
-		if (off + 20 > end)
+		if (off + 20 > lim)
 			return JG_PKT_TRUNCATED;
 		hl = (uint32_t)(p[off + 12] >> 4) * 4;
 		if (hl < 20)
 			return JG_PKT_MALFORMED;
-		if (off + hl > end)
+		if (off + hl > lim)
 			return JG_PKT_TRUNCATED;
 		k->sport = jg_rd16(p + off);
 		k->dport = jg_rd16(p + off + 2);
@@ -87,7 +92,7 @@ jg_pkt_l4(const uint8_t *p, uint32_t len, uint32_t off, uint32_t end, struct jg_
 		k->payload_off = off + hl;
 		break;
 	case 17: /* UDP */
-		if (off + 8 > end)
+		if (off + 8 > lim)
 			return JG_PKT_TRUNCATED;
 		k->sport = jg_rd16(p + off);
 		k->dport = jg_rd16(p + off + 2);
@@ -95,7 +100,7 @@ jg_pkt_l4(const uint8_t *p, uint32_t len, uint32_t off, uint32_t end, struct jg_
 		break;
 	case 1:  /* ICMP: echo request/reply share the identifier as a "port" */
 	case 58: /* ICMPv6 */
-		if (off + 8 > end)
+		if (off + 8 > lim)
 			return JG_PKT_TRUNCATED;
 		if (p[off] == 0 || p[off] == 8 || p[off] == 128 || p[off] == 129)
 			k->sport = k->dport = jg_rd16(p + off + 4);
@@ -105,40 +110,40 @@ jg_pkt_l4(const uint8_t *p, uint32_t len, uint32_t off, uint32_t end, struct jg_
 		k->payload_off = off;
 		break;
 	}
-	(void)len;
 	k->payload_len = end - k->payload_off;
 	return JG_PKT_FLOW;
 }
 
 /* IPv6 extension headers are walked so the flow key has the real L4 protocol. */
 static inline enum jg_pkt_class
-jg_pkt_ipv6(const uint8_t *p, uint32_t len, uint32_t off, struct jg_pkt *k)
+jg_pkt_ipv6(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t off, struct jg_pkt *k)
 {
-	uint32_t end;
+	uint32_t end, lim;
 	uint8_t nh;
 	int hops;
 
-	if (off + 40 > len)
+	if (off + 40 > avail)
 		return JG_PKT_TRUNCATED;
 	if ((p[off] >> 4) != 6)
 		return JG_PKT_MALFORMED;
 	k->ip_version = 6;
 	k->ip_len = 40u + jg_rd16(p + off + 4);
 	end = off + k->ip_len;
-	if (end > len)
+	if (end > total)
 		return JG_PKT_TRUNCATED;
+	lim = end < avail ? end : avail;
 	memcpy(k->src, p + off + 8, 16);
 	memcpy(k->dst, p + off + 24, 16);
 	nh = p[off + 6];
 	off += 40;
 	for (hops = 0; hops < 8; hops++) {
 		if (nh == 0 || nh == 43 || nh == 60) { /* hop-by-hop, routing, destination options */
-			if (off + 8 > end)
+			if (off + 8 > lim)
 				return JG_PKT_TRUNCATED;
 			nh = p[off];
 			off += 8u + (uint32_t)p[off + 1] * 8u;
 		} else if (nh == 44) { /* fragment */
-			if (off + 8 > end)
+			if (off + 8 > lim)
 				return JG_PKT_TRUNCATED;
 			k->proto = p[off];
 			if ((jg_rd16(p + off + 2) & 0xfff8) != 0)
@@ -155,16 +160,16 @@ jg_pkt_ipv6(const uint8_t *p, uint32_t len, uint32_t off, struct jg_pkt *k)
 	if (hops == 8)
 		return JG_PKT_MALFORMED;
 	k->proto = nh;
-	return jg_pkt_l4(p, len, off, end, k);
+	return jg_pkt_l4(p, avail, off, end, k);
 }
 
 static inline enum jg_pkt_class
-jg_pkt_ipv4(const uint8_t *p, uint32_t len, uint32_t off, struct jg_pkt *k)
+jg_pkt_ipv4(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t off, struct jg_pkt *k)
 {
 	uint32_t hl, end;
 	uint16_t frag;
 
-	if (off + 20 > len)
+	if (off + 20 > avail)
 		return JG_PKT_TRUNCATED;
 	if ((p[off] >> 4) != 4)
 		return JG_PKT_MALFORMED;
@@ -174,7 +179,7 @@ jg_pkt_ipv4(const uint8_t *p, uint32_t len, uint32_t off, struct jg_pkt *k)
 	if (hl < 20 || k->ip_len < hl)
 		return JG_PKT_MALFORMED;
 	end = off + k->ip_len;
-	if (end > len)
+	if (end > total)
 		return JG_PKT_TRUNCATED;
 	memcpy(k->src, p + off + 12, 4);
 	memcpy(k->dst, p + off + 16, 4);
@@ -183,19 +188,21 @@ jg_pkt_ipv4(const uint8_t *p, uint32_t len, uint32_t off, struct jg_pkt *k)
 	if ((frag & 0x1fff) != 0)
 		return JG_PKT_FRAGMENT;
 	k->first_frag = (frag & 0x2000) != 0;
-	return jg_pkt_l4(p, len, off + hl, end, k);
+	return jg_pkt_l4(p, avail, off + hl, end, k);
 }
 
 /**
  * Parse one Ethernet frame.
- * @param p    frame bytes
- * @param len  bytes available (the frame may be longer on the wire; never read past len)
- * @param k    filled as far as parsing got
+ * @param p      frame bytes
+ * @param avail  bytes that may be read at p (the first segment of a chain); never read past it
+ * @param total  bytes of the frame in all (>= avail): IP lengths are checked against it
+ * @param k      filled as far as parsing got
  * @return the packet's class; only JG_PKT_FLOW fills the 5-tuple completely.
  */
 static inline enum jg_pkt_class
-jg_pkt_parse(const uint8_t *p, uint32_t len, struct jg_pkt *k)
+jg_pkt_parse(const uint8_t *p, uint32_t avail, uint32_t total, struct jg_pkt *k)
 {
+	uint32_t len = avail;
 	uint32_t off = 12;
 	uint16_t type;
 	int tags = 0;
@@ -217,9 +224,9 @@ jg_pkt_parse(const uint8_t *p, uint32_t len, struct jg_pkt *k)
 	off += 2;
 	k->l3_off = (uint16_t)off;
 	if (type == JG_ETH_IPV4)
-		return jg_pkt_ipv4(p, len, off, k);
+		return jg_pkt_ipv4(p, avail, total, off, k);
 	if (type == JG_ETH_IPV6)
-		return jg_pkt_ipv6(p, len, off, k);
+		return jg_pkt_ipv6(p, avail, total, off, k);
 	return JG_PKT_NON_IP;
 }
 

@@ -55,18 +55,23 @@ test_ipv4_tcp(void)
 	struct jg_pkt p;
 	uint32_t len = ipv4_tcp(f, eth(f, JG_ETH_IPV4), 10, JG_TCP_SYN);
 
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FLOW);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW);
 	CHECK(p.ip_version == 4 && p.proto == 6);
 	CHECK(p.sport == 50000 && p.dport == 445);
 	CHECK(p.tcp_flags == JG_TCP_SYN);
 	CHECK(p.src[0] == 10 && p.src[3] == 1 && p.dst[3] == 2 && p.src[4] == 0);
 	CHECK(p.payload_off == 54 && p.payload_len == 10);
 	/* Ethernet padding after the datagram is not payload. */
-	CHECK(jg_pkt_parse(f, len + 6, &p) == JG_PKT_FLOW && p.payload_len == 10);
+	CHECK(jg_pkt_parse(f, len + 6, len + 6, &p) == JG_PKT_FLOW && p.payload_len == 10);
 	/* Cut anywhere inside the headers or the datagram: truncated, never a read past len. */
 	for (uint32_t cut = 14; cut < len; cut++)
-		CHECK(jg_pkt_parse(f, cut, &p) == JG_PKT_TRUNCATED);
-	CHECK(jg_pkt_parse(f, 13, &p) == JG_PKT_TRUNCATED);
+		CHECK(jg_pkt_parse(f, cut, cut, &p) == JG_PKT_TRUNCATED);
+	CHECK(jg_pkt_parse(f, 13, 13, &p) == JG_PKT_TRUNCATED);
+	/* A chained mbuf: headers in the first segment, the datagram goes on in the next. */
+	len = ipv4_tcp(f, 14, 200, JG_TCP_ACK);
+	CHECK(jg_pkt_parse(f, 64, len, &p) == JG_PKT_FLOW && p.payload_len == 200);
+	/* ... but the TCP header itself must be readable */
+	CHECK(jg_pkt_parse(f, 40, len, &p) == JG_PKT_TRUNCATED);
 }
 
 static void
@@ -77,19 +82,19 @@ test_ipv4_bogus(void)
 	uint32_t l3 = eth(f, JG_ETH_IPV4), len = ipv4_tcp(f, l3, 0, 0);
 
 	f[l3] = 0x44; /* IHL 16 bytes */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_MALFORMED);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_MALFORMED);
 	f[l3] = 0x65; /* version 6 in an IPv4 ethertype */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_MALFORMED);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_MALFORMED);
 	f[l3] = 0x45;
 	f[l3 + 2] = 0; f[l3 + 3] = 10; /* total length shorter than the header */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_MALFORMED);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_MALFORMED);
 	f[l3 + 2] = 0x05; f[l3 + 3] = 0xdc; /* total length 1500 in a 54-byte frame */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_TRUNCATED);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_TRUNCATED);
 	len = ipv4_tcp(f, l3, 0, 0);
 	f[l3 + 20 + 12] = 2 << 4; /* TCP data offset 8 bytes */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_MALFORMED);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_MALFORMED);
 	f[l3 + 20 + 12] = 15 << 4; /* TCP header 60 bytes, only 20 present */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_TRUNCATED);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_TRUNCATED);
 }
 
 static void
@@ -100,10 +105,10 @@ test_fragments(void)
 	uint32_t l3 = eth(f, JG_ETH_IPV4), len = ipv4_tcp(f, l3, 8, 0);
 
 	f[l3 + 6] = 0x20; /* MF, offset 0: first fragment, ports readable */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FLOW && p.first_frag == 1 && p.dport == 445);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.first_frag == 1 && p.dport == 445);
 	f[l3 + 6] = 0x00;
 	f[l3 + 7] = 0x10; /* offset 128 bytes */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FRAGMENT);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FRAGMENT);
 }
 
 static void
@@ -114,19 +119,20 @@ test_vlan(void)
 	uint32_t off = vlan(f, eth(f, JG_ETH_VLAN), JG_ETH_VLAN, 100, JG_ETH_IPV4);
 	uint32_t len = ipv4_tcp(f, off, 0, JG_TCP_ACK);
 
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FLOW && p.vlan == 100 && p.l3_off == 18);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.vlan == 100 && p.l3_off == 18);
 	/* QinQ: outer 802.1ad 200, inner 802.1Q 300; the outer id is kept */
 	off = vlan(f, eth(f, JG_ETH_QINQ), JG_ETH_QINQ, 200, JG_ETH_VLAN);
 	off = vlan(f, off, JG_ETH_VLAN, 300, JG_ETH_IPV4);
 	len = ipv4_tcp(f, off, 0, 0);
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FLOW && p.vlan == 200 && p.l3_off == 22);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.vlan == 200 && p.l3_off == 22);
 	/* three tags is not a thing */
 	off = vlan(f, eth(f, JG_ETH_QINQ), JG_ETH_QINQ, 1, JG_ETH_VLAN);
 	off = vlan(f, off, JG_ETH_VLAN, 2, JG_ETH_VLAN);
 	off = vlan(f, off, JG_ETH_VLAN, 3, JG_ETH_IPV4);
-	CHECK(jg_pkt_parse(f, ipv4_tcp(f, off, 0, 0), &p) == JG_PKT_MALFORMED);
+	len = ipv4_tcp(f, off, 0, 0);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_MALFORMED);
 	/* a tag cut in half */
-	CHECK(jg_pkt_parse(f, 16, &p) == JG_PKT_TRUNCATED);
+	CHECK(jg_pkt_parse(f, 16, 16, &p) == JG_PKT_TRUNCATED);
 }
 
 static void
@@ -147,18 +153,18 @@ test_ipv6(void)
 	ip[41] = 0;
 	ip[48] = 0x00; ip[49] = 53; ip[50] = 0xd4; ip[51] = 0x31;
 	len = l3 + 40 + 16;
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FLOW);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW);
 	CHECK(p.ip_version == 6 && p.proto == 17 && p.sport == 53 && p.dport == 54321);
 	CHECK(p.src[0] == 0xfe && p.src[15] == 1 && p.dst[15] == 2);
-	CHECK(jg_pkt_parse(f, len - 1, &p) == JG_PKT_TRUNCATED);
+	CHECK(jg_pkt_parse(f, len - 1, len - 1, &p) == JG_PKT_TRUNCATED);
 	/* fragment header with a non-zero offset */
 	ip[6] = 44;
 	ip[40] = 17; ip[42] = 0x00; ip[43] = 0x08;
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FRAGMENT);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FRAGMENT);
 	/* extension header whose length runs past the datagram */
 	ip[6] = 60;
 	ip[41] = 200;
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_TRUNCATED);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_TRUNCATED);
 }
 
 static void
@@ -171,11 +177,11 @@ test_icmp_and_other(void)
 	f[l3 + 9] = 1; /* ICMP echo request id 0xc350 (the bytes where the TCP ports were) */
 	f[l3 + 20] = 8;
 	f[l3 + 24] = 0x12; f[l3 + 25] = 0x34;
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FLOW && p.proto == 1 && p.sport == 0x1234 && p.dport == 0x1234);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.proto == 1 && p.sport == 0x1234 && p.dport == 0x1234);
 	f[l3 + 9] = 47; /* GRE: a flow by addresses only */
-	CHECK(jg_pkt_parse(f, len, &p) == JG_PKT_FLOW && p.proto == 47 && p.sport == 0);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.proto == 47 && p.sport == 0);
 	eth(f, 0x0806);
-	CHECK(jg_pkt_parse(f, 60, &p) == JG_PKT_NON_IP);
+	CHECK(jg_pkt_parse(f, 60, 60, &p) == JG_PKT_NON_IP);
 }
 
 int

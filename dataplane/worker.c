@@ -152,7 +152,7 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		process_parsed(w, m, &p,
-			       jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p));
+			       jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p));
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 }
@@ -174,7 +174,7 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		enum jg_pkt_class c = jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p);
+		enum jg_pkt_class c = jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p);
 		uint32_t owner = w->id;
 
 		if (c == JG_PKT_FLOW) {

@@ -1,0 +1,101 @@
+"""Helpers for Jumpgate's end-to-end tests: run the real binaries on real packets."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SRC = os.environ.get("JG_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD = os.environ.get("JG_BUILD", os.path.join(SRC, "build"))
+JUMPGATE = os.path.join(BUILD, "jumpgate")
+JGCTL = os.path.join(BUILD, "jgctl")
+CONFIG = os.path.join(SRC, "tests", "e2e", "replay.yaml")
+SHARED = os.path.abspath(os.path.join(SRC, "..", "shared", "pcaps"))
+DEMO_PCAP = os.path.join(SRC, "demo", "demo.pcap")
+SKIP = 77  # meson's "skipped"
+
+failures = []
+
+
+def check(cond, what):
+    if cond:
+        return True
+    failures.append(what)
+    print("FAIL:", what, file=sys.stderr)
+    return False
+
+
+def done():
+    if failures:
+        print(f"{len(failures)} checks failed")
+        sys.exit(1)
+    print("all checks passed")
+    sys.exit(0)
+
+
+def skip(why):
+    print("SKIP:", why)
+    sys.exit(SKIP)
+
+
+def need_root_and_hugepages():
+    if os.geteuid() != 0:
+        skip("needs root (DPDK multi-process needs hugepages)")
+    r = subprocess.run([JUMPGATE, "setup"], capture_output=True, text=True)
+    if r.returncode != 0:
+        skip("hugepages unavailable: " + r.stderr.strip())
+
+
+def need_shared():
+    if not os.path.isdir(SHARED):
+        skip(f"{SHARED} is absent (the shared real captures are not on this machine)")
+
+
+def tmpdir(tag):
+    return tempfile.mkdtemp(prefix=f"jg-{tag}-")
+
+
+def replay(files, out=None, config=CONFIG, timeout=240, extra=()):
+    """Run `jumpgate replay`; return (CompletedProcess, out_dir)."""
+    out = out or tmpdir("replay")
+    r = subprocess.run([JUMPGATE, "replay", "-c", config, "--out", out, *extra, *files],
+                       capture_output=True, text=True, timeout=timeout)
+    return r, out
+
+
+def jsonl(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def summary(out):
+    with open(os.path.join(out, "summary.json")) as f:
+        return json.load(f)
+
+
+def accounted(s):
+    """Packets handled plus packets dropped with a reason."""
+    c = s["counters"]
+    handled = sum(c[k] for k in ("pkt-flow", "pkt-non-ip", "pkt-fragment", "pkt-truncated",
+                                 "pkt-malformed", "pkt-flow-table-full"))
+    p = s["port"]
+    dropped = c["dispatch-ring-full"] + p["imissed"] + p["ierrors"] + p["rx_nombuf"] + s["unread"]
+    return handled, dropped
+
+
+def capinfos_count(path):
+    r = subprocess.run(["capinfos", "-M", "-c", "-T", path], capture_output=True, text=True)
+    return int(r.stdout.strip().splitlines()[-1].split("\t")[1])
+
+
+def tshark_conversations(path, proto):
+    """Number of conversations tshark lists for tcp or udp."""
+    r = subprocess.run(["tshark", "-n", "-r", path, "-q", "-z", f"conv,{proto}"],
+                       capture_output=True, text=True)
+    return sum(1 for l in r.stdout.splitlines() if "<->" in l)
+
+
+def cleanup(*dirs):
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
