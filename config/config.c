@@ -528,9 +528,10 @@ jg_config_load_mem(const char *name, const char *text, size_t len, struct jg_con
 		load_root(&ld, root);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	if (errs->n + errs->dropped != before)
+	/* Cross-key checks run even after key errors: the operator sees every problem at once. */
+	if (jg_config_validate(cfg, errs) != 0 || errs->n + errs->dropped != before)
 		return -EINVAL;
-	return jg_config_validate(cfg, errs);
+	return 0;
 }
 
 int

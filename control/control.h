@@ -17,6 +17,26 @@
 #include "jg_proto.h"
 #include "jg_wire.h"
 
+/**
+ * A JSON-lines output file. Lines are buffered whole and written with write(2),
+ * so a control plane killed at any moment never leaves half a line behind.
+ */
+struct jg_out {
+	int fd;
+	size_t len;
+	uint64_t errors;
+	char buf[1 << 16];
+};
+
+/** Open for appending. @return 0 or -errno */
+int jg_out_open(struct jg_out *o, const char *dir, const char *name);
+/** Append one line (a newline is added). */
+void jg_out_line(struct jg_out *o, const char *line, size_t n);
+/** Write what is buffered. */
+void jg_out_flush(struct jg_out *o);
+/** Flush and close. */
+void jg_out_close(struct jg_out *o);
+
 struct jg_control {
 	struct jg_config cfg;
 	const char *out_dir;
@@ -25,11 +45,10 @@ struct jg_control {
 	struct jg_shm *shm;
 	struct rte_ring *ev_ring[JG_MAX_WORKERS];
 	struct rte_ring *fr_ring[JG_MAX_WORKERS];
-	FILE *events;
-	FILE *flows;
+	struct jg_out *events;
+	struct jg_out *flows; /**< NULL when output.flows is off */
 	uint64_t n_events;
 	uint64_t n_flows;
-	uint64_t write_errors;
 	uint64_t start_ns;
 	int listen_fd;
 };

@@ -3,7 +3,11 @@
  * Ring draining and JSON lines. Every string that came from the wire goes
  * through jg_buf_json_str(), so a hostile file name cannot forge a field or a line.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_ring_elem.h>
 
@@ -117,12 +121,62 @@ jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap)
 	return b.len < cap ? b.len : cap - 1;
 }
 
-static void
-write_line(struct jg_control *c, FILE *f, char *line, size_t n)
+int
+jg_out_open(struct jg_out *o, const char *dir, const char *name)
 {
-	line[n] = '\n';
-	if (f != NULL && fwrite(line, 1, n + 1, f) != n + 1)
-		c->write_errors++;
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	o->len = 0;
+	o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (o->fd < 0) {
+		fprintf(stderr, "jg-control: cannot open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void
+jg_out_flush(struct jg_out *o)
+{
+	size_t done = 0;
+
+	while (done < o->len) {
+		ssize_t n = write(o->fd, o->buf + done, o->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			o->errors++;
+			break;
+		}
+		done += (size_t)n;
+	}
+	o->len = 0;
+}
+
+void
+jg_out_line(struct jg_out *o, const char *line, size_t n)
+{
+	if (o->len + n + 1 > sizeof(o->buf))
+		jg_out_flush(o);
+	if (n + 1 > sizeof(o->buf)) {
+		o->errors++;
+		return;
+	}
+	memcpy(o->buf + o->len, line, n);
+	o->buf[o->len + n] = '\n';
+	o->len += n + 1;
+}
+
+void
+jg_out_close(struct jg_out *o)
+{
+	if (o->fd < 0)
+		return;
+	jg_out_flush(o);
+	close(o->fd);
+	o->fd = -1;
 }
 
 unsigned int
@@ -138,12 +192,12 @@ jg_drain(struct jg_control *c)
 
 		n = rte_ring_sc_dequeue_burst_elem(c->ev_ring[w], ev, sizeof(ev[0]), DRAIN_BURST, NULL);
 		for (unsigned int i = 0; i < n; i++)
-			write_line(c, c->events, line, jg_event_json(&ev[i], line, sizeof(line) - 1));
+			jg_out_line(c->events, line, jg_event_json(&ev[i], line, sizeof(line)));
 		c->n_events += n;
 		total += n;
 		n = rte_ring_sc_dequeue_burst_elem(c->fr_ring[w], fr, sizeof(fr[0]), DRAIN_BURST, NULL);
-		for (unsigned int i = 0; i < n; i++)
-			write_line(c, c->flows, line, jg_flow_json(&fr[i], line, sizeof(line) - 1));
+		for (unsigned int i = 0; c->flows != NULL && i < n; i++)
+			jg_out_line(c->flows, line, jg_flow_json(&fr[i], line, sizeof(line)));
 		c->n_flows += n;
 		total += n;
 	}

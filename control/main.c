@@ -40,19 +40,6 @@ usage(FILE *f)
 		   "  --replay        exit once the dataplane has drained everything\n");
 }
 
-static FILE *
-open_out(const char *dir, const char *name)
-{
-	char path[4200];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "a");
-	if (f == NULL)
-		fprintf(stderr, "jg-control: cannot open %s: %s\n", path, strerror(errno));
-	return f;
-}
-
 static int
 attach(struct jg_control *c)
 {
@@ -100,10 +87,9 @@ rings_empty(const struct jg_control *c)
 static void
 flush_outputs(struct jg_control *c)
 {
-	if (c->events)
-		fflush(c->events);
+	jg_out_flush(c->events);
 	if (c->flows)
-		fflush(c->flows);
+		jg_out_flush(c->flows);
 }
 
 static int
@@ -152,6 +138,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct jg_control ctl;
+	static struct jg_out ev_out = { .fd = -1 }, fl_out = { .fd = -1 };
 	struct jg_control *c = &ctl;
 	struct jg_cfg_errors *errs = calloc(1, sizeof(*errs));
 	const char *cfg_path = NULL, *prefix = NULL;
@@ -208,9 +195,10 @@ main(int argc, char **argv)
 	rc = attach(c);
 	if (rc == 0) {
 		mkdir(c->out_dir, 0755);
-		c->events = open_out(c->out_dir, "events.jsonl");
-		c->flows = c->cfg.flows_output ? open_out(c->out_dir, "flows.jsonl") : NULL;
-		if (c->events == NULL || (c->cfg.flows_output && c->flows == NULL))
+		c->events = &ev_out;
+		c->flows = c->cfg.flows_output ? &fl_out : NULL;
+		if (jg_out_open(&ev_out, c->out_dir, "events.jsonl") != 0 ||
+		    (c->flows && jg_out_open(&fl_out, c->out_dir, "flows.jsonl") != 0))
 			rc = -EIO;
 	}
 	if (rc == 0 && jg_server_open(c) != 0)
@@ -224,10 +212,8 @@ main(int argc, char **argv)
 		rc = 1;
 	}
 	jg_server_close(c);
-	if (c->events)
-		fclose(c->events);
-	if (c->flows)
-		fclose(c->flows);
+	jg_out_close(&ev_out);
+	jg_out_close(&fl_out);
 	rte_eal_cleanup();
 	return rc;
 }

@@ -207,6 +207,26 @@ tcp_update(struct jg_flow *f, uint8_t flags, int dir)
 	}
 }
 
+/* Long flows are reported in slices; the flow itself lives on. */
+static void
+active_slice(struct jg_flow_table *t, struct jg_flow *f)
+{
+	t->emit(t->emit_ctx, f, JG_FLOW_END_ACTIVE);
+	t->cnt[JG_CNT_FLOW_END_ACTIVE]++;
+	f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
+	f->first_ns = 0;
+}
+
+static uint64_t
+idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
+{
+	if (f->key.proto == 6)
+		return f->tcp_state == JG_TCP_CLOSED ? t->to.closed_ns : t->to.tcp_idle_ns;
+	if (f->key.proto == 17)
+		return t->to.udp_idle_ns;
+	return t->to.other_idle_ns;
+}
+
 struct jg_flow *
 jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len, uint64_t now)
 {
@@ -236,6 +256,17 @@ jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_l
 			f = NULL;
 		}
 	}
+	/*
+	 * Timeouts are decided here too, on the packet's own time, so where a flow
+	 * is cut never depends on when the sweep happened to pass.
+	 */
+	if (f != NULL && now > f->last_ns && now - f->last_ns >= idle_timeout(t, f)) {
+		end_flow(t, (uint32_t)(f - t->flows), f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED
+										 : JG_FLOW_END_IDLE);
+		f = NULL;
+	} else if (f != NULL && f->first_ns != 0 && now > f->first_ns && now - f->first_ns >= t->to.active_ns) {
+		active_slice(t, f);
+	}
 	if (f == NULL)
 		f = new_flow(t, b1, sig, &k, p, src_is_a, now);
 	dir = (src_is_a == f->init_is_a) ? 0 : 1;
@@ -250,16 +281,6 @@ jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_l
 		tcp_update(f, p->tcp_flags, dir);
 	}
 	return f;
-}
-
-static uint64_t
-idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
-{
-	if (f->key.proto == 6)
-		return f->tcp_state == JG_TCP_CLOSED ? t->to.closed_ns : t->to.tcp_idle_ns;
-	if (f->key.proto == 17)
-		return t->to.udp_idle_ns;
-	return t->to.other_idle_ns;
 }
 
 uint32_t
@@ -285,11 +306,7 @@ jg_flow_expire(struct jg_flow_table *t, uint64_t now, uint32_t buckets)
 				ended++;
 			} else if (f->first_ns != 0 && now > f->first_ns &&
 				   now - f->first_ns >= t->to.active_ns) {
-				/* Long flows are reported in slices; the flow itself lives on. */
-				t->emit(t->emit_ctx, f, JG_FLOW_END_ACTIVE);
-				t->cnt[JG_CNT_FLOW_END_ACTIVE]++;
-				f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
-				f->first_ns = 0;
+				active_slice(t, f);
 			}
 		}
 	}

@@ -201,6 +201,7 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 		w->st = &dp->shm->workers[i];
 		w->cnt = w->st->cnt;
 		w->dispatch = dispatch;
+		w->lossless = dp->replay_packets != 0;
 		w->peers = dp->dispatch;
 		w->dispatch_ring = dp->dispatch[i];
 		for (uint32_t p = 0; p < cfg->n_ports; p++)

@@ -109,18 +109,23 @@ clock_now(const struct jg_worker *w)
 	return w->clock_base_ns + d / w->tsc_hz * 1000000000u + (d % w->tsc_hz) * 1000000000u / w->tsc_hz;
 }
 
-/* Capture time (µs from net_pcap) when the packet carries it. */
-static inline void
+/*
+ * A packet's time: its capture time (µs from net_pcap) when it carries one,
+ * else the worker's clock. The worker's clock is the latest time seen, so
+ * capture times out of order never make it run backwards.
+ */
+static inline uint64_t
 packet_time(struct jg_worker *w, const struct rte_mbuf *m)
 {
 	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag)) {
 		uint64_t t = *RTE_MBUF_DYNFIELD(m, w->ts_off, const uint64_t *) * 1000u;
 
-		/* The clock never runs backwards: capture times out of order keep the latest. */
 		if (!w->capture_time || t > w->now_ns)
 			w->now_ns = t;
 		w->capture_time = 1;
+		return t;
 	}
+	return w->now_ns;
 }
 
 static const enum jg_counter class_cnt[] = {
@@ -134,10 +139,11 @@ static const enum jg_counter class_cnt[] = {
 static inline void
 process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c)
 {
-	packet_time(w, m);
+	uint64_t t = packet_time(w, m);
+
 	w->cnt[class_cnt[c]]++;
 	if (c == JG_PKT_FLOW)
-		jg_flow_packet(&w->flows, p, m->pkt_len, w->now_ns);
+		jg_flow_packet(&w->flows, p, m->pkt_len, t);
 }
 
 /* Handle packets this worker owns. */
@@ -225,6 +231,25 @@ flush_all(struct jg_worker *w)
 	w->st->flushed = 1;
 }
 
+/*
+ * Replay only: a file can wait, so rather than drop on a full ring the worker
+ * stops reading its port until the control plane and its peers catch up.
+ */
+static int
+must_wait(const struct jg_worker *w)
+{
+	/* One loop adds at most a burst of new flows, as many evictions, and a sweep's worth. */
+	const unsigned int want = 2u * w->burst + EXPIRE_BUSY * JG_FLOW_BUCKET + JG_STAGE;
+
+	if (rte_ring_free_count(w->fr_ring) < RTE_MIN(want, rte_ring_get_capacity(w->fr_ring) / 2) ||
+	    rte_ring_free_count(w->ev_ring) < RTE_MIN(want, rte_ring_get_capacity(w->ev_ring) / 2))
+		return 1;
+	for (uint16_t o = 0; w->dispatch && o < w->n_workers; o++)
+		if (rte_ring_free_count(w->peers[o]) < 2u * w->burst)
+			return 1;
+	return 0;
+}
+
 int
 jg_worker_main(void *arg)
 {
@@ -249,7 +274,7 @@ jg_worker_main(void *arg)
 			rte_delay_us_sleep(1000);
 			continue;
 		}
-		for (uint16_t q = 0; q < w->n_rxq; q++) {
+		for (uint16_t q = 0; q < w->n_rxq && !(w->lossless && must_wait(w)); q++) {
 			n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, burst);
 			if (n == 0)
 				continue;
@@ -272,7 +297,10 @@ jg_worker_main(void *arg)
 		}
 		if (!w->capture_time)
 			w->now_ns = clock_now(w);
-		jg_flow_expire(&w->flows, w->now_ns, got ? EXPIRE_BUSY : EXPIRE_IDLE);
+		if (!w->lossless)
+			jg_flow_expire(&w->flows, w->now_ns, got ? EXPIRE_BUSY : EXPIRE_IDLE);
+		else if (!must_wait(w))
+			jg_flow_expire(&w->flows, w->now_ns, EXPIRE_BUSY);
 		flush_flow_stage(w);
 		flush_event_stage(w);
 		w->st->flows_active = w->flows.count;

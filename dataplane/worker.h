@@ -31,6 +31,7 @@ struct jg_worker {
 	uint16_t n_rxq;
 	struct jg_rxq rxq[JG_MAX_PORTS];
 	int dispatch; /**< 1: spread packets to their owners in software */
+	int lossless; /**< replay: pause rx instead of dropping when a ring fills up */
 	struct rte_ring *dispatch_ring; /**< inbound from other workers (MP/SC) */
 	struct rte_ring **peers;        /**< every worker's dispatch ring */
 	struct rte_ring *ev_ring;

@@ -36,7 +36,9 @@ if smb:
     check(f["src_ip"] == "10.20.30.7" and f["src_port"] == 51234, "initiator is the client")
     check(f["packets"] == 43 and f["src_packets"] == 23 and f["dst_packets"] == 20, "SMB session counters")
     check(f["start"] == "2026-03-02T09:01:00.000000Z", "capture time, not wall time")
-    check(f["tcp_state"] == "closed" and f["end_reason"] == "closed", "FIN both ways ends the flow")
+    check(f["tcp_state"] == "closed" and f["end_reason"] == "end-of-input", "closed, then flushed at the end")
+fs = [f for f in tcp if f["dst_ip"] == "10.20.30.5"]
+check(len(fs) == 1 and fs[0]["end_reason"] == "closed", "FIN both ways ends a flow after the closed timeout")
 # DNS flows ended by the UDP idle timeout (60 s) before the end of the capture
 dns = [f for f in udp if f["dst_port"] == 53]
 check(any(f["end_reason"] == "idle" for f in dns), "UDP idle timeout on capture time")
