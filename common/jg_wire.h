@@ -41,6 +41,7 @@
 	X(PKT_TRUNCATED, "pkt-truncated", "packets shorter than their headers claim") \
 	X(PKT_MALFORMED, "pkt-malformed", "packets with bogus header fields")     \
 	X(PKT_FLOW_FULL, "pkt-flow-table-full", "packets of flows that could not be inserted") \
+	X(PKT_CUT, "pkt-payload-cut", "flow packets whose payload the frame cuts short (snaplen)") \
 	X(FLOW_NEW, "flow-new", "flows created")                                   \
 	X(FLOW_END_IDLE, "flow-end-idle", "flows ended by idle timeout")           \
 	X(FLOW_END_ACTIVE, "flow-end-active", "flows ended by active timeout")     \

@@ -18,7 +18,7 @@ enum jg_pkt_class {
 	JG_PKT_FLOW = 0,  /**< IP packet with a flow key */
 	JG_PKT_NON_IP,    /**< not IPv4/IPv6 */
 	JG_PKT_FRAGMENT,  /**< non-first IP fragment: no L4 header */
-	JG_PKT_TRUNCATED, /**< shorter than a header or a length field claims */
+	JG_PKT_TRUNCATED, /**< a header is cut short (a cut payload is JG_PKT_FLOW with `cut`) */
 	JG_PKT_MALFORMED, /**< impossible header field (version, IHL, ...) */
 };
 
@@ -38,6 +38,7 @@ struct jg_pkt {
 	uint8_t ip_version;
 	uint8_t tcp_flags;
 	uint8_t first_frag; /**< 1 when this is the first fragment of a fragmented datagram */
+	uint8_t cut;        /**< 1 when the frame ends before the datagram (capture snaplen): payload is partial */
 	uint16_t vlan;      /**< outermost VLAN id, 0 when untagged */
 	uint16_t l3_off;
 	uint32_t ip_len;    /**< IP datagram length (header + payload) per the header */
@@ -129,8 +130,10 @@ jg_pkt_ipv6(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t off, stru
 	k->ip_version = 6;
 	k->ip_len = 40u + jg_rd16(p + off + 4);
 	end = off + k->ip_len;
-	if (end > total)
-		return JG_PKT_TRUNCATED;
+	if (end > total) { /* cut by the capture's snaplen: headers may still be whole */
+		k->cut = 1;
+		end = total;
+	}
 	lim = end < avail ? end : avail;
 	memcpy(k->src, p + off + 8, 16);
 	memcpy(k->dst, p + off + 24, 16);
@@ -179,8 +182,10 @@ jg_pkt_ipv4(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t off, stru
 	if (hl < 20 || k->ip_len < hl)
 		return JG_PKT_MALFORMED;
 	end = off + k->ip_len;
-	if (end > total)
-		return JG_PKT_TRUNCATED;
+	if (end > total) { /* cut by the capture's snaplen: headers may still be whole */
+		k->cut = 1;
+		end = total;
+	}
 	memcpy(k->src, p + off + 12, 4);
 	memcpy(k->dst, p + off + 16, 4);
 	k->proto = p[off + 9];

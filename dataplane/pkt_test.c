@@ -63,9 +63,13 @@ test_ipv4_tcp(void)
 	CHECK(p.payload_off == 54 && p.payload_len == 10);
 	/* Ethernet padding after the datagram is not payload. */
 	CHECK(jg_pkt_parse(f, len + 6, len + 6, &p) == JG_PKT_FLOW && p.payload_len == 10);
-	/* Cut anywhere inside the headers or the datagram: truncated, never a read past len. */
-	for (uint32_t cut = 14; cut < len; cut++)
+	/* Cut inside the headers: truncated, never a read past len. */
+	for (uint32_t cut = 14; cut < 54; cut++)
 		CHECK(jg_pkt_parse(f, cut, cut, &p) == JG_PKT_TRUNCATED);
+	/* Cut inside the payload (a capture's snaplen): still the flow's packet, marked cut. */
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.cut == 0);
+	for (uint32_t cut = 54; cut < len; cut++)
+		CHECK(jg_pkt_parse(f, cut, cut, &p) == JG_PKT_FLOW && p.cut == 1 && p.payload_len == cut - 54);
 	CHECK(jg_pkt_parse(f, 13, 13, &p) == JG_PKT_TRUNCATED);
 	/* A chained mbuf: headers in the first segment, the datagram goes on in the next. */
 	len = ipv4_tcp(f, 14, 200, JG_TCP_ACK);
@@ -88,8 +92,8 @@ test_ipv4_bogus(void)
 	f[l3] = 0x45;
 	f[l3 + 2] = 0; f[l3 + 3] = 10; /* total length shorter than the header */
 	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_MALFORMED);
-	f[l3 + 2] = 0x05; f[l3 + 3] = 0xdc; /* total length 1500 in a 54-byte frame */
-	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_TRUNCATED);
+	f[l3 + 2] = 0x05; f[l3 + 3] = 0xdc; /* total length 1500 in a 54-byte frame: headers whole */
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.cut == 1 && p.payload_len == 0);
 	len = ipv4_tcp(f, l3, 0, 0);
 	f[l3 + 20 + 12] = 2 << 4; /* TCP data offset 8 bytes */
 	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_MALFORMED);
@@ -156,7 +160,7 @@ test_ipv6(void)
 	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW);
 	CHECK(p.ip_version == 6 && p.proto == 17 && p.sport == 53 && p.dport == 54321);
 	CHECK(p.src[0] == 0xfe && p.src[15] == 1 && p.dst[15] == 2);
-	CHECK(jg_pkt_parse(f, len - 1, len - 1, &p) == JG_PKT_TRUNCATED);
+	CHECK(jg_pkt_parse(f, len - 1, len - 1, &p) == JG_PKT_TRUNCATED); /* UDP header cut */
 	/* fragment header with a non-zero offset */
 	ip[6] = 44;
 	ip[40] = 17; ip[42] = 0x00; ip[43] = 0x08;

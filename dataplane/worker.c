@@ -142,8 +142,10 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 	uint64_t t = packet_time(w, m);
 
 	w->cnt[class_cnt[c]]++;
-	if (c == JG_PKT_FLOW)
+	if (c == JG_PKT_FLOW) {
+		w->cnt[JG_CNT_PKT_CUT] += p->cut;
 		jg_flow_packet(&w->flows, p, m->pkt_len, t);
+	}
 }
 
 /* Handle packets this worker owns. */

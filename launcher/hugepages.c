@@ -49,7 +49,7 @@ hugetlbfs_mounted(void)
 }
 
 int
-jg_hugepages_ensure(unsigned int pages, char *msg, size_t len)
+jg_hugepages_ensure(unsigned int pages, unsigned int min_free, char *msg, size_t len)
 {
 	long total = meminfo("HugePages_Total"), hfree = meminfo("HugePages_Free");
 	int root = geteuid() == 0;
@@ -59,25 +59,29 @@ jg_hugepages_ensure(unsigned int pages, char *msg, size_t len)
 		snprintf(msg, len, "this kernel reports no hugepage support (HugePages_Total missing in /proc/meminfo)");
 		return -ENOTSUP;
 	}
-	if (hfree < (long)pages) {
+	if (total < (long)pages) {
 		FILE *f;
 
 		if (!root) {
-			snprintf(msg, len, "%ld free 2 MiB hugepages, %u wanted; as root run: echo %ld > /proc/sys/vm/nr_hugepages",
-				 hfree, pages, total + (long)pages - hfree);
+			snprintf(msg, len, "%ld 2 MiB hugepages reserved, %u wanted; as root run: echo %u > /proc/sys/vm/nr_hugepages",
+				 total, pages, pages);
 			return -EPERM;
 		}
 		f = fopen("/proc/sys/vm/nr_hugepages", "w");
-		if (f == NULL || fprintf(f, "%ld\n", total + (long)pages - hfree) < 0 || fclose(f) != 0) {
+		if (f == NULL || fprintf(f, "%u\n", pages) < 0 || fclose(f) != 0) {
 			snprintf(msg, len, "cannot write /proc/sys/vm/nr_hugepages: %s", strerror(errno));
 			return -errno;
 		}
+		total = meminfo("HugePages_Total");
 		hfree = meminfo("HugePages_Free");
-		if (hfree < (long)pages) {
-			snprintf(msg, len, "asked the kernel for %u free hugepages, got %ld (memory fragmented? reboot or add hugepages=N to the kernel command line)",
-				 pages, hfree);
-			return -ENOMEM;
-		}
+		if (total < (long)pages)
+			fprintf(stderr, "jumpgate: asked the kernel for %u hugepages, got %ld (memory fragmented?)\n",
+				pages, total);
+	}
+	if (hfree < (long)min_free) {
+		snprintf(msg, len, "only %ld of %ld hugepages are free, %u needed: other DPDK processes hold them, or stale files lie in /dev/hugepages",
+			 hfree, total, min_free);
+		return -ENOMEM;
 	}
 	if (!hugetlbfs_mounted()) {
 		if (!root) {

@@ -27,7 +27,8 @@
 #include "jg_proto.h"
 #include "launcher.h"
 
-#define HUGEPAGES_WANTED 512
+#define HUGEPAGES_WANTED 1024 /* 2 GiB: room for several instances (tests run in parallel) */
+#define HUGEPAGES_MIN_FREE 64
 #define READY_WAIT_MS 60000
 #define MAX_CONTROL_RESTARTS 5
 
@@ -366,7 +367,7 @@ hugepages(void)
 {
 	char msg[512];
 
-	if (jg_hugepages_ensure(HUGEPAGES_WANTED, msg, sizeof(msg)) != 0) {
+	if (jg_hugepages_ensure(HUGEPAGES_WANTED, HUGEPAGES_MIN_FREE, msg, sizeof(msg)) != 0) {
 		fprintf(stderr, "jumpgate: hugepages: %s\n", msg);
 		return -1;
 	}

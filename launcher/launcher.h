@@ -23,9 +23,10 @@ int jg_capture_normalize(char *const *files, int n, const char *out_path, uint64
 /**
  * Make sure 2 MiB hugepages are reserved and hugetlbfs is mounted; as root, fix
  * what is missing.
- * @param pages  free pages wanted
+ * @param pages     pages that should be reserved in all (raised to this as root)
+ * @param min_free  pages that must be free now for one more instance
  * @return 0, or -errno with what to do in msg
  */
-int jg_hugepages_ensure(unsigned int pages, char *msg, size_t msg_len);
+int jg_hugepages_ensure(unsigned int pages, unsigned int min_free, char *msg, size_t msg_len);
 
 #endif

@@ -91,9 +91,30 @@ def capinfos_count(path):
 
 def tshark_conversations(path, proto):
     """Number of conversations tshark lists for tcp or udp."""
+    return len(tshark_conv_table(path, proto))
+
+
+def tshark_conv_table(path, proto):
+    """tshark's conversations as a sorted list of ((endpoint, endpoint), total frames)."""
     r = subprocess.run(["tshark", "-n", "-r", path, "-q", "-z", f"conv,{proto}"],
                        capture_output=True, text=True)
-    return sum(1 for l in r.stdout.splitlines() if "<->" in l)
+    rows = []
+    for line in r.stdout.splitlines():
+        if "<->" not in line:
+            continue
+        left, right = line.split("<->")
+        a = left.split()[0]
+        t = right.split()
+        # B:port, frames bytes unit (<-), frames bytes unit (->), total frames ...
+        ea, eb = a.rsplit(":", 1), t[0].rsplit(":", 1)
+        rows.append((tuple(sorted([(ea[0], int(ea[1])), (eb[0], int(eb[1]))])), int(t[7])))
+    return sorted(rows)
+
+
+def flow_conv_table(flows, proto):
+    """The same view of Jumpgate's flow records."""
+    return sorted((tuple(sorted([(f["src_ip"], f["src_port"]), (f["dst_ip"], f["dst_port"])])), f["packets"])
+                  for f in flows if f["proto"] == proto)
 
 
 def cleanup(*dirs):
