@@ -320,7 +320,8 @@ supervise(struct session *s)
 		}
 		if (pid == s->ctl) {
 			s->ctl = -1;
-			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0 && s->replay)) {
+			/* A clean exit means the dataplane stopped (or the replay is drained). */
+			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !forwarded) {
 				if (restarts++ >= MAX_CONTROL_RESTARTS && s->replay) {
 					fprintf(stderr, "jumpgate: the control plane keeps dying; stopping\n");
 					kill(s->dp, SIGTERM);
