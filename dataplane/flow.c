@@ -314,16 +314,24 @@ jg_flow_expire(struct jg_flow_table *t, uint64_t now, uint32_t buckets)
 }
 
 uint32_t
-jg_flow_flush(struct jg_flow_table *t, uint32_t max)
+jg_flow_flush(struct jg_flow_table *t, uint32_t max, uint64_t now)
 {
 	uint32_t ended = 0;
 
 	for (uint32_t b = 0; b < t->n_buckets && ended < max && t->count; b++)
-		for (uint32_t s = 0; s < JG_FLOW_BUCKET && ended < max; s++)
-			if (t->sigs[b][s] != 0) {
+		for (uint32_t s = 0; s < JG_FLOW_BUCKET && ended < max; s++) {
+			struct jg_flow *f = &t->flows[b * JG_FLOW_BUCKET + s];
+
+			if (t->sigs[b][s] == 0)
+				continue;
+			/* A flow already past its timeout ends for that reason, as the sweep would have said. */
+			if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f))
+				end_flow(t, b * JG_FLOW_BUCKET + s,
+					 f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED : JG_FLOW_END_IDLE);
+			else
 				end_flow(t, b * JG_FLOW_BUCKET + s, JG_FLOW_END_FLUSH);
-				ended++;
-			}
+			ended++;
+		}
 	return ended;
 }
 

@@ -119,10 +119,11 @@ struct jg_flow *jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, 
 uint32_t jg_flow_expire(struct jg_flow_table *t, uint64_t now_ns, uint32_t buckets);
 
 /**
- * End up to `max` flows with reason `end-of-input` (shutdown or end of replay).
+ * End up to `max` flows (shutdown or end of replay): reason `end-of-input`, or
+ * the timeout reason for flows already past it at `now_ns`.
  * @return flows ended; 0 once the table is empty.
  */
-uint32_t jg_flow_flush(struct jg_flow_table *t, uint32_t max);
+uint32_t jg_flow_flush(struct jg_flow_table *t, uint32_t max, uint64_t now_ns);
 
 /** Fill a wire record from a flow. */
 void jg_flow_to_rec(const struct jg_flow *f, enum jg_flow_end reason, uint16_t worker,

@@ -110,7 +110,7 @@ test_initiator_guess(void)
 
 	jg_flow_packet(t, &sa, 60, S);
 	jg_flow_packet(t, &mid, 60, S);
-	jg_flow_flush(t, 100);
+	jg_flow_flush(t, 100, 2 * S);
 	CHECK(n_recs == 2);
 	for (unsigned int i = 0; i < n_recs; i++) {
 		CHECK(recs[i].dst_port < 1024 && recs[i].src_port >= 1024);
@@ -153,7 +153,7 @@ test_timeouts(void)
 	CHECK(n_recs == 2 && recs[1].end_reason == JG_FLOW_END_ACTIVE && recs[1].pkts_fwd + recs[1].pkts_rev == 18);
 	CHECK(jg_flow_expire(t, 1901 * S, 1u << 20) == 0 && t->count == 1);
 	jg_flow_packet(t, &u, 100, 1902 * S);
-	jg_flow_flush(t, 10);
+	jg_flow_flush(t, 10, 1902 * S);
 	CHECK(n_recs == 3 && recs[2].pkts_fwd + recs[2].pkts_rev == 2 && recs[2].first_ns == 1900 * S);
 	CHECK(cnt[JG_CNT_FLOW_NEW] == 2);
 }
@@ -176,7 +176,7 @@ test_eviction_bounded(void)
 	p.sport = 1024 + 999;
 	jg_flow_packet(t, &p, 60, 1000 * S + 1);
 	CHECK(cnt[JG_CNT_FLOW_NEW] == 1000);
-	while (jg_flow_flush(t, 7) > 0)
+	while (jg_flow_flush(t, 7, 1000 * S + 1) > 0)
 		;
 	CHECK(t->count == 0 && n_recs == 1000);
 }

@@ -216,14 +216,18 @@ static void
 flush_all(struct jg_worker *w)
 {
 	uint64_t deadline = rte_rdtsc() + FLUSH_WAIT_S * w->tsc_hz;
+	uint64_t now = w->now_ns;
 
+	/* The end of input is the latest time any worker saw: flows' fates do not depend on the split. */
+	for (uint32_t i = 0; i < w->shm->n_workers; i++)
+		now = RTE_MAX(now, w->shm->workers[i].now_ns);
 	flush_event_stage(w);
 	flush_flow_stage(w);
 	while (w->flows.count > 0) {
 		unsigned int room = rte_ring_free_count(w->fr_ring);
 
 		if (room >= JG_STAGE || rte_rdtsc() > deadline) {
-			jg_flow_flush(&w->flows, JG_STAGE);
+			jg_flow_flush(&w->flows, JG_STAGE, now);
 			flush_flow_stage(w);
 		} else {
 			rte_delay_us_sleep(100);
