@@ -59,6 +59,12 @@ struct jg_control {
  */
 unsigned int jg_drain(struct jg_control *c);
 
+/**
+ * Take back records a killed predecessor had peeked but not committed; call on
+ * attach, before draining.
+ */
+void jg_drain_reclaim(struct rte_ring *r);
+
 /** Format one event as a JSON line (no newline). @return length, truncated to cap */
 size_t jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap);
 

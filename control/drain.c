@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <rte_ring_elem.h>
+#include <rte_ring_peek.h>
 
 #include "control.h"
 
@@ -179,27 +180,60 @@ jg_out_close(struct jg_out *o)
 	o->fd = -1;
 }
 
+/*
+ * Records are peeked, written, then committed: a control plane killed between
+ * peek and commit leaves them in the ring for its successor (at-least-once).
+ */
+static unsigned int
+drain_events(struct jg_control *c, struct rte_ring *r)
+{
+	struct jg_event_rec ev[DRAIN_BURST];
+	char line[4096];
+	unsigned int n = rte_ring_dequeue_burst_elem_start(r, ev, sizeof(ev[0]), DRAIN_BURST, NULL);
+
+	for (unsigned int i = 0; i < n; i++)
+		jg_out_line(c->events, line, jg_event_json(&ev[i], line, sizeof(line)));
+	if (n) {
+		jg_out_flush(c->events);
+		rte_ring_dequeue_elem_finish(r, n);
+	}
+	c->n_events += n;
+	return n;
+}
+
+static unsigned int
+drain_flows(struct jg_control *c, struct rte_ring *r)
+{
+	struct jg_flow_rec fr[DRAIN_BURST];
+	char line[4096];
+	unsigned int n = rte_ring_dequeue_burst_elem_start(r, fr, sizeof(fr[0]), DRAIN_BURST, NULL);
+
+	for (unsigned int i = 0; c->flows != NULL && i < n; i++)
+		jg_out_line(c->flows, line, jg_flow_json(&fr[i], line, sizeof(line)));
+	if (n) {
+		if (c->flows != NULL)
+			jg_out_flush(c->flows);
+		rte_ring_dequeue_elem_finish(r, n);
+	}
+	c->n_flows += n;
+	return n;
+}
+
 unsigned int
 jg_drain(struct jg_control *c)
 {
-	struct jg_flow_rec fr[DRAIN_BURST];
-	struct jg_event_rec ev[DRAIN_BURST];
-	char line[4096];
 	unsigned int total = 0;
 
 	for (uint32_t w = 0; w < c->shm->n_workers; w++) {
-		unsigned int n;
-
-		n = rte_ring_sc_dequeue_burst_elem(c->ev_ring[w], ev, sizeof(ev[0]), DRAIN_BURST, NULL);
-		for (unsigned int i = 0; i < n; i++)
-			jg_out_line(c->events, line, jg_event_json(&ev[i], line, sizeof(line)));
-		c->n_events += n;
-		total += n;
-		n = rte_ring_sc_dequeue_burst_elem(c->fr_ring[w], fr, sizeof(fr[0]), DRAIN_BURST, NULL);
-		for (unsigned int i = 0; c->flows != NULL && i < n; i++)
-			jg_out_line(c->flows, line, jg_flow_json(&fr[i], line, sizeof(line)));
-		c->n_flows += n;
-		total += n;
+		total += drain_events(c, c->ev_ring[w]);
+		total += drain_flows(c, c->fr_ring[w]);
 	}
 	return total;
+}
+
+void
+jg_drain_reclaim(struct rte_ring *r)
+{
+	/* Only this process consumes: a head ahead of the tail is a dead predecessor's peek. */
+	r->cons.head = r->cons.tail;
 }

@@ -56,6 +56,11 @@ attach(struct jg_control *c)
 			c->shm->version, JG_WIRE_VERSION);
 		return -EPROTO;
 	}
+	/* The rings have one consumer: never two control planes at once. */
+	if (c->shm->control_pid != 0 && !(kill((pid_t)c->shm->control_pid, 0) != 0 && errno == ESRCH)) {
+		fprintf(stderr, "jg-control: another control plane (pid %u) is attached\n", c->shm->control_pid);
+		return -EBUSY;
+	}
 	for (uint32_t w = 0; w < c->shm->n_workers && w < JG_MAX_WORKERS; w++) {
 		snprintf(name, sizeof(name), JG_RING_EVENTS_FMT, w);
 		c->ev_ring[w] = rte_ring_lookup(name);
@@ -65,6 +70,8 @@ attach(struct jg_control *c)
 			fprintf(stderr, "jg-control: rings of worker %u not found\n", w);
 			return -ENOENT;
 		}
+		jg_drain_reclaim(c->ev_ring[w]);
+		jg_drain_reclaim(c->fr_ring[w]);
 	}
 	return 0;
 }
@@ -95,16 +102,9 @@ flush_outputs(struct jg_control *c)
 static int
 run(struct jg_control *c)
 {
-	uint64_t last_flush = jg_unix_ns();
-
 	while (!stop) {
 		unsigned int n = jg_drain(c);
-		uint64_t now = jg_unix_ns();
 
-		if (now - last_flush > 200000000u) {
-			flush_outputs(c);
-			last_flush = now;
-		}
 		if (c->shm->dp_state >= JG_DP_DRAINED && rings_empty(c) && !c->shm->control_done) {
 			flush_outputs(c);
 			c->shm->control_done = 1;
