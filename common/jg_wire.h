@@ -51,7 +51,18 @@
 	X(FLOW_REC_SENT, "flow-records", "flow records enqueued to the control plane") \
 	X(FLOW_REC_DROP, "flow-ring-full", "flow records dropped: flow ring full") \
 	X(EVENT_SENT, "events", "events enqueued to the control plane")           \
-	X(EVENT_DROP, "event-ring-full", "events dropped: event ring full")
+	X(EVENT_DROP, "event-ring-full", "events dropped: event ring full")       \
+	X(SESS_NEW, "sessions", "flows given a protocol session (SMB, DCE-RPC, RDP, WinRM)") \
+	X(SESS_FULL, "session-pool-full", "flows not inspected: session pool exhausted") \
+	X(SEG_GAP, "stream-gaps", "TCP sequence gaps (missing bytes, resynchronised)") \
+	X(SEG_RETRANS, "stream-retransmits", "segments or bytes already seen")      \
+	X(RESYNC, "stream-resyncs", "message framing found after a gap or a mid-stream start") \
+	X(PDU, "pdus", "protocol messages parsed")                                    \
+	X(PDU_CUT, "pdus-cut", "messages longer than the per-message cap (parsed as far as kept)") \
+	X(HS_BYTES, "hs-bytes", "payload bytes scanned by Hyperscan")               \
+	X(HS_MATCH, "hs-matches", "Hyperscan matches")                               \
+	X(HS_ERR, "hs-errors", "Hyperscan scan errors")                              \
+	X(EV_DEDUP, "events-deduplicated", "events not repeated within a flow")
 
 enum jg_counter {
 #define JG_X_ENUM(e, n, h) JG_CNT_##e,

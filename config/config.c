@@ -93,10 +93,17 @@ static const struct jg_opt port_opts[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 
+static const struct jg_opt detect_opts[] = {
+	{ "enabled", OPT_BOOL, CFG_OFF(detect_on), 0, 0, 0, 1, 0 },
+	U32("sessions", detect_sessions, 16, 1u << 22, 0),
+	STR("patterns", patterns_path),
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+
 static const struct jg_section sections[] = {
 	{ "eal", eal_opts },     { "lcores", lcore_opts }, { "mempool", mempool_opts },
 	{ "flows", flow_opts },  { "rings", ring_opts },   { "control", control_opts },
-	{ "output", output_opts }, { NULL, NULL },
+	{ "output", output_opts }, { "detect", detect_opts }, { NULL, NULL },
 };
 
 struct jg_loader {
@@ -425,6 +432,8 @@ jg_config_defaults(struct jg_config *cfg)
 	strcpy(cfg->socket_group, "jumpgate");
 	strcpy(cfg->out_dir, "/var/log/jumpgate");
 	cfg->flows_output = 1;
+	cfg->detect_on = 1;
+	cfg->detect_sessions = 4096;
 }
 
 int

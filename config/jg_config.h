@@ -66,6 +66,10 @@ struct jg_config {
 	/* output */
 	char out_dir[JG_CFG_PATH];
 	uint32_t flows_output; /**< 1: write flows.jsonl */
+	/* detect */
+	uint32_t detect_on;
+	uint32_t detect_sessions; /**< per worker */
+	char patterns_path[JG_CFG_PATH]; /**< relative paths are relative to the config file */
 	/* where each key was given, so cross-key errors can name a line */
 	uint32_t n_lines;
 	struct {

@@ -11,6 +11,7 @@
 
 #include "jg_config.h"
 #include "jg_wire.h"
+#include "detect.h"
 #include "worker.h"
 
 struct jg_dataplane {
@@ -19,6 +20,7 @@ struct jg_dataplane {
 	uint64_t replay_packets;   /**< --replay-packets: end of input after this many */
 	const char *out_dir;       /**< --out: where summary.json goes */
 	int ready_fd;              /**< --ready-fd: written once rings exist, -1 if none */
+	struct jg_hs_db *hs;       /**< compiled patterns; NULL when detection is off */
 	struct jg_shm *shm;
 	uint16_t port_ids[JG_MAX_PORTS];
 	struct jg_worker *workers[JG_MAX_WORKERS];

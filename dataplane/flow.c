@@ -117,6 +117,8 @@ end_flow(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
 
 	if (f->pkts[0] + f->pkts[1] != 0)
 		t->emit(t->emit_ctx, f, reason);
+	if (f->app != 0 && t->release != NULL)
+		t->release(t->emit_ctx, f);
 	t->cnt[cnt_of[reason]]++;
 	t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET] = 0;
 	t->count--;
@@ -228,7 +230,7 @@ idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
 }
 
 struct jg_flow *
-jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len, uint64_t now)
+jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len, uint64_t now, int *dir_out)
 {
 	struct jg_flow_key k;
 	int src_is_a = jg_flow_key_of(p, &k);
@@ -280,6 +282,8 @@ jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_l
 		f->flags[dir] |= p->tcp_flags;
 		tcp_update(f, p->tcp_flags, dir);
 	}
+	if (dir_out != NULL)
+		*dir_out = dir;
 	return f;
 }
 

@@ -70,6 +70,9 @@ static_assert(sizeof(struct jg_flow) == 128, "flow entry is two cache lines");
  */
 typedef int (*jg_flow_emit_fn)(void *ctx, const struct jg_flow *f, enum jg_flow_end reason);
 
+/** Called for every flow that ends (with or without a record), before its slot is reused. */
+typedef void (*jg_flow_release_fn)(void *ctx, struct jg_flow *f);
+
 struct jg_flow_timeouts {
 	uint64_t tcp_idle_ns, udp_idle_ns, other_idle_ns, closed_ns, active_ns;
 };
@@ -84,6 +87,7 @@ struct jg_flow_table {
 	jg_flow_emit_fn emit;
 	void *emit_ctx;
 	uint64_t *cnt; /**< the owner's counters, indexed by enum jg_counter */
+	jg_flow_release_fn release; /**< optional: flows with per-flow state (app != 0) */
 	uint32_t (*sigs)[JG_FLOW_BUCKET];
 	struct jg_flow *flows;
 };
@@ -110,10 +114,11 @@ int jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k);
  * Account one packet: find or create its flow and update counters and TCP state.
  * @param frame_len  bytes on the wire (counted in the flow's byte counters)
  * @param now_ns     packet time, Unix ns
+ * @param dir        set to 0 when the packet comes from the initiator, 1 otherwise (may be NULL)
  * @return the flow (never NULL: a full table evicts)
  */
 struct jg_flow *jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len,
-			       uint64_t now_ns);
+			       uint64_t now_ns, int *dir);
 
 /** Sweep up to `buckets` buckets, ending flows past their timeouts. @return flows ended. */
 uint32_t jg_flow_expire(struct jg_flow_table *t, uint64_t now_ns, uint32_t buckets);

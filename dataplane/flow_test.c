@@ -53,7 +53,7 @@ rev(struct jg_pkt p, uint8_t flags)
 static struct jg_flow *
 pk(struct jg_flow_table *t, struct jg_pkt p, uint32_t len, uint64_t now)
 {
-	return jg_flow_packet(t, &p, len, now);
+	return jg_flow_packet(t, &p, len, now, NULL);
 }
 
 static struct jg_flow_table *
@@ -77,7 +77,7 @@ test_directions_and_close(void)
 	struct jg_pkt syn = tcp(0x0100000a, 50000, 0x0200000a, 445, JG_TCP_SYN);
 	struct jg_flow *f1, *f2;
 
-	f1 = jg_flow_packet(t, &syn, 66, 10 * S);
+	f1 = jg_flow_packet(t, &syn, 66, 10 * S, NULL);
 	f2 = pk(t, rev(syn, JG_TCP_SYN | JG_TCP_ACK), 66, 10 * S + 1);
 	CHECK(f1 == f2 && t->count == 1);
 	pk(t, rev(rev(syn, 0), JG_TCP_ACK), 60, 10 * S + 2);
@@ -108,8 +108,8 @@ test_initiator_guess(void)
 	/* mid-stream, from the well-known port */
 	struct jg_pkt mid = tcp(0x0200000a, 135, 0x0300000a, 49000, JG_TCP_ACK);
 
-	jg_flow_packet(t, &sa, 60, S);
-	jg_flow_packet(t, &mid, 60, S);
+	jg_flow_packet(t, &sa, 60, S, NULL);
+	jg_flow_packet(t, &mid, 60, S, NULL);
 	jg_flow_flush(t, 100, 2 * S);
 	CHECK(n_recs == 2);
 	for (unsigned int i = 0; i < n_recs; i++) {
@@ -125,13 +125,13 @@ test_port_reuse(void)
 	struct jg_flow_table *t = table(1024);
 	struct jg_pkt syn = tcp(0x0100000a, 50000, 0x0200000a, 445, JG_TCP_SYN);
 
-	jg_flow_packet(t, &syn, 60, S);
+	jg_flow_packet(t, &syn, 60, S, NULL);
 	pk(t, rev(syn, JG_TCP_RST), 60, S + 1);
-	jg_flow_packet(t, &syn, 60, S + 2); /* same SYN again after the RST: a retry, same flow */
+	jg_flow_packet(t, &syn, 60, S + 2, NULL); /* same SYN again after the RST: a retry, same flow */
 	CHECK(n_recs == 0 && t->count == 1 && cnt[JG_CNT_FLOW_NEW] == 1);
 	pk(t, rev(syn, JG_TCP_RST), 60, S + 3);
 	syn.tcp_seq = 777;
-	jg_flow_packet(t, &syn, 60, 2 * S); /* same 5-tuple, new sequence: a second connection */
+	jg_flow_packet(t, &syn, 60, 2 * S, NULL); /* same 5-tuple, new sequence: a second connection */
 	CHECK(n_recs == 1 && t->count == 1 && cnt[JG_CNT_FLOW_NEW] == 2);
 	CHECK(recs[0].pkts_fwd == 2 && recs[0].pkts_rev == 2);
 }
@@ -143,16 +143,16 @@ test_timeouts(void)
 	struct jg_pkt u = tcp(0x0100000a, 5353, 0x0200000a, 53, 0);
 
 	u.proto = 17;
-	jg_flow_packet(t, &u, 80, S);
+	jg_flow_packet(t, &u, 80, S, NULL);
 	CHECK(jg_flow_expire(t, 60 * S, 1u << 20) == 0);
 	CHECK(jg_flow_expire(t, 61 * S, 1u << 20) == 1 && recs[0].end_reason == JG_FLOW_END_IDLE);
 	/* active timeout: the packet 1800 s after the first starts a new slice; the flow stays */
 	u.proto = 6;
 	for (uint64_t s = 0; s <= 1800; s += 100)
-		jg_flow_packet(t, &u, 100, (100 + s) * S);
+		jg_flow_packet(t, &u, 100, (100 + s) * S, NULL);
 	CHECK(n_recs == 2 && recs[1].end_reason == JG_FLOW_END_ACTIVE && recs[1].pkts_fwd + recs[1].pkts_rev == 18);
 	CHECK(jg_flow_expire(t, 1901 * S, 1u << 20) == 0 && t->count == 1);
-	jg_flow_packet(t, &u, 100, 1902 * S);
+	jg_flow_packet(t, &u, 100, 1902 * S, NULL);
 	jg_flow_flush(t, 10, 1902 * S);
 	CHECK(n_recs == 3 && recs[2].pkts_fwd + recs[2].pkts_rev == 2 && recs[2].first_ns == 1900 * S);
 	CHECK(cnt[JG_CNT_FLOW_NEW] == 2);
@@ -166,7 +166,7 @@ test_eviction_bounded(void)
 
 	for (uint32_t i = 0; i < 1000; i++) {
 		p.sport = (uint16_t)(1024 + i);
-		jg_flow_packet(t, &p, 60, (i + 1) * S);
+		jg_flow_packet(t, &p, 60, (i + 1) * S, NULL);
 	}
 	CHECK(t->count <= 64);
 	CHECK(cnt[JG_CNT_FLOW_NEW] == 1000);
@@ -174,7 +174,7 @@ test_eviction_bounded(void)
 	CHECK(n_recs == 1000 - t->count);
 	/* the newest flows survive: the most recent source port is still there */
 	p.sport = 1024 + 999;
-	jg_flow_packet(t, &p, 60, 1000 * S + 1);
+	jg_flow_packet(t, &p, 60, 1000 * S + 1, NULL);
 	CHECK(cnt[JG_CNT_FLOW_NEW] == 1000);
 	while (jg_flow_flush(t, 7, 1000 * S + 1) > 0)
 		;

@@ -23,7 +23,9 @@
 #include <rte_ring_elem.h>
 
 #include "dataplane.h"
+#include "detect.h"
 #include "jg_fmt.h"
+#include "jg_patterns.h"
 #include "port.h"
 
 #define MAX_EAL_ARGV (16 + 2 * JG_CFG_MAX_PORTS + JG_CFG_MAX_EAL_ARGS)
@@ -91,6 +93,38 @@ parse_args(int argc, char **argv, struct jg_dataplane *dp, const char **cfg_path
 	return 0;
 }
 
+/*
+ * The patterns: detect.patterns relative to the config file, or the bundled
+ * file (source tree, then installed data) when the config names none.
+ */
+static int
+load_patterns(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_errors *errs)
+{
+	static struct jg_patterns pats;
+	char path[JG_CFG_PATH + 512], err[256];
+	const char *p = dp->cfg.patterns_path;
+
+	if (p[0] == '/') {
+		snprintf(path, sizeof(path), "%s", p);
+	} else if (p[0] != '\0') {
+		const char *slash = strrchr(cfg_path, '/');
+
+		snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - cfg_path + 1) : 0, cfg_path, p);
+	} else {
+		snprintf(path, sizeof(path), "%s/config/patterns.yaml", JG_SOURCE_DIR);
+		if (access(path, R_OK) != 0)
+			snprintf(path, sizeof(path), "%s/patterns.yaml", JG_DATA_DIR);
+	}
+	if (jg_patterns_load(path, &pats, errs) != 0)
+		return -EINVAL;
+	dp->hs = jg_hs_compile(&pats, err, sizeof(err));
+	if (dp->hs == NULL) {
+		fprintf(stderr, "jg-dataplane: %s: %s\n", path, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Load the config and apply flag overrides; print every error. */
 static int
 load_config(struct jg_dataplane *dp, const char *path, const char *prefix)
@@ -118,6 +152,8 @@ load_config(struct jg_dataplane *dp, const char *path, const char *prefix)
 		}
 		rc = jg_config_validate(cfg, errs);
 	}
+	if (cfg->detect_on)
+		rc = load_patterns(dp, path, errs) != 0 ? -EINVAL : rc;
 	for (uint32_t i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->e[i].msg);
 	if (errs->dropped)
@@ -221,6 +257,11 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 			fprintf(stderr, "jg-dataplane: worker %u: no memory for %u flows (%zu MiB); lower flows.table_size or raise eal.memory_mb\n",
 				i, cfg->flow_table_size, jg_flow_table_mem_size(cfg->flow_table_size) >> 20);
 			return rc;
+		}
+		if (dp->hs != NULL && jg_worker_detect_init(w, dp->hs, cfg->detect_sessions) != 0) {
+			fprintf(stderr, "jg-dataplane: worker %u: no memory for %u detection sessions (%zu MiB); lower detect.sessions\n",
+				i, cfg->detect_sessions, (size_t)cfg->detect_sessions * jg_detect_session_size() >> 20);
+			return -ENOMEM;
 		}
 	}
 	return 0;

@@ -16,6 +16,8 @@
 
 volatile int jg_worker_quit;
 
+#define JG_MAX_SEGS 40 /* a 64 KiB frame in 2 KiB mbufs */
+
 /* Sweep this many buckets per loop: busy loops keep expiry cheap, idle ones catch up. */
 #define EXPIRE_BUSY 8
 #define EXPIRE_IDLE 256
@@ -94,6 +96,37 @@ jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_time
 	return 0;
 }
 
+static void
+event_cb(void *ctx, const struct jg_event_rec *ev)
+{
+	jg_worker_event(ctx, ev);
+}
+
+static void
+release_cb(void *ctx, struct jg_flow *f)
+{
+	struct jg_worker *w = ctx;
+
+	if (w->det != NULL)
+		jg_detect_release(w->det, f);
+}
+
+static void *
+heap_alloc(size_t n)
+{
+	return rte_zmalloc("jg_detect", n, RTE_CACHE_LINE_SIZE);
+}
+
+int
+jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, uint32_t sessions)
+{
+	w->det = jg_detect_create(db, sessions, w->id, event_cb, w, heap_alloc, w->cnt);
+	if (w->det == NULL)
+		return -ENOMEM;
+	w->flows.release = release_cb;
+	return 0;
+}
+
 void
 jg_worker_fini(struct jg_worker *w)
 {
@@ -136,6 +169,31 @@ static const enum jg_counter class_cnt[] = {
 	[JG_PKT_MALFORMED] = JG_CNT_PKT_MALFORMED,
 };
 
+/* Hand the TCP payload, as the pieces of its mbuf chain, to detection. */
+static void
+inspect(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, struct jg_flow *f, int dir, uint64_t t)
+{
+	const uint8_t *seg[JG_MAX_SEGS];
+	uint32_t seg_len[JG_MAX_SEGS];
+	uint32_t off = p->payload_off, left = p->payload_len;
+	unsigned int n = 0;
+
+	for (struct rte_mbuf *s = m; s != NULL && left > 0 && n < JG_MAX_SEGS; s = s->next) {
+		uint32_t take;
+
+		if (off >= s->data_len) {
+			off -= s->data_len;
+			continue;
+		}
+		take = RTE_MIN(left, (uint32_t)s->data_len - off);
+		seg[n] = rte_pktmbuf_mtod_offset(s, const uint8_t *, off);
+		seg_len[n++] = take;
+		left -= take;
+		off = 0;
+	}
+	jg_detect_packet(w->det, f, p, dir, seg, seg_len, n, t);
+}
+
 static inline void
 process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c)
 {
@@ -143,8 +201,13 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 
 	w->cnt[class_cnt[c]]++;
 	if (c == JG_PKT_FLOW) {
+		struct jg_flow *f;
+		int dir;
+
 		w->cnt[JG_CNT_PKT_CUT] += p->cut;
-		jg_flow_packet(&w->flows, p, m->pkt_len, t);
+		f = jg_flow_packet(&w->flows, p, m->pkt_len, t, &dir);
+		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP)
+			inspect(w, m, p, f, dir, t);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "detect.h"
 #include "flow.h"
 #include "jg_wire.h"
 
@@ -49,6 +50,7 @@ struct jg_worker {
 	uint64_t tsc_hz;
 	uint32_t n_fr_stage;
 	uint32_t n_ev_stage;
+	struct jg_detect *det; /**< NULL when detection is off */
 	struct jg_flow_table flows;
 	struct jg_flow_rec fr_stage[JG_STAGE];
 	struct jg_event_rec ev_stage[JG_STAGE];
@@ -59,6 +61,12 @@ struct jg_worker {
  * @return 0, or -ENOMEM / -EINVAL
  */
 int jg_worker_init(struct jg_worker *w, uint32_t flow_capacity, const struct jg_flow_timeouts *to);
+
+/**
+ * Give a worker its detection context (after jg_worker_init).
+ * @return 0, or -ENOMEM
+ */
+int jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, uint32_t sessions);
 
 /** Release what jg_worker_init() took. */
 void jg_worker_fini(struct jg_worker *w);

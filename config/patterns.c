@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * patterns.yaml:
+ *   patterns:
+ *     - name: psexec-service
+ *       literal: PSEXESVC
+ *       tool: psexec
+ *       kind: artifact            # artifact | attribute | wmi
+ *       encodings: [ascii, utf16le]
+ *       nocase: true
+ */
+#include "jg_patterns.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "jg_wire.h"
+
+static void __attribute__((format(printf, 5, 6)))
+perr(struct jg_cfg_errors *errs, const char *file, unsigned long line, const char *key, const char *fmt, ...)
+{
+	struct jg_cfg_error *e;
+	va_list ap;
+	int n;
+
+	if (errs->n >= JG_CFG_MAX_ERRORS) {
+		errs->dropped++;
+		return;
+	}
+	e = &errs->e[errs->n++];
+	n = snprintf(e->msg, sizeof(e->msg), "%s:%lu: %s: ", file, line, key);
+	if (n < 0 || (size_t)n >= sizeof(e->msg))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->msg + n, sizeof(e->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static unsigned long
+line_of(const yaml_node_t *n)
+{
+	return (unsigned long)n->start_mark.line + 1;
+}
+
+static const char *
+sval(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int
+tool_of(const char *s)
+{
+	for (int t = 0; t < JG_TOOL_MAX; t++)
+		if (!strcmp(jg_tool_names[t], s))
+			return t;
+	return -1;
+}
+
+static int
+kind_of(const char *s)
+{
+	static const char *const kinds[] = { "artifact", "attribute", "wmi" };
+
+	for (int k = 0; k < 3; k++)
+		if (!strcmp(kinds[k], s))
+			return k;
+	return -1;
+}
+
+static void
+load_encodings(yaml_document_t *doc, const yaml_node_t *v, struct jg_pattern *p, const char *file, const char *key,
+	       struct jg_cfg_errors *errs)
+{
+	p->encodings = 0;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		perr(errs, file, line_of(v), key, "expected a list of ascii, utf16le");
+		return;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const char *s = sval(yaml_document_get_node(doc, *it));
+
+		if (s && !strcmp(s, "ascii"))
+			p->encodings |= JG_PAT_ASCII;
+		else if (s && !strcmp(s, "utf16le"))
+			p->encodings |= JG_PAT_UTF16;
+		else
+			perr(errs, file, line_of(v), key, "%s: not an encoding (ascii, utf16le)", s ? s : "(not a scalar)");
+	}
+	if (p->encodings == 0)
+		perr(errs, file, line_of(v), key, "(empty): at least one encoding");
+}
+
+static void
+load_one(yaml_document_t *doc, const yaml_node_t *m, uint32_t idx, struct jg_patterns *pats, const char *file,
+	 struct jg_cfg_errors *errs)
+{
+	struct jg_pattern *p = &pats->p[idx];
+	char key[96];
+	int have_tool = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->encodings = JG_PAT_ASCII | JG_PAT_UTF16;
+	p->nocase = 1;
+	snprintf(key, sizeof(key), "patterns[%u]", idx);
+	if (m->type != YAML_MAPPING_NODE) {
+		perr(errs, file, line_of(m), key, "expected a mapping");
+		return;
+	}
+	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *kn = yaml_document_get_node(doc, pr->key);
+		const yaml_node_t *v = yaml_document_get_node(doc, pr->value);
+		const char *k = sval(kn), *s = sval(v);
+		char fk[160];
+
+		snprintf(fk, sizeof(fk), "%s.%s", key, k ? k : "?");
+		if (k == NULL) {
+			perr(errs, file, line_of(kn), key, "keys must be plain words");
+		} else if (!strcmp(k, "encodings")) {
+			load_encodings(doc, v, p, file, fk, errs);
+		} else if (s == NULL) {
+			perr(errs, file, line_of(v), fk, "(not a scalar): expected a value");
+		} else if (!strcmp(k, "name")) {
+			if (strlen(s) >= sizeof(p->name))
+				perr(errs, file, line_of(v), fk, "%s: longer than %zu", s, sizeof(p->name) - 1);
+			else
+				strcpy(p->name, s);
+		} else if (!strcmp(k, "literal")) {
+			if (strlen(s) >= sizeof(p->literal) || strlen(s) < 3)
+				perr(errs, file, line_of(v), fk, "%s: length must be 3..%zu", s, sizeof(p->literal) - 1);
+			else
+				strcpy(p->literal, s);
+		} else if (!strcmp(k, "tool")) {
+			int t = tool_of(s);
+
+			if (t < 0)
+				perr(errs, file, line_of(v), fk, "%s: unknown tool", s);
+			else
+				p->tool = (uint8_t)t;
+			have_tool = 1;
+		} else if (!strcmp(k, "kind")) {
+			int kd = kind_of(s);
+
+			if (kd < 0)
+				perr(errs, file, line_of(v), fk, "%s: not artifact, attribute or wmi", s);
+			else
+				p->kind = (uint8_t)kd;
+		} else if (!strcmp(k, "nocase")) {
+			if (!strcmp(s, "true") || !strcmp(s, "false"))
+				p->nocase = !strcmp(s, "true");
+			else
+				perr(errs, file, line_of(v), fk, "%s: expected true or false", s);
+		} else {
+			perr(errs, file, line_of(kn), fk, "unknown key");
+		}
+	}
+	if (p->name[0] == '\0')
+		perr(errs, file, line_of(m), key, "name: missing");
+	if (p->literal[0] == '\0')
+		perr(errs, file, line_of(m), key, "literal: missing");
+	if (!have_tool)
+		perr(errs, file, line_of(m), key, "tool: missing");
+	for (uint32_t j = 0; j < idx; j++)
+		if (p->name[0] && !strcmp(pats->p[j].name, p->name))
+			perr(errs, file, line_of(m), key, "name: %s: given twice", p->name);
+}
+
+int
+jg_patterns_load_mem(const char *name, const char *text, size_t len, struct jg_patterns *pats,
+		     struct jg_cfg_errors *errs)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	uint32_t before = errs->n + errs->dropped;
+
+	memset(pats, 0, sizeof(*pats));
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		perr(errs, name, (unsigned long)parser.problem_mark.line + 1, "(syntax)", "%s",
+		     parser.problem ? parser.problem : "invalid YAML");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		perr(errs, name, 1, "(top)", "expected a mapping with a 'patterns' list");
+	} else {
+		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+			const yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+			const yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
+
+			if (sval(k) == NULL || strcmp(sval(k), "patterns") != 0) {
+				perr(errs, name, line_of(k), sval(k) ? sval(k) : "?", "unknown section");
+				continue;
+			}
+			if (v->type != YAML_SEQUENCE_NODE) {
+				perr(errs, name, line_of(v), "patterns", "expected a list");
+				continue;
+			}
+			for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+				if (pats->n >= JG_PAT_MAX) {
+					perr(errs, name, line_of(v), "patterns", "more than %d patterns", JG_PAT_MAX);
+					break;
+				}
+				load_one(&doc, yaml_document_get_node(&doc, *it), pats->n, pats, name, errs);
+				pats->n++;
+			}
+		}
+		if (pats->n == 0)
+			perr(errs, name, 1, "patterns", "(empty): no pattern defined");
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return errs->n + errs->dropped == before ? 0 : -EINVAL;
+}
+
+int
+jg_patterns_load(const char *path, struct jg_patterns *pats, struct jg_cfg_errors *errs)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	long len;
+	int rc;
+
+	if (f == NULL) {
+		rc = -errno;
+		perr(errs, path, 0, "(file)", "cannot open: %s", strerror(-rc));
+		return rc;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || len > (1l << 22) || fseek(f, 0, SEEK_SET) != 0 ||
+	    (text = malloc((size_t)len + 1)) == NULL || fread(text, 1, (size_t)len, f) != (size_t)len) {
+		fclose(f);
+		free(text);
+		perr(errs, path, 0, "(file)", "cannot read (or larger than 4 MiB)");
+		return -EIO;
+	}
+	fclose(f);
+	rc = jg_patterns_load_mem(path, text, (size_t)len, pats, errs);
+	free(text);
+	return rc;
+}
+
+int
+jg_pattern_expr(const struct jg_pattern *p, unsigned int encoding, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (const char *c = p->literal; *c; c++) {
+		if (n + 9 > cap)
+			return -ENOSPC;
+		n += (size_t)snprintf(out + n, cap - n, "\\x%02x", (unsigned char)*c);
+		if (encoding == JG_PAT_UTF16)
+			n += (size_t)snprintf(out + n, cap - n, "\\x00");
+	}
+	if (n >= cap)
+		return -ENOSPC;
+	out[n] = '\0';
+	return 0;
+}

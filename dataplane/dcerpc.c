@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dcerpc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "le.h"
+
+#define RPC_HDR 16
+
+const char *const jg_rpc_iface_names[JG_IF_MAX] = {
+	[JG_IF_UNKNOWN] = "",
+#define JG_X_NAME(e, n, u) [JG_IF_##e] = n,
+	JG_RPC_IFACES(JG_X_NAME)
+#undef JG_X_NAME
+};
+
+static const char *const iface_uuids[JG_IF_MAX] = {
+	[JG_IF_UNKNOWN] = "",
+#define JG_X_UUID(e, n, u) [JG_IF_##e] = u,
+	JG_RPC_IFACES(JG_X_UUID)
+#undef JG_X_UUID
+};
+
+char *
+jg_uuid_str(const struct jg_uuid *u, char *out, size_t cap)
+{
+	const uint8_t *b = u->b;
+
+	snprintf(out, cap, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", jg_le32(b), jg_le16(b + 4),
+		 jg_le16(b + 6), b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return out;
+}
+
+enum jg_rpc_iface
+jg_rpc_iface_of(const struct jg_uuid *u)
+{
+	char s[40];
+
+	jg_uuid_str(u, s, sizeof(s));
+	for (int i = 1; i < JG_IF_MAX; i++)
+		if (strcmp(s, iface_uuids[i]) == 0)
+			return (enum jg_rpc_iface)i;
+	return JG_IF_UNKNOWN;
+}
+
+int
+jg_rpc_looks_like(const uint8_t *p, size_t len)
+{
+	if (len < RPC_HDR || p[0] != 5 || p[1] > 1 || (p[4] & 0xf0) != 0x10) /* little-endian data only */
+		return 0;
+	switch (p[2]) {
+	case JG_RPC_REQUEST: case JG_RPC_RESPONSE: case JG_RPC_FAULT: case JG_RPC_BIND:
+	case JG_RPC_BIND_ACK: case JG_RPC_ALTER: case JG_RPC_ALTER_RESP: case JG_RPC_AUTH3:
+	case 13: /* bind_nak */ case 17: /* shutdown */ case 18: /* co_cancel */ case 19: /* orphaned */
+		break;
+	default:
+		return 0;
+	}
+	return jg_le16(p + 8) >= RPC_HDR;
+}
+
+int32_t
+jg_rpc_frag_len(const uint8_t *p, size_t len)
+{
+	if (len < 10 || p[0] != 5)
+		return -1;
+	return jg_le16(p + 8);
+}
+
+static void
+parse_ctx_list(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
+{
+	size_t off = 28;
+	uint8_t n;
+
+	if (len < 25)
+		return;
+	n = p[24];
+	for (uint8_t i = 0; i < n && pdu->n_ctx < JG_RPC_MAX_CTX; i++) {
+		uint8_t n_tr;
+
+		if (off + 24 > len)
+			return;
+		n_tr = p[off + 2];
+		pdu->ctx[pdu->n_ctx].id = jg_le16(p + off);
+		memcpy(pdu->ctx[pdu->n_ctx].uuid.b, p + off + 4, 16);
+		pdu->ctx[pdu->n_ctx].ver_major = jg_le16(p + off + 20);
+		pdu->n_ctx++;
+		off += 24 + 20u * n_tr;
+	}
+}
+
+int
+jg_rpc_parse(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
+{
+	uint16_t auth_len;
+	size_t end, hdr;
+
+	memset(pdu, 0, sizeof(*pdu));
+	if (!jg_rpc_looks_like(p, len))
+		return -1;
+	pdu->ptype = p[2];
+	pdu->flags = p[3];
+	pdu->frag_len = jg_le16(p + 8);
+	auth_len = jg_le16(p + 10);
+	pdu->call_id = jg_le32(p + 12);
+	end = pdu->frag_len < len ? pdu->frag_len : len;
+	/* The sec_trailer sits before the auth value: its level tells if the stub is sealed. */
+	if (auth_len != 0 && (size_t)auth_len + 8 <= pdu->frag_len) {
+		size_t tr = pdu->frag_len - auth_len - 8u;
+
+		if (tr + 2 <= len && tr >= RPC_HDR)
+			pdu->auth_level = p[tr + 1];
+		if (tr < end)
+			end = tr;
+		if (tr + 3 <= len && p[tr + 2] <= end - RPC_HDR)
+			end -= p[tr + 2]; /* auth padding */
+	}
+	switch (pdu->ptype) {
+	case JG_RPC_BIND:
+	case JG_RPC_ALTER:
+		parse_ctx_list(p, end, pdu);
+		break;
+	case JG_RPC_REQUEST:
+		if (end < 24)
+			break;
+		pdu->ctx_id = jg_le16(p + 20);
+		pdu->opnum = jg_le16(p + 22);
+		hdr = (pdu->flags & 0x80) ? 40 : 24; /* object UUID present */
+		if (end > hdr) {
+			pdu->stub = p + hdr;
+			pdu->stub_len = (uint32_t)(end - hdr);
+		}
+		break;
+	case JG_RPC_RESPONSE:
+		if (end < 24)
+			break;
+		pdu->ctx_id = jg_le16(p + 20);
+		if (end > 24) {
+			pdu->stub = p + 24;
+			pdu->stub_len = (uint32_t)(end - 24);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* NDR reading over a stub: alignment is relative to the stub's start. */
+struct ndr {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	int bad;
+};
+
+static uint32_t
+ndr_u32(struct ndr *n)
+{
+	uint32_t v;
+
+	n->off = (n->off + 3) & ~(size_t)3;
+	if (n->off + 4 > n->len) {
+		n->bad = 1;
+		return 0;
+	}
+	v = jg_le32(n->p + n->off);
+	n->off += 4;
+	return v;
+}
+
+static void
+ndr_skip(struct ndr *n, size_t k)
+{
+	if (n->off + k > n->len)
+		n->bad = 1;
+	else
+		n->off += k;
+}
+
+/* A conformant varying string: max count, offset, actual count, then the characters. */
+static void
+ndr_string(struct ndr *n, int wide, char *out, size_t cap)
+{
+	uint32_t actual, bytes;
+
+	out[0] = '\0';
+	ndr_u32(n);
+	ndr_u32(n);
+	actual = ndr_u32(n);
+	if (n->bad)
+		return;
+	bytes = actual * (wide ? 2u : 1u);
+	if (bytes > n->len - n->off) {
+		/* cut short (capture or cap): keep what is there */
+		bytes = (uint32_t)(n->len - n->off);
+		n->bad = 1;
+	}
+	if (wide) {
+		jg_utf16_to_ascii(n->p + n->off, bytes, out, cap);
+	} else {
+		size_t k = 0;
+
+		for (uint32_t i = 0; i < bytes && k + 1 < cap && n->p[n->off + i]; i++)
+			out[k++] = (n->p[n->off + i] >= 0x20 && n->p[n->off + i] < 0x7f) ? (char)n->p[n->off + i] : '?';
+		out[k] = '\0';
+	}
+	n->off += bytes;
+}
+
+/* A [unique] pointer to a string: referent id, then the string when not NULL. */
+static void
+ndr_unique_string(struct ndr *n, int wide, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (ndr_u32(n) != 0 && !n->bad)
+		ndr_string(n, wide, out, cap);
+}
+
+int
+jg_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t len, struct jg_svc_req *r)
+{
+	struct ndr n = { stub, len, 0, 0 };
+	char display[JG_NAME_MAX];
+	int wide = 1;
+
+	memset(r, 0, sizeof(*r));
+	if (stub == NULL)
+		return -1;
+	switch (opnum) {
+	case JG_SCM_CREATE_SERVICE_A:
+	case JG_SCM_CREATE_SERVICE_WOW64_A:
+		wide = 0;
+		/* fall through */
+	case JG_SCM_CREATE_SERVICE_W:
+	case JG_SCM_CREATE_SERVICE_WOW64_W:
+		ndr_skip(&n, 20); /* SCM handle */
+		ndr_string(&n, wide, r->service, sizeof(r->service));
+		ndr_unique_string(&n, wide, display, sizeof(display));
+		ndr_u32(&n); /* access */
+		ndr_u32(&n); /* type */
+		r->start_type = ndr_u32(&n);
+		r->has_start_type = !n.bad;
+		ndr_u32(&n); /* error control */
+		ndr_string(&n, wide, r->binary_path, sizeof(r->binary_path));
+		break;
+	case JG_SCM_CHANGE_CONFIG_A:
+		wide = 0;
+		/* fall through */
+	case JG_SCM_CHANGE_CONFIG_W:
+		ndr_skip(&n, 20); /* service handle */
+		ndr_u32(&n);
+		r->start_type = ndr_u32(&n);
+		r->has_start_type = !n.bad;
+		ndr_u32(&n);
+		ndr_unique_string(&n, wide, r->binary_path, sizeof(r->binary_path));
+		break;
+	case JG_SCM_OPEN_SERVICE_A:
+		wide = 0;
+		/* fall through */
+	case JG_SCM_OPEN_SERVICE_W:
+		ndr_skip(&n, 20);
+		ndr_string(&n, wide, r->service, sizeof(r->service));
+		break;
+	default:
+		return -1;
+	}
+	return r->service[0] || r->binary_path[0] ? 0 : -1;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Connection-oriented DCE-RPC (MS-RPCE / C706): PDU header, bind and alter
+ * context (interfaces), requests (opnum, stub, auth level), and the stub
+ * decoders of the remote-administration interfaces: SVCCTL (MS-SCMR) service
+ * creation and reconfiguration. Pure functions over bytes; bounds-checked.
+ */
+#ifndef JG_DCERPC_H
+#define JG_DCERPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smb.h"
+
+enum jg_rpc_ptype {
+	JG_RPC_REQUEST = 0,
+	JG_RPC_RESPONSE = 2,
+	JG_RPC_FAULT = 3,
+	JG_RPC_BIND = 11,
+	JG_RPC_BIND_ACK = 12,
+	JG_RPC_ALTER = 14,
+	JG_RPC_ALTER_RESP = 15,
+	JG_RPC_AUTH3 = 16,
+};
+
+/** Interfaces Jumpgate knows by name. */
+#define JG_RPC_IFACES(X)                                                   \
+	X(SVCCTL, "svcctl", "367abb81-9844-35f1-ad32-98f038001003")        \
+	X(ATSVC, "atsvc", "1ff70682-0a51-30e8-076d-740be8cee98b")          \
+	X(TSCH, "ITaskSchedulerService", "86d35949-83c9-4044-b424-db363231fd0c") \
+	X(SASEC, "sasec", "378e52b0-c0a9-11cf-822d-00aa0051e40f")          \
+	X(REMOTE_ACTIVATION, "IRemoteSCMActivator", "000001a0-0000-0000-c000-000000000046") \
+	X(ISYSTEM_ACTIVATOR, "IActivation", "4d9f4ab8-7d1c-11cf-861e-0020af6e7c57") \
+	X(WBEM_LOGIN, "IWbemLevel1Login", "f309ad18-d86a-11d0-a075-00c04fb68820") \
+	X(WBEM_SERVICES, "IWbemServices", "9556dc99-828c-11cf-a37e-00aa003240c7") \
+	X(IDISPATCH, "IDispatch", "00020400-0000-0000-c000-000000000046") \
+	X(EPM, "epm", "e1af8308-5d1f-11c9-91a4-08002b14a0fa")              \
+	X(OXID, "IObjectExporter", "99fcfec4-5260-101b-bbcb-00aa0021347a") \
+	X(WINREG, "winreg", "338cd001-2244-31f1-aaaa-900038001003")        \
+	X(SRVSVC, "srvsvc", "4b324fc8-1670-01d3-1278-5a47bf6ee188")        \
+	X(LSARPC, "lsarpc", "12345778-1234-abcd-ef00-0123456789ab")        \
+	X(SAMR, "samr", "12345778-1234-abcd-ef00-0123456789ac")            \
+	X(NETLOGON, "netlogon", "12345678-1234-abcd-ef00-01234567cffb")    \
+	X(DRSUAPI, "drsuapi", "e3514235-4b06-11d1-ab04-00c04fc2dcd2")      \
+	X(WKSSVC, "wkssvc", "6bffd098-a112-3610-9833-46c3f87e345a")        \
+	X(SPOOLSS, "spoolss", "12345678-1234-abcd-ef00-0123456789ab")      \
+	X(EVENTLOG, "eventlog", "82273fdc-e32a-18c3-3f78-827929dc23ea")
+
+enum jg_rpc_iface {
+	JG_IF_UNKNOWN = 0,
+#define JG_X_ENUM(e, n, u) JG_IF_##e,
+	JG_RPC_IFACES(JG_X_ENUM)
+#undef JG_X_ENUM
+	JG_IF_MAX
+};
+
+/** Names of the known interfaces ("" for unknown). */
+extern const char *const jg_rpc_iface_names[JG_IF_MAX];
+
+/** A 16-byte interface UUID as it is on the wire (little-endian fields). */
+struct jg_uuid {
+	uint8_t b[16];
+};
+
+/** @return the interface a wire UUID names, JG_IF_UNKNOWN when none. */
+enum jg_rpc_iface jg_rpc_iface_of(const struct jg_uuid *u);
+
+/** Format a wire UUID as 8-4-4-4-12 text (37 bytes with the NUL). */
+char *jg_uuid_str(const struct jg_uuid *u, char *out, size_t cap);
+
+#define JG_RPC_MAX_CTX 8
+
+/** One parsed PDU. */
+struct jg_rpc_pdu {
+	uint8_t ptype;
+	uint8_t flags;      /**< 0x01 first fragment, 0x02 last fragment */
+	uint8_t auth_level; /**< 0 when the PDU carries no auth trailer; 6 = privacy (stub encrypted) */
+	uint16_t frag_len;
+	uint32_t call_id;
+	/* bind / alter context */
+	uint8_t n_ctx;
+	struct {
+		uint16_t id;
+		struct jg_uuid uuid;
+		uint16_t ver_major;
+	} ctx[JG_RPC_MAX_CTX];
+	/* request / response */
+	uint16_t ctx_id;
+	uint16_t opnum;
+	const uint8_t *stub;
+	uint32_t stub_len;  /**< bytes of stub present (may be less than the PDU says) */
+};
+
+/** @return 1 when p starts like a CO DCE-RPC PDU header (version 5.0/5.1, known type). */
+int jg_rpc_looks_like(const uint8_t *p, size_t len);
+
+/** Length of the PDU whose header is at p, or -1. Needs 10 bytes. */
+int32_t jg_rpc_frag_len(const uint8_t *p, size_t len);
+
+/**
+ * Parse one PDU from the bytes present (len may be less than frag_len).
+ * @return 0, or -1 when the header is not DCE-RPC
+ */
+int jg_rpc_parse(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu);
+
+/** SVCCTL opnums Jumpgate decodes. */
+enum jg_svcctl_op {
+	JG_SCM_CHANGE_CONFIG_W = 11,
+	JG_SCM_CREATE_SERVICE_W = 12,
+	JG_SCM_OPEN_SERVICE_W = 16,
+	JG_SCM_START_SERVICE_W = 19,
+	JG_SCM_CHANGE_CONFIG_A = 23,
+	JG_SCM_CREATE_SERVICE_A = 24,
+	JG_SCM_OPEN_SERVICE_A = 28,
+	JG_SCM_START_SERVICE_A = 31,
+	JG_SCM_CREATE_SERVICE_WOW64_A = 44,
+	JG_SCM_CREATE_SERVICE_WOW64_W = 45,
+};
+
+/** What a service creation or reconfiguration asks for. */
+struct jg_svc_req {
+	char service[JG_NAME_MAX];
+	char binary_path[256];
+	uint32_t start_type;
+	uint8_t has_start_type;
+};
+
+/**
+ * Decode a clear SVCCTL request stub (CreateService*, ChangeServiceConfig*, OpenService*).
+ * @return 0 when at least one field was decoded, -1 otherwise
+ */
+int jg_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t len, struct jg_svc_req *r);
+
+#endif

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Sessions, classification and events. A flow gets a session only when its
+ * ports or its first payload say it can carry remote administration; every
+ * other flow costs one test of flow->app per packet.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detect_priv.h"
+
+size_t
+jg_detect_session_size(void)
+{
+	return sizeof(struct jg_session);
+}
+
+uint32_t
+jg_detect_sessions_used(const struct jg_detect *d)
+{
+	return d->used;
+}
+
+struct jg_detect *
+jg_detect_create(const struct jg_hs_db *db, uint32_t sessions, uint16_t worker, jg_event_fn emit, void *emit_ctx,
+		 void *(*mem_alloc)(size_t), uint64_t *cnt)
+{
+	struct jg_detect *d = mem_alloc(sizeof(*d));
+
+	if (d == NULL || sessions == 0)
+		return NULL;
+	memset(d, 0, sizeof(*d));
+	d->db = db;
+	d->worker = worker;
+	d->emit = emit;
+	d->emit_ctx = emit_ctx;
+	d->cnt = cnt;
+	d->n_sess = sessions;
+	d->sess = mem_alloc((size_t)sessions * sizeof(struct jg_session));
+	if (d->sess == NULL)
+		return NULL;
+	memset(d->sess, 0, (size_t)sessions * sizeof(struct jg_session));
+	if (hs_alloc_scratch(db->db, &d->scratch) != HS_SUCCESS) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Streams are opened once here and reset on reuse: no allocation per flow. */
+	for (uint32_t i = 0; i < sessions; i++) {
+		for (int k = 0; k < 2; k++)
+			if (hs_open_stream(db->db, 0, &d->sess[i].dir[k].hs) != HS_SUCCESS) {
+				errno = ENOMEM;
+				return NULL;
+			}
+		d->sess[i].next_free = i + 2 <= sessions ? i + 2 : 0;
+	}
+	d->free_head = 1;
+	return d;
+}
+
+static enum jg_app
+classify(const struct jg_pkt *p, const uint8_t *data, uint32_t len)
+{
+	uint16_t ports[2] = { p->sport, p->dport };
+
+	for (int i = 0; i < 2; i++) {
+		switch (ports[i]) {
+		case 445:
+		case 139:
+			return JG_APP_SMB;
+		case 135:
+		case 593:
+			return JG_APP_RPC;
+		case 3389:
+			return JG_APP_RDP;
+		case 5985:
+		case 5986:
+			return JG_APP_WINRM;
+		default:
+			break;
+		}
+	}
+	if (len == 0)
+		return JG_APP_NONE;
+	/* Unusual ports: recognise the protocol from its first bytes. */
+	if (len >= 8 && jg_nbss_len(data, len) >= 0 && jg_smb_kind(data + 4, len - 4) != JG_SMB_NONE)
+		return JG_APP_SMB;
+	if (jg_rpc_looks_like(data, len))
+		return JG_APP_RPC;
+	if (len >= 11 && data[0] == 3 && data[1] == 0 && data[5] == 0xe0) /* TPKT + X.224 connection request */
+		return JG_APP_RDP;
+	if (len >= 11 && (memcmp(data, "POST /wsman", 11) == 0 || memcmp(data, "POST /WSMAN", 11) == 0))
+		return JG_APP_WINRM;
+	return JG_APP_NONE;
+}
+
+static struct jg_session *
+sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
+{
+	struct jg_session *s;
+	hs_stream_t *hs[2];
+	uint32_t idx;
+
+	if (d->free_head == 0) {
+		d->cnt[JG_CNT_SESS_FULL]++;
+		f->app = JG_FLOW_APP_SKIP;
+		return NULL;
+	}
+	idx = d->free_head - 1;
+	s = &d->sess[idx];
+	d->free_head = s->next_free;
+	hs[0] = s->dir[0].hs;
+	hs[1] = s->dir[1].hs;
+	memset(s, 0, offsetof(struct jg_session, dir));
+	for (int k = 0; k < 2; k++) {
+		struct jg_dir *dr = &s->dir[k];
+
+		memset(dr, 0, offsetof(struct jg_dir, hits));
+		dr->hs = hs[k];
+		hs_reset_stream(dr->hs, 0, NULL, NULL, NULL);
+	}
+	s->app = (uint8_t)app;
+	f->app = (uint64_t)idx + 2;
+	d->used++;
+	d->cnt[JG_CNT_SESS_NEW]++;
+	return s;
+}
+
+void
+jg_detect_release(struct jg_detect *d, struct jg_flow *f)
+{
+	uint32_t idx;
+
+	if (f->app < 2)
+		return;
+	idx = (uint32_t)(f->app - 2);
+	if (idx < d->n_sess) {
+		d->sess[idx].next_free = d->free_head;
+		d->free_head = idx + 1;
+		d->used--;
+	}
+	f->app = 0;
+}
+
+void
+jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int dir,
+		 const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg, uint64_t ts)
+{
+	struct jg_session *s;
+
+	if (p->proto != 6 || f->app == JG_FLOW_APP_SKIP)
+		return;
+	if (f->app == 0) {
+		enum jg_app app = classify(p, n_seg ? seg[0] : NULL, n_seg ? seg_len[0] : 0);
+
+		if (app == JG_APP_NONE) {
+			/* Decide on the first payload; until then (handshake) keep asking. */
+			if (p->payload_len > 0)
+				f->app = JG_FLOW_APP_SKIP;
+			return;
+		}
+		if ((s = sess_alloc(d, f, app)) == NULL)
+			return;
+	} else {
+		s = &d->sess[f->app - 2];
+	}
+	d->flow = f;
+	d->ts = ts;
+	jg_stream_segment(d, s, dir, p, seg, seg_len, n_seg);
+}
+
+/* ---- events ---- */
+
+static void
+endpoint(const struct jg_flow *f, int initiator, uint8_t *ip, uint16_t *port)
+{
+	int a = initiator ? f->init_is_a : !f->init_is_a;
+
+	memcpy(ip, a ? f->key.a : f->key.b, 16);
+	*port = a ? f->key.pa : f->key.pb;
+}
+
+void
+jg_ev_begin(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, enum jg_event_type type, uint8_t tool)
+{
+	const struct jg_flow *f = d->flow;
+	int client_is_initiator = s->client_dir == 0;
+
+	memset(ev, 0, sizeof(*ev));
+	endpoint(f, client_is_initiator, ev->src_ip, &ev->src_port);
+	endpoint(f, !client_is_initiator, ev->dst_ip, &ev->dst_port);
+	ev->proto = f->key.proto;
+	ev->ip_version = f->key.ip_version;
+	ev->type = (uint8_t)type;
+	ev->tool = tool;
+	ev->flow_id = f->flow_id;
+	ev->ts_ns = d->ts;
+}
+
+static void
+ev_put(struct jg_event_rec *ev, enum jg_attr key, const void *v, size_t n)
+{
+	if (n > 255)
+		n = 255;
+	/* An attribute that does not fit is left out whole; the list stays well formed. */
+	if ((size_t)ev->data_len + 2 + n + 1 > JG_EVENT_DATA_LEN)
+		return;
+	ev->data[ev->data_len] = (uint8_t)key;
+	ev->data[ev->data_len + 1] = (uint8_t)n;
+	memcpy(&ev->data[ev->data_len + 2], v, n);
+	ev->data_len = (uint16_t)(ev->data_len + 2 + n);
+}
+
+void
+jg_ev_str(struct jg_event_rec *ev, enum jg_attr key, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		ev_put(ev, key, v, strlen(v));
+}
+
+void
+jg_ev_uint(struct jg_event_rec *ev, enum jg_attr key, uint64_t v)
+{
+	ev_put(ev, key, &v, sizeof(v));
+}
+
+void
+jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v)
+{
+	uint8_t b = v != 0;
+
+	ev_put(ev, key, &b, 1);
+}
+
+void
+jg_ev_session(struct jg_session *s, struct jg_event_rec *ev)
+{
+	char dialect[8];
+
+	jg_ev_str(ev, JG_ATTR_USER, s->user);
+	jg_ev_str(ev, JG_ATTR_DOMAIN, s->domain);
+	if (s->dialect) {
+		switch (s->dialect) {
+		case 0x0100: snprintf(dialect, sizeof(dialect), "1"); break;
+		case 0x0202: snprintf(dialect, sizeof(dialect), "2.0.2"); break;
+		case 0x0210: snprintf(dialect, sizeof(dialect), "2.1"); break;
+		case 0x02ff: snprintf(dialect, sizeof(dialect), "2.x"); break;
+		case 0x0300: snprintf(dialect, sizeof(dialect), "3.0"); break;
+		case 0x0302: snprintf(dialect, sizeof(dialect), "3.0.2"); break;
+		case 0x0311: snprintf(dialect, sizeof(dialect), "3.1.1"); break;
+		default: snprintf(dialect, sizeof(dialect), "0x%04x", s->dialect); break;
+		}
+		jg_ev_str(ev, JG_ATTR_SMB_DIALECT, dialect);
+	}
+	if (s->app == JG_APP_SMB)
+		jg_ev_bool(ev, JG_ATTR_ENCRYPTED, s->encrypted);
+}
+
+static uint32_t
+fnv(uint32_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+void
+jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const char *key)
+{
+	uint32_t h = fnv(2166136261u, &ev->type, 2);
+
+	h = fnv(h, key ? key : "", key ? strlen(key) : 0);
+	h |= 1;
+	for (uint16_t i = 0; i < s->n_dedup; i++)
+		if (s->dedup[i] == h) {
+			d->cnt[JG_CNT_EV_DEDUP]++;
+			return;
+		}
+	if (s->n_dedup < JG_DEDUP)
+		s->dedup[s->n_dedup++] = h;
+	d->emit(d->emit_ctx, ev);
+}
+
+/* ---- Hyperscan matches ---- */
+
+uint8_t
+jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, uint64_t from, uint64_t to, unsigned int kind)
+{
+	for (uint8_t i = 0; i < dir->n_hits; i++) {
+		const struct jg_pattern *p = &d->db->pats.p[dir->hits[i].pat];
+
+		if (dir->hits[i].end > from && dir->hits[i].end <= to && p->kind == kind)
+			return p->tool;
+	}
+	return JG_TOOL_UNKNOWN;
+}
+
+static void
+hit_event(struct jg_detect *d, struct jg_session *s, const struct jg_pattern *p)
+{
+	struct jg_event_rec ev;
+	char host[64], key[160];
+	uint32_t pid = 0;
+	const char *names[3] = { s->cur.pipe, s->cur.file, s->cur.service };
+
+	if (p->kind == JG_PAT_WMI) {
+		if (!s->cur.rpc_request)
+			return;
+		jg_ev_begin(d, s, &ev, JG_EV_WMI_EXEC, p->tool);
+		jg_ev_str(&ev, JG_ATTR_DETAIL, p->literal);
+		jg_ev_session(s, &ev);
+		jg_ev_emit(d, s, &ev, p->name);
+		return;
+	}
+	if (p->kind != JG_PAT_ARTIFACT)
+		return;
+	if (s->tool == JG_TOOL_UNKNOWN || s->tool == JG_TOOL_REMCOM)
+		s->tool = p->tool;
+	jg_ev_begin(d, s, &ev, JG_EV_TOOL_ARTIFACT, p->tool);
+	jg_ev_str(&ev, JG_ATTR_SHARE, s->cur.share);
+	jg_ev_str(&ev, JG_ATTR_FILE, s->cur.file);
+	jg_ev_str(&ev, JG_ATTR_PIPE, s->cur.pipe);
+	jg_ev_str(&ev, JG_ATTR_SERVICE_NAME, s->cur.service);
+	for (int i = 0; i < 3; i++)
+		if (names[i][0] && jg_origin_parse(names[i], host, sizeof(host), &pid)) {
+			jg_ev_str(&ev, JG_ATTR_ORIGIN_HOST, host);
+			if (pid)
+				jg_ev_uint(&ev, JG_ATTR_ORIGIN_PID, pid);
+			break;
+		}
+	jg_ev_session(s, &ev);
+	snprintf(key, sizeof(key), "%s|%s|%s|%s", p->name, s->cur.file, s->cur.pipe, s->cur.service);
+	jg_ev_emit(d, s, &ev, key);
+}
+
+void
+jg_hits_flush(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir, uint64_t upto)
+{
+	uint8_t keep = 0;
+
+	for (uint8_t i = 0; i < dir->n_hits; i++) {
+		if (dir->hits[i].end <= upto)
+			hit_event(d, s, &d->db->pats.p[dir->hits[i].pat]);
+		else
+			dir->hits[keep++] = dir->hits[i];
+	}
+	dir->n_hits = keep;
+}

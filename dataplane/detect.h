@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Detection: per-flow protocol sessions for the flows that can carry remote
+ * administration (SMB, DCE-RPC, RDP, WinRM), TCP stream handling, Hyperscan
+ * streaming over their payload, and the events they yield.
+ *
+ * One struct jg_detect per worker: a fixed pool of sessions, one Hyperscan
+ * scratch, counters. Nothing here allocates after creation or takes a lock;
+ * it does not depend on DPDK, so it runs in unit tests on crafted segments.
+ */
+#ifndef JG_DETECT_H
+#define JG_DETECT_H
+
+#include <stdint.h>
+
+#include "flow.h"
+#include "jg_patterns.h"
+#include "jg_wire.h"
+#include "pkt_fastpath.h"
+
+struct jg_detect;
+struct jg_hs_db;
+
+/** flow->app: 0 undecided, JG_FLOW_APP_SKIP not inspected, else session index + 2. */
+#define JG_FLOW_APP_SKIP 1u
+
+/** Called for every event; the record is complete but for `worker`. */
+typedef void (*jg_event_fn)(void *ctx, const struct jg_event_rec *ev);
+
+/**
+ * Compile the patterns into a streaming Hyperscan database (once, at start).
+ * @return the database, or NULL with the reason in err
+ */
+struct jg_hs_db *jg_hs_compile(const struct jg_patterns *pats, char *err, size_t err_len);
+
+/** Free a database. */
+void jg_hs_free(struct jg_hs_db *db);
+
+/**
+ * Create a worker's detection context.
+ * @param sessions  size of the session pool (flows inspected at once)
+ * @param mem_alloc allocator for the pool (DPDK heap in the dataplane, malloc in tests)
+ * @param cnt       the worker's counters (JG_CNT_MAX of them): the detection ones are counted there
+ * @return the context, or NULL (errno set)
+ */
+struct jg_detect *jg_detect_create(const struct jg_hs_db *db, uint32_t sessions, uint16_t worker,
+				   jg_event_fn emit, void *emit_ctx, void *(*mem_alloc)(size_t), uint64_t *cnt);
+
+/** Sessions in use. */
+uint32_t jg_detect_sessions_used(const struct jg_detect *d);
+
+/** Bytes of memory a session takes (pool sizing). */
+size_t jg_detect_session_size(void);
+
+/**
+ * Inspect one packet of a flow. `payload` holds the L4 payload as up to `n_seg`
+ * contiguous pieces (an mbuf chain).
+ * @param dir  0 when the packet comes from the flow's initiator, 1 otherwise
+ */
+void jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int dir,
+		      const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg, uint64_t ts_ns);
+
+/** The flow ends: give its session back. */
+void jg_detect_release(struct jg_detect *d, struct jg_flow *f);
+
+#endif

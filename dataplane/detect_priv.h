@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Detection internals shared by detect.c (sessions, events), stream.c (TCP
+ * and message framing), smb_detect.c and rpc_detect.c (protocol rules).
+ */
+#ifndef JG_DETECT_PRIV_H
+#define JG_DETECT_PRIV_H
+
+#include <hs/hs.h>
+
+#include "dcerpc.h"
+#include "detect.h"
+#include "smb.h"
+
+#define JG_PDU_CAP 4096   /* bytes kept of one message: headers, names, the start of a stub */
+#define JG_HITS 8         /* Hyperscan matches waiting for their message to complete */
+#define JG_TREES 8
+#define JG_FILES 16
+#define JG_PENDING 8
+#define JG_RPC_CTX 8
+#define JG_DEDUP 32
+
+/** Application protocol of a session. */
+enum jg_app {
+	JG_APP_NONE = 0,
+	JG_APP_SMB,    /**< NetBIOS session service framing, SMB1/2/3 */
+	JG_APP_RPC,    /**< DCE-RPC over TCP */
+	JG_APP_RDP,
+	JG_APP_WINRM,
+};
+
+
+struct jg_hit {
+	uint16_t pat;
+	uint64_t end; /**< stream offset just past the match */
+};
+
+/** One direction of a TCP stream and its message framing. */
+struct jg_dir {
+	uint32_t next_seq;
+	uint8_t seq_ok;
+	uint8_t synced;   /**< message framing found */
+	uint8_t seen;     /**< payload seen in this direction */
+	uint8_t n_hits;
+	uint32_t hdr_len; /**< bytes of the current message header gathered */
+	uint32_t msg_len; /**< length of the current message, 0 until its header is complete */
+	uint32_t msg_got; /**< bytes of the current message seen */
+	uint32_t buf_len; /**< bytes of it kept in buf */
+	uint64_t off;     /**< stream offset: in-order bytes delivered so far */
+	uint64_t msg_start;
+	hs_stream_t *hs;
+	struct jg_hit hits[JG_HITS];
+	uint8_t buf[JG_PDU_CAP];
+};
+
+/** A DCE-RPC channel: a named pipe, or the TCP stream itself. */
+struct jg_rpc_chan {
+	uint8_t used;
+	uint8_t n_ctx;
+	uint8_t key[16]; /**< SMB file id of the pipe (zero for TCP) */
+	struct {
+		uint16_t id;
+		uint8_t iface; /**< enum jg_rpc_iface */
+		struct jg_uuid uuid;
+	} ctx[JG_RPC_CTX];
+};
+
+struct jg_session {
+	uint32_t next_free;
+	uint8_t app;        /**< enum jg_app */
+	uint8_t client_dir; /**< direction (0/1) of the client: requests come from it */
+	uint8_t client_known;
+	uint8_t encrypted;
+	uint8_t tool;       /**< best attribution so far (enum jg_tool) */
+	uint8_t remcom_pipes; /**< RemCom_* pipes seen (Impacket psexec or RemCom) */
+	uint16_t dialect;
+	uint16_t n_dedup;
+	char user[64];
+	char domain[64];
+	char workstation[64];
+	/* SMB: trees and files by id, and requests waiting for their response */
+	struct {
+		uint32_t id;
+		char share[48];
+	} trees[JG_TREES];
+	struct {
+		uint8_t used;
+		uint8_t pipe;
+		uint8_t id[16];
+		uint32_t tree;
+		char name[JG_NAME_MAX];
+	} files[JG_FILES];
+	struct {
+		uint8_t used;
+		uint16_t cmd;
+		uint64_t msg_id;
+		uint32_t tree;
+		char name[JG_NAME_MAX];
+	} pending[JG_PENDING];
+	struct jg_rpc_chan rpc[4];
+	uint32_t dedup[JG_DEDUP];
+	/* what the message being parsed is about, for Hyperscan matches inside it */
+	struct {
+		uint8_t valid;
+		uint8_t rpc_request; /**< a DCE-RPC request stub is in the message */
+		char share[48];
+		char file[JG_NAME_MAX];
+		char pipe[JG_NAME_MAX];
+		char service[JG_NAME_MAX];
+	} cur;
+	struct jg_dir dir[2];
+};
+
+struct jg_hs_db {
+	hs_database_t *db;
+	struct jg_patterns pats;
+	size_t stream_size;
+};
+
+struct jg_detect {
+	const struct jg_hs_db *db;
+	hs_scratch_t *scratch;
+	struct jg_session *sess;
+	uint32_t n_sess;
+	uint32_t free_head; /**< index + 1 of the first free session, 0 when none */
+	uint32_t used;
+	uint16_t worker;
+	jg_event_fn emit;
+	void *emit_ctx;
+	uint64_t *cnt;
+	/* the packet being handled */
+	struct jg_flow *flow;
+	uint64_t ts;
+	struct jg_dir *scan_dir; /**< the direction Hyperscan is scanning (match callback) */
+};
+
+/* detect.c */
+void jg_ev_begin(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, enum jg_event_type type,
+		 uint8_t tool);
+void jg_ev_str(struct jg_event_rec *ev, enum jg_attr key, const char *v);
+void jg_ev_uint(struct jg_event_rec *ev, enum jg_attr key, uint64_t v);
+void jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v);
+/** Emit unless the same (type, tool, key) was emitted in this flow already. */
+void jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const char *dedup_key);
+/** Add session context (user, domain, dialect, encrypted) to an event. */
+void jg_ev_session(struct jg_session *s, struct jg_event_rec *ev);
+/** Tool attribution of the Hyperscan matches inside [from, to) of a direction, or UNKNOWN. */
+uint8_t jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, uint64_t from, uint64_t to, unsigned int kind);
+/** Emit the events of the matches that ended at or before `upto`, with the current context. */
+void jg_hits_flush(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir, uint64_t upto);
+
+/* stream.c: TCP segment -> in-order bytes -> messages */
+void jg_stream_segment(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_pkt *p,
+		       const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg);
+
+/* smb_detect.c / rpc_detect.c: one complete (or capped) message */
+void jg_smb_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *m, size_t len);
+void jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch,
+		    const uint8_t *m, size_t len);
+/** The DCE-RPC channel of a pipe (or the TCP stream for a NULL key). */
+struct jg_rpc_chan *jg_rpc_chan_of(struct jg_session *s, const uint8_t *key);
+/** RDP and WinRM: the first bytes of a client stream. */
+void jg_raw_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *m, size_t len);
+
+/* origin.c */
+/**
+ * Origin of a PAExec or PsExec artifact name: PAExec-<pid>-<host>[.exe],
+ * PSEXESVC-<host>-<pid>-stdin|stdout|stderr, PSEXEC-<host>-<hex>.key.
+ * @return 1 when the name carries an origin (host filled; pid 0 when the name has none)
+ */
+int jg_origin_parse(const char *name, char *host, size_t cap, uint32_t *pid);
+
+#endif

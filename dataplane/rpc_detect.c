@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DCE-RPC rules, over named pipes and over TCP: services created or
+ * reconfigured (SVCCTL), tasks registered (ATSVC, ITaskSchedulerService), WMI
+ * and DCOM remote execution (IWbemLevel1Login/IWbemServices binds, activation
+ * of WMI, MMC20 or Shell objects). With a sealed stub (auth level privacy) the
+ * interface and opnum still tell what was asked.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "detect_priv.h"
+
+/* CLSIDs whose remote activation is remote execution, as they appear in a stub. */
+static const struct {
+	uint8_t b[16];
+	uint8_t tool;
+	const char *what;
+} exec_clsids[] = {
+	{ { 0x5e, 0xf0, 0xc3, 0x8b, 0x6b, 0xd8, 0xd0, 0x11, 0xa0, 0x75, 0x00, 0xc0, 0x4f, 0xb6, 0x88, 0x20 },
+	  JG_TOOL_UNKNOWN, "activation of WbemLevel1Login" },
+	{ { 0x1a, 0x79, 0xb2, 0x49, 0xae, 0xb1, 0x90, 0x4c, 0x9b, 0x8e, 0xe8, 0x60, 0xba, 0x07, 0xf8, 0x89 },
+	  JG_TOOL_DCOMEXEC, "activation of MMC20.Application" },
+	{ { 0x72, 0x59, 0xa0, 0x9b, 0xa8, 0xf6, 0xcf, 0x11, 0xa4, 0x42, 0x00, 0xa0, 0xc9, 0x0a, 0x8f, 0x39 },
+	  JG_TOOL_DCOMEXEC, "activation of ShellWindows" },
+	{ { 0x90, 0xfd, 0x8a, 0xc0, 0xa1, 0xf2, 0xd1, 0x11, 0x84, 0x55, 0x00, 0xa0, 0xc9, 0x1f, 0x38, 0x80 },
+	  JG_TOOL_DCOMEXEC, "activation of ShellBrowserWindow" },
+};
+
+struct jg_rpc_chan *
+jg_rpc_chan_of(struct jg_session *s, const uint8_t *key)
+{
+	static const uint8_t zero[16];
+	int free_slot = -1;
+
+	if (key == NULL)
+		key = zero;
+	for (int i = 0; i < 4; i++) {
+		if (s->rpc[i].used && memcmp(s->rpc[i].key, key, 16) == 0)
+			return &s->rpc[i];
+		if (!s->rpc[i].used && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		free_slot = key[0] & 3; /* all taken: reuse one */
+	memset(&s->rpc[free_slot], 0, sizeof(s->rpc[free_slot]));
+	s->rpc[free_slot].used = 1;
+	memcpy(s->rpc[free_slot].key, key, 16);
+	return &s->rpc[free_slot];
+}
+
+static void
+ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u)
+{
+	int slot = -1;
+
+	for (int i = 0; i < ch->n_ctx; i++)
+		if (ch->ctx[i].id == id)
+			slot = i;
+	if (slot < 0) {
+		if (ch->n_ctx == JG_RPC_CTX)
+			return;
+		slot = ch->n_ctx++;
+	}
+	ch->ctx[slot].id = id;
+	ch->ctx[slot].uuid = *u;
+	ch->ctx[slot].iface = (uint8_t)jg_rpc_iface_of(u);
+}
+
+static int
+ctx_find(const struct jg_rpc_chan *ch, uint16_t id)
+{
+	for (int i = 0; i < ch->n_ctx; i++)
+		if (ch->ctx[i].id == id)
+			return i;
+	/* The bind was not seen but one interface is: requests use it. */
+	return ch->n_ctx == 1 ? 0 : -1;
+}
+
+static void
+rpc_event(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const struct jg_rpc_chan *ch, int c,
+	  const struct jg_rpc_pdu *pdu)
+{
+	char u[40];
+
+	if (c >= 0)
+		jg_ev_str(ev, JG_ATTR_RPC_INTERFACE,
+			  ch->ctx[c].iface ? jg_rpc_iface_names[ch->ctx[c].iface] : jg_uuid_str(&ch->ctx[c].uuid, u, sizeof(u)));
+	if (pdu->ptype == JG_RPC_REQUEST)
+		jg_ev_uint(ev, JG_ATTR_RPC_OPNUM, pdu->opnum);
+	jg_ev_str(ev, JG_ATTR_PIPE, s->cur.pipe);
+	jg_ev_session(s, ev);
+	(void)d;
+}
+
+/* Which tool a service points to: a match inside this message, what the session showed, its names. */
+static uint8_t
+service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_svc_req *r)
+{
+	struct jg_dir *dr = &s->dir[dir];
+	uint8_t t = jg_hits_tool(d, dr, dr->msg_start, dr->msg_start + dr->msg_len + 1, JG_PAT_ATTRIBUTE);
+
+	if (t == JG_TOOL_UNKNOWN)
+		t = jg_hits_tool(d, dr, dr->msg_start, dr->msg_start + dr->msg_len + 1, JG_PAT_ARTIFACT);
+	if (t == JG_TOOL_UNKNOWN)
+		t = s->tool;
+	if (t == JG_TOOL_UNKNOWN && r != NULL && strcasecmp(r->service, "RemComSvc") == 0)
+		t = JG_TOOL_REMCOM;
+	return t;
+}
+
+static void
+svcctl_request(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_rpc_chan *ch, int c,
+	       const struct jg_rpc_pdu *pdu)
+{
+	struct jg_event_rec ev;
+	struct jg_svc_req r;
+	enum jg_event_type type;
+	char key[JG_NAME_MAX + 16];
+	int clear = pdu->auth_level < 6 && pdu->stub != NULL;
+
+	switch (pdu->opnum) {
+	case JG_SCM_CREATE_SERVICE_W:
+	case JG_SCM_CREATE_SERVICE_A:
+	case JG_SCM_CREATE_SERVICE_WOW64_A:
+	case JG_SCM_CREATE_SERVICE_WOW64_W:
+		type = JG_EV_SERVICE_INSTALL;
+		break;
+	case JG_SCM_CHANGE_CONFIG_W:
+	case JG_SCM_CHANGE_CONFIG_A:
+		type = JG_EV_SERVICE_CHANGE;
+		break;
+	case JG_SCM_OPEN_SERVICE_W:
+	case JG_SCM_OPEN_SERVICE_A:
+		if (clear && jg_svcctl_decode(pdu->opnum, pdu->stub, pdu->stub_len, &r) == 0)
+			snprintf(s->cur.service, sizeof(s->cur.service), "%s", r.service);
+		return;
+	default:
+		return;
+	}
+	if (!clear || jg_svcctl_decode(pdu->opnum, pdu->stub, pdu->stub_len, &r) != 0)
+		memset(&r, 0, sizeof(r));
+	snprintf(s->cur.service, sizeof(s->cur.service), "%s", r.service);
+	jg_ev_begin(d, s, &ev, type, service_tool(d, s, dir, &r));
+	jg_ev_str(&ev, JG_ATTR_SERVICE_NAME, r.service);
+	jg_ev_str(&ev, JG_ATTR_BINARY_PATH, r.binary_path);
+	if (!clear)
+		jg_ev_str(&ev, JG_ATTR_DETAIL, "stub sealed (auth level privacy): interface and opnum only");
+	rpc_event(d, s, &ev, ch, c, pdu);
+	snprintf(key, sizeof(key), "%u|%s|%s", pdu->opnum, r.service, r.binary_path);
+	jg_ev_emit(d, s, &ev, key);
+}
+
+static void
+simple_event(struct jg_detect *d, struct jg_session *s, enum jg_event_type type, uint8_t tool, const char *detail,
+	     const struct jg_rpc_chan *ch, int c, const struct jg_rpc_pdu *pdu)
+{
+	struct jg_event_rec ev;
+
+	jg_ev_begin(d, s, &ev, type, tool);
+	jg_ev_str(&ev, JG_ATTR_DETAIL, detail);
+	rpc_event(d, s, &ev, ch, c, pdu);
+	jg_ev_emit(d, s, &ev, detail);
+}
+
+static void
+activation(struct jg_detect *d, struct jg_session *s, const struct jg_rpc_chan *ch, int c, const struct jg_rpc_pdu *pdu)
+{
+	if (pdu->stub == NULL || pdu->auth_level >= 6)
+		return;
+	for (size_t i = 0; i < sizeof(exec_clsids) / sizeof(exec_clsids[0]); i++)
+		if (memmem(pdu->stub, pdu->stub_len, exec_clsids[i].b, 16) != NULL)
+			simple_event(d, s, JG_EV_WMI_EXEC, exec_clsids[i].tool, exec_clsids[i].what, ch, c, pdu);
+}
+
+static void
+request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu)
+{
+	int c = ctx_find(ch, pdu->ctx_id);
+
+	s->cur.rpc_request = 1;
+	switch (c >= 0 ? ch->ctx[c].iface : JG_IF_UNKNOWN) {
+	case JG_IF_SVCCTL:
+		svcctl_request(d, s, dir, ch, c, pdu);
+		break;
+	case JG_IF_ATSVC:
+		if (pdu->opnum == 0)
+			simple_event(d, s, JG_EV_TASK_CREATE, s->tool, "NetrJobAdd", ch, c, pdu);
+		break;
+	case JG_IF_TSCH:
+		if (pdu->opnum == 1)
+			simple_event(d, s, JG_EV_TASK_CREATE, s->tool, "SchRpcRegisterTask", ch, c, pdu);
+		break;
+	case JG_IF_SASEC:
+		if (pdu->opnum == 0)
+			simple_event(d, s, JG_EV_TASK_CREATE, s->tool, "SASetAccountInformation", ch, c, pdu);
+		break;
+	case JG_IF_REMOTE_ACTIVATION:
+	case JG_IF_ISYSTEM_ACTIVATOR:
+		activation(d, s, ch, c, pdu);
+		break;
+	case JG_IF_WBEM_SERVICES:
+		if (pdu->opnum == 24)
+			simple_event(d, s, JG_EV_WMI_EXEC, JG_TOOL_UNKNOWN, "IWbemServices::ExecMethod", ch, c, pdu);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+bind(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu)
+{
+	for (uint8_t i = 0; i < pdu->n_ctx; i++) {
+		ctx_add(ch, pdu->ctx[i].id, &pdu->ctx[i].uuid);
+		switch (jg_rpc_iface_of(&pdu->ctx[i].uuid)) {
+		case JG_IF_WBEM_LOGIN:
+		case JG_IF_WBEM_SERVICES:
+			/* Binding WMI's remote interfaces is the first step of remote WMI execution. */
+			simple_event(d, s, JG_EV_WMI_EXEC, JG_TOOL_UNKNOWN, "bind to remote WMI", ch,
+				     ctx_find(ch, pdu->ctx[i].id), pdu);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch, const uint8_t *p,
+	       size_t len)
+{
+	struct jg_rpc_pdu pdu;
+
+	/* A write may hold several PDUs back to back. */
+	for (int n = 0; n < 8 && len >= 16; n++) {
+		if (jg_rpc_parse(p, len, &pdu) != 0)
+			return;
+		if (!s->client_known && (pdu.ptype == JG_RPC_REQUEST || pdu.ptype == JG_RPC_BIND)) {
+			s->client_dir = (uint8_t)dir;
+			s->client_known = 1;
+		}
+		switch (pdu.ptype) {
+		case JG_RPC_BIND:
+		case JG_RPC_ALTER:
+			bind(d, s, ch, &pdu);
+			break;
+		case JG_RPC_REQUEST:
+			/* Only the first fragment has the stub's start, where the names are. */
+			if (pdu.flags & 0x01)
+				request(d, s, dir, ch, &pdu);
+			break;
+		default:
+			break;
+		}
+		if (pdu.frag_len >= len)
+			return;
+		p += pdu.frag_len;
+		len -= pdu.frag_len;
+	}
+}
+
+static void
+rdp(struct jg_detect *d, struct jg_session *s, const uint8_t *p, size_t len)
+{
+	static const char cookie[] = "Cookie: mstshash=";
+	struct jg_event_rec ev;
+	char user[64] = "";
+	const uint8_t *c;
+
+	/* TPKT + X.224 connection request, with the routing cookie naming the user */
+	if (len >= 11 && p[0] == 3 && p[1] == 0 && p[5] == 0xe0 &&
+	    (c = memmem(p, len, cookie, sizeof(cookie) - 1)) != NULL) {
+		size_t i = 0;
+
+		c += sizeof(cookie) - 1;
+		while (c + i < p + len && c[i] != '\r' && c[i] != '\n' && i + 1 < sizeof(user)) {
+			user[i] = (c[i] >= 0x20 && c[i] < 0x7f) ? (char)c[i] : '?';
+			i++;
+		}
+		user[i] = '\0';
+	}
+	jg_ev_begin(d, s, &ev, JG_EV_RDP_SESSION, JG_TOOL_UNKNOWN);
+	jg_ev_str(&ev, JG_ATTR_USER, user);
+	if (!(len >= 11 && p[0] == 3 && p[1] == 0))
+		jg_ev_str(&ev, JG_ATTR_DETAIL, "no X.224 connection request seen");
+	jg_ev_emit(d, s, &ev, "rdp");
+}
+
+static void
+winrm(struct jg_detect *d, struct jg_session *s, const uint8_t *p, size_t len)
+{
+	struct jg_event_rec ev;
+	int http = len >= 5 && memcmp(p, "POST ", 5) == 0;
+
+	jg_ev_begin(d, s, &ev, JG_EV_WINRM_SESSION, JG_TOOL_UNKNOWN);
+	jg_ev_bool(&ev, JG_ATTR_ENCRYPTED, !http);
+	jg_ev_str(&ev, JG_ATTR_DETAIL, http ? "HTTP POST /wsman" : "WinRM over TLS (port 5986)");
+	jg_ev_emit(d, s, &ev, "winrm");
+}
+
+void
+jg_raw_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *p, size_t len)
+{
+	/* The client speaks first: its direction is the one that sends the first bytes. */
+	if (!s->client_known) {
+		s->client_dir = (uint8_t)dir;
+		s->client_known = 1;
+	}
+	if (dir != s->client_dir)
+		return;
+	if (s->app == JG_APP_RDP)
+		rdp(d, s, p, len);
+	else if (s->app == JG_APP_WINRM && (len < 5 || memcmp(p, "POST ", 5) == 0 || p[0] == 0x16))
+		winrm(d, s, p, len);
+}

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SMB rules: who logged on (NTLM), which shares (admin shares are remote
+ * administration), which files and pipes, logon failures, SMB3 encryption;
+ * DCE-RPC carried over named pipes goes on to rpc_detect.c.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "detect_priv.h"
+
+/* NT status codes of a refused logon. */
+static const struct {
+	uint32_t code;
+	const char *name;
+} logon_failures[] = {
+	{ 0xc000006d, "STATUS_LOGON_FAILURE" },     { 0xc000006a, "STATUS_WRONG_PASSWORD" },
+	{ 0xc0000064, "STATUS_NO_SUCH_USER" },      { 0xc0000072, "STATUS_ACCOUNT_DISABLED" },
+	{ 0xc0000234, "STATUS_ACCOUNT_LOCKED_OUT" }, { 0xc000006f, "STATUS_INVALID_LOGON_HOURS" },
+	{ 0xc0000070, "STATUS_INVALID_WORKSTATION" }, { 0xc0000071, "STATUS_PASSWORD_EXPIRED" },
+	{ 0xc0000193, "STATUS_ACCOUNT_EXPIRED" },   { 0xc0000224, "STATUS_PASSWORD_MUST_CHANGE" },
+};
+
+/* ADMIN$, C$, D$...: any hidden share but IPC$ and PRINT$. */
+static int
+admin_share(const char *share)
+{
+	size_t n = strlen(share);
+
+	return n >= 2 && share[n - 1] == '$' && strcasecmp(share, "IPC$") != 0 && strcasecmp(share, "PRINT$") != 0;
+}
+
+static int
+executable(const char *name)
+{
+	static const char *const ext[] = { ".exe", ".dll", ".bat", ".cmd", ".ps1", ".vbs", ".scr", ".sys" };
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (n > 4 && strcasecmp(name + n - strlen(ext[i]), ext[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *
+tree_share(struct jg_session *s, uint32_t tid)
+{
+	for (int i = 0; i < JG_TREES; i++)
+		if (s->trees[i].id == tid && s->trees[i].share[0])
+			return s->trees[i].share;
+	return "";
+}
+
+static void
+tree_add(struct jg_session *s, uint32_t tid, const char *name)
+{
+	char share[sizeof(s->trees[0].share)];
+	int slot = 0;
+
+	snprintf(share, sizeof(share), "%s", name); /* name may live in the session itself */
+	for (int i = 0; i < JG_TREES; i++) {
+		if (s->trees[i].id == tid || s->trees[i].share[0] == '\0') {
+			slot = i;
+			break;
+		}
+		slot = (int)(tid % JG_TREES); /* all taken: replace one */
+	}
+	s->trees[slot].id = tid;
+	memcpy(s->trees[slot].share, share, sizeof(share));
+}
+
+static void
+pending_add(struct jg_session *s, uint16_t cmd, uint64_t msg_id, uint32_t tree, const char *name)
+{
+	int slot = (int)(msg_id % JG_PENDING);
+
+	for (int i = 0; i < JG_PENDING; i++)
+		if (!s->pending[i].used) {
+			slot = i;
+			break;
+		}
+	s->pending[slot].used = 1;
+	s->pending[slot].cmd = cmd;
+	s->pending[slot].msg_id = msg_id;
+	s->pending[slot].tree = tree;
+	snprintf(s->pending[slot].name, sizeof(s->pending[slot].name), "%s", name);
+}
+
+static int
+pending_take(struct jg_session *s, uint16_t cmd, uint64_t msg_id)
+{
+	for (int i = 0; i < JG_PENDING; i++)
+		if (s->pending[i].used && s->pending[i].cmd == cmd && s->pending[i].msg_id == msg_id) {
+			s->pending[i].used = 0;
+			return i;
+		}
+	return -1;
+}
+
+static int
+file_find(struct jg_session *s, const uint8_t *id)
+{
+	for (int i = 0; i < JG_FILES; i++)
+		if (s->files[i].used && memcmp(s->files[i].id, id, 16) == 0)
+			return i;
+	return -1;
+}
+
+static void
+file_add(struct jg_session *s, const uint8_t *id, uint32_t tree, const char *src, int pipe)
+{
+	char name[JG_NAME_MAX];
+	int slot = file_find(s, id);
+
+	snprintf(name, sizeof(name), "%s", src); /* src may live in the session itself */
+	for (int i = 0; slot < 0 && i < JG_FILES; i++)
+		if (!s->files[i].used)
+			slot = i;
+	if (slot < 0)
+		slot = id[0] % JG_FILES;
+	s->files[slot].used = 1;
+	s->files[slot].pipe = (uint8_t)pipe;
+	s->files[slot].tree = tree;
+	memcpy(s->files[slot].id, id, 16);
+	memcpy(s->files[slot].name, name, sizeof(name));
+}
+
+static void
+logon_failure(struct jg_detect *d, struct jg_session *s, uint32_t status)
+{
+	struct jg_event_rec ev;
+
+	for (size_t i = 0; i < sizeof(logon_failures) / sizeof(logon_failures[0]); i++) {
+		if (logon_failures[i].code != status)
+			continue;
+		jg_ev_begin(d, s, &ev, JG_EV_LOGON_FAILURE, JG_TOOL_UNKNOWN);
+		jg_ev_session(s, &ev);
+		jg_ev_str(&ev, JG_ATTR_WORKSTATION, s->workstation);
+		jg_ev_str(&ev, JG_ATTR_DETAIL, logon_failures[i].name);
+		/* Every attempt counts: the key includes the user and the message. */
+		d->emit(d->emit_ctx, &ev);
+		return;
+	}
+}
+
+static void
+admin_session(struct jg_detect *d, struct jg_session *s, const char *share)
+{
+	struct jg_event_rec ev;
+
+	jg_ev_begin(d, s, &ev, JG_EV_ADMIN_SESSION, s->tool);
+	jg_ev_str(&ev, JG_ATTR_SHARE, share);
+	jg_ev_session(s, &ev);
+	jg_ev_emit(d, s, &ev, share);
+}
+
+/* A file written to an admin share: the executable a remote-execution tool drops. */
+static void
+file_written(struct jg_detect *d, struct jg_session *s, const char *share, const char *name)
+{
+	struct jg_event_rec ev;
+	char key[JG_NAME_MAX + 8];
+
+	if (!admin_share(share) || !executable(name))
+		return;
+	jg_ev_begin(d, s, &ev, JG_EV_TOOL_ARTIFACT, s->tool);
+	jg_ev_str(&ev, JG_ATTR_SHARE, share);
+	jg_ev_str(&ev, JG_ATTR_FILE, name);
+	jg_ev_str(&ev, JG_ATTR_DETAIL, "executable written to an admin share");
+	jg_ev_session(s, &ev);
+	snprintf(key, sizeof(key), "w|%s", name);
+	jg_ev_emit(d, s, &ev, key);
+}
+
+static void
+pipe_data(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_smb_msg *m, const char *pipe)
+{
+	struct jg_rpc_chan *ch = jg_rpc_chan_of(s, m->file_id);
+
+	snprintf(s->cur.pipe, sizeof(s->cur.pipe), "%s", pipe);
+	if (ch != NULL && m->data != NULL && m->data_len > 0)
+		jg_rpc_message(d, s, dir, ch, m->data, m->data_len);
+}
+
+static void
+on_request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg *m)
+{
+	struct jg_ntlm_auth a;
+	const char *share = tree_share(s, m->tree_id);
+	int f;
+
+	if (!s->client_known) {
+		s->client_dir = (uint8_t)dir;
+		s->client_known = 1;
+	}
+	switch (m->cmd) {
+	case JG_SMB_SESSION_SETUP:
+		if (m->blob != NULL && jg_ntlm_find_auth(m->blob, m->blob_len, &a) == 0 && a.user[0]) {
+			memcpy(s->user, a.user, sizeof(s->user));
+			memcpy(s->domain, a.domain, sizeof(s->domain));
+			memcpy(s->workstation, a.workstation, sizeof(s->workstation));
+		}
+		/* SMB1 may chain the tree connect to the session setup */
+		if (m->version == 1 && m->name[0]) {
+			jg_share_of_path(m->name, s->cur.share, sizeof(s->cur.share));
+			pending_add(s, JG_SMB_TREE_CONNECT, m->msg_id, 0, s->cur.share);
+			if (admin_share(s->cur.share))
+				admin_session(d, s, s->cur.share);
+		}
+		break;
+	case JG_SMB_TREE_CONNECT:
+		jg_share_of_path(m->name, s->cur.share, sizeof(s->cur.share));
+		pending_add(s, JG_SMB_TREE_CONNECT, m->msg_id, 0, s->cur.share);
+		if (admin_share(s->cur.share))
+			admin_session(d, s, s->cur.share);
+		break;
+	case JG_SMB_CREATE: {
+		int pipe = strcasecmp(share, "IPC$") == 0;
+		const char *name = m->name[0] == '\\' ? m->name + 1 : m->name;
+
+		snprintf(s->cur.share, sizeof(s->cur.share), "%s", share);
+		snprintf(pipe ? s->cur.pipe : s->cur.file, sizeof(s->cur.file), "%s", name);
+		pending_add(s, JG_SMB_CREATE, m->msg_id, m->tree_id, name);
+		break;
+	}
+	case JG_SMB_WRITE:
+	case JG_SMB_IOCTL:
+	case JG_SMB_TRANS:
+		f = m->has_file_id ? file_find(s, m->file_id) : -1;
+		/* A pipe whose open was not seen (mid-stream, unknown tree): the data says what it is. */
+		if ((f >= 0 && s->files[f].pipe) || (m->data != NULL && jg_rpc_looks_like(m->data, m->data_len))) {
+			pipe_data(d, s, dir, m, f >= 0 ? s->files[f].name : "");
+		} else if (f >= 0) {
+			snprintf(s->cur.share, sizeof(s->cur.share), "%s", tree_share(s, s->files[f].tree));
+			snprintf(s->cur.file, sizeof(s->cur.file), "%s", s->files[f].name);
+			file_written(d, s, s->cur.share, s->files[f].name);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg *m)
+{
+	int i;
+
+	switch (m->cmd) {
+	case JG_SMB_NEGOTIATE:
+		if (m->dialect)
+			s->dialect = m->dialect;
+		break;
+	case JG_SMB_SESSION_SETUP:
+		logon_failure(d, s, m->status);
+		/* SMB1 session setup + tree connect in one chain */
+		if (m->version == 1 && (i = pending_take(s, JG_SMB_TREE_CONNECT, m->msg_id)) >= 0 && m->status == 0)
+			tree_add(s, m->tree_id, s->pending[i].name);
+		break;
+	case JG_SMB_TREE_CONNECT:
+		if ((i = pending_take(s, JG_SMB_TREE_CONNECT, m->msg_id)) >= 0 && m->status == 0)
+			tree_add(s, m->tree_id, s->pending[i].name);
+		break;
+	case JG_SMB_CREATE:
+		if ((i = pending_take(s, JG_SMB_CREATE, m->msg_id)) >= 0 && m->status == 0 && m->has_file_id) {
+			const char *share = tree_share(s, s->pending[i].tree);
+
+			/* SMB1 creates carry their tree in the header of the response too */
+			if (share[0] == '\0')
+				share = tree_share(s, m->tree_id);
+			file_add(s, m->file_id, s->pending[i].tree, s->pending[i].name, strcasecmp(share, "IPC$") == 0);
+		}
+		break;
+	default:
+		break;
+	}
+	(void)dir;
+}
+
+static void
+encrypted(struct jg_detect *d, struct jg_session *s)
+{
+	struct jg_event_rec ev;
+
+	s->encrypted = 1;
+	/* All that shows is an SMB3 session whose content is sealed: still remote access. */
+	jg_ev_begin(d, s, &ev, JG_EV_ADMIN_SESSION, s->tool);
+	jg_ev_session(s, &ev);
+	jg_ev_str(&ev, JG_ATTR_DETAIL, "SMB3 encrypted session");
+	jg_ev_emit(d, s, &ev, "encrypted");
+}
+
+void
+jg_smb_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *p, size_t len)
+{
+	struct jg_smb_msg m;
+	size_t off = 0, next;
+
+	switch (jg_smb_kind(p, len)) {
+	case JG_SMB3_TRANSFORM:
+		if (!s->client_known) {
+			s->client_dir = (uint8_t)dir;
+			s->client_known = 1;
+		}
+		encrypted(d, s);
+		return;
+	case JG_SMB1:
+		if (jg_smb1_parse(p, len, &m) == 0)
+			(m.response ? on_response : on_request)(d, s, dir, &m);
+		return;
+	case JG_SMB2:
+		/* a compound: each command in turn */
+		for (int n = 0; n < 16 && off < len; n++) {
+			if (jg_smb2_parse(p + off, len - off, &m, &next) != 0)
+				return;
+			(m.response ? on_response : on_request)(d, s, dir, &m);
+			if (next == 0)
+				return;
+			off += next;
+		}
+		return;
+	default:
+		return;
+	}
+}
