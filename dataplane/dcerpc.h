@@ -70,7 +70,7 @@ enum jg_rpc_iface jg_rpc_iface_of(const struct jg_uuid *u);
 /** Format a wire UUID as 8-4-4-4-12 text (37 bytes with the NUL). */
 char *jg_uuid_str(const struct jg_uuid *u, char *out, size_t cap);
 
-#define JG_RPC_MAX_CTX 8
+#define JG_RPC_MAX_CTX 16
 
 /** One parsed PDU. */
 struct jg_rpc_pdu {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "detect_priv.h"
 
@@ -297,13 +298,38 @@ jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, uint64_t from, uint64_t to
 	return JG_TOOL_UNKNOWN;
 }
 
+/*
+ * Hyperscan finds a tool's string; the parsers say whether it is one of the
+ * tool's artifacts: a pipe or service named with it, or an executable of that
+ * name at the top of an admin share (not a file deep in a copied folder).
+ */
+static const char *
+confirm(struct jg_session *s, const struct jg_pattern *p)
+{
+	const char *base;
+	int depth = 0;
+
+	if (s->cur.pipe[0] && strcasestr(s->cur.pipe, p->literal) != NULL)
+		return s->cur.pipe;
+	if (s->cur.service[0] && strcasestr(s->cur.service, p->literal) != NULL)
+		return s->cur.service;
+	if (s->cur.file[0] == '\0' || s->cur.share[0] == '\0' || s->cur.share[strlen(s->cur.share) - 1] != '$')
+		return NULL;
+	for (const char *c = s->cur.file; *c; c++)
+		depth += *c == '\\';
+	base = strrchr(s->cur.file, '\\');
+	base = base ? base + 1 : s->cur.file;
+	return depth <= 1 && strncasecmp(base, p->literal, strlen(p->literal)) == 0 ? s->cur.file : NULL;
+}
+
 static void
 hit_event(struct jg_detect *d, struct jg_session *s, const struct jg_pattern *p)
 {
 	struct jg_event_rec ev;
 	char host[64], key[160];
 	uint32_t pid = 0;
-	const char *names[3] = { s->cur.pipe, s->cur.file, s->cur.service };
+	uint8_t tool = p->tool;
+	const char *name;
 
 	if (p->kind == JG_PAT_WMI) {
 		if (!s->cur.rpc_request)
@@ -314,24 +340,27 @@ hit_event(struct jg_detect *d, struct jg_session *s, const struct jg_pattern *p)
 		jg_ev_emit(d, s, &ev, p->name);
 		return;
 	}
-	if (p->kind != JG_PAT_ARTIFACT)
+	if (p->kind != JG_PAT_ARTIFACT || (name = confirm(s, p)) == NULL)
 		return;
-	if (s->tool == JG_TOOL_UNKNOWN || s->tool == JG_TOOL_REMCOM)
-		s->tool = p->tool;
-	jg_ev_begin(d, s, &ev, JG_EV_TOOL_ARTIFACT, p->tool);
+	/* Impacket's psexec borrows RemCom's pipe names but not its service. */
+	if (tool == JG_TOOL_REMCOM && strcasestr(name, "RemComSvc") != NULL)
+		s->remcom_svc = 1;
+	else if (tool == JG_TOOL_REMCOM && !s->remcom_svc)
+		tool = JG_TOOL_IMPACKET_PSEXEC;
+	if (s->tool == JG_TOOL_UNKNOWN)
+		s->tool = tool;
+	jg_ev_begin(d, s, &ev, JG_EV_TOOL_ARTIFACT, tool);
 	jg_ev_str(&ev, JG_ATTR_SHARE, s->cur.share);
 	jg_ev_str(&ev, JG_ATTR_FILE, s->cur.file);
 	jg_ev_str(&ev, JG_ATTR_PIPE, s->cur.pipe);
 	jg_ev_str(&ev, JG_ATTR_SERVICE_NAME, s->cur.service);
-	for (int i = 0; i < 3; i++)
-		if (names[i][0] && jg_origin_parse(names[i], host, sizeof(host), &pid)) {
-			jg_ev_str(&ev, JG_ATTR_ORIGIN_HOST, host);
-			if (pid)
-				jg_ev_uint(&ev, JG_ATTR_ORIGIN_PID, pid);
-			break;
-		}
+	if (jg_origin_parse(name, host, sizeof(host), &pid)) {
+		jg_ev_str(&ev, JG_ATTR_ORIGIN_HOST, host);
+		if (pid)
+			jg_ev_uint(&ev, JG_ATTR_ORIGIN_PID, pid);
+	}
 	jg_ev_session(s, &ev);
-	snprintf(key, sizeof(key), "%s|%s|%s|%s", p->name, s->cur.file, s->cur.pipe, s->cur.service);
+	snprintf(key, sizeof(key), "%s|%s", p->name, name);
 	jg_ev_emit(d, s, &ev, key);
 }
 

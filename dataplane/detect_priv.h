@@ -18,7 +18,8 @@
 #define JG_TREES 8
 #define JG_FILES 16
 #define JG_PENDING 8
-#define JG_RPC_CTX 8
+#define JG_RPC_CTX 16
+#define JG_RPC_BUF 2048  /* bytes kept of a DCE-RPC PDU written to a pipe in pieces */
 #define JG_DEDUP 32
 
 /** Application protocol of a session. */
@@ -59,6 +60,11 @@ struct jg_rpc_chan {
 	uint8_t used;
 	uint8_t n_ctx;
 	uint8_t key[16]; /**< SMB file id of the pipe (zero for TCP) */
+	/* a pipe is a byte stream: a PDU may come in several writes */
+	uint16_t have;   /**< bytes of the current PDU kept in buf */
+	uint16_t total;  /**< its length, 0 until its header is in */
+	uint16_t got;    /**< bytes of it seen */
+	uint8_t buf[JG_RPC_BUF];
 	struct {
 		uint16_t id;
 		uint8_t iface; /**< enum jg_rpc_iface */
@@ -73,7 +79,7 @@ struct jg_session {
 	uint8_t client_known;
 	uint8_t encrypted;
 	uint8_t tool;       /**< best attribution so far (enum jg_tool) */
-	uint8_t remcom_pipes; /**< RemCom_* pipes seen (Impacket psexec or RemCom) */
+	uint8_t remcom_svc; /**< RemComSvc seen: RemCom_* pipes are RemCom's, not Impacket's */
 	uint16_t dialect;
 	uint16_t n_dedup;
 	char user[64];
@@ -158,6 +164,9 @@ void jg_stream_segment(struct jg_detect *d, struct jg_session *s, int dir, const
 void jg_smb_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *m, size_t len);
 void jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch,
 		    const uint8_t *m, size_t len);
+/** Bytes written to a named pipe: DCE-RPC PDUs, whole or in pieces. */
+void jg_rpc_pipe_data(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch,
+		      const uint8_t *p, size_t len);
 /** The DCE-RPC channel of a pipe (or the TCP stream for a NULL key). */
 struct jg_rpc_chan *jg_rpc_chan_of(struct jg_session *s, const uint8_t *key);
 /** RDP and WinRM: the first bytes of a client stream. */

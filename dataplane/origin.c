@@ -2,7 +2,8 @@
 /*
  * Where a remote-execution tool was launched from, as its own artifact names
  * tell: PAExec-<pid>-<host>.exe (and the service and pipes named after it),
- * PSEXESVC-<host>-<pid>-stdin|stdout|stderr, PSEXEC-<host>-<hex>.key.
+ * PSEXESVC-<host>-<pid>-stdin|stdout|stderr (psexecsvc- in PsExec 1.x),
+ * PSEXEC-<host>-<hex>.key.
  * NetBIOS host names are at most 15 characters; they may contain '-', so the
  * pid (all digits) is what anchors the split.
  */
@@ -68,9 +69,9 @@ jg_origin_parse(const char *name, char *host, size_t cap, uint32_t *pid)
 			end = b + strlen(b);
 		return copy_host(b, (size_t)(end - b), host, cap);
 	}
-	if (strncasecmp(b, "PSEXESVC-", 9) == 0) {
-		/* PSEXESVC-<host>-<pid>-std(in|out|err): the pid is the last all-digit field */
-		b += 9;
+	if (strncasecmp(b, "PSEXESVC-", 9) == 0 || strncasecmp(b, "PSEXECSVC-", 10) == 0) {
+		/* PSEXESVC-<host>-<pid>-std(in|out|err) (PsExec 1.x: psexecsvc-): the pid is the last all-digit field */
+		b += (b[5] == 'C' || b[5] == 'c') ? 10 : 9;
 		end = strrchr(b, '-');
 		if (end == NULL || strncasecmp(end, "-std", 4) != 0)
 			return 0;

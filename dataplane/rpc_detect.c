@@ -105,8 +105,11 @@ service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg
 		t = jg_hits_tool(d, dr, dr->msg_start, dr->msg_start + dr->msg_len + 1, JG_PAT_ARTIFACT);
 	if (t == JG_TOOL_UNKNOWN)
 		t = s->tool;
-	if (t == JG_TOOL_UNKNOWN && r != NULL && strcasecmp(r->service, "RemComSvc") == 0)
-		t = JG_TOOL_REMCOM;
+	if (r != NULL && strcasecmp(r->service, "RemComSvc") == 0) {
+		s->remcom_svc = 1;
+		if (t == JG_TOOL_UNKNOWN)
+			t = JG_TOOL_REMCOM;
+	}
 	return t;
 }
 
@@ -179,7 +182,8 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 {
 	int c = ctx_find(ch, pdu->ctx_id);
 
-	s->cur.rpc_request = 1;
+	/* WMI/DCOM command-line patterns count in clear request stubs only */
+	s->cur.rpc_request = pdu->auth_level < 6;
 	switch (c >= 0 ? ch->ctx[c].iface : JG_IF_UNKNOWN) {
 	case JG_IF_SVCCTL:
 		svcctl_request(d, s, dir, ch, c, pdu);
@@ -258,6 +262,51 @@ jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc
 			return;
 		p += pdu.frag_len;
 		len -= pdu.frag_len;
+	}
+}
+
+void
+jg_rpc_pipe_data(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch, const uint8_t *p,
+		 size_t len)
+{
+	while (len > 0) {
+		uint32_t take, keep;
+
+		/* The common case: whole PDUs in one write, nothing buffered. */
+		if (ch->got == 0 && jg_rpc_looks_like(p, len) && jg_rpc_frag_len(p, len) <= (int32_t)len) {
+			take = (uint32_t)jg_rpc_frag_len(p, len);
+			jg_rpc_message(d, s, dir, ch, p, take);
+			p += take;
+			len -= take;
+			continue;
+		}
+		if (ch->total == 0) {
+			take = 16u - ch->have < len ? 16u - ch->have : (uint32_t)len;
+			memcpy(ch->buf + ch->have, p, take);
+			ch->have = (uint16_t)(ch->have + take);
+			ch->got = ch->have;
+			p += take;
+			len -= take;
+			if (ch->have < 16)
+				return;
+			if (!jg_rpc_looks_like(ch->buf, 16)) {
+				ch->have = ch->got = 0; /* not a PDU boundary: wait for the next write */
+				return;
+			}
+			ch->total = (uint16_t)jg_rpc_frag_len(ch->buf, 16);
+			continue;
+		}
+		take = (uint32_t)(ch->total - ch->got) < len ? (uint32_t)(ch->total - ch->got) : (uint32_t)len;
+		keep = JG_RPC_BUF - (uint32_t)ch->have < take ? JG_RPC_BUF - (uint32_t)ch->have : take;
+		memcpy(ch->buf + ch->have, p, keep);
+		ch->have = (uint16_t)(ch->have + keep);
+		ch->got = (uint16_t)(ch->got + take);
+		p += take;
+		len -= take;
+		if (ch->got >= ch->total) {
+			jg_rpc_message(d, s, dir, ch, ch->buf, ch->have);
+			ch->have = ch->got = ch->total = 0;
+		}
 	}
 }
 

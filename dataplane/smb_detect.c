@@ -180,7 +180,7 @@ pipe_data(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_sm
 
 	snprintf(s->cur.pipe, sizeof(s->cur.pipe), "%s", pipe);
 	if (ch != NULL && m->data != NULL && m->data_len > 0)
-		jg_rpc_message(d, s, dir, ch, m->data, m->data_len);
+		jg_rpc_pipe_data(d, s, dir, ch, m->data, m->data_len);
 }
 
 static void
