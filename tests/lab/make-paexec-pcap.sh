@@ -56,6 +56,7 @@ OUT=${1:-"$SCRIPT_DIR/paexec.pcap"}
 log() { printf '[make-paexec-pcap] %s\n' "$*"; }
 die() { printf '[make-paexec-pcap] ERROR: %s\n' "$*" >&2; exit 1; }
 
+ns_exists() { ip netns list | awk '{print $1}' | grep -qFx -- "$1"; }
 in_ws()  { ip netns exec "$NS_WS"  "$@"; }
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 
@@ -100,12 +101,12 @@ SMBD=$(command -v smbd || echo /usr/sbin/smbd)
 
 # Refuse to reuse anything that already exists: we delete all of it at exit.
 for ns in "$NS_WS" "$NS_SRV"; do
-    if ip netns list | grep -qw -- "$ns"; then
+    if ns_exists "$ns"; then
         die "network namespace $ns already exists (left over?  'ip netns del $ns')"
     fi
 done
-if id "$LAB_USER" >/dev/null 2>&1; then
-    die "user $LAB_USER already exists; refusing to touch it"
+if getent passwd "$LAB_USER" >/dev/null || getent group "$LAB_USER" >/dev/null; then
+    die "user or group $LAB_USER already exists; refusing to touch it"
 fi
 
 # ----------------------------------------------------------------- cleanup --
@@ -118,15 +119,16 @@ USER_CREATED=0
 cleanup() {
     local rc=$?
     set +e
+    trap '' INT TERM                      # finish the cleanup whatever happens
     if [[ -n $TCPDUMP_PID ]] && kill -0 "$TCPDUMP_PID" 2>/dev/null; then
-        kill -INT "$TCPDUMP_PID"; wait "$TCPDUMP_PID" 2>/dev/null
+        kill -TERM "$TCPDUMP_PID"; wait "$TCPDUMP_PID" 2>/dev/null
     fi
     if [[ -n $SMBD_PID ]] && kill -0 "$SMBD_PID" 2>/dev/null; then
         kill -TERM "$SMBD_PID"; wait "$SMBD_PID" 2>/dev/null
     fi
     # smbd's children (per-connection smbd, samba-dcerpcd, rpcd_*) live in the
     # server namespace only; whatever survived its parent goes with it.
-    if ip netns list | grep -qw -- "$NS_SRV"; then
+    if ns_exists "$NS_SRV"; then
         local pids
         pids=$(ip netns pids "$NS_SRV" 2>/dev/null)
         [[ -n $pids ]] && kill -TERM $pids 2>/dev/null
@@ -134,7 +136,7 @@ cleanup() {
         pids=$(ip netns pids "$NS_SRV" 2>/dev/null)
         [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
     fi
-    if ip netns list | grep -qw -- "$NS_WS"; then
+    if ns_exists "$NS_WS"; then
         local pids
         pids=$(ip netns pids "$NS_WS" 2>/dev/null)
         [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
@@ -142,7 +144,7 @@ cleanup() {
     ip netns del "$NS_WS"  2>/dev/null   # also removes the veth pair
     ip netns del "$NS_SRV" 2>/dev/null
     if ((USER_CREATED)); then
-        userdel "$LAB_USER" 2>/dev/null
+        userdel "$LAB_USER" 2>/dev/null     # also removes its private group
     fi
     rm -rf "$WORK"
     if ((rc)); then
@@ -173,7 +175,7 @@ in_srv ip link set "$VETH_SRV" up
 # --------------------------------------------------------------- lab user --
 
 log "creating local user $LAB_USER"
-useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$LAB_USER"
+useradd --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$LAB_USER"
 USER_CREATED=1
 
 # ------------------------------------------------------------------- samba --
@@ -241,16 +243,32 @@ testparm -s "$CONF" >/dev/null 2>"$WORK/testparm.err" ||
 
 # The Samba account lives in the private passdb under $WORK.
 printf '%s\n%s\n' "$LAB_PASS" "$LAB_PASS" |
-    smbpasswd -c "$CONF" -a -s "$LAB_USER" >/dev/null
+    smbpasswd -c "$CONF" -a -s "$LAB_USER" >/dev/null 2>"$WORK/log/smbpasswd.err" ||
+    { cat "$WORK/log/smbpasswd.err" >&2; die "smbpasswd failed"; }
+
+# Samba's service control manager only lets BUILTIN\Administrators open it
+# with the rights psexec asks for (otherwise OpenSCManagerW is denied and
+# CreateServiceW never goes on the wire).  Map BUILTIN\Administrators to the
+# user's private Unix group so that SID lands in the user's token; the mapping
+# is stored in the private state directory.
+net -s "$CONF" groupmap add sid=S-1-5-32-544 type=builtin \
+    unixgroup="$LAB_USER" >/dev/null
 
 log "starting smbd ($SRV_NAME, workgroup $DOMAIN) in $NS_SRV"
-in_srv "$SMBD" --foreground --no-process-group --configfile="$CONF" \
+# Started with "ip netns exec" directly (not through a shell function) so that
+# $! is smbd itself: ip execs the command in place.  smbd must keep its own
+# process group (no --no-process-group): on shutdown it signals its whole
+# group, which would otherwise include this script.
+ip netns exec "$NS_SRV" "$SMBD" --foreground --configfile="$CONF" \
     >"$WORK/log/smbd.stdout" 2>&1 &
 SMBD_PID=$!
 
 for _ in $(seq 50); do
     if in_srv ss -Hltn "sport = :445" | grep -q .; then break; fi
-    kill -0 "$SMBD_PID" 2>/dev/null || { cat "$WORK"/log/* >&2; die "smbd exited"; }
+    if ! kill -0 "$SMBD_PID" 2>/dev/null; then
+        cat "$WORK"/log/*.log "$WORK/log/smbd.stdout" >&2 2>/dev/null || true
+        die "smbd exited"
+    fi
     sleep 0.2
 done
 in_srv ss -Hltn "sport = :445" | grep -q . || die "smbd is not listening on 445"
@@ -259,7 +277,7 @@ in_srv ss -Hltn "sport = :445" | grep -q . || die "smbd is not listening on 445"
 
 CAP="$WORK/capture.pcap"
 log "capturing tcp port 445 on $VETH_SRV"
-in_srv tcpdump -i "$VETH_SRV" -s 0 -U -Z root -w "$CAP" 'tcp port 445' \
+ip netns exec "$NS_SRV" tcpdump -i "$VETH_SRV" -s 0 -U -Z root -w "$CAP" 'tcp port 445' \
     2>"$WORK/log/tcpdump.stderr" &
 TCPDUMP_PID=$!
 # Wait until tcpdump has opened the interface.
@@ -284,7 +302,9 @@ set -e
 log "psexec exited with $psexec_rc (a failure after CreateServiceW is expected against Samba)"
 
 sleep 1                                   # let the last segments reach tcpdump
-kill -INT "$TCPDUMP_PID"
+# SIGTERM, not SIGINT: background jobs of a non-interactive shell start with
+# SIGINT ignored.  tcpdump flushes and closes the file on either.
+kill -TERM "$TCPDUMP_PID"
 wait "$TCPDUMP_PID" || true
 TCPDUMP_PID=
 sed 's/^/    tcpdump| /' "$WORK/log/tcpdump.stderr"
@@ -306,21 +326,30 @@ log "SMB2 creates (request):"
 tsh -Y 'smb2.cmd == 5 && smb2.flags.response == 0' -T fields -e frame.number -e smb2.filename |
     sed 's/^/    /'
 
-log "SMB2 writes of $BIN_NAME:"
-tsh -Y "smb2.cmd == 9 && smb2.flags.response == 0 && smb2.filename == \"$BIN_NAME\"" \
-    -T fields -e frame.number -e smb2.write_length -e smb2.file_offset | sed 's/^/    /'
+# A write carries only a file id; tshark names the file in its Info column.
+log "SMB2 writes (request):"
+tsh -Y 'smb2.cmd == 9 && smb2.flags.response == 0' -T fields -e frame.number \
+    -e _ws.col.Info | sed 's/^/    /'
 
 log "DCE-RPC binds:"
-tsh -Y 'dcerpc.pkt_type == 11' -T fields -e frame.number -e dcerpc.cn_bind_to_uuid |
-    sed 's/^/    /'
+tsh -Y 'dcerpc.pkt_type == 11' -T fields -e frame.number -e dcerpc.cn_bind_to_uuid \
+    -e _ws.col.Info | sed 's/^/    /'
 
 log "SVCCTL requests (opnum, service name, binary path):"
 tsh -Y 'svcctl && dcerpc.pkt_type == 0' -T fields -e frame.number -e svcctl.opnum \
     -e svcctl.servicename -e svcctl.binarypathname | sed 's/^/    /'
 
+# Samba's answer to CreateServiceW does not matter (it has no such call and
+# returns a fault); shown for the record.
+log "SVCCTL responses and DCE-RPC faults:"
+tsh -Y '(svcctl && dcerpc.pkt_type == 2) || dcerpc.pkt_type == 3' -T fields \
+    -e frame.number -e _ws.col.Info | sed 's/^/    /'
+
 trees=$(tsh -Y 'smb2.cmd == 3' -T fields -e smb2.tree)
 creates=$(tsh -Y 'smb2.cmd == 5' -T fields -e smb2.filename)
-svc_creates=$(tsh -Y 'svcctl.opnum == 12 && dcerpc.pkt_type == 0' -T fields -e svcctl.servicename)
+writes=$(tsh -Y 'smb2.cmd == 9 && smb2.flags.response == 0' -T fields -e _ws.col.Info)
+svc_creates=$(tsh -Y 'svcctl.opnum == 12 && dcerpc.pkt_type == 0' -T fields \
+    -e svcctl.servicename -e svcctl.binarypathname)
 
 ok=1
 check() {   # check DESCRIPTION CONDITION...
@@ -334,9 +363,13 @@ check() {   # check DESCRIPTION CONDITION...
 }
 check "tree connect to \\\\$IP_SRV\\ADMIN\$" grep -qiE '\\ADMIN\$$' <<<"$trees"
 check "SMB2 create of $BIN_NAME"              grep -qFx "$BIN_NAME" <<<"$creates"
+check "SMB2 write to $BIN_NAME"              grep -qF "File: $BIN_NAME" <<<"$writes"
 check "tree connect to IPC\$"                 grep -qiE '\\IPC\$$' <<<"$trees"
 check "SMB2 create of pipe svcctl"            grep -qFx "svcctl" <<<"$creates"
 check "CreateServiceW for $SVC_NAME"          grep -qF "$SVC_NAME" <<<"$svc_creates"
+# Impacket spells the variable "%systemroot%"; Windows does not care.
+check "... with binary path %SystemRoot%\\$BIN_NAME" \
+    grep -qiF "%SystemRoot%\\$BIN_NAME" <<<"$svc_creates"
 ((ok)) || die "the capture does not show the expected lateral movement"
 
 # ---------------------------------------------------------------- summary --
