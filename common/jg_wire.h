@@ -14,7 +14,7 @@
 #include <assert.h>
 #include <stdint.h>
 
-#define JG_WIRE_VERSION 1u
+#define JG_WIRE_VERSION 2u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -234,7 +234,7 @@ enum jg_attr {
 	JG_ATTR_MAX
 };
 
-#define JG_EVENT_DATA_LEN 192
+#define JG_EVENT_DATA_LEN 448
 
 /**
  * An event. Fixed header with the flow's 5-tuple, then `data`: a sequence of
@@ -257,7 +257,7 @@ struct jg_event_rec {
 	uint64_t ts_ns; /**< capture time of the packet that triggered it */
 	uint8_t data[JG_EVENT_DATA_LEN];
 };
-static_assert(sizeof(struct jg_event_rec) == 256, "event record is four cache lines");
+static_assert(sizeof(struct jg_event_rec) == 512, "event record is eight cache lines");
 static_assert(sizeof(struct jg_worker_status) % 64 == 0, "worker status is cache aligned");
 
 /** Names of the counters, in enum order. */

@@ -103,6 +103,17 @@ service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg
 
 	if (t == JG_TOOL_UNKNOWN)
 		t = jg_hits_tool(d, dr, dr->msg_start, dr->msg_start + dr->msg_len + 1, JG_PAT_ARTIFACT);
+	/*
+	 * The same patterns over the decoded names: a stub written to the pipe in
+	 * pieces has SMB headers between its bytes, where no stream match can span.
+	 */
+	for (uint32_t i = 0; t == JG_TOOL_UNKNOWN && r != NULL && i < d->db->pats.n; i++) {
+		const struct jg_pattern *p = &d->db->pats.p[i];
+
+		if ((p->kind == JG_PAT_ATTRIBUTE || p->kind == JG_PAT_ARTIFACT) &&
+		    (strcasestr(r->binary_path, p->literal) != NULL || strcasestr(r->service, p->literal) != NULL))
+			t = p->tool;
+	}
 	if (t == JG_TOOL_UNKNOWN)
 		t = s->tool;
 	if (r != NULL && strcasecmp(r->service, "RemComSvc") == 0) {

@@ -216,8 +216,10 @@ on_request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg
 			admin_session(d, s, s->cur.share);
 		break;
 	case JG_SMB_CREATE: {
-		int pipe = strcasecmp(share, "IPC$") == 0;
 		const char *name = m->name[0] == '\\' ? m->name + 1 : m->name;
+		/* Tree not seen (capture began later): a bare name without extension is a pipe. */
+		int pipe = strcasecmp(share, "IPC$") == 0 ||
+			   (share[0] == '\0' && name[0] && strpbrk(name, ".\\") == NULL);
 
 		snprintf(s->cur.share, sizeof(s->cur.share), "%s", share);
 		snprintf(pipe ? s->cur.pipe : s->cur.file, sizeof(s->cur.file), "%s", name);
