@@ -15,6 +15,7 @@
 #include "jg_config.h"
 #include "jg_fmt.h"
 #include "jg_proto.h"
+#include "jg_records.h"
 #include "jg_wire.h"
 
 /**
@@ -65,11 +66,6 @@ unsigned int jg_drain(struct jg_control *c);
  */
 void jg_drain_reclaim(struct rte_ring *r);
 
-/** Format one event as a JSON line (no newline). @return length, truncated to cap */
-size_t jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap);
-
-/** Format one flow record as a JSON line (no newline). @return length */
-size_t jg_flow_json(const struct jg_flow_rec *r, char *out, size_t cap);
 
 /** Open the operator socket (mode and group from the config). @return 0 or -errno */
 int jg_server_open(struct jg_control *c);

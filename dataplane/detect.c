@@ -305,8 +305,8 @@ jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, uint64_t from, uint64_t to
 
 /*
  * Hyperscan finds a tool's string; the parsers say whether it is one of the
- * tool's artifacts: a pipe or service named with it, or an executable of that
- * name at the top of an admin share (not a file deep in a copied folder).
+ * tool's artifacts: a pipe or service named with it, or a file of that name at
+ * the top of an admin share (not a file deep in a copied folder).
  */
 static const char *
 confirm(struct jg_session *s, const struct jg_pattern *p)
@@ -318,7 +318,8 @@ confirm(struct jg_session *s, const struct jg_pattern *p)
 		return s->cur.pipe;
 	if (s->cur.service[0] && strcasestr(s->cur.service, p->literal) != NULL)
 		return s->cur.service;
-	if (s->cur.file[0] == '\0' || s->cur.share[0] == '\0' || s->cur.share[strlen(s->cur.share) - 1] != '$')
+	/* a file: in an admin share, or in a share whose tree connect was not captured */
+	if (s->cur.file[0] == '\0' || (s->cur.share[0] != '\0' && s->cur.share[strlen(s->cur.share) - 1] != '$'))
 		return NULL;
 	for (const char *c = s->cur.file; *c; c++)
 		depth += *c == '\\';

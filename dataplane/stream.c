@@ -183,8 +183,11 @@ jg_stream_segment(struct jg_detect *d, struct jg_session *s, int di, const struc
 	int32_t rel;
 
 	if (p->tcp_flags & JG_TCP_SYN) {
+		/* The stream's first byte starts a message: framing is in sync from the start. */
 		dir->next_seq = seq + 1;
 		dir->seq_ok = 1;
+		dir->synced = 1;
+		dir->hdr_len = dir->msg_len = dir->msg_got = dir->buf_len = 0;
 		return;
 	}
 	if (p->payload_len == 0)

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Events and flow records as JSON lines. Every string that came from the wire
+ * goes through jg_buf_json_str(), so a hostile file name cannot forge a field
+ * or a line.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "jg_fmt.h"
+#include "jg_records.h"
+
+static const char *
+proto_name(uint8_t proto, char *tmp, size_t cap)
+{
+	switch (proto) {
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "ipv6-icmp";
+	case 132: return "sctp";
+	default: snprintf(tmp, cap, "%u", proto); return tmp;
+	}
+}
+
+static const char *
+tcp_flags_str(uint8_t f, char *out)
+{
+	static const char letters[] = "FSRPAUEC";
+	int n = 0;
+
+	for (int i = 0; i < 8; i++)
+		if (f & (1u << i))
+			out[n++] = letters[i];
+	out[n] = '\0';
+	return out;
+}
+
+static void
+put_endpoints(struct jg_buf *b, const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
+	      uint8_t version, uint8_t proto)
+{
+	char s[64], d[64], tmp[8];
+
+	jg_buf_printf(b, "\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"proto\":\"%s\"",
+		      jg_fmt_ip(s, sizeof(s), src, version), sport, jg_fmt_ip(d, sizeof(d), dst, version), dport,
+		      proto_name(proto, tmp, sizeof(tmp)));
+}
+
+size_t
+jg_flow_json(const struct jg_flow_rec *r, char *out, size_t cap)
+{
+	static const char *const tcp_states[] = { "none", "syn_sent", "syn_acked", "established",
+						  "midstream", "closing", "closed" };
+	char t1[32], t2[32], f1[9], f2[9];
+	struct jg_buf b;
+
+	jg_buf_init(&b, out, cap);
+	jg_fmt_time(t1, sizeof(t1), r->first_ns);
+	jg_fmt_time(t2, sizeof(t2), r->last_ns);
+	jg_buf_printf(&b, "{\"flow_id\":%llu,", (unsigned long long)r->flow_id);
+	put_endpoints(&b, r->src_ip, r->src_port, r->dst_ip, r->dst_port, r->ip_version, r->proto);
+	jg_buf_printf(&b,
+		      ",\"ip_version\":%u,\"vlan\":%u,\"packets\":%llu,\"bytes\":%llu,"
+		      "\"src_packets\":%llu,\"dst_packets\":%llu,\"src_bytes\":%llu,\"dst_bytes\":%llu,"
+		      "\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.6f,\"end_reason\":\"%s\"",
+		      r->ip_version, r->vlan, (unsigned long long)(r->pkts_fwd + r->pkts_rev),
+		      (unsigned long long)(r->bytes_fwd + r->bytes_rev), (unsigned long long)r->pkts_fwd,
+		      (unsigned long long)r->pkts_rev, (unsigned long long)r->bytes_fwd,
+		      (unsigned long long)r->bytes_rev, t1, t2,
+		      (double)(r->last_ns - r->first_ns) / 1e9, jg_flow_end_name(r->end_reason));
+	if (r->proto == 6)
+		jg_buf_printf(&b, ",\"tcp_state\":\"%s\",\"src_tcp_flags\":\"%s\",\"dst_tcp_flags\":\"%s\"",
+			      r->tcp_state < 7 ? tcp_states[r->tcp_state] : "unknown",
+			      tcp_flags_str(r->tcp_flags_fwd, f1), tcp_flags_str(r->tcp_flags_rev, f2));
+	jg_buf_printf(&b, ",\"worker\":%u}", r->worker);
+	return b.len < cap ? b.len : cap - 1;
+}
+
+size_t
+jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap)
+{
+	char ts[32];
+	struct jg_buf b;
+	uint32_t off = 0;
+	uint32_t len = ev->data_len < JG_EVENT_DATA_LEN ? ev->data_len : JG_EVENT_DATA_LEN;
+
+	jg_buf_init(&b, out, cap);
+	jg_fmt_time(ts, sizeof(ts), ev->ts_ns);
+	jg_buf_printf(&b, "{\"timestamp\":\"%s\",\"event\":\"%s\",\"tool\":\"%s\",", ts,
+		      ev->type < JG_EV_MAX ? jg_event_names[ev->type] : "unknown",
+		      ev->tool < JG_TOOL_MAX ? jg_tool_names[ev->tool] : "unknown");
+	put_endpoints(&b, ev->src_ip, ev->src_port, ev->dst_ip, ev->dst_port, ev->ip_version, ev->proto);
+	jg_buf_printf(&b, ",\"flow_id\":%llu", (unsigned long long)ev->flow_id);
+	/* Attributes: {key, len, bytes}; stop at END or at anything that does not fit. */
+	while (off + 2 <= len && ev->data[off] != JG_ATTR_END) {
+		uint8_t key = ev->data[off], n = ev->data[off + 1];
+		const uint8_t *v = &ev->data[off + 2];
+
+		if (key >= JG_ATTR_MAX || off + 2u + n > len)
+			break;
+		jg_buf_printf(&b, ",\"%s\":", jg_attr_names[key]);
+		if (jg_attr_kinds[key] == JG_ATTR_UINT && n == 8) {
+			uint64_t x;
+
+			memcpy(&x, v, 8);
+			jg_buf_printf(&b, "%llu", (unsigned long long)x);
+		} else if (jg_attr_kinds[key] == JG_ATTR_BOOL && n == 1) {
+			jg_buf_printf(&b, "%s", v[0] ? "true" : "false");
+		} else {
+			jg_buf_json_str(&b, (const char *)v, n);
+		}
+		off += 2u + n;
+	}
+	jg_buf_put(&b, "}", 1);
+	return b.len < cap ? b.len : cap - 1;
+}
+

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* DCE-RPC PDUs, SVCCTL stubs and artifact origins on crafted bytes. */
+#include <string.h>
+
+#include "dcerpc.h"
+#include "detect_priv.h"
+#include "jg_test.h"
+
+static uint8_t b[4096];
+
+static void
+w16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void
+w32(uint8_t *p, uint32_t v)
+{
+	w16(p, (uint16_t)v);
+	w16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void
+hdr(uint8_t ptype, uint16_t frag_len, uint16_t auth_len)
+{
+	memset(b, 0, sizeof(b));
+	b[0] = 5;
+	b[2] = ptype;
+	b[3] = 3;
+	b[4] = 0x10;
+	w16(b + 8, frag_len);
+	w16(b + 10, auth_len);
+	w32(b + 12, 9);
+}
+
+/* NDR conformant varying string, wide or not; @return new offset (4-aligned) */
+static size_t
+ndr_str(uint8_t *p, size_t off, const char *s, int wide)
+{
+	size_t n = strlen(s) + 1;
+
+	w32(p + off, (uint32_t)n);
+	w32(p + off + 4, 0);
+	w32(p + off + 8, (uint32_t)n);
+	off += 12;
+	for (size_t i = 0; i < n; i++) {
+		if (wide) {
+			p[off + 2 * i] = (uint8_t)s[i];
+			p[off + 2 * i + 1] = 0;
+		} else {
+			p[off + i] = (uint8_t)s[i];
+		}
+	}
+	off += n * (wide ? 2 : 1);
+	return (off + 3) & ~(size_t)3;
+}
+
+static void
+test_bind(void)
+{
+	static const uint8_t svcctl[16] = { 0x81, 0xbb, 0x7a, 0x36, 0x44, 0x98, 0xf1, 0x35,
+					    0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10, 0x03 };
+	struct jg_rpc_pdu pdu;
+	struct jg_uuid u;
+	char s[40];
+
+	hdr(JG_RPC_BIND, 28 + 2 * 44, 0);
+	b[24] = 2;
+	for (int i = 0; i < 2; i++) {
+		uint8_t *c = b + 28 + 44 * i;
+
+		w16(c, (uint16_t)i);
+		c[2] = 1;
+		memcpy(c + 4, i ? svcctl : (const uint8_t *)"0123456789abcdef", 16);
+		w16(c + 20, 2);
+	}
+	CHECK(jg_rpc_looks_like(b, 16));
+	CHECK(jg_rpc_parse(b, 28 + 88, &pdu) == 0 && pdu.ptype == JG_RPC_BIND && pdu.n_ctx == 2);
+	CHECK(pdu.ctx[1].id == 1 && jg_rpc_iface_of(&pdu.ctx[1].uuid) == JG_IF_SVCCTL && pdu.ctx[1].ver_major == 2);
+	CHECK(jg_rpc_iface_of(&pdu.ctx[0].uuid) == JG_IF_UNKNOWN);
+	memcpy(u.b, svcctl, 16);
+	CHECK(strcmp(jg_uuid_str(&u, s, sizeof(s)), "367abb81-9844-35f1-ad32-98f038001003") == 0);
+	/* a context list cut short keeps the whole entries only */
+	CHECK(jg_rpc_parse(b, 28 + 60, &pdu) == 0 && pdu.n_ctx == 1);
+	/* not DCE-RPC: wrong version, big-endian data, unknown type */
+	b[0] = 4;
+	CHECK(!jg_rpc_looks_like(b, 16) && jg_rpc_parse(b, 100, &pdu) == -1);
+	b[0] = 5;
+	b[4] = 0x00;
+	CHECK(!jg_rpc_looks_like(b, 16));
+	b[4] = 0x10;
+	b[2] = 42;
+	CHECK(!jg_rpc_looks_like(b, 16));
+}
+
+static void
+test_request_and_svcctl(void)
+{
+	struct jg_rpc_pdu pdu;
+	struct jg_svc_req r;
+	size_t off = 24 + 20;
+
+	hdr(JG_RPC_REQUEST, 0, 0);
+	w16(b + 20, 1);
+	w16(b + 22, JG_SCM_CREATE_SERVICE_W);
+	off = ndr_str(b, off, "PSEXESVC", 1);
+	w32(b + off, 0x20000);
+	off = ndr_str(b, off + 4, "PSEXESVC", 1);
+	w32(b + off + 8, 3); /* start type: demand */
+	off = ndr_str(b, off + 16, "%SystemRoot%\\PSEXESVC.exe", 1);
+	w16(b + 8, (uint16_t)off);
+	CHECK(jg_rpc_parse(b, off, &pdu) == 0 && pdu.ptype == JG_RPC_REQUEST && pdu.opnum == 12 && pdu.ctx_id == 1);
+	CHECK(pdu.stub == b + 24 && pdu.stub_len == off - 24 && pdu.auth_level == 0);
+	CHECK(jg_svcctl_decode(pdu.opnum, pdu.stub, pdu.stub_len, &r) == 0);
+	CHECK(!strcmp(r.service, "PSEXESVC") && !strcmp(r.binary_path, "%SystemRoot%\\PSEXESVC.exe"));
+	CHECK(r.has_start_type && r.start_type == 3);
+	/* the stub cut inside the binary path: the part that is there */
+	CHECK(jg_svcctl_decode(12, pdu.stub, pdu.stub_len - 20, &r) == 0 && !strcmp(r.service, "PSEXESVC"));
+	CHECK(strncmp(r.binary_path, "%SystemRoot%", 12) == 0 && strlen(r.binary_path) < 25);
+	/* cut inside the service name */
+	CHECK(jg_svcctl_decode(12, pdu.stub, 36, &r) == 0 && !strcmp(r.service, "PS"));
+	CHECK(jg_svcctl_decode(12, pdu.stub, 10, &r) == -1);
+	CHECK(jg_svcctl_decode(99, pdu.stub, pdu.stub_len, &r) == -1);
+
+	/* an auth trailer: level privacy, the stub is what precedes it */
+	w16(b + 8, (uint16_t)(off + 8 + 16));
+	w16(b + 10, 16);
+	b[off + 1] = 6;
+	CHECK(jg_rpc_parse(b, off + 24, &pdu) == 0 && pdu.auth_level == 6 && pdu.stub_len == off - 24);
+	/* an auth length larger than the PDU is ignored */
+	w16(b + 10, 60000);
+	CHECK(jg_rpc_parse(b, off + 24, &pdu) == 0 && pdu.auth_level == 0);
+}
+
+static void
+test_svcctl_ansi_and_change(void)
+{
+	struct jg_svc_req r;
+	size_t off = 20;
+
+	memset(b, 0, sizeof(b));
+	off = ndr_str(b, off, "RemComSvc", 0);
+	w32(b + off, 0);
+	off += 4; /* no display name */
+	off += 16;
+	off = ndr_str(b, off, "%SystemRoot%\\system32\\RemComSvc.exe", 0);
+	CHECK(jg_svcctl_decode(JG_SCM_CREATE_SERVICE_A, b, off, &r) == 0);
+	CHECK(!strcmp(r.service, "RemComSvc") && !strcmp(r.binary_path, "%SystemRoot%\\system32\\RemComSvc.exe"));
+
+	memset(b, 0, sizeof(b));
+	off = 20 + 12;
+	w32(b + off, 0x20004);
+	off = ndr_str(b, off + 4, "cmd.exe /c powershell", 0);
+	CHECK(jg_svcctl_decode(JG_SCM_CHANGE_CONFIG_A, b, off, &r) == 0 && !strcmp(r.binary_path, "cmd.exe /c powershell"));
+	w32(b + 32, 0); /* NULL binary path: nothing changed there */
+	CHECK(jg_svcctl_decode(JG_SCM_CHANGE_CONFIG_A, b, off, &r) == -1);
+}
+
+static void
+test_origin(void)
+{
+	char host[64];
+	uint32_t pid;
+
+	CHECK(jg_origin_parse("PAExec-4242-WKSTN07.exe", host, sizeof(host), &pid) && pid == 4242 && !strcmp(host, "WKSTN07"));
+	CHECK(jg_origin_parse("PAExec-17-MY-HOST", host, sizeof(host), &pid) && pid == 17 && !strcmp(host, "MY-HOST"));
+	CHECK(jg_origin_parse("PSEXESVC-VICTIM-PC-2412-stdin", host, sizeof(host), &pid) && pid == 2412 &&
+	      !strcmp(host, "VICTIM-PC"));
+	CHECK(jg_origin_parse("psexecsvc-STEVELAPTOP-968-stderr", host, sizeof(host), &pid) && pid == 968 &&
+	      !strcmp(host, "STEVELAPTOP"));
+	CHECK(jg_origin_parse("\\PSEXESVC-CHIP_DOUGLAS-PC-3556-stdout", host, sizeof(host), &pid) && pid == 3556 &&
+	      !strcmp(host, "CHIP_DOUGLAS-PC"));
+	CHECK(jg_origin_parse("PSEXEC-ADMINBOX-8A2F31C0.key", host, sizeof(host), &pid) && pid == 0 && !strcmp(host, "ADMINBOX"));
+	CHECK(!jg_origin_parse("PSEXESVC.exe", host, sizeof(host), &pid));
+	CHECK(!jg_origin_parse("PAExec-x12-HOST.exe", host, sizeof(host), &pid));
+	CHECK(!jg_origin_parse("PSEXESVC-HOST-12a-stdin", host, sizeof(host), &pid));
+	CHECK(!jg_origin_parse("PAExec-12-bad\"name", host, sizeof(host), &pid)); /* not a NetBIOS name */
+}
+
+int
+main(void)
+{
+	test_bind();
+	test_request_and_svcctl();
+	test_svcctl_ansi_and_change();
+	test_origin();
+	return jg_test_done();
+}

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Patterns and detection without EAL: literal encodings, the patterns loader's
+ * errors, Hyperscan streaming across segments, and an SMB2 session fed as TCP
+ * segments (tiny, retransmitted, with a gap) through the whole detection path.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_priv.h"
+#include "jg_test.h"
+
+static uint64_t cnt[JG_CNT_MAX];
+static struct jg_event_rec events[64];
+static unsigned int n_events;
+
+static void
+on_event(void *ctx, const struct jg_event_rec *ev)
+{
+	(void)ctx;
+	if (n_events < 64)
+		events[n_events++] = *ev;
+}
+
+static void *
+zalloc(size_t n)
+{
+	return calloc(1, n);
+}
+
+/* The value of a string attribute of an event, "" when absent. */
+static const char *
+attr(const struct jg_event_rec *ev, enum jg_attr key, char *out, size_t cap)
+{
+	out[0] = '\0';
+	for (uint32_t off = 0; off + 2 <= ev->data_len && ev->data[off];) {
+		uint8_t k = ev->data[off], n = ev->data[off + 1];
+
+		if (k == key) {
+			if (jg_attr_kinds[k] == JG_ATTR_UINT)
+				snprintf(out, cap, "%llu", (unsigned long long)*(const uint64_t *)&ev->data[off + 2]);
+			else
+				snprintf(out, cap, "%.*s", n, (const char *)&ev->data[off + 2]);
+			break;
+		}
+		off += 2u + n;
+	}
+	return out;
+}
+
+static const struct jg_event_rec *
+find_event(enum jg_event_type type, uint8_t tool)
+{
+	for (unsigned int i = 0; i < n_events; i++)
+		if (events[i].type == type && events[i].tool == tool)
+			return &events[i];
+	return NULL;
+}
+
+static void
+test_expr(void)
+{
+	struct jg_pattern p = { .literal = "PAE" };
+	char out[64];
+
+	CHECK(jg_pattern_expr(&p, JG_PAT_ASCII, out, sizeof(out)) == 0 && !strcmp(out, "\\x50\\x41\\x45"));
+	CHECK(jg_pattern_expr(&p, JG_PAT_UTF16, out, sizeof(out)) == 0 &&
+	      !strcmp(out, "\\x50\\x00\\x41\\x00\\x45\\x00"));
+	CHECK(jg_pattern_expr(&p, JG_PAT_UTF16, out, 10) == -ENOSPC);
+}
+
+static void
+test_loader(void)
+{
+	static struct jg_patterns pats;
+	static struct jg_cfg_errors errs;
+	const char *bad = "patterns:\n"
+			  "  - { name: a, literal: abcd, tool: nosuchtool }\n"
+			  "  - { name: b, tool: psexec }\n"
+			  "  - { name: a, literal: xyz1, tool: psexec, kind: weird, encodings: [ebcdic] }\n"
+			  "  - { name: c, literal: xy, tool: psexec, colour: red }\n"
+			  "other: 1\n";
+	int found = 0;
+
+	CHECK(jg_patterns_load_mem("p.yaml", bad, strlen(bad), &pats, &errs) == -EINVAL);
+	for (uint32_t i = 0; i < errs.n; i++) {
+		const char *m = errs.e[i].msg;
+
+		found += strstr(m, "p.yaml:2: patterns[0].tool: nosuchtool: unknown tool") != NULL;
+		found += strstr(m, "p.yaml:3: patterns[1]: literal: missing") != NULL;
+		found += strstr(m, "p.yaml:4: patterns[2].kind: weird") != NULL;
+		found += strstr(m, "p.yaml:4: patterns[2].encodings: ebcdic: not an encoding") != NULL;
+		found += strstr(m, "p.yaml:4: patterns[2]: name: a: given twice") != NULL;
+		found += strstr(m, "p.yaml:5: patterns[3].literal: xy: length") != NULL;
+		found += strstr(m, "p.yaml:5: patterns[3].colour: unknown key") != NULL;
+		found += strstr(m, "p.yaml:6: other: unknown section") != NULL;
+	}
+	CHECK(found == 8);
+	memset(&errs, 0, sizeof(errs));
+	CHECK(jg_patterns_load("config/patterns.yaml", &pats, &errs) == 0 && pats.n > 10);
+}
+
+/* ---- an SMB2 session as TCP segments ---- */
+
+static uint8_t stream[2][4096];
+static size_t slen[2];
+
+static void
+put(int dir, const void *p, size_t n)
+{
+	memcpy(stream[dir] + slen[dir], p, n);
+	slen[dir] += n;
+}
+
+static void
+w16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static size_t
+u16s(uint8_t *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++) {
+		p[2 * i] = (uint8_t)s[i];
+		p[2 * i + 1] = 0;
+	}
+	return 2 * n;
+}
+
+/* One NetBIOS-framed SMB2 message; body_len bytes of body after the header. */
+static void
+smb2(int dir, uint16_t cmd, uint64_t mid, uint32_t tid, const uint8_t *body, size_t body_len)
+{
+	uint8_t h[68] = { 0 };
+	size_t n = 64 + body_len;
+
+	h[1] = (uint8_t)(n >> 16);
+	h[2] = (uint8_t)(n >> 8);
+	h[3] = (uint8_t)n;
+	memcpy(h + 4, "\xfeSMB", 4);
+	w16(h + 8, 64);
+	w16(h + 16, cmd);
+	h[20] = dir ? 1 : 0;
+	memcpy(h + 28, &mid, 8);
+	memcpy(h + 40, &tid, 4);
+	put(dir, h, 68);
+	put(dir, body, body_len);
+}
+
+static void
+build_session(void)
+{
+	uint8_t b[512] = { 0 };
+	size_t n;
+
+	slen[0] = slen[1] = 0;
+	/* TREE_CONNECT \\srv\ADMIN$ and its response (tree 5) */
+	w16(b, 9);
+	w16(b + 4, 72);
+	n = u16s(b + 8, "\\\\srv\\ADMIN$");
+	w16(b + 6, (uint16_t)n);
+	smb2(0, 3, 1, 0, b, 8 + n);
+	memset(b, 0, sizeof(b));
+	w16(b, 16);
+	smb2(1, 3, 1, 5, b, 16);
+	/* CREATE PAExec-77-HOSTX.exe in tree 5, and its response with the file id */
+	memset(b, 0, sizeof(b));
+	w16(b, 57);
+	w16(b + 44, 120);
+	n = u16s(b + 56, "PAExec-77-HOSTX.exe");
+	w16(b + 46, (uint16_t)n);
+	smb2(0, 5, 2, 5, b, 56 + n);
+	memset(b, 0, sizeof(b));
+	w16(b, 89);
+	memset(b + 64, 0x5a, 16);
+	smb2(1, 5, 2, 5, b, 89);
+}
+
+static struct jg_flow_table ft;
+
+static int
+no_emit(void *c, const struct jg_flow *f, enum jg_flow_end r)
+{
+	(void)c;
+	(void)f;
+	(void)r;
+	return 0;
+}
+
+/* Feed stream[dir] from `from` to `to` as one segment of the flow (from == to == -1: the SYN). */
+static void
+segment(struct jg_detect *d, int dir, size_t from, size_t to)
+{
+	int syn = from == (size_t)-1;
+
+	struct jg_pkt p;
+	struct jg_flow *f;
+	const uint8_t *seg = stream[dir] + from;
+	uint32_t len = (uint32_t)(to - from);
+	uint32_t a = 0x0100000a, b = 0x0200000a;
+	int fdir;
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.src, dir ? &b : &a, 4);
+	memcpy(p.dst, dir ? &a : &b, 4);
+	p.sport = dir ? 445 : 50000;
+	p.dport = dir ? 50000 : 445;
+	p.proto = 6;
+	p.ip_version = 4;
+	p.tcp_flags = syn ? (dir ? JG_TCP_SYN | JG_TCP_ACK : JG_TCP_SYN) : JG_TCP_ACK | JG_TCP_PSH;
+	p.tcp_seq = (dir ? 7000u : 1000u) + (uint32_t)from;
+	if (syn) {
+		len = 0;
+		seg = NULL;
+	}
+	p.payload_len = len;
+	f = jg_flow_packet(&ft, &p, 60 + len, 1000000000ull, &fdir);
+	jg_detect_packet(d, f, &p, fdir, &seg, &len, len ? 1 : 0, 1000000000ull);
+}
+
+static struct jg_detect *cur_det;
+
+static void
+release(void *c, struct jg_flow *f)
+{
+	(void)c;
+	jg_detect_release(cur_det, f);
+}
+
+static struct jg_detect *
+fresh(struct jg_hs_db *db)
+{
+	static void *mem;
+	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9 };
+	struct jg_detect *d = jg_detect_create(db, 4, 0, on_event, NULL, zalloc, cnt);
+
+	if (mem == NULL)
+		mem = aligned_alloc(64, jg_flow_table_mem_size(1024));
+	memset(mem, 0, jg_flow_table_mem_size(1024));
+	jg_flow_table_init(&ft, mem, 1024, 1, &to, no_emit, NULL, cnt);
+	ft.release = release;
+	cur_det = d;
+	n_events = 0;
+	memset(cnt, 0, sizeof(cnt));
+	return d;
+}
+
+static void
+test_session(struct jg_hs_db *db)
+{
+	struct jg_detect *d = fresh(db);
+	const struct jg_event_rec *ev;
+	char v[128];
+
+	build_session();
+	segment(d, 0, (size_t)-1, (size_t)-1);
+	segment(d, 1, (size_t)-1, (size_t)-1);
+	/* the client side in 7-byte segments, one of them sent twice; replies interleaved whole */
+	for (size_t off = 0; off < slen[0]; off += 7) {
+		size_t end = off + 7 < slen[0] ? off + 7 : slen[0];
+
+		segment(d, 0, off, end);
+		if (off == 70)
+			segment(d, 0, off, end); /* retransmission */
+		if (off == 105)
+			segment(d, 1, 0, 68 + 16); /* tree connect response, once its request is complete */
+	}
+	segment(d, 1, 68 + 16, slen[1]);
+	CHECK(cnt[JG_CNT_SEG_RETRANS] == 1 && cnt[JG_CNT_SEG_GAP] == 0);
+	CHECK(cnt[JG_CNT_PDU] == 4);
+	ev = find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN);
+	CHECK(ev != NULL && !strcmp(attr(ev, JG_ATTR_SHARE, v, sizeof(v)), "ADMIN$"));
+	ev = find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC);
+	CHECK(ev != NULL);
+	if (ev != NULL) {
+		CHECK(!strcmp(attr(ev, JG_ATTR_FILE, v, sizeof(v)), "PAExec-77-HOSTX.exe"));
+		CHECK(!strcmp(attr(ev, JG_ATTR_ORIGIN_HOST, v, sizeof(v)), "HOSTX"));
+		CHECK(!strcmp(attr(ev, JG_ATTR_ORIGIN_PID, v, sizeof(v)), "77"));
+		CHECK(ev->src_port == 50000 && ev->dst_port == 445 && ev->src_ip[3] == 1 && ev->dst_ip[3] == 2);
+	}
+	CHECK(jg_detect_sessions_used(d) == 1);
+	jg_flow_flush(&ft, 100, 0);
+	CHECK(jg_detect_sessions_used(d) == 0);
+}
+
+static void
+test_gap(struct jg_hs_db *db)
+{
+	struct jg_detect *d = fresh(db);
+
+	build_session();
+	segment(d, 0, (size_t)-1, (size_t)-1);
+	segment(d, 1, (size_t)-1, (size_t)-1);
+	/* lose the middle of the tree connect: the create after it is still found */
+	segment(d, 0, 0, 30);
+	segment(d, 0, 40, 68 + 32);
+	segment(d, 1, 0, 68 + 16);
+	segment(d, 0, 68 + 32, slen[0]);
+	segment(d, 1, 68 + 16, slen[1]);
+	CHECK(cnt[JG_CNT_SEG_GAP] == 1 && cnt[JG_CNT_RESYNC] == 1); /* SYNs start in sync; the gap needs one */
+	CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) == NULL); /* that message was lost */
+	CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
+}
+
+static void
+test_pool_full(struct jg_hs_db *db)
+{
+	struct jg_detect *d = fresh(db);
+	struct jg_pkt p;
+	uint32_t len = 4;
+	const uint8_t *seg = (const uint8_t *)"\0\0\0\0";
+
+	for (int i = 0; i < 6; i++) {
+		struct jg_flow *f;
+		int dir;
+
+		memset(&p, 0, sizeof(p));
+		p.src[0] = (uint8_t)(i + 1);
+		p.dst[0] = 99;
+		p.sport = 40000;
+		p.dport = 445;
+		p.proto = 6;
+		p.ip_version = 4;
+		p.payload_len = 4;
+		f = jg_flow_packet(&ft, &p, 64, 1, &dir);
+		jg_detect_packet(d, f, &p, dir, &seg, &len, 1, 1);
+	}
+	CHECK(cnt[JG_CNT_SESS_NEW] == 4 && cnt[JG_CNT_SESS_FULL] == 2);
+}
+
+int
+main(void)
+{
+	static struct jg_patterns pats;
+	static struct jg_cfg_errors errs;
+	struct jg_hs_db *db;
+	char err[128];
+
+	test_expr();
+	test_loader();
+	if (jg_patterns_load("config/patterns.yaml", &pats, &errs) != 0 ||
+	    (db = jg_hs_compile(&pats, err, sizeof(err))) == NULL) {
+		CHECK(!"patterns compile");
+		return jg_test_done();
+	}
+	test_session(db);
+	test_gap(db);
+	test_pool_full(db);
+	jg_hs_free(db);
+	return jg_test_done();
+}
