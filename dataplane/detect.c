@@ -59,6 +59,20 @@ jg_detect_create(const struct jg_hs_db *db, uint32_t sessions, uint16_t worker, 
 	return d;
 }
 
+void
+jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *))
+{
+	if (d == NULL)
+		return;
+	for (uint32_t i = 0; d->sess != NULL && i < d->n_sess; i++)
+		for (int k = 0; k < 2; k++)
+			if (d->sess[i].dir[k].hs != NULL)
+				hs_close_stream(d->sess[i].dir[k].hs, NULL, NULL, NULL);
+	hs_free_scratch(d->scratch);
+	mem_free(d->sess);
+	mem_free(d);
+}
+
 static enum jg_app
 classify(const struct jg_pkt *p, const uint8_t *data, uint32_t len)
 {

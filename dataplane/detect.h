@@ -47,6 +47,9 @@ void jg_hs_free(struct jg_hs_db *db);
 struct jg_detect *jg_detect_create(const struct jg_hs_db *db, uint32_t sessions, uint16_t worker,
 				   jg_event_fn emit, void *emit_ctx, void *(*mem_alloc)(size_t), uint64_t *cnt);
 
+/** Close the streams and free a context made by jg_detect_create(). */
+void jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *));
+
 /** Sessions in use. */
 uint32_t jg_detect_sessions_used(const struct jg_detect *d);
 

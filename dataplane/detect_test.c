@@ -38,10 +38,14 @@ attr(const struct jg_event_rec *ev, enum jg_attr key, char *out, size_t cap)
 		uint8_t k = ev->data[off], n = ev->data[off + 1];
 
 		if (k == key) {
-			if (jg_attr_kinds[k] == JG_ATTR_UINT)
-				snprintf(out, cap, "%llu", (unsigned long long)*(const uint64_t *)&ev->data[off + 2]);
-			else
+			if (jg_attr_kinds[k] == JG_ATTR_UINT) {
+				uint64_t x;
+
+				memcpy(&x, &ev->data[off + 2], sizeof(x));
+				snprintf(out, cap, "%llu", (unsigned long long)x);
+			} else {
 				snprintf(out, cap, "%.*s", n, (const char *)&ev->data[off + 2]);
+			}
 			break;
 		}
 		off += 2u + n;
@@ -232,12 +236,16 @@ release(void *c, struct jg_flow *f)
 	jg_detect_release(cur_det, f);
 }
 
+static void *mem;
+
 static struct jg_detect *
 fresh(struct jg_hs_db *db)
 {
-	static void *mem;
 	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9 };
-	struct jg_detect *d = jg_detect_create(db, 4, 0, on_event, NULL, zalloc, cnt);
+	struct jg_detect *d;
+
+	jg_detect_destroy(cur_det, free);
+	d = jg_detect_create(db, 4, 0, on_event, NULL, zalloc, cnt);
 
 	if (mem == NULL)
 		mem = aligned_alloc(64, jg_flow_table_mem_size(1024));
@@ -351,6 +359,8 @@ main(void)
 	test_session(db);
 	test_gap(db);
 	test_pool_full(db);
+	jg_detect_destroy(cur_det, free);
+	free(mem);
 	jg_hs_free(db);
 	return jg_test_done();
 }

@@ -60,8 +60,11 @@ static struct jg_flow_table *
 table(uint32_t cap)
 {
 	static struct jg_flow_table t;
+	static void *mem;
 	struct jg_flow_timeouts to = { 300 * S, 60 * S, 30 * S, 5 * S, 1800 * S };
-	void *mem = aligned_alloc(64, jg_flow_table_mem_size(cap));
+
+	free(mem); /* the previous test's */
+	mem = aligned_alloc(64, jg_flow_table_mem_size(cap));
 
 	memset(mem, 0, jg_flow_table_mem_size(cap));
 	memset(cnt, 0, sizeof(cnt));
@@ -200,5 +203,6 @@ main(void)
 	test_timeouts();
 	test_eviction_bounded();
 	test_symmetric_hash();
+	free(table(16)->flows);
 	return jg_test_done();
 }

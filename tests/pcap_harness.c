@@ -134,6 +134,7 @@ main(int argc, char **argv)
 		(unsigned long long)packets, (unsigned long long)cnt[JG_CNT_FLOW_NEW], (unsigned long long)n_events,
 		(unsigned long long)cnt[JG_CNT_PDU], (unsigned long long)cnt[JG_CNT_HS_BYTES]);
 	free(mem);
+	jg_detect_destroy(det, free);
 	jg_hs_free(db);
 	return packets == total ? 0 : 1;
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Print one closing line for a meson test run: 'N passed, N failed, N skipped'."""
+"""Print one closing line for meson test runs: 'N passed, N failed, N skipped'."""
 import json
 import sys
 
 counts = {"OK": 0, "FAIL": 0, "SKIP": 0}
-for line in open(sys.argv[1]):
+for line in (l for path in sys.argv[1:] for l in open(path)):
     r = json.loads(line).get("result", "")
     if r in ("OK", "EXPECTEDFAIL"):
         counts["OK"] += 1
