@@ -52,6 +52,11 @@ def need_shared():
         skip(f"{SHARED} is absent (the shared real captures are not on this machine)")
 
 
+def config_text(path=CONFIG):
+    """A test config's text, its relative paths made absolute (for copies written elsewhere)."""
+    return open(path).read().replace("../../config/patterns.yaml", os.path.join(SRC, "config", "patterns.yaml"))
+
+
 def tmpdir(tag):
     return tempfile.mkdtemp(prefix=f"jg-{tag}-")
 

@@ -16,7 +16,7 @@ work = tmpdir("kill")
 # ring sizes small enough that a dead control plane makes the replay wait
 cfg = os.path.join(work, "kill.yaml")
 with open(cfg, "w") as f:
-    f.write(open(CONFIG).read().replace("flows: 16384", "flows: 1024"))
+    f.write(config_text().replace("flows: 16384", "flows: 1024"))
 big = os.path.join(SHARED, "elcabezzonn", "miscellaneous.pcap")
 base = [big] if os.path.exists(big) else [DEMO_PCAP]
 inputs = base * (30 if os.path.exists(big) else 2000)

@@ -10,7 +10,7 @@ need_root_and_hugepages()
 work = tmpdir("workers")
 cfg2 = os.path.join(work, "two.yaml")
 with open(cfg2, "w") as f:
-    f.write(open(CONFIG).read().replace("workers: [1]", "workers: [1, 2]\n  cpus: [0, 1, 1]"))
+    f.write(config_text().replace("workers: [1]", "workers: [1, 2]\n  cpus: [0, 1, 1]"))
 
 captures = [DEMO_PCAP]
 if os.path.isdir(SHARED):
