@@ -43,8 +43,7 @@ static void
 show_events(const char *dir)
 {
 	static const char *const extra[] = { "share", "file", "pipe", "service_name", "binary_path", "origin_host",
-					     "origin_pid", "user", "domain", "rpc_interface", "rpc_opnum",
-					     "encrypted", NULL };
+					     "origin_pid", "user", "domain", "rpc_interface", "rpc_opnum", "detail", NULL };
 	char path[4200], line[4096], a[128], b[128], c[128], d[128], e[128], v[256];
 	FILE *f;
 	int n = 0;
@@ -59,6 +58,8 @@ show_events(const char *dir)
 		for (int i = 0; extra[i] != NULL; i++)
 			if (field(line, extra[i], v, sizeof(v))[0])
 				printf("  %s=%s", extra[i], v);
+		if (!strcmp(field(line, "encrypted", v, sizeof(v)), "true"))
+			printf("  ENCRYPTED");
 		printf("\n");
 		n++;
 	}
