@@ -17,4 +17,11 @@ size_t jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap);
 /** Format one flow record as a JSON line (no newline). @return length, truncated to cap - 1 */
 size_t jg_flow_json(const struct jg_flow_rec *r, char *out, size_t cap);
 
+/** Append a string attribute to an event (cut to the room left; nothing when empty). */
+void jg_ev_str(struct jg_event_rec *ev, enum jg_attr key, const char *v);
+/** Append an integer attribute (left out when it does not fit). */
+void jg_ev_uint(struct jg_event_rec *ev, enum jg_attr key, uint64_t v);
+/** Append a boolean attribute (left out when it does not fit). */
+void jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v);
+
 #endif

@@ -14,7 +14,7 @@
 #include <assert.h>
 #include <stdint.h>
 
-#define JG_WIRE_VERSION 2u
+#define JG_WIRE_VERSION 3u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -62,7 +62,10 @@
 	X(HS_BYTES, "hs-bytes", "payload bytes scanned by Hyperscan")               \
 	X(HS_MATCH, "hs-matches", "Hyperscan matches")                               \
 	X(HS_ERR, "hs-errors", "Hyperscan scan errors")                              \
-	X(EV_DEDUP, "events-deduplicated", "events not repeated within a flow")
+	X(EV_DEDUP, "events-deduplicated", "events not repeated within a flow")     \
+	X(POL_ALERT, "policy-alerts", "flows whose remote administration the policy alerts on") \
+	X(POL_BLOCK, "policy-blocks", "flows the policy blocks")                    \
+	X(POL_ALLOW, "policy-allowed", "flows whose remote administration the policy allows")
 
 enum jg_counter {
 #define JG_X_ENUM(e, n, h) JG_CNT_##e,
@@ -224,7 +227,11 @@ enum jg_attr_kind { JG_ATTR_STR = 0, JG_ATTR_UINT, JG_ATTR_BOOL };
 	X(WORKSTATION, "workstation", JG_ATTR_STR)     \
 	X(SMB_DIALECT, "smb_dialect", JG_ATTR_STR)     \
 	X(ENCRYPTED, "encrypted", JG_ATTR_BOOL)        \
-	X(DETAIL, "detail", JG_ATTR_STR)
+	X(DETAIL, "detail", JG_ATTR_STR)               \
+	X(SRC_ZONE, "src_zone", JG_ATTR_STR)           \
+	X(DST_ZONE, "dst_zone", JG_ATTR_STR)           \
+	X(SERVICE, "service", JG_ATTR_STR)             \
+	X(ACTION, "action", JG_ATTR_STR)
 
 enum jg_attr {
 	JG_ATTR_END = 0,

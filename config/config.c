@@ -97,6 +97,7 @@ static const struct jg_opt detect_opts[] = {
 	{ "enabled", OPT_BOOL, CFG_OFF(detect_on), 0, 0, 0, 1, 0 },
 	U32("sessions", detect_sessions, 16, 1u << 22, 0),
 	STR("patterns", patterns_path),
+	STR("policy", policy_path),
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 

@@ -70,6 +70,7 @@ struct jg_config {
 	uint32_t detect_on;
 	uint32_t detect_sessions; /**< per worker */
 	char patterns_path[JG_CFG_PATH]; /**< relative paths are relative to the config file */
+	char policy_path[JG_CFG_PATH];   /**< zones and policy; empty: the built-in default */
 	/* where each key was given, so cross-key errors can name a line */
 	uint32_t n_lines;
 	struct {

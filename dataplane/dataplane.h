@@ -12,6 +12,8 @@
 #include "jg_config.h"
 #include "jg_wire.h"
 #include "detect.h"
+#include "jg_policy.h"
+#include "zones.h"
 #include "worker.h"
 
 struct jg_dataplane {
@@ -21,6 +23,9 @@ struct jg_dataplane {
 	const char *out_dir;       /**< --out: where summary.json goes */
 	int ready_fd;              /**< --ready-fd: written once rings exist, -1 if none */
 	struct jg_hs_db *hs;       /**< compiled patterns; NULL when detection is off */
+	const char *policy_arg;    /**< --policy: zones and policy file (what-if) */
+	struct jg_policy *policy;  /**< NULL when detection is off */
+	struct jg_zones zones;
 	struct jg_shm *shm;
 	uint16_t port_ids[JG_MAX_PORTS];
 	struct jg_worker *workers[JG_MAX_WORKERS];

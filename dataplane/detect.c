@@ -212,46 +212,6 @@ jg_ev_begin(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, 
 	ev->ts_ns = d->ts;
 }
 
-static void
-ev_put(struct jg_event_rec *ev, enum jg_attr key, const void *v, size_t n, int cut_ok)
-{
-	size_t room = JG_EVENT_DATA_LEN - ev->data_len;
-
-	if (n > 255)
-		n = 255;
-	/* Strings are cut to the room left; other values fit whole or are left out. */
-	if (room < 2 + n + 1) {
-		if (!cut_ok || room < 2 + 16 + 1)
-			return;
-		n = room - 3;
-	}
-	ev->data[ev->data_len] = (uint8_t)key;
-	ev->data[ev->data_len + 1] = (uint8_t)n;
-	memcpy(&ev->data[ev->data_len + 2], v, n);
-	ev->data_len = (uint16_t)(ev->data_len + 2 + n);
-}
-
-void
-jg_ev_str(struct jg_event_rec *ev, enum jg_attr key, const char *v)
-{
-	if (v != NULL && v[0] != '\0')
-		ev_put(ev, key, v, strlen(v), 1);
-}
-
-void
-jg_ev_uint(struct jg_event_rec *ev, enum jg_attr key, uint64_t v)
-{
-	ev_put(ev, key, &v, sizeof(v), 0);
-}
-
-void
-jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v)
-{
-	uint8_t b = v != 0;
-
-	ev_put(ev, key, &b, 1, 0);
-}
-
 void
 jg_ev_session(struct jg_session *s, struct jg_event_rec *ev)
 {
@@ -300,7 +260,7 @@ jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, c
 		}
 	if (s->n_dedup < JG_DEDUP)
 		s->dedup[s->n_dedup++] = h;
-	d->emit(d->emit_ctx, ev);
+	d->emit(d->emit_ctx, d->flow, ev);
 }
 
 /* ---- Hyperscan matches ---- */

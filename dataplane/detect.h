@@ -25,8 +25,8 @@ struct jg_hs_db;
 /** flow->app: 0 undecided, JG_FLOW_APP_SKIP not inspected, else session index + 2. */
 #define JG_FLOW_APP_SKIP 1u
 
-/** Called for every event; the record is complete but for `worker`. */
-typedef void (*jg_event_fn)(void *ctx, const struct jg_event_rec *ev);
+/** Called for every event of a flow; the record is complete but for `worker`. */
+typedef void (*jg_event_fn)(void *ctx, struct jg_flow *f, struct jg_event_rec *ev);
 
 /**
  * Compile the patterns into a streaming Hyperscan database (once, at start).

@@ -11,6 +11,7 @@
 
 #include "dcerpc.h"
 #include "detect.h"
+#include "jg_records.h"
 #include "smb.h"
 
 #define JG_PDU_CAP 4096   /* bytes kept of one message: headers, names, the start of a stub */
@@ -144,9 +145,6 @@ struct jg_detect {
 /* detect.c */
 void jg_ev_begin(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, enum jg_event_type type,
 		 uint8_t tool);
-void jg_ev_str(struct jg_event_rec *ev, enum jg_attr key, const char *v);
-void jg_ev_uint(struct jg_event_rec *ev, enum jg_attr key, uint64_t v);
-void jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v);
 /** Emit unless the same (type, tool, key) was emitted in this flow already. */
 void jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const char *dedup_key);
 /** Add session context (user, domain, dialect, encrypted) to an event. */

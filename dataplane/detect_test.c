@@ -16,9 +16,10 @@ static struct jg_event_rec events[64];
 static unsigned int n_events;
 
 static void
-on_event(void *ctx, const struct jg_event_rec *ev)
+on_event(void *ctx, struct jg_flow *f, struct jg_event_rec *ev)
 {
 	(void)ctx;
+	(void)f;
 	if (n_events < 64)
 		events[n_events++] = *ev;
 }

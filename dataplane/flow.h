@@ -59,8 +59,9 @@ struct jg_flow {
 	uint64_t flow_id;
 	uint64_t app;      /**< reserved for per-flow protocol state (detection) */
 	uint32_t syn_seq;  /**< initiator's SYN sequence number (tells retransmission from reuse) */
-	uint32_t pad2;
-	uint64_t reserved;
+	uint32_t pol_seen; /**< services the policy has judged in this flow (bit per service) */
+	uint8_t verdict;   /**< the strongest action so far (enum jg_action) */
+	uint8_t pad3[7];
 } __attribute__((aligned(64)));
 static_assert(sizeof(struct jg_flow) == 128, "flow entry is two cache lines");
 

@@ -43,6 +43,7 @@ usage(FILE *f)
 		"      --out DIR            write DIR/summary.json at exit\n"
 		"      --file-prefix P      DPDK shared-memory prefix (overrides eal.file_prefix)\n"
 		"      --ready-fd FD        write \"ready\" to FD once the control plane may attach\n"
+		"      --policy FILE        zones and policy (overrides detect.policy): what-if on recorded traffic\n"
 		"      --check              validate the configuration and exit\n");
 }
 
@@ -62,6 +63,7 @@ parse_args(int argc, char **argv, struct jg_dataplane *dp, const char **cfg_path
 		{ "replay-packets", required_argument, NULL, 'n' }, { "out", required_argument, NULL, 'o' },
 		{ "file-prefix", required_argument, NULL, 'f' }, { "ready-fd", required_argument, NULL, 'r' },
 		{ "check", no_argument, NULL, 'k' },           { "help", no_argument, NULL, 'h' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -82,6 +84,7 @@ parse_args(int argc, char **argv, struct jg_dataplane *dp, const char **cfg_path
 		case 'f': *prefix = optarg; break;
 		case 'r': dp->ready_fd = atoi(optarg); break;
 		case 'k': *check = 1; break;
+		case 'P': dp->policy_arg = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -91,6 +94,18 @@ parse_args(int argc, char **argv, struct jg_dataplane *dp, const char **cfg_path
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A path from the config: absolute, or relative to the config file's folder. */
+static void
+config_relative(const char *cfg_path, const char *p, char *out, size_t cap)
+{
+	const char *slash = strrchr(cfg_path, '/');
+
+	if (p[0] == '/' || slash == NULL)
+		snprintf(out, cap, "%s", p);
+	else
+		snprintf(out, cap, "%.*s%s", (int)(slash - cfg_path + 1), cfg_path, p);
 }
 
 /*
@@ -104,12 +119,8 @@ load_patterns(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_error
 	char path[JG_CFG_PATH + 512], err[256];
 	const char *p = dp->cfg.patterns_path;
 
-	if (p[0] == '/') {
-		snprintf(path, sizeof(path), "%s", p);
-	} else if (p[0] != '\0') {
-		const char *slash = strrchr(cfg_path, '/');
-
-		snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - cfg_path + 1) : 0, cfg_path, p);
+	if (p[0] != '\0') {
+		config_relative(cfg_path, p, path, sizeof(path));
 	} else {
 		snprintf(path, sizeof(path), "%s/config/patterns.yaml", JG_SOURCE_DIR);
 		if (access(path, R_OK) != 0)
@@ -123,6 +134,24 @@ load_patterns(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_error
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int
+load_policy(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_errors *errs)
+{
+	static struct jg_policy pol;
+	char path[JG_CFG_PATH + 512];
+
+	dp->policy = &pol;
+	if (dp->policy_arg != NULL)
+		snprintf(path, sizeof(path), "%s", dp->policy_arg);
+	else if (dp->cfg.policy_path[0] != '\0')
+		config_relative(cfg_path, dp->cfg.policy_path, path, sizeof(path));
+	else {
+		jg_policy_defaults(&pol);
+		return 0;
+	}
+	return jg_policy_load(path, &pol, errs);
 }
 
 /* Load the config and apply flag overrides; print every error. */
@@ -152,8 +181,10 @@ load_config(struct jg_dataplane *dp, const char *path, const char *prefix)
 		}
 		rc = jg_config_validate(cfg, errs);
 	}
-	if (cfg->detect_on)
+	if (cfg->detect_on) {
 		rc = load_patterns(dp, path, errs) != 0 ? -EINVAL : rc;
+		rc = load_policy(dp, path, errs) != 0 ? -EINVAL : rc;
+	}
 	for (uint32_t i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->e[i].msg);
 	if (errs->dropped)
@@ -258,6 +289,8 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 				i, cfg->flow_table_size, jg_flow_table_mem_size(cfg->flow_table_size) >> 20);
 			return rc;
 		}
+		if (dp->policy != NULL)
+			jg_worker_policy_init(w, dp->policy, &dp->zones);
 		if (dp->hs != NULL && jg_worker_detect_init(w, dp->hs, cfg->detect_sessions) != 0) {
 			fprintf(stderr, "jg-dataplane: worker %u: no memory for %u detection sessions (%zu MiB); lower detect.sessions\n",
 				i, cfg->detect_sessions, (size_t)cfg->detect_sessions * jg_detect_session_size() >> 20);
@@ -324,6 +357,10 @@ setup(struct jg_dataplane *dp)
 		/* One consistent owner function for every port: software dispatch if any port lacks RSS. */
 		if (cfg->n_workers > 1 && (!hw_rss || cfg->ports[p].rx_queues < cfg->n_workers))
 			dispatch = 1;
+	}
+	if (dp->policy != NULL && jg_zones_build(&dp->zones, dp->policy, "main") != 0) {
+		fprintf(stderr, "jg-dataplane: cannot build the zone tables\n");
+		return -ENOMEM;
 	}
 	for (uint32_t i = 0; dispatch && i < cfg->n_workers; i++) {
 		dp->dispatch[i] = make_ring("jg_dq_%u", i, sizeof(void *), cfg->ring_dispatch, RING_F_SC_DEQ);

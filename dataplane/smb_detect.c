@@ -139,7 +139,7 @@ logon_failure(struct jg_detect *d, struct jg_session *s, uint32_t status)
 		jg_ev_str(&ev, JG_ATTR_WORKSTATION, s->workstation);
 		jg_ev_str(&ev, JG_ATTR_DETAIL, logon_failures[i].name);
 		/* Every attempt counts: the key includes the user and the message. */
-		d->emit(d->emit_ctx, &ev);
+		d->emit(d->emit_ctx, d->flow, &ev);
 		return;
 	}
 }

@@ -72,6 +72,12 @@ jg_worker_event(struct jg_worker *w, const struct jg_event_rec *ev)
 	w->ev_stage[w->n_ev_stage++].worker = w->id;
 }
 
+static void
+stage_event(void *ctx, const struct jg_event_rec *ev)
+{
+	jg_worker_event(ctx, ev);
+}
+
 int
 jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_timeouts *to)
 {
@@ -93,13 +99,25 @@ jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_time
 	w->clock_base_tsc = rte_rdtsc();
 	w->now_ns = w->clock_base_ns;
 	w->ts_off = -1;
+	w->verdict.cnt = w->cnt;
+	w->verdict.out = stage_event;
+	w->verdict.out_ctx = w;
 	return 0;
 }
 
 static void
-event_cb(void *ctx, const struct jg_event_rec *ev)
+event_cb(void *ctx, struct jg_flow *f, struct jg_event_rec *ev)
 {
-	jg_worker_event(ctx, ev);
+	struct jg_worker *w = ctx;
+
+	jg_verdict_event(&w->verdict, f, ev);
+}
+
+void
+jg_worker_policy_init(struct jg_worker *w, const struct jg_policy *pol, const struct jg_zones *zones)
+{
+	w->verdict.pol = pol;
+	w->verdict.zones = zones;
 }
 
 static void
@@ -206,6 +224,8 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 
 		w->cnt[JG_CNT_PKT_CUT] += p->cut;
 		f = jg_flow_packet(&w->flows, p, m->pkt_len, t, &dir);
+		if (unlikely(f->pkts[0] + f->pkts[1] == 1) && w->verdict.pol != NULL)
+			jg_verdict_new_flow(&w->verdict, f, t);
 		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP)
 			inspect(w, m, p, f, dir, t);
 	}

@@ -17,6 +17,7 @@
 #include "detect.h"
 #include "flow.h"
 #include "jg_wire.h"
+#include "verdict.h"
 
 #define JG_STAGE 32 /* records staged before one bulk ring enqueue */
 
@@ -51,6 +52,7 @@ struct jg_worker {
 	uint32_t n_fr_stage;
 	uint32_t n_ev_stage;
 	struct jg_detect *det; /**< NULL when detection is off */
+	struct jg_verdict verdict; /**< the zone policy (pol NULL: none) */
 	struct jg_flow_table flows;
 	struct jg_flow_rec fr_stage[JG_STAGE];
 	struct jg_event_rec ev_stage[JG_STAGE];
@@ -67,6 +69,9 @@ int jg_worker_init(struct jg_worker *w, uint32_t flow_capacity, const struct jg_
  * @return 0, or -ENOMEM
  */
 int jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, uint32_t sessions);
+
+/** Give a worker the zone policy it judges remote administration by. */
+void jg_worker_policy_init(struct jg_worker *w, const struct jg_policy *pol, const struct jg_zones *zones);
 
 /** Release what jg_worker_init() took. */
 void jg_worker_fini(struct jg_worker *w);

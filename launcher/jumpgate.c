@@ -36,6 +36,7 @@ static volatile sig_atomic_t stop_signal;
 
 struct session {
 	const char *config;
+	const char *policy; /**< --policy: zones and policy (what-if) */
 	const char *out_dir;
 	char prefix[64];
 	char socket[108];
@@ -58,7 +59,9 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: jumpgate COMMAND [options]\n\n"
 		   "  run    [-c CONFIG]                          live: the configured ports\n"
-		   "  replay [-c CONFIG] [--out DIR] FILE...      captures (pcap, pcapng) through the dataplane\n"
+		   "  replay [-c CONFIG] [--out DIR] [--policy DRAFT.yaml] FILE...\n"
+		   "                                              captures (pcap, pcapng) through the dataplane;\n"
+		   "                                              --policy: what a draft policy would have done\n"
 		   "  demo                                        replay the bundled capture, show what it found\n"
 		   "  setup                                       reserve hugepages and mount hugetlbfs (root)\n\n"
 		   "CONFIG defaults to $JUMPGATE_CONFIG, /etc/jumpgate/jumpgate.yaml, then the bundled default.\n"
@@ -182,6 +185,10 @@ start_dataplane(struct session *s)
 	if (s->out_dir != NULL) {
 		argv[argc++] = "--out";
 		argv[argc++] = (char *)s->out_dir;
+	}
+	if (s->policy != NULL) {
+		argv[argc++] = "--policy";
+		argv[argc++] = (char *)s->policy;
 	}
 	argv[argc] = NULL;
 	s->dp = spawn(argv, pfd[1]);
@@ -413,9 +420,9 @@ truncate_out(const char *dir, const char *name)
 }
 
 static int
-replay(const char *config, const char *out, char *const *files, int n)
+replay(const char *config, const char *policy, const char *out, char *const *files, int n)
 {
-	struct session s = { .config = config, .out_dir = out, .replay = 1, .dp = -1, .ctl = -1 };
+	struct session s = { .config = config, .policy = policy, .out_dir = out, .replay = 1, .dp = -1, .ctl = -1 };
 	char err[512], warn[512];
 	int rc;
 
@@ -484,11 +491,12 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char cfg_buf[PATH_MAX], demo_buf[PATH_MAX];
-	const char *config = NULL, *out = "jumpgate-out", *cmd;
+	const char *config = NULL, *out = "jumpgate-out", *policy = NULL, *cmd;
 	int c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -498,10 +506,11 @@ main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:o:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'o': out = optarg; break;
+		case 'p': policy = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -519,7 +528,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "jumpgate replay: no capture given\n");
 			return 2;
 		}
-		return replay(config, out, argv + optind, argc - optind);
+		return replay(config, policy, out, argv + optind, argc - optind);
 	}
 	if (!strcmp(cmd, "demo")) {
 		char tmpl[] = "/tmp/jumpgate-demo-XXXXXX";
@@ -532,7 +541,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		printf("jumpgate demo: replaying %s with %s\n", files[0], config);
-		rc = replay(config, tmpl, files, 1);
+		rc = replay(config, NULL, tmpl, files, 1);
 		return rc != 0 ? rc : jg_demo_show(tmpl);
 	}
 	fprintf(stderr, "jumpgate: unknown command '%s'\n", cmd);

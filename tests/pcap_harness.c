@@ -29,12 +29,13 @@ static uint64_t n_events;
 static struct jg_detect *det;
 
 static void
-on_event(void *ctx, const struct jg_event_rec *ev)
+on_event(void *ctx, struct jg_flow *f, struct jg_event_rec *ev)
 {
 	char line[4096];
 	size_t n = jg_event_json(ev, line, sizeof(line));
 
 	(void)ctx;
+	(void)f;
 	fwrite(line, 1, n, stdout);
 	fputc('\n', stdout);
 	n_events++;

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Zones, remote-administration services and the policy between them, from a
+ * policy YAML file (or the built-in default: no zones, every remote
+ * administration is an alert from `unknown` to `unknown`). Rules are compiled
+ * at load into a matrix (source zone, destination zone, service) -> action, so
+ * evaluation on the fast path is one array read.
+ */
+#ifndef JG_POLICY_H
+#define JG_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jg_config.h"
+
+#define JG_ZONES_MAX 64      /* zone 0 is `unknown` */
+#define JG_ZONE_PREFIXES 1024
+#define JG_SERVICES_MAX 32
+#define JG_SERVICE_PORTS 16
+
+/** Built-in services; operators add their own after these. */
+#define JG_BUILTIN_SERVICES(X)                                                   \
+	X(SMB_ADMIN, "smb-admin", "SMB to an admin share, or an SMB3-encrypted session") \
+	X(RPC, "rpc", "service control, task scheduling, registry over DCE-RPC")        \
+	X(WMI, "wmi", "WMI and DCOM remote execution")                                  \
+	X(WINRM, "winrm", "WinRM (5985/5986, or POST /wsman on any port)")              \
+	X(RDP, "rdp", "RDP (3389, or an X.224 connection request on any port)")        \
+	X(SSH, "ssh", "SSH (22)")                                                       \
+	X(VNC, "vnc", "VNC (5900-5906)")
+
+enum jg_service {
+#define JG_X_ENUM(e, n, h) JG_SVC_##e,
+	JG_BUILTIN_SERVICES(JG_X_ENUM)
+#undef JG_X_ENUM
+	JG_SVC_BUILTIN_MAX
+};
+
+enum jg_action { JG_ACT_ALLOW = 0, JG_ACT_ALERT, JG_ACT_BLOCK };
+
+/** The action names: allow, alert, block. */
+extern const char *const jg_action_names[3];
+
+struct jg_prefix {
+	uint8_t addr[16]; /**< IPv4 in the first four bytes */
+	uint8_t version;
+	uint8_t depth;
+	uint8_t zone;
+};
+
+struct jg_service_def {
+	char name[32];
+	uint8_t n_ports;
+	uint16_t ports[JG_SERVICE_PORTS][2]; /**< [first, last] */
+};
+
+struct jg_policy {
+	char path[JG_CFG_PATH];
+	uint32_t n_zones;
+	char zones[JG_ZONES_MAX][32];
+	uint32_t n_prefixes;
+	struct jg_prefix prefixes[JG_ZONE_PREFIXES];
+	uint32_t n_services;
+	struct jg_service_def services[JG_SERVICES_MAX];
+	uint8_t default_action;
+	/** action[src zone][dst zone][service] */
+	uint8_t action[JG_ZONES_MAX][JG_ZONES_MAX][JG_SERVICES_MAX];
+};
+
+/** The built-in default: zone `unknown` only, built-in services, every action alert. */
+void jg_policy_defaults(struct jg_policy *p);
+
+/**
+ * Load and validate a policy file; every error collected as file:line: key: reason.
+ * @return 0, -EINVAL, or -errno when unreadable
+ */
+int jg_policy_load(const char *path, struct jg_policy *p, struct jg_cfg_errors *errs);
+
+/** Same from memory. */
+int jg_policy_load_mem(const char *name, const char *text, size_t len, struct jg_policy *p,
+		       struct jg_cfg_errors *errs);
+
+/** The service a TCP/UDP destination port names (port-only services), or -1. */
+int jg_policy_port_service(const struct jg_policy *p, uint16_t port);
+
+/**
+ * Parse "10.0.0.0/8", "fd00::/16" or a bare address (host prefix).
+ * @return 0, or -EINVAL
+ */
+int jg_prefix_parse(const char *s, struct jg_prefix *out);
+
+#endif

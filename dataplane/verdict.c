@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "verdict.h"
+
+#include <string.h>
+
+#include "jg_records.h"
+
+/* The service an event is evidence of, or -1 when it is none (a logon failure). */
+static int
+service_of(const struct jg_event_rec *ev)
+{
+	int smb = ev->dst_port == 445 || ev->dst_port == 139;
+
+	switch (ev->type) {
+	case JG_EV_ADMIN_SESSION:
+		return smb ? JG_SVC_SMB_ADMIN : JG_SVC_RPC;
+	case JG_EV_TOOL_ARTIFACT:
+	case JG_EV_SERVICE_INSTALL:
+	case JG_EV_SERVICE_CHANGE:
+	case JG_EV_TASK_CREATE:
+		return smb ? JG_SVC_SMB_ADMIN : JG_SVC_RPC;
+	case JG_EV_WMI_EXEC:
+		return JG_SVC_WMI;
+	case JG_EV_WINRM_SESSION:
+		return JG_SVC_WINRM;
+	case JG_EV_RDP_SESSION:
+		return JG_SVC_RDP;
+	default:
+		return -1;
+	}
+}
+
+static void
+annotate(const struct jg_verdict *v, struct jg_event_rec *ev, uint8_t sz, uint8_t dz, int svc, uint8_t act)
+{
+	jg_ev_str(ev, JG_ATTR_SRC_ZONE, v->pol->zones[sz]);
+	jg_ev_str(ev, JG_ATTR_DST_ZONE, v->pol->zones[dz]);
+	jg_ev_str(ev, JG_ATTR_SERVICE, v->pol->services[svc].name);
+	jg_ev_str(ev, JG_ATTR_ACTION, jg_action_names[act]);
+}
+
+/* First sight of a service in a flow: count it, and raise the violation. */
+static void
+judge(const struct jg_verdict *v, struct jg_flow *f, const struct jg_event_rec *ev, int svc, uint8_t act)
+{
+	static const enum jg_counter c[] = { JG_CNT_POL_ALLOW, JG_CNT_POL_ALERT, JG_CNT_POL_BLOCK };
+
+	if (f->pol_seen & (1u << svc))
+		return;
+	f->pol_seen |= 1u << svc;
+	if (act > f->verdict)
+		f->verdict = act;
+	v->cnt[c[act]]++;
+	if (act != JG_ACT_ALLOW) {
+		struct jg_event_rec zv = *ev;
+
+		zv.type = JG_EV_ZONE_VIOLATION;
+		v->out(v->out_ctx, &zv);
+	}
+}
+
+void
+jg_verdict_event(const struct jg_verdict *v, struct jg_flow *f, struct jg_event_rec *ev)
+{
+	int svc = service_of(ev);
+	uint8_t sz, dz, act;
+
+	if (svc < 0 || v->pol == NULL) {
+		v->out(v->out_ctx, ev);
+		return;
+	}
+	sz = jg_zone_of(v->zones, ev->src_ip, ev->ip_version);
+	dz = jg_zone_of(v->zones, ev->dst_ip, ev->ip_version);
+	act = v->pol->action[sz][dz][svc];
+	annotate(v, ev, sz, dz, svc, act);
+	judge(v, f, ev, svc, act);
+	v->out(v->out_ctx, ev);
+}
+
+void
+jg_verdict_new_flow(const struct jg_verdict *v, struct jg_flow *f, uint64_t ts)
+{
+	const struct jg_flow_key *k = &f->key;
+	struct jg_event_rec ev;
+	uint16_t server_port = f->init_is_a ? k->pb : k->pa;
+	int svc;
+
+	if (v->pol == NULL || k->proto != 6 || (svc = jg_policy_port_service(v->pol, server_port)) < JG_SVC_SSH)
+		return; /* SMB, RPC, WMI, WinRM and RDP are judged on what their sessions show */
+	memset(&ev, 0, sizeof(ev));
+	memcpy(ev.src_ip, f->init_is_a ? k->a : k->b, 16);
+	memcpy(ev.dst_ip, f->init_is_a ? k->b : k->a, 16);
+	ev.src_port = f->init_is_a ? k->pa : k->pb;
+	ev.dst_port = server_port;
+	ev.proto = k->proto;
+	ev.ip_version = k->ip_version;
+	ev.type = JG_EV_ADMIN_SESSION;
+	ev.tool = JG_TOOL_UNKNOWN;
+	ev.flow_id = f->flow_id;
+	ev.ts_ns = ts;
+	{
+		uint8_t sz = jg_zone_of(v->zones, ev.src_ip, ev.ip_version);
+		uint8_t dz = jg_zone_of(v->zones, ev.dst_ip, ev.ip_version);
+		uint8_t act = v->pol->action[sz][dz][svc];
+
+		annotate(v, &ev, sz, dz, svc, act);
+		judge(v, f, &ev, svc, act);
+	}
+	v->out(v->out_ctx, &ev);
+}
