@@ -162,13 +162,15 @@ load_zones(struct ld *l, yaml_node_t *seq)
 		perr(l->errs, l->file, line_of(seq), "zones", "expected a list");
 		return;
 	}
+	unsigned int idx = 0;
+
 	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
 		yaml_node_t *z = node(l, *it);
 		const char *name = NULL;
 		yaml_node_t *prefixes = NULL;
 		char key[64];
 
-		snprintf(key, sizeof(key), "zones[%u]", p->n_zones - 1);
+		snprintf(key, sizeof(key), "zones[%u]", idx++);
 		if (z->type != YAML_MAPPING_NODE) {
 			perr(l->errs, l->file, line_of(z), key, "expected { name, prefixes }");
 			continue;
@@ -233,6 +235,7 @@ static void
 load_services(struct ld *l, yaml_node_t *seq)
 {
 	struct jg_policy *p = l->p;
+	unsigned int idx = 0;
 
 	if (seq->type != YAML_SEQUENCE_NODE) {
 		perr(l->errs, l->file, line_of(seq), "services", "expected a list");
@@ -244,7 +247,7 @@ load_services(struct ld *l, yaml_node_t *seq)
 		char key[64];
 
 		memset(&def, 0, sizeof(def));
-		snprintf(key, sizeof(key), "services[%u]", p->n_services - JG_SVC_BUILTIN_MAX);
+		snprintf(key, sizeof(key), "services[%u]", idx++);
 		if (s->type != YAML_MAPPING_NODE) {
 			perr(l->errs, l->file, line_of(s), key, "expected { name, ports }");
 			continue;
