@@ -24,4 +24,7 @@ void jg_ev_uint(struct jg_event_rec *ev, enum jg_attr key, uint64_t v);
 /** Append a boolean attribute (left out when it does not fit). */
 void jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v);
 
+/** The value of an attribute as text ("" when absent). @return out */
+const char *jg_ev_get(const struct jg_event_rec *ev, enum jg_attr key, char *out, size_t cap);
+
 #endif

@@ -157,3 +157,33 @@ jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v)
 	ev_put(ev, key, &b, 1, 0);
 }
 
+
+const char *
+jg_ev_get(const struct jg_event_rec *ev, enum jg_attr key, char *out, size_t cap)
+{
+	uint32_t len = ev->data_len < JG_EVENT_DATA_LEN ? ev->data_len : JG_EVENT_DATA_LEN;
+
+	if (cap)
+		out[0] = '\0';
+	for (uint32_t off = 0; off + 2 <= len && ev->data[off] != JG_ATTR_END;) {
+		uint8_t k = ev->data[off], n = ev->data[off + 1];
+
+		if (off + 2u + n > len)
+			break;
+		if (k == key && cap) {
+			if (k < JG_ATTR_MAX && jg_attr_kinds[k] == JG_ATTR_UINT && n == 8) {
+				uint64_t x;
+
+				memcpy(&x, &ev->data[off + 2], 8);
+				snprintf(out, cap, "%llu", (unsigned long long)x);
+			} else if (k < JG_ATTR_MAX && jg_attr_kinds[k] == JG_ATTR_BOOL && n == 1) {
+				snprintf(out, cap, "%s", ev->data[off + 2] ? "true" : "false");
+			} else {
+				snprintf(out, cap, "%.*s", (int)n, (const char *)&ev->data[off + 2]);
+			}
+			break;
+		}
+		off += 2u + n;
+	}
+	return out;
+}

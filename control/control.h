@@ -16,6 +16,7 @@
 #include "jg_fmt.h"
 #include "jg_proto.h"
 #include "jg_records.h"
+#include "lateral.h"
 #include "jg_wire.h"
 
 /**
@@ -52,6 +53,7 @@ struct jg_control {
 	uint64_t n_flows;
 	uint64_t start_ns;
 	int listen_fd;
+	struct jg_lateral *lat; /**< the lateral-movement graph, fed by every event */
 };
 
 /**
@@ -76,7 +78,19 @@ void jg_server_poll(struct jg_control *c, int timeout_ms);
 /** Close and unlink the socket. */
 void jg_server_close(struct jg_control *c);
 
+/**
+ * A command: its arguments (the flag --json already taken out), its output.
+ * @return enum jg_proto_code; on JG_USAGE `out` holds the reason
+ */
+typedef int (*jg_cmd_fn)(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
 /** `status`: the dataplane's state, ports, workers, rings. */
-void jg_cmd_status(struct jg_control *c, int json, struct jg_buf *out);
+int jg_cmd_status(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
+/** `lateral [--host IP] [--since TIME] [--dot]`: the lateral-movement chain. */
+int jg_cmd_lateral(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
+/** Write out_dir/lateral.dot (end of a replay). */
+void jg_lateral_write_dot(struct jg_control *c);
 
 #endif

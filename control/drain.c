@@ -85,8 +85,10 @@ drain_events(struct jg_control *c, struct rte_ring *r)
 	char line[4096];
 	unsigned int n = rte_ring_dequeue_burst_elem_start(r, ev, sizeof(ev[0]), DRAIN_BURST, NULL);
 
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
 		jg_out_line(c->events, line, jg_event_json(&ev[i], line, sizeof(line)));
+		jg_lateral_add(c->lat, &ev[i]);
+	}
 	if (n) {
 		jg_out_flush(c->events);
 		rte_ring_dequeue_elem_finish(r, n);

@@ -30,6 +30,16 @@ static const struct help helps[] = {
 	  "ring (occupancy, size, records sent and dropped because the ring was full).\n"
 	  "--json prints one JSON object with every counter.\n" },
 	{ "version", "jgctl version [--json]\n\nVersion of jg-control and of its protocols.\n" },
+	{ "lateral",
+	  "jgctl lateral [--host IP] [--since TIME] [--dot | --json]\n\n"
+	  "The lateral-movement chain: one row per (source, target) pair of hosts between\n"
+	  "which remote administration was seen, in the order it first happened, with the\n"
+	  "first and last time, services, tools, zones, the strongest verdict, and the\n"
+	  "origin host and pid that PAExec/PsExec artifacts named.\n"
+	  "  --host IP     only what IP reached and what reached it\n"
+	  "  --since TIME  only edges active since TIME (RFC 3339 UTC, 2026-03-02T09:00:00Z)\n"
+	  "  --dot         Graphviz DOT (jgctl lateral --dot | dot -Tsvg > chain.svg)\n"
+	  "  --json        one JSON array\n" },
 	{ NULL, NULL },
 };
 
@@ -42,6 +52,7 @@ usage(FILE *f)
 		   "commands:\n"
 		   "  status     dataplane, ports, workers and rings\n"
 		   "  version    versions of the control plane and its protocols\n"
+		   "  lateral    the lateral-movement chain (table, --json or Graphviz --dot)\n"
 		   "  help CMD   the manual of one command\n\n"
 		   "exit status: 0 done, 1 the command failed, 2 usage, 3 protocol version\n"
 		   "mismatch, 4 jg-control unreachable.\n");

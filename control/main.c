@@ -107,6 +107,7 @@ run(struct jg_control *c)
 
 		if (c->shm->dp_state >= JG_DP_DRAINED && rings_empty(c) && !c->shm->control_done) {
 			flush_outputs(c);
+			jg_lateral_write_dot(c);
 			c->shm->control_done = 1;
 			if (c->replay)
 				return 0;
@@ -192,7 +193,8 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	c->start_ns = jg_unix_ns();
-	rc = attach(c);
+	c->lat = calloc(1, sizeof(*c->lat));
+	rc = c->lat != NULL ? attach(c) : -ENOMEM;
 	if (rc == 0) {
 		mkdir(c->out_dir, 0755);
 		c->events = &ev_out;

@@ -67,26 +67,33 @@ jg_server_close(struct jg_control *c)
 	c->listen_fd = -1;
 }
 
-static void
-cmd_version(struct jg_control *c, int json, struct jg_buf *out)
+static int
+cmd_version(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out)
 {
 	(void)c;
+	(void)argv;
+	if (argc > 0) {
+		jg_buf_printf(out, "version takes no argument but --json");
+		return JG_USAGE;
+	}
 	if (json)
 		jg_buf_printf(out, "{\"version\":\"%s\",\"protocol\":%d,\"wire\":%u}\n", JG_VERSION,
 			      JG_PROTO_VERSION, JG_WIRE_VERSION);
 	else
 		jg_buf_printf(out, "jumpgate %s (protocol %d, wire %u)\n", JG_VERSION, JG_PROTO_VERSION,
 			      JG_WIRE_VERSION);
+	return JG_OK;
 }
 
 struct jg_cmd {
 	const char *name;
-	void (*fn)(struct jg_control *c, int json, struct jg_buf *out);
+	jg_cmd_fn fn;
 };
 
 static const struct jg_cmd cmds[] = {
 	{ "status", jg_cmd_status },
 	{ "version", cmd_version },
+	{ "lateral", jg_cmd_lateral },
 	{ NULL, NULL },
 };
 
@@ -108,9 +115,10 @@ split(char *line, char **argv)
 static void
 answer(struct jg_control *c, char *req, struct jg_buf *out, int *code, const char **msg)
 {
-	char *argv[JG_PROTO_MAX_ARGS];
-	int argc = split(req, argv), json = 0;
+	char *argv[JG_PROTO_MAX_ARGS], *args[JG_PROTO_MAX_ARGS];
+	int argc = split(req, argv), json = 0, n = 0;
 	const struct jg_cmd *cmd;
+	static char reason[160];
 
 	*code = JG_USAGE;
 	*msg = "bad request";
@@ -129,16 +137,21 @@ answer(struct jg_control *c, char *req, struct jg_buf *out, int *code, const cha
 		return;
 	}
 	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if (!strcmp(argv[i], "--json"))
 			json = 1;
-		} else {
-			*msg = "unknown argument";
-			return;
-		}
+		else
+			args[n++] = argv[i];
 	}
-	cmd->fn(c, json, out);
-	*code = JG_OK;
-	*msg = "ok";
+	*code = cmd->fn(c, n, args, json, out);
+	if (*code == JG_OK) {
+		*msg = "ok";
+	} else {
+		/* the command put its reason in the body: it becomes the message */
+		snprintf(reason, sizeof(reason), "%.*s", (int)(out->len < sizeof(reason) ? out->len : sizeof(reason) - 1),
+			 out->p);
+		out->len = 0;
+		*msg = reason;
+	}
 }
 
 static void

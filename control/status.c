@@ -99,11 +99,17 @@ status_text(struct jg_control *c, struct jg_buf *o)
 	jg_buf_printf(o, "\nwritten: %" PRIu64 " events, %" PRIu64 " flow records\n", c->n_events, c->n_flows);
 }
 
-void
-jg_cmd_status(struct jg_control *c, int json, struct jg_buf *out)
+int
+jg_cmd_status(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out)
 {
+	(void)argv;
+	if (argc > 0) {
+		jg_buf_printf(out, "status takes no argument but --json");
+		return JG_USAGE;
+	}
 	if (json)
 		status_json(c, out);
 	else
 		status_text(c, out);
+	return JG_OK;
 }

@@ -404,6 +404,15 @@ start_both(struct session *s)
 }
 
 static int
+access_ok(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, R_OK) == 0;
+}
+
+static int
 truncate_out(const char *dir, const char *name)
 {
 	char path[PATH_MAX];
@@ -432,6 +441,12 @@ replay(const char *config, const char *policy, const char *out, char *const *fil
 	}
 	if (truncate_out(out, "events.jsonl") || truncate_out(out, "flows.jsonl"))
 		return 1;
+	{
+		char stale[PATH_MAX];
+
+		snprintf(stale, sizeof(stale), "%s/lateral.dot", out);
+		unlink(stale);
+	}
 	snprintf(s.input, sizeof(s.input), "%s/.jg-input-%d.pcap", out, getpid());
 	if (strchr(s.input, ',') != NULL) {
 		snprintf(s.input, sizeof(s.input), "/tmp/.jg-input-%d.pcap", getpid());
@@ -455,7 +470,8 @@ replay(const char *config, const char *policy, const char *out, char *const *fil
 	rc = start_both(&s);
 	unlink(s.input);
 	if (rc == 0)
-		printf("  output   %s/events.jsonl, %s/flows.jsonl, %s/summary.json\n", out, out, out);
+		printf("  output   %s/events.jsonl, %s/flows.jsonl, %s/summary.json%s\n", out, out, out,
+		       access_ok(out, "lateral.dot") ? ", lateral.dot (the movement, for Graphviz)" : "");
 	return rc;
 }
 
