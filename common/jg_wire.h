@@ -42,6 +42,10 @@
 	X(PKT_MALFORMED, "pkt-malformed", "packets with bogus header fields")     \
 	X(PKT_FLOW_FULL, "pkt-flow-table-full", "packets of flows that could not be inserted") \
 	X(PKT_CUT, "pkt-payload-cut", "flow packets whose payload the frame cuts short (snaplen)") \
+	X(PKT_BLOCKED, "pkt-blocked", "inline: packets of flows the policy blocks, not forwarded") \
+	X(PKT_FAIL_CLOSED, "pkt-fail-closed", "inline, fail-closed: packets dropped while no control plane") \
+	X(TX, "tx", "inline: packets forwarded to the peer port")                  \
+	X(TX_DROP, "tx-full", "inline: packets the peer port did not take")        \
 	X(FLOW_NEW, "flow-new", "flows created")                                   \
 	X(FLOW_END_IDLE, "flow-end-idle", "flows ended by idle timeout")           \
 	X(FLOW_END_ACTIVE, "flow-end-active", "flows ended by active timeout")     \

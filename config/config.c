@@ -90,6 +90,7 @@ static const struct jg_opt port_opts[] = {
 	{ "rx_queues", OPT_U32, PORT_OFF(rx_queues), 0, 0, 1, 64, 0 },
 	{ "rx_descriptors", OPT_U32, PORT_OFF(rx_descriptors), 0, 0, 64, 32768, OPT_POW2 },
 	{ "tx_descriptors", OPT_U32, PORT_OFF(tx_descriptors), 0, 0, 64, 32768, OPT_POW2 },
+	{ "peer", OPT_STR, PORT_OFF(peer), sizeof(((struct jg_cfg_port *)0)->peer), 0, 1, 0, 0 },
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 
@@ -101,10 +102,15 @@ static const struct jg_opt detect_opts[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 
+static const struct jg_opt inline_opts[] = {
+	{ "fail_open", OPT_BOOL, CFG_OFF(fail_open), 0, 0, 0, 1, 0 },
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+
 static const struct jg_section sections[] = {
 	{ "eal", eal_opts },     { "lcores", lcore_opts }, { "mempool", mempool_opts },
 	{ "flows", flow_opts },  { "rings", ring_opts },   { "control", control_opts },
-	{ "output", output_opts }, { "detect", detect_opts }, { NULL, NULL },
+	{ "output", output_opts }, { "detect", detect_opts }, { "inline", inline_opts }, { NULL, NULL },
 };
 
 struct jg_loader {
@@ -433,6 +439,7 @@ jg_config_defaults(struct jg_config *cfg)
 	strcpy(cfg->socket_group, "jumpgate");
 	strcpy(cfg->out_dir, "/var/log/jumpgate");
 	cfg->flows_output = 1;
+	cfg->fail_open = 1;
 	cfg->detect_on = 1;
 	cfg->detect_sessions = 4096;
 }
@@ -476,7 +483,19 @@ validate_ports(struct jg_config *cfg, struct jg_cfg_errors *errs, const char *f)
 		for (uint32_t j = 0; j < i; j++)
 			if (!strcmp(p->name, cfg->ports[j].name))
 				cfg_err(errs, f, p->line, "ports", "name: %s: two ports have this name", p->name);
-		need += (uint64_t)p->rx_queues * p->rx_descriptors + p->tx_descriptors;
+		need += (uint64_t)p->rx_queues * p->rx_descriptors + (uint64_t)cfg->n_workers * p->tx_descriptors;
+		if (p->peer[0]) {
+			int found = -1;
+
+			for (uint32_t j = 0; j < cfg->n_ports; j++)
+				if (!strcmp(cfg->ports[j].name, p->peer))
+					found = (int)j;
+			if (found < 0 || (uint32_t)found == i)
+				cfg_err(errs, f, p->line, p->name, "peer: %s: no other port of that name", p->peer);
+			else if (cfg->ports[found].peer[0] && strcmp(cfg->ports[found].peer, p->name))
+				cfg_err(errs, f, p->line, p->name, "peer: %s: that port is paired with %s", p->peer,
+					cfg->ports[found].peer);
+		}
 	}
 	/* Every descriptor, every per-lcore cache and every in-flight burst may hold an mbuf. */
 	need += (uint64_t)(cfg->n_workers + 1) * (cfg->mbuf_cache + 2u * cfg->burst);

@@ -24,6 +24,7 @@ struct jg_cfg_port {
 	uint32_t rx_queues;
 	uint32_t rx_descriptors;
 	uint32_t tx_descriptors;
+	char peer[64];  /**< inline: the port this one's traffic leaves through (empty: monitor only) */
 	uint32_t line; /**< YAML line of the entry, for cross-key errors */
 };
 
@@ -66,6 +67,8 @@ struct jg_config {
 	/* output */
 	char out_dir[JG_CFG_PATH];
 	uint32_t flows_output; /**< 1: write flows.jsonl */
+	/* inline */
+	uint32_t fail_open; /**< 1: forwarding goes on while no control plane is attached */
 	/* detect */
 	uint32_t detect_on;
 	uint32_t detect_sessions; /**< per worker */

@@ -242,6 +242,33 @@ make_ring(const char *fmt, unsigned int id, unsigned int esize, unsigned int cou
 	return rte_ring_create_elem(name, esize, count, (int)rte_socket_id(), flags);
 }
 
+/* A port is inline when it names a peer or another port names it. */
+static int
+is_inline(const struct jg_config *cfg, uint32_t p)
+{
+	for (uint32_t q = 0; q < cfg->n_ports; q++)
+		if (!strcmp(cfg->ports[q].peer, cfg->ports[p].name))
+			return 1;
+	return cfg->ports[p].peer[0] != '\0';
+}
+
+/* Pairs are symmetric: naming a peer on one side is enough. */
+static void
+inline_peers(const struct jg_dataplane *dp, struct jg_worker *w)
+{
+	const struct jg_config *cfg = &dp->cfg;
+
+	for (uint32_t i = 0; i < RTE_MAX_ETHPORTS; i++)
+		w->peer[i] = JG_NO_PEER;
+	for (uint32_t a = 0; a < cfg->n_ports; a++)
+		for (uint32_t b = 0; b < cfg->n_ports; b++)
+			if (a != b && (!strcmp(cfg->ports[a].peer, cfg->ports[b].name) ||
+				       !strcmp(cfg->ports[b].peer, cfg->ports[a].name))) {
+				w->peer[dp->port_ids[a]] = dp->port_ids[b];
+				w->tx_ports[w->n_tx_ports++] = dp->port_ids[b];
+			}
+}
+
 static int
 setup_workers(struct jg_dataplane *dp, int dispatch)
 {
@@ -269,6 +296,8 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 		w->cnt = w->st->cnt;
 		w->dispatch = dispatch;
 		w->lossless = dp->replay_packets != 0;
+		w->fail_closed = !cfg->fail_open;
+		inline_peers(dp, w);
 		w->peers = dp->dispatch;
 		w->dispatch_ring = dp->dispatch[i];
 		for (uint32_t p = 0; p < cfg->n_ports; p++)
@@ -344,7 +373,9 @@ setup(struct jg_dataplane *dp)
 				cfg->ports[p].name, cfg->ports[p].device);
 			return rc;
 		}
-		rc = jg_port_setup(&cfg->ports[p], dp->port_ids[p], 1, mp, &hw_rss, err, sizeof(err));
+		/* an inline port needs a tx queue per worker: no locks on transmit */
+		rc = jg_port_setup(&cfg->ports[p], dp->port_ids[p], is_inline(cfg, p) ? (uint16_t)cfg->n_workers : 1, mp,
+				   &hw_rss, err, sizeof(err));
 		if (rc != 0) {
 			fprintf(stderr, "jg-dataplane: %s\n", err);
 			return rc;
@@ -352,7 +383,7 @@ setup(struct jg_dataplane *dp)
 		snprintf(ps->name, sizeof(ps->name), "%s", cfg->ports[p].name);
 		ps->port_id = dp->port_ids[p];
 		ps->rx_queues = (uint16_t)cfg->ports[p].rx_queues;
-		ps->tx_queues = 1;
+		ps->tx_queues = is_inline(cfg, p) ? (uint16_t)cfg->n_workers : 1;
 		ps->rss = (uint8_t)hw_rss;
 		/* One consistent owner function for every port: software dispatch if any port lacks RSS. */
 		if (cfg->n_workers > 1 && (!hw_rss || cfg->ports[p].rx_queues < cfg->n_workers))

@@ -212,10 +212,55 @@ inspect(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, struct 
 	jg_detect_packet(w->det, f, p, dir, seg, seg_len, n, t);
 }
 
+/*
+ * Where a handled packet goes: out of its port's peer (inline), or back to the
+ * pool. Transmission is batched per port and flushed once per loop.
+ */
+static inline void
+finish(struct jg_worker *w, struct rte_mbuf *m, int drop)
+{
+	uint16_t peer = m->port < RTE_MAX_ETHPORTS ? w->peer[m->port] : JG_NO_PEER;
+
+	if (peer == JG_NO_PEER || drop) {
+		w->free_buf[w->n_free++] = m;
+		if (w->n_free == RTE_DIM(w->free_buf)) {
+			rte_pktmbuf_free_bulk(w->free_buf, w->n_free);
+			w->n_free = 0;
+		}
+		return;
+	}
+	w->tx[peer].m[w->tx[peer].n++] = m;
+	if (w->tx[peer].n == RTE_DIM(w->tx[peer].m))
+		jg_worker_tx_flush(w);
+}
+
+void
+jg_worker_tx_flush(struct jg_worker *w)
+{
+	for (uint16_t p = 0; p < w->n_tx_ports; p++) {
+		uint16_t port = w->tx_ports[p], n = w->tx[port].n, sent;
+
+		if (n == 0)
+			continue;
+		sent = rte_eth_tx_burst(port, w->id, w->tx[port].m, n);
+		w->cnt[JG_CNT_TX] += sent;
+		if (sent < n) {
+			w->cnt[JG_CNT_TX_DROP] += n - sent;
+			rte_pktmbuf_free_bulk(&w->tx[port].m[sent], n - sent);
+		}
+		w->tx[port].n = 0;
+	}
+	if (w->n_free) {
+		rte_pktmbuf_free_bulk(w->free_buf, w->n_free);
+		w->n_free = 0;
+	}
+}
+
 static inline void
 process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c)
 {
 	uint64_t t = packet_time(w, m);
+	int drop = 0;
 
 	w->cnt[class_cnt[c]]++;
 	if (c == JG_PKT_FLOW) {
@@ -228,7 +273,17 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 			jg_verdict_new_flow(&w->verdict, f, t);
 		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP)
 			inspect(w, m, p, f, dir, t);
+		/* A blocked flow is dropped from the packet that decided it on, both ways. */
+		if (unlikely(f->verdict == JG_ACT_BLOCK)) {
+			drop = 1;
+			w->cnt[JG_CNT_PKT_BLOCKED]++;
+		}
 	}
+	if (unlikely(w->fail_closed && w->shm->control_pid == 0)) {
+		drop = 1;
+		w->cnt[JG_CNT_PKT_FAIL_CLOSED]++;
+	}
+	finish(w, m, drop);
 }
 
 /* Handle packets this worker owns. */
@@ -245,7 +300,6 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		process_parsed(w, m, &p,
 			       jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p));
 	}
-	rte_pktmbuf_free_bulk(pkts, n);
 }
 
 /*
@@ -258,8 +312,6 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rte_mbuf *out[JG_MAX_WORKERS][64];
 	uint16_t n_out[JG_MAX_WORKERS] = { 0 };
-	struct rte_mbuf *done[64];
-	uint16_t n_done = 0;
 	struct jg_flow_key k;
 	struct jg_pkt p;
 
@@ -274,12 +326,10 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		}
 		if (owner == w->id) {
 			process_parsed(w, m, &p, c);
-			done[n_done++] = m;
 		} else {
 			out[owner][n_out[owner]++] = m;
 		}
 	}
-	rte_pktmbuf_free_bulk(done, n_done);
 	for (uint16_t o = 0; o < w->n_workers; o++) {
 		unsigned int sent;
 
@@ -390,6 +440,7 @@ jg_worker_main(void *arg)
 			jg_flow_expire(&w->flows, w->now_ns, got ? EXPIRE_BUSY : EXPIRE_IDLE);
 		else if (!must_wait(w))
 			jg_flow_expire(&w->flows, w->now_ns, EXPIRE_BUSY);
+		jg_worker_tx_flush(w);
 		flush_flow_stage(w);
 		flush_event_stage(w);
 		w->st->flows_active = w->flows.count;

@@ -20,6 +20,7 @@
 #include "verdict.h"
 
 #define JG_STAGE 32 /* records staged before one bulk ring enqueue */
+#define JG_NO_PEER 0xffff
 
 struct jg_rxq {
 	uint16_t port;
@@ -51,6 +52,17 @@ struct jg_worker {
 	uint64_t tsc_hz;
 	uint32_t n_fr_stage;
 	uint32_t n_ev_stage;
+	/* inline: packets of a port leave through its peer, on this worker's tx queue */
+	uint16_t peer[RTE_MAX_ETHPORTS]; /**< peer port by port id, JG_NO_PEER when monitoring */
+	uint16_t n_tx_ports;
+	uint16_t tx_ports[JG_MAX_PORTS];
+	int fail_closed; /**< drop everything while no control plane is attached */
+	uint16_t n_free;
+	struct rte_mbuf *free_buf[64];
+	struct {
+		uint16_t n;
+		struct rte_mbuf *m[64];
+	} tx[RTE_MAX_ETHPORTS];
 	struct jg_detect *det; /**< NULL when detection is off */
 	struct jg_verdict verdict; /**< the zone policy (pol NULL: none) */
 	struct jg_flow_table flows;
@@ -78,6 +90,9 @@ void jg_worker_fini(struct jg_worker *w);
 
 /** The polling loop (rte_eal_remote_launch entry); returns when *quit becomes non-zero. */
 int jg_worker_main(void *arg);
+
+/** Send what is batched for the peer ports, free what is batched for the pool. */
+void jg_worker_tx_flush(struct jg_worker *w);
 
 /** Set by the main lcore to stop every worker loop. */
 extern volatile int jg_worker_quit;
