@@ -90,5 +90,59 @@ want = [f for i, f in enumerate(inp) if not (i in session and i >= verdict)]
 check(blocked == want, f"block: the flow stops at its verdict, all else in order ({len(blocked)} vs {len(want)})")
 check(c.get("pkt-blocked") == len([i for i in session if i >= verdict]), f"pkt-blocked counts them: {c.get('pkt-blocked')}")
 check(c.get("tx") == len(want), "tx counts the forwarded packets")
+
+
+def fail_mode(fail_open):
+    """Looping input, output to a sink; kill the control plane: forwarding goes on (fail-open)
+    or stops, counted, until a control plane is back (fail-closed)."""
+    cfg = os.path.join(work, "fail.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""
+eal: {{ file_prefix: jg-fail-{os.getpid()} }}
+lcores: {{ main: 0, workers: [1] }}
+ports:
+  - {{ name: a, device: "net_pcap0,rx_pcap={DEMO_PCAP},infinite_rx=1" }}
+  - {{ name: b, device: "net_null0,no-rx=1", peer: a }}
+flows: {{ table_size: 65536 }}
+control: {{ socket: {sock} }}
+output: {{ dir: {work}/out }}
+inline: {{ fail_open: {"true" if fail_open else "false"} }}
+""")
+    import json
+    proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def status():
+        r = subprocess.run([JGCTL, "-s", sock, "status", "--json"], capture_output=True, text=True)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    try:
+        s1 = None
+        for _ in range(100):
+            s1 = status()
+            if s1 and s1["workers"][0]["counters"]["tx"] > 10000:
+                break
+            time.sleep(0.1)
+        check(s1 is not None and s1["workers"][0]["counters"]["tx"] > 10000, "forwarding")
+        if s1:
+            os.kill(s1["control_pid"], signal.SIGKILL)
+            s2 = None
+            for _ in range(100):
+                time.sleep(0.1)
+                s2 = status()
+                if s2 and s2["control_attaches"] == 2:
+                    break
+            c = s2["workers"][0]["counters"] if s2 else {}
+            if fail_open:
+                check(c.get("pkt-fail-closed") == 0 and c.get("tx", 0) > s1["workers"][0]["counters"]["tx"],
+                      "fail-open: forwarding went on without a control plane")
+            else:
+                check(c.get("pkt-fail-closed", 0) > 0, f"fail-closed: packets dropped, counted ({c.get('pkt-fail-closed')})")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+
+
+fail_mode(True)
+fail_mode(False)
 cleanup(work)
 done()
