@@ -61,6 +61,15 @@ test_load(void)
 }
 
 static void
+test_example(void)
+{
+	memset(&errs, 0, sizeof(errs));
+	CHECK(jg_policy_load("config/policy.example.yaml", &pol, &errs) == 0 && pol.n_zones == 5);
+	for (uint32_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "  %s\n", errs.e[i].msg);
+}
+
+static void
 test_defaults(void)
 {
 	jg_policy_defaults(&pol);
@@ -161,6 +170,7 @@ main(void)
 			"-l", "0", NULL };
 
 	test_load();
+	test_example();
 	test_defaults();
 	test_errors();
 	test_prefix_parse();
