@@ -108,6 +108,8 @@ jg_pkt_l4(const uint8_t *p, uint32_t avail, uint32_t off, uint32_t end, struct j
 		k->payload_off = off + 8;
 		break;
 	default:
+		if (off > end)
+			return JG_PKT_TRUNCATED;
 		k->payload_off = off;
 		break;
 	}
@@ -186,6 +188,8 @@ jg_pkt_ipv4(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t off, stru
 		k->cut = 1;
 		end = total;
 	}
+	if (off + hl > end) /* options longer than what the capture kept */
+		return JG_PKT_TRUNCATED;
 	memcpy(k->src, p + off + 12, 4);
 	memcpy(k->dst, p + off + 16, 4);
 	k->proto = p[off + 9];

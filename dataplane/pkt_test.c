@@ -92,6 +92,13 @@ test_ipv4_bogus(void)
 	f[l3] = 0x45;
 	f[l3 + 2] = 0; f[l3 + 3] = 10; /* total length shorter than the header */
 	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_MALFORMED);
+	f[l3] = 0x4f; /* 60-byte header, 1500-byte datagram, in a frame cut after 40 bytes of IP */
+	f[l3 + 2] = 0x05; f[l3 + 3] = 0xdc;
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_TRUNCATED);
+	f[l3 + 9] = 99; /* the same with a protocol that has no header of its own */
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_TRUNCATED);
+	f[l3] = 0x45;
+	f[l3 + 9] = 6;
 	f[l3 + 2] = 0x05; f[l3 + 3] = 0xdc; /* total length 1500 in a 54-byte frame: headers whole */
 	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.cut == 1 && p.payload_len == 0);
 	len = ipv4_tcp(f, l3, 0, 0);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* libFuzzer: Ethernet/VLAN/IPv4/IPv6/TCP/UDP parsing and the flow table on arbitrary frames. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "pkt_fastpath.h"
+
+static uint64_t cnt[JG_CNT_MAX];
+static struct jg_flow_table ft;
+
+static int
+emit(void *c, const struct jg_flow *f, enum jg_flow_end r)
+{
+	struct jg_flow_rec rec;
+
+	(void)c;
+	jg_flow_to_rec(f, r, 0, &rec);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static void *mem;
+	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9 };
+	struct jg_pkt p;
+	uint32_t avail;
+
+	if (mem == NULL) {
+		mem = aligned_alloc(64, jg_flow_table_mem_size(64));
+		memset(mem, 0, jg_flow_table_mem_size(64));
+		jg_flow_table_init(&ft, mem, 64, 1, &to, emit, NULL, cnt);
+	}
+	if (size < 2)
+		return 0;
+	/* first byte: how much of the frame is readable (a chained mbuf's first segment) */
+	avail = (uint32_t)(size - 1) * data[0] / 255;
+	if (jg_pkt_parse(data + 1, avail, (uint32_t)(size - 1), &p) == JG_PKT_FLOW) {
+		if (p.payload_off > size - 1 || p.payload_len > size - 1 - p.payload_off)
+			abort(); /* the payload must lie inside the frame */
+		jg_flow_packet(&ft, &p, (uint32_t)size, (uint64_t)data[0] * 1000000000ull, NULL);
+		jg_flow_expire(&ft, (uint64_t)data[0] * 1000000000ull, 4);
+	}
+	return 0;
+}
