@@ -107,10 +107,11 @@ jg_rpc_parse(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
 	pdu->call_id = jg_le32(p + 12);
 	end = pdu->frag_len < len ? pdu->frag_len : len;
 	/* The sec_trailer sits before the auth value: its level tells if the stub is sealed. */
-	if (auth_len != 0 && (size_t)auth_len + 8 <= pdu->frag_len) {
+	/* An auth trailer reaching into the header is bogus: ignored. */
+	if (auth_len != 0 && (size_t)auth_len + 8 + RPC_HDR <= pdu->frag_len) {
 		size_t tr = pdu->frag_len - auth_len - 8u;
 
-		if (tr + 2 <= len && tr >= RPC_HDR)
+		if (tr + 2 <= len)
 			pdu->auth_level = p[tr + 1];
 		if (tr < end)
 			end = tr;

@@ -129,6 +129,12 @@ test_request_and_svcctl(void)
 	w16(b + 10, 16);
 	b[off + 1] = 6;
 	CHECK(jg_rpc_parse(b, off + 24, &pdu) == 0 && pdu.auth_level == 6 && pdu.stub_len == off - 24);
+	/* an auth trailer that would start inside the header is ignored */
+	w16(b + 8, 30);
+	w16(b + 10, 10);
+	b[13] = 0xff;
+	CHECK(jg_rpc_parse(b, 30, &pdu) == 0 && pdu.auth_level == 0 && pdu.stub_len == 6);
+	w16(b + 8, (uint16_t)(off + 8 + 16));
 	/* an auth length larger than the PDU is ignored */
 	w16(b + 10, 60000);
 	CHECK(jg_rpc_parse(b, off + 24, &pdu) == 0 && pdu.auth_level == 0);
