@@ -109,6 +109,29 @@ classify(const struct jg_pkt *p, const uint8_t *data, uint32_t len)
 	return JG_APP_NONE;
 }
 
+/* A flow that may carry remote administration goes uninspected: say so, once. */
+static void
+inspection_cut(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int dir, const char *why)
+{
+	struct jg_event_rec ev;
+	int src_is_client = p->dport < p->sport; /* the client talks to the lower, well-known port */
+
+	memset(&ev, 0, sizeof(ev));
+	memcpy(ev.src_ip, src_is_client ? p->src : p->dst, 16);
+	memcpy(ev.dst_ip, src_is_client ? p->dst : p->src, 16);
+	ev.src_port = src_is_client ? p->sport : p->dport;
+	ev.dst_port = src_is_client ? p->dport : p->sport;
+	ev.proto = p->proto;
+	ev.ip_version = p->ip_version;
+	ev.type = JG_EV_INSPECTION_CUT;
+	ev.tool = JG_TOOL_UNKNOWN;
+	ev.flow_id = f->flow_id;
+	ev.ts_ns = d->ts;
+	jg_ev_str(&ev, JG_ATTR_DETAIL, why);
+	(void)dir;
+	d->emit(d->emit_ctx, f, &ev);
+}
+
 static struct jg_session *
 sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 {
@@ -174,8 +197,11 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 				f->app = JG_FLOW_APP_SKIP;
 			return;
 		}
-		if ((s = sess_alloc(d, f, app)) == NULL)
+		d->ts = ts;
+		if ((s = sess_alloc(d, f, app)) == NULL) {
+			inspection_cut(d, f, p, dir, "session pool full (detect.sessions): flow not inspected");
 			return;
+		}
 	} else {
 		s = &d->sess[f->app - 2];
 	}

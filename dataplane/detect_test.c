@@ -340,6 +340,8 @@ test_pool_full(struct jg_hs_db *db)
 		jg_detect_packet(d, f, &p, dir, &seg, &len, 1, 1);
 	}
 	CHECK(cnt[JG_CNT_SESS_NEW] == 4 && cnt[JG_CNT_SESS_FULL] == 2);
+	CHECK(n_events == 2 && events[0].type == JG_EV_INSPECTION_CUT && events[1].type == JG_EV_INSPECTION_CUT);
+	CHECK(events[0].dst_port == 445 && events[0].src_ip[0] == 5);
 }
 
 int

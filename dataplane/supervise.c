@@ -202,6 +202,15 @@ jg_dp_supervise(struct jg_dataplane *dp)
 	}
 	dp->t_input_done_ns = jg_unix_ns();
 	stop_sequence(dp);
+	if (dp->replay_packets && jg_dp_stop_requested) {
+		/* stopped before the end of the input: what was never read is accounted as such */
+		uint64_t in = 0;
+
+		for (uint32_t p = 0; p < dp->cfg.n_ports; p++)
+			in += dp->shm->ports[p].ipackets + dp->shm->ports[p].imissed + dp->shm->ports[p].ierrors +
+			      dp->shm->ports[p].rx_nombuf;
+		dp->unread = in < dp->replay_packets ? dp->replay_packets - in : 0;
+	}
 	for (uint32_t p = 0; p < dp->cfg.n_ports; p++)
 		rte_eth_dev_stop(dp->port_ids[p]);
 	jg_dp_summary(dp);

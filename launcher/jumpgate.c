@@ -492,6 +492,8 @@ run_live(const char *config)
 	}
 	snprintf(s.prefix, sizeof(s.prefix), "%s", cfg->file_prefix);
 	snprintf(s.socket, sizeof(s.socket), "%s", cfg->socket_path);
+	s.out_dir = cfg->out_dir; /* summary.json at the stop, beside the outputs */
+	mkdir(cfg->out_dir, 0755);
 	printf("jumpgate: live on %u port(s); jgctl -s %s status\n", cfg->n_ports, s.socket);
 	rc = start_both(&s);
 	free(errs);
