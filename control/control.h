@@ -90,6 +90,9 @@ int jg_cmd_status(struct jg_control *c, int argc, char **argv, int json, struct 
 /** `lateral [--host IP] [--since TIME] [--dot]`: the lateral-movement chain. */
 int jg_cmd_lateral(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
 
+/** Drop every capability for good (after attaching and binding). @return 0 or -errno */
+int jg_drop_privileges(void);
+
 /** Write out_dir/lateral.dot (end of a replay). */
 void jg_lateral_write_dot(struct jg_control *c);
 

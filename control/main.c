@@ -205,6 +205,8 @@ main(int argc, char **argv)
 	}
 	if (rc == 0 && jg_server_open(c) != 0)
 		rc = -EIO;
+	if (rc == 0 && (rc = jg_drop_privileges()) != 0)
+		fprintf(stderr, "jg-control: cannot drop privileges: %s\n", strerror(-rc));
 	if (rc == 0) {
 		c->shm->control_pid = (uint32_t)getpid();
 		c->shm->control_attach_count++;

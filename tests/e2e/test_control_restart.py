@@ -49,6 +49,10 @@ try:
     if s1:
         check(s1["state"] == "running" and s1["control_attaches"] == 1, "running, attached once")
         check(s1["workers"][0]["counters"]["rx"] > 0, "worker counters")
+        st = open(f"/proc/{s1['control_pid']}/status").read()
+        check("CapEff:\t0000000000000000" in st and "CapBnd:\t0000000000000000" in st and "NoNewPrivs:\t1" in st,
+              "jg-control runs without any capability")
+        check(oct(os.stat(sock).st_mode & 0o777) == "0o660", "operator socket mode 0660")
         human = subprocess.run([JGCTL, "-s", sock, "status"], capture_output=True, text=True)
         check(human.returncode == 0 and "WORKER" in human.stdout and "loop" in human.stdout, "human table")
         os.kill(s1["control_pid"], signal.SIGKILL)
