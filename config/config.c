@@ -120,9 +120,8 @@ struct jg_loader {
 	struct jg_cfg_errors *errs;
 };
 
-static void __attribute__((format(printf, 5, 6)))
-cfg_err(struct jg_cfg_errors *errs, const char *file, unsigned long line, const char *key,
-	const char *fmt, ...)
+void
+jg_cfg_err(struct jg_cfg_errors *errs, const char *file, unsigned long line, const char *key, const char *fmt, ...)
 {
 	struct jg_cfg_error *e;
 	va_list ap;
@@ -140,6 +139,33 @@ cfg_err(struct jg_cfg_errors *errs, const char *file, unsigned long line, const 
 	vsnprintf(e->msg + n, sizeof(e->msg) - (size_t)n, fmt, ap);
 	va_end(ap);
 }
+
+char *
+jg_cfg_read_file(const char *path, size_t max, size_t *len, struct jg_cfg_errors *errs, int *rc)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	long n;
+
+	if (f == NULL) {
+		*rc = -errno;
+		jg_cfg_err(errs, path, 0, "(file)", "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (size_t)n > max || fseek(f, 0, SEEK_SET) != 0 ||
+	    (text = malloc((size_t)n + 1)) == NULL || fread(text, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(text);
+		*rc = -EIO;
+		jg_cfg_err(errs, path, 0, "(file)", "cannot read (or larger than %zu KiB)", max >> 10);
+		return NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return text;
+}
+
+#define cfg_err jg_cfg_err
 
 static void
 note_line(struct jg_config *cfg, const char *key, unsigned long line)
@@ -566,34 +592,15 @@ jg_config_load_mem(const char *name, const char *text, size_t len, struct jg_con
 int
 jg_config_load(const char *path, struct jg_config *cfg, struct jg_cfg_errors *errs)
 {
-	FILE *f = fopen(path, "rb");
-	char *text;
-	long len;
+	size_t len;
 	int rc;
+	char *text = jg_cfg_read_file(path, 1u << 24, &len, errs, &rc);
 
-	if (f == NULL) {
-		rc = -errno;
-		cfg_err(errs, path, 0, "(file)", "cannot open: %s", strerror(-rc));
+	if (text == NULL) {
 		jg_config_defaults(cfg);
 		return rc;
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || len > (1l << 24) ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		cfg_err(errs, path, 0, "(file)", "cannot read (or larger than 16 MiB)");
-		jg_config_defaults(cfg);
-		return -EIO;
-	}
-	text = malloc((size_t)len + 1);
-	if (text == NULL || fread(text, 1, (size_t)len, f) != (size_t)len) {
-		free(text);
-		fclose(f);
-		cfg_err(errs, path, 0, "(file)", "cannot read");
-		jg_config_defaults(cfg);
-		return -EIO;
-	}
-	fclose(f);
-	rc = jg_config_load_mem(path, text, (size_t)len, cfg, errs);
+	rc = jg_config_load_mem(path, text, len, cfg, errs);
 	free(text);
 	return rc;
 }

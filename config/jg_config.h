@@ -94,6 +94,17 @@ struct jg_cfg_errors {
 	struct jg_cfg_error e[JG_CFG_MAX_ERRORS];
 };
 
+/** Record one error as `file:line: key: <printf text>` (counted when the list is full). */
+void jg_cfg_err(struct jg_cfg_errors *errs, const char *file, unsigned long line, const char *key, const char *fmt,
+		...) __attribute__((format(printf, 5, 6)));
+
+/**
+ * Read a whole (small) file for a loader; a failure is recorded as `path:0: (file): ...`.
+ * @param max  largest size accepted
+ * @return the text (free() it) and its length, or NULL with -errno in *rc
+ */
+char *jg_cfg_read_file(const char *path, size_t max, size_t *len, struct jg_cfg_errors *errs, int *rc);
+
 /** Fill cfg with the built-in defaults (what an empty file gives). */
 void jg_config_defaults(struct jg_config *cfg);
 

@@ -20,25 +20,7 @@
 
 #include "jg_wire.h"
 
-static void __attribute__((format(printf, 5, 6)))
-perr(struct jg_cfg_errors *errs, const char *file, unsigned long line, const char *key, const char *fmt, ...)
-{
-	struct jg_cfg_error *e;
-	va_list ap;
-	int n;
-
-	if (errs->n >= JG_CFG_MAX_ERRORS) {
-		errs->dropped++;
-		return;
-	}
-	e = &errs->e[errs->n++];
-	n = snprintf(e->msg, sizeof(e->msg), "%s:%lu: %s: ", file, line, key);
-	if (n < 0 || (size_t)n >= sizeof(e->msg))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(e->msg + n, sizeof(e->msg) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
+#define perr jg_cfg_err
 
 static unsigned long
 line_of(const yaml_node_t *n)
@@ -224,25 +206,13 @@ jg_patterns_load_mem(const char *name, const char *text, size_t len, struct jg_p
 int
 jg_patterns_load(const char *path, struct jg_patterns *pats, struct jg_cfg_errors *errs)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	long len;
+	size_t len;
 	int rc;
+	char *text = jg_cfg_read_file(path, 1u << 22, &len, errs, &rc);
 
-	if (f == NULL) {
-		rc = -errno;
-		perr(errs, path, 0, "(file)", "cannot open: %s", strerror(-rc));
+	if (text == NULL)
 		return rc;
-	}
-	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || len > (1l << 22) || fseek(f, 0, SEEK_SET) != 0 ||
-	    (text = malloc((size_t)len + 1)) == NULL || fread(text, 1, (size_t)len, f) != (size_t)len) {
-		fclose(f);
-		free(text);
-		perr(errs, path, 0, "(file)", "cannot read (or larger than 4 MiB)");
-		return -EIO;
-	}
-	fclose(f);
-	rc = jg_patterns_load_mem(path, text, (size_t)len, pats, errs);
+	rc = jg_patterns_load_mem(path, text, len, pats, errs);
 	free(text);
 	return rc;
 }

@@ -29,25 +29,7 @@ static const struct {
 	{ "winrm", 5985, 5986 }, { "rdp", 3389, 3389 }, { "ssh", 22, 22 }, { "vnc", 5900, 5906 },
 };
 
-static void __attribute__((format(printf, 5, 6)))
-perr(struct jg_cfg_errors *errs, const char *file, unsigned long line, const char *key, const char *fmt, ...)
-{
-	struct jg_cfg_error *e;
-	va_list ap;
-	int n;
-
-	if (errs->n >= JG_CFG_MAX_ERRORS) {
-		errs->dropped++;
-		return;
-	}
-	e = &errs->e[errs->n++];
-	n = snprintf(e->msg, sizeof(e->msg), "%s:%lu: %s: ", file, line, key);
-	if (n < 0 || (size_t)n >= sizeof(e->msg))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(e->msg + n, sizeof(e->msg) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
+#define perr jg_cfg_err
 
 struct ld {
 	const char *file;
@@ -443,27 +425,15 @@ jg_policy_load_mem(const char *name, const char *text, size_t len, struct jg_pol
 int
 jg_policy_load(const char *path, struct jg_policy *p, struct jg_cfg_errors *errs)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	long len;
+	size_t len;
 	int rc;
+	char *text = jg_cfg_read_file(path, 1u << 22, &len, errs, &rc);
 
-	if (f == NULL) {
-		rc = -errno;
-		perr(errs, path, 0, "(file)", "cannot open: %s", strerror(-rc));
+	if (text == NULL) {
 		jg_policy_defaults(p);
 		return rc;
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || len > (1l << 22) || fseek(f, 0, SEEK_SET) != 0 ||
-	    (text = malloc((size_t)len + 1)) == NULL || fread(text, 1, (size_t)len, f) != (size_t)len) {
-		fclose(f);
-		free(text);
-		perr(errs, path, 0, "(file)", "cannot read (or larger than 4 MiB)");
-		jg_policy_defaults(p);
-		return -EIO;
-	}
-	fclose(f);
-	rc = jg_policy_load_mem(path, text, (size_t)len, p, errs);
+	rc = jg_policy_load_mem(path, text, len, p, errs);
 	free(text);
 	return rc;
 }

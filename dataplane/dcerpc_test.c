@@ -5,22 +5,11 @@
 #include "dcerpc.h"
 #include "detect_priv.h"
 #include "jg_test.h"
+#include "jg_test_bytes.h"
 
 static uint8_t b[4096];
 
-static void
-w16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
 
-static void
-w32(uint8_t *p, uint32_t v)
-{
-	w16(p, (uint16_t)v);
-	w16(p + 2, (uint16_t)(v >> 16));
-}
 
 static void
 hdr(uint8_t ptype, uint16_t frag_len, uint16_t auth_len)

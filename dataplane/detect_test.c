@@ -10,6 +10,7 @@
 
 #include "detect_priv.h"
 #include "jg_test.h"
+#include "jg_test_bytes.h"
 
 static uint64_t cnt[JG_CNT_MAX];
 static struct jg_event_rec events[64];
@@ -118,24 +119,7 @@ put(int dir, const void *p, size_t n)
 	slen[dir] += n;
 }
 
-static void
-w16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
 
-static size_t
-u16s(uint8_t *p, const char *s)
-{
-	size_t n = strlen(s);
-
-	for (size_t i = 0; i < n; i++) {
-		p[2 * i] = (uint8_t)s[i];
-		p[2 * i + 1] = 0;
-	}
-	return 2 * n;
-}
 
 /* One NetBIOS-framed SMB2 message; body_len bytes of body after the header. */
 static void

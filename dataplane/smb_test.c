@@ -3,35 +3,13 @@
 #include <string.h>
 
 #include "jg_test.h"
+#include "jg_test_bytes.h"
 #include "smb.h"
 
 static uint8_t m[2048];
 
-static void
-w16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
 
-static void
-w32(uint8_t *p, uint32_t v)
-{
-	w16(p, (uint16_t)v);
-	w16(p + 2, (uint16_t)(v >> 16));
-}
 
-static size_t
-u16s(uint8_t *p, const char *s)
-{
-	size_t n = strlen(s);
-
-	for (size_t i = 0; i < n; i++) {
-		p[2 * i] = (uint8_t)s[i];
-		p[2 * i + 1] = 0;
-	}
-	return 2 * n;
-}
 
 static void
 smb2_hdr(uint16_t cmd, int resp, uint32_t status, uint64_t mid, uint32_t tid)

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 SRC = os.environ.get("JG_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD = os.environ.get("JG_BUILD", os.path.join(SRC, "build"))
@@ -87,6 +88,23 @@ def accounted(s):
     p = s["port"]
     dropped = c["dispatch-ring-full"] + p["imissed"] + p["ierrors"] + p["rx_nombuf"] + s["unread"]
     return handled, dropped
+
+
+def jgctl_status(sock):
+    """`jgctl status --json` from jg-control at sock, None when it does not answer."""
+    r = subprocess.run([JGCTL, "-s", sock, "status", "--json"], capture_output=True, text=True, timeout=10)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def wait_status(sock, pred, seconds=30):
+    """The first status for which pred holds, polling for at most `seconds`; None otherwise."""
+    end = time.time() + seconds
+    while time.time() < end:
+        s = jgctl_status(sock)
+        if s is not None and pred(s):
+            return s
+        time.sleep(0.2)
+    return None
 
 
 def capinfos_count(path):

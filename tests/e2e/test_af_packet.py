@@ -29,20 +29,6 @@ def sh(*args, check_rc=True):
     return r
 
 
-def status():
-    r = subprocess.run([JGCTL, "-s", sock, "status", "--json"], capture_output=True, text=True, timeout=10)
-    return json.loads(r.stdout) if r.returncode == 0 else None
-
-
-def wait_status(pred, seconds=30):
-    end = time.time() + seconds
-    while time.time() < end:
-        s = status()
-        if s is not None and pred(s):
-            return s
-        time.sleep(0.2)
-    return None
-
 
 proc = None
 try:
@@ -67,11 +53,11 @@ control: {{ socket: {sock} }}
 output: {{ dir: {work}/out }}
 """)
     proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    s = wait_status(lambda s: s["state"] == "running" and s["ports"][0]["link_up"])
+    s = wait_status(sock, lambda s: s["state"] == "running" and s["ports"][0]["link_up"])
     check(s is not None, "jgctl status --json answers while live on net_af_packet")
     if s:
         sh("ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", peer_if, "--pps=2000", DEMO_PCAP)
-        s = wait_status(lambda s: s["ports"][0]["ipackets"] >= 81, 20)
+        s = wait_status(sock, lambda s: s["ports"][0]["ipackets"] >= 81, 20)
         check(s is not None and s["ports"][0]["ipackets"] == 81, "every replayed packet received")
         if s:
             c = s["workers"][0]["counters"]

@@ -27,24 +27,10 @@ output: {{ dir: {work}/out }}
 """)
 
 
-def status():
-    r = subprocess.run([JGCTL, "-s", sock, "status", "--json"], capture_output=True, text=True, timeout=10)
-    return json.loads(r.stdout) if r.returncode == 0 else None
-
-
-def wait_status(pred, seconds=30):
-    end = time.time() + seconds
-    while time.time() < end:
-        s = status()
-        if s is not None and pred(s):
-            return s
-        time.sleep(0.2)
-    return None
-
 
 proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 try:
-    s1 = wait_status(lambda s: s["ports"][0]["ipackets"] > 1000)
+    s1 = wait_status(sock, lambda s: s["ports"][0]["ipackets"] > 1000)
     check(s1 is not None, "jgctl status --json answers while jumpgate run is live")
     if s1:
         check(s1["state"] == "running" and s1["control_attaches"] == 1, "running, attached once")
@@ -56,13 +42,13 @@ try:
         human = subprocess.run([JGCTL, "-s", sock, "status"], capture_output=True, text=True)
         check(human.returncode == 0 and "WORKER" in human.stdout and "loop" in human.stdout, "human table")
         os.kill(s1["control_pid"], signal.SIGKILL)
-        s2 = wait_status(lambda s: s["control_attaches"] == 2)
+        s2 = wait_status(sock, lambda s: s["control_attaches"] == 2)
         check(s2 is not None, "launcher restarted the control plane")
         if s2:
             check(s2["dataplane_pid"] == s1["dataplane_pid"], "same dataplane")
             check(s2["ports"][0]["ipackets"] > s1["ports"][0]["ipackets"], "dataplane kept counting")
             check(s2["control_pid"] != s1["control_pid"], "a new control plane")
-            s3 = wait_status(lambda s: s["ports"][0]["ipackets"] > s2["ports"][0]["ipackets"] + 1000)
+            s3 = wait_status(sock, lambda s: s["ports"][0]["ipackets"] > s2["ports"][0]["ipackets"] + 1000)
             check(s3 is not None, "still counting after the restart")
 finally:
     proc.send_signal(signal.SIGTERM)

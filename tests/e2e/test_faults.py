@@ -45,11 +45,6 @@ def tcp(sport, dport, seq, flags, payload=b""):
     return struct.pack(">HHIIBBHHH", sport, dport, seq, 0, 5 << 4, flags, 65535, 0, 0) + payload
 
 
-def status(sock):
-    r = subprocess.run([JGCTL, "-s", sock, "status", "--json"], capture_output=True, text=True)
-    return json.loads(r.stdout) if r.returncode == 0 else None
-
-
 # ---- 1. SYN flood, frozen control plane ----
 flood = os.path.join(work, "flood.pcap")
 write_pcap(flood, [eth(ipv4(bytes(rng.randrange(256) for _ in range(4)), b"\x0a\0\0\x01", 6,
@@ -71,7 +66,7 @@ proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, st
 try:
     s = None
     for _ in range(100):
-        s = status(sock)
+        s = jgctl_status(sock)
         if s and s["workers"][0]["counters"]["flow-evicted"] > 1000:
             break
         time.sleep(0.1)
@@ -82,7 +77,7 @@ try:
         os.kill(s["control_pid"], signal.SIGCONT)
         s2 = None
         for _ in range(50):
-            s2 = status(sock)
+            s2 = jgctl_status(sock)
             if s2:
                 break
             time.sleep(0.1)
@@ -150,7 +145,7 @@ proc = subprocess.Popen([JUMPGATE, "replay", "-c", CONFIG, "--out", out, *inputs
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 sock = os.path.join(out, "jgctl.sock")
 for _ in range(300):
-    s = status(sock) if os.path.exists(sock) else None
+    s = jgctl_status(sock) if os.path.exists(sock) else None
     if s and s["ports"][0]["ipackets"] > 0:
         break
     time.sleep(0.01)

@@ -51,13 +51,10 @@ detect: {{ policy: {pol} }}
     status = None
     try:
         for _ in range(150):
-            r = subprocess.run([JGCTL, "-s", sock, "status", "--json"], capture_output=True, text=True)
-            if r.returncode == 0:
-                import json
-                s = json.loads(r.stdout)
-                if s["ports"][0]["ipackets"] == 81 and s["workers"][0]["counters"]["pkt-flow"] == 81:
-                    status = s
-                    break
+            s = jgctl_status(sock)
+            if s and s["ports"][0]["ipackets"] == 81 and s["workers"][0]["counters"]["pkt-flow"] == 81:
+                status = s
+                break
             time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -108,17 +105,12 @@ control: {{ socket: {sock} }}
 output: {{ dir: {work}/out }}
 inline: {{ fail_open: {"true" if fail_open else "false"} }}
 """)
-    import json
     proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def status():
-        r = subprocess.run([JGCTL, "-s", sock, "status", "--json"], capture_output=True, text=True)
-        return json.loads(r.stdout) if r.returncode == 0 else None
 
     try:
         s1 = None
         for _ in range(100):
-            s1 = status()
+            s1 = jgctl_status(sock)
             if s1 and s1["workers"][0]["counters"]["tx"] > 10000:
                 break
             time.sleep(0.1)
@@ -128,7 +120,7 @@ inline: {{ fail_open: {"true" if fail_open else "false"} }}
             s2 = None
             for _ in range(100):
                 time.sleep(0.1)
-                s2 = status()
+                s2 = jgctl_status(sock)
                 if s2 and s2["control_attaches"] == 2:
                     break
             c = s2["workers"][0]["counters"] if s2 else {}

@@ -26,15 +26,10 @@ proc = subprocess.Popen([JUMPGATE, "replay", "-c", cfg, "--out", out, *inputs],
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def status():
-    r = subprocess.run([JGCTL, "-s", sock, "status", "--json"], capture_output=True, text=True, timeout=10)
-    return json.loads(r.stdout) if r.returncode == 0 else None
-
-
 killed = None
 end = time.time() + 60
 while time.time() < end and proc.poll() is None:
-    s = status()
+    s = jgctl_status(sock)
     if s and 0 < s["ports"][0]["ipackets"] < s["replay_packets"] // 2:
         killed = s
         os.kill(s["control_pid"], signal.SIGKILL)
