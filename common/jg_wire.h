@@ -14,7 +14,7 @@
 #include <assert.h>
 #include <stdint.h>
 
-#define JG_WIRE_VERSION 3u
+#define JG_WIRE_VERSION 4u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -112,6 +112,8 @@ struct jg_port_status {
 struct jg_worker_status {
 	uint32_t lcore_id;
 	uint32_t flushed; /**< Set by the worker once its flush is complete. */
+	uint32_t rx_stopped; /**< Set by the worker once it has stopped reading its ports (stop sequence). */
+	uint32_t pad0;
 	uint64_t flows_active;
 	uint64_t flow_capacity;
 	uint64_t now_ns; /**< The worker's clock (capture time in replay). */

@@ -344,6 +344,38 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+/*
+ * Stopping: no more reading from the ports; packets already handed between
+ * workers are still processed, until every worker has stopped reading and this
+ * worker's dispatch ring is empty.
+ */
+static void
+drain_dispatch(struct jg_worker *w)
+{
+	uint64_t deadline = rte_rdtsc() + FLUSH_WAIT_S * w->tsc_hz;
+	struct rte_mbuf *pkts[64];
+
+	w->st->rx_stopped = 1;
+	if (!w->dispatch)
+		return;
+	for (;;) {
+		unsigned int n = rte_ring_sc_dequeue_burst(w->dispatch_ring, (void **)pkts, 64, NULL);
+		int all_stopped = 1;
+
+		if (n) {
+			w->cnt[JG_CNT_DISPATCH_IN] += n;
+			process_burst(w, pkts, (uint16_t)n);
+			continue;
+		}
+		for (uint32_t i = 0; i < w->shm->n_workers; i++)
+			all_stopped &= w->shm->workers[i].rx_stopped != 0;
+		if ((all_stopped && rte_ring_count(w->dispatch_ring) == 0) || rte_rdtsc() > deadline)
+			break;
+		rte_pause();
+	}
+	jg_worker_tx_flush(w);
+}
+
 /* End of input: every flow leaves as a record; wait for ring room, within a bound. */
 static void
 flush_all(struct jg_worker *w)
@@ -351,6 +383,7 @@ flush_all(struct jg_worker *w)
 	uint64_t deadline = rte_rdtsc() + FLUSH_WAIT_S * w->tsc_hz;
 	uint64_t now = w->now_ns;
 
+	drain_dispatch(w);
 	/* The end of input is the latest time any worker saw: flows' fates do not depend on the split. */
 	for (uint32_t i = 0; i < w->shm->n_workers; i++)
 		now = RTE_MAX(now, w->shm->workers[i].now_ns);
