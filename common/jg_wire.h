@@ -46,6 +46,7 @@
 	X(PKT_FAIL_CLOSED, "pkt-fail-closed", "inline, fail-closed: packets dropped while no control plane") \
 	X(TX, "tx", "inline: packets forwarded to the peer port")                  \
 	X(TX_DROP, "tx-full", "inline: packets the peer port did not take")        \
+	X(TX_RST, "tx-rst", "inline: TCP resets sent to the ends of blocked flows") \
 	X(FLOW_NEW, "flow-new", "flows created")                                   \
 	X(FLOW_END_IDLE, "flow-end-idle", "flows ended by idle timeout")           \
 	X(FLOW_END_ACTIVE, "flow-end-active", "flows ended by active timeout")     \

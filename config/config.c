@@ -104,6 +104,7 @@ static const struct jg_opt detect_opts[] = {
 
 static const struct jg_opt inline_opts[] = {
 	{ "fail_open", OPT_BOOL, CFG_OFF(fail_open), 0, 0, 0, 1, 0 },
+	{ "rst", OPT_BOOL, CFG_OFF(send_rst), 0, 0, 0, 1, 0 },
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 

@@ -69,6 +69,7 @@ struct jg_config {
 	uint32_t flows_output; /**< 1: write flows.jsonl */
 	/* inline */
 	uint32_t fail_open; /**< 1: forwarding goes on while no control plane is attached */
+	uint32_t send_rst;  /**< 1: reset both ends of a blocked TCP flow */
 	/* detect */
 	uint32_t detect_on;
 	uint32_t detect_sessions; /**< per worker */

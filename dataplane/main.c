@@ -297,6 +297,7 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 		w->dispatch = dispatch;
 		w->lossless = dp->replay_packets != 0;
 		w->fail_closed = !cfg->fail_open;
+		w->send_rst = (int)cfg->send_rst;
 		inline_peers(dp, w);
 		w->peers = dp->dispatch;
 		w->dispatch_ring = dp->dispatch[i];

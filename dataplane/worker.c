@@ -268,7 +268,11 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		int dir;
 
 		w->cnt[JG_CNT_PKT_CUT] += p->cut;
+		uint8_t before;
+
+		w->cnt[JG_CNT_PKT_CUT] += p->cut;
 		f = jg_flow_packet(&w->flows, p, m->pkt_len, t, &dir);
+		before = f->verdict;
 		if (unlikely(f->pkts[0] + f->pkts[1] == 1) && w->verdict.pol != NULL)
 			jg_verdict_new_flow(&w->verdict, f, t);
 		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP)
@@ -277,6 +281,8 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		if (unlikely(f->verdict == JG_ACT_BLOCK)) {
 			drop = 1;
 			w->cnt[JG_CNT_PKT_BLOCKED]++;
+			if (before != JG_ACT_BLOCK && w->send_rst)
+				jg_worker_send_rsts(w, m, p);
 		}
 	}
 	if (unlikely(w->fail_closed && w->shm->control_pid == 0)) {

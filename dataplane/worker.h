@@ -57,6 +57,7 @@ struct jg_worker {
 	uint16_t n_tx_ports;
 	uint16_t tx_ports[JG_MAX_PORTS];
 	int fail_closed; /**< drop everything while no control plane is attached */
+	int send_rst;    /**< reset both ends of a flow when it is blocked */
 	uint16_t n_free;
 	struct rte_mbuf *free_buf[64];
 	struct {
@@ -90,6 +91,9 @@ void jg_worker_fini(struct jg_worker *w);
 
 /** The polling loop (rte_eal_remote_launch entry); returns when *quit becomes non-zero. */
 int jg_worker_main(void *arg);
+
+/** A flow was just blocked at packet m: a TCP RST to each end (IPv4, inline ports). */
+void jg_worker_send_rsts(struct jg_worker *w, const struct rte_mbuf *m, const struct jg_pkt *p);
 
 /** Send what is batched for the peer ports, free what is batched for the pool. */
 void jg_worker_tx_flush(struct jg_worker *w);

@@ -29,7 +29,7 @@ def frames(path):
     return [tuple(l.split(",")) for l in r.stdout.splitlines()]
 
 
-def run_inline(policy_text):
+def run_inline(policy_text, rst=False):
     pol = os.path.join(work, "policy.yaml")
     with open(pol, "w") as f:
         f.write(policy_text)
@@ -46,6 +46,7 @@ flows: {{ table_size: 65536 }}
 control: {{ socket: {sock} }}
 output: {{ dir: {work}/out }}
 detect: {{ policy: {pol} }}
+inline: {{ rst: {"true" if rst else "false"} }}
 """)
     proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     status = None
@@ -60,16 +61,16 @@ detect: {{ policy: {pol} }}
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
     check(status is not None, f"all 81 packets read: {out[-500:]}")
-    return frames(out_b), status
+    return frames(out_b), status, frames(os.path.join(work, "out-a.pcap"))
 
 
 inp = frames(DEMO_PCAP)
 check(len(inp) == 81, "81 input frames")
 
-passed, st = run_inline("policy:\n  default: alert\n")
+passed, st, _ = run_inline("policy:\n  default: alert\n")
 check(passed == inp, f"alert only: every frame forwarded, in order ({len(passed)} of {len(inp)})")
 
-blocked, st = run_inline("""
+BLOCK = """
 zones:
   - { name: workstations, prefixes: [10.20.30.0/26] }
   - { name: db, prefixes: [10.20.30.40/32] }
@@ -77,7 +78,8 @@ policy:
   default: allow
   rules:
     - { from: workstations, to: db, service: smb-admin, action: block }
-""")
+"""
+blocked, st, back = run_inline(BLOCK)
 c = st["workers"][0]["counters"] if st else {}
 # the verdict falls on the ADMIN$ tree connect (frame 50): that frame and every later one
 # of the 10.20.30.7:51234 <-> 10.20.30.40:445 flow are gone, nothing else is
@@ -87,6 +89,19 @@ want = [f for i, f in enumerate(inp) if not (i in session and i >= verdict)]
 check(blocked == want, f"block: the flow stops at its verdict, all else in order ({len(blocked)} vs {len(want)})")
 check(c.get("pkt-blocked") == len([i for i in session if i >= verdict]), f"pkt-blocked counts them: {c.get('pkt-blocked')}")
 check(c.get("tx") == len(want), "tx counts the forwarded packets")
+check(back == [], "nothing goes back without resets")
+
+# with resets: the server gets one after the last forwarded packet, the client one back
+blocked, st, back = run_inline(BLOCK, rst=True)
+check(blocked[:-1] == want and len(blocked) == len(want) + 1, "a reset follows the forwarded frames")
+if blocked:
+    check(blocked[-1][:4] == ("10.20.30.7", "10.20.30.40", "51234", "445"), f"the reset to the server: {blocked[-1]}")
+check(len(back) == 1 and back[0][:4] == ("10.20.30.40", "10.20.30.7", "445", "51234"), f"the reset to the client: {back}")
+check(st is not None and st["workers"][0]["counters"]["tx-rst"] == 2, "tx-rst counts both")
+r = subprocess.run(["tshark", "-n", "-r", os.path.join(work, "out-a.pcap"), "-T", "fields", "-e", "tcp.flags.reset",
+                    "-e", "tcp.checksum.status", "-e", "ip.checksum.status", "-o", "tcp.check_checksum:TRUE",
+                    "-o", "ip.check_checksum:TRUE"], capture_output=True, text=True)
+check(r.stdout.split() == ["1", "1", "1"], f"tshark: a RST with good IP and TCP checksums ({r.stdout.strip()})")
 
 
 def fail_mode(fail_open):
