@@ -43,7 +43,8 @@ static void
 show_events(const char *dir)
 {
 	static const char *const extra[] = { "share", "file", "pipe", "service_name", "binary_path", "origin_host",
-					     "origin_pid", "user", "domain", "rpc_interface", "rpc_opnum", "detail", NULL };
+					     "origin_pid", "user", "domain", "rpc_interface", "rpc_opnum", "detail", "src_zone", "dst_zone",
+					     "service", "action", NULL };
 	char path[4200], line[4096], a[128], b[128], c[128], d[128], e[128], v[256];
 	FILE *f;
 	int n = 0;
