@@ -3,6 +3,7 @@
 
 #include "jg_fmt.h"
 #include "jg_test.h"
+#include "jg_records.h"
 #include "jg_wire.h"
 
 int
@@ -35,5 +36,21 @@ main(void)
 	CHECK(strcmp(jg_tool_names[JG_TOOL_PAEXEC], "paexec") == 0);
 	CHECK(strcmp(jg_flow_end_name(JG_FLOW_END_FLUSH), "end-of-input") == 0);
 	CHECK(strcmp(jg_flow_end_name(99), "unknown") == 0);
+	/* a file name written by an attacker cannot break out of its JSON string or its line */
+	{
+		struct jg_event_rec ev;
+		char line[4096];
+		size_t n;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = JG_EV_TOOL_ARTIFACT;
+		ev.ip_version = 4;
+		jg_ev_str(&ev, JG_ATTR_FILE, "x\",\"tool\":\"none\"}\n{\"event\":\"forged\"\x1b[2J");
+		n = jg_event_json(&ev, line, sizeof(line));
+		CHECK(n > 0 && memchr(line, '\n', n) == NULL && memchr(line, 0x1b, n) == NULL);
+		CHECK(strstr(line, "\"file\":\"x\\\",\\\"tool\\\":\\\"none\\\"}\\u000a{") != NULL);
+		CHECK(strstr(line, "\"tool\":\"unknown\"") != NULL); /* the real tool field is untouched */
+		CHECK(strcmp(jg_ev_get(&ev, JG_ATTR_FILE, line, sizeof(line)), "x\",\"tool\":\"none\"}\n{\"event\":\"forged\"\x1b[2J") == 0);
+	}
 	return jg_test_done();
 }
