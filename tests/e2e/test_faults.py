@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Fault injection: nothing crashes, hangs, grows without bound or is lost uncounted.
-1. A SYN flood from random sources into a 1024-flow table, while the control plane is
-   frozen (SIGSTOP): the table evicts (counted), the small flow ring fills (counted), the
-   dataplane keeps receiving; every flow and every record is accounted for, exactly.
+1. A SYN flood from random sources to SSH (every new flow an admin_session and a
+   zone_violation under the default policy) into a 1024-flow table, while the control plane
+   is frozen (SIGSTOP): the table evicts (counted), the small flow and event rings fill
+   (counted), the dataplane keeps receiving; every flow, record and event is accounted for,
+   exactly.
 2. A malformed-packet storm (garbage, short frames, bogus IHL and lengths, tiny
    fragments, overlapping TCP segments to 445): every frame lands in the class it was
    built for.
@@ -52,7 +54,7 @@ def tcp(sport, dport, seq, flags, payload=b""):
 # ---- 1. SYN flood, frozen control plane ----
 flood = os.path.join(work, "flood.pcap")
 write_pcap(flood, [eth(ipv4(bytes(rng.randrange(256) for _ in range(4)), b"\x0a\0\0\x01", 6,
-                            tcp(rng.randrange(1024, 65535), 445, rng.randrange(1 << 32), 0x02)))
+                            tcp(rng.randrange(1024, 65535), 22, rng.randrange(1 << 32), 0x02)))
                    for _ in range(5000)])  # infinite_rx keeps them all in mbufs
 sock = os.path.join(work, "jgctl.sock")
 cfg = os.path.join(work, "flood.yaml")
@@ -102,6 +104,9 @@ ended = sum(c[k] for k in ("flow-end-idle", "flow-end-closed", "flow-evicted", "
 check(c["flow-new"] == ended - c["flow-end-active"], f"every flow ended exactly once: {c['flow-new']} vs {ended}")
 check(c["flow-records"] + c["flow-ring-full"] == ended, "every ended flow is a record sent or a counted drop")
 check(c["pkt-flow"] == c["rx"], "every packet handled")
+check(c["event-ring-full"] > 0, "a full event ring is a counted drop")
+check(c["events"] + c["event-ring-full"] == 2 * c["flow-new"],
+      f"two events per new SSH flow, sent or counted: {c['events']} + {c['event-ring-full']} vs {c['flow-new']}")
 flows = jsonl(os.path.join(work, "out", "flows.jsonl"))
 check(len(flows) >= c["flow-records"], "every record sent was written")
 
