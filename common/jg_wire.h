@@ -68,6 +68,8 @@
 	X(HS_MATCH, "hs-matches", "Hyperscan matches")                               \
 	X(HS_ERR, "hs-errors", "Hyperscan scan errors")                              \
 	X(EV_DEDUP, "events-deduplicated", "events not repeated within a flow")     \
+	X(EPM_LEARNED, "rpc-endpoints-learned", "dynamic RPC endpoints learnt from endpoint-mapper responses") \
+	X(EPM_USED, "rpc-endpoints-used", "RPC streams without a bind, known from a learnt endpoint") \
 	X(POL_ALERT, "policy-alerts", "flows whose remote administration the policy alerts on") \
 	X(POL_BLOCK, "policy-blocks", "flows the policy blocks")                    \
 	X(POL_ALLOW, "policy-allowed", "flows whose remote administration the policy allows")

@@ -32,6 +32,27 @@ jg_uuid_str(const struct jg_uuid *u, char *out, size_t cap)
 	return out;
 }
 
+int
+jg_rpc_iface_uuid(enum jg_rpc_iface iface, struct jg_uuid *u)
+{
+	unsigned int f[11];
+
+	if (iface <= JG_IF_UNKNOWN || iface >= JG_IF_MAX ||
+	    sscanf(iface_uuids[iface], "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &f[0], &f[1], &f[2], &f[3], &f[4],
+		   &f[5], &f[6], &f[7], &f[8], &f[9], &f[10]) != 11)
+		return -1;
+	/* the first three fields little-endian, the rest as written */
+	for (int i = 0; i < 4; i++)
+		u->b[i] = (uint8_t)(f[0] >> (8 * i));
+	u->b[4] = (uint8_t)f[1];
+	u->b[5] = (uint8_t)(f[1] >> 8);
+	u->b[6] = (uint8_t)f[2];
+	u->b[7] = (uint8_t)(f[2] >> 8);
+	for (int i = 0; i < 8; i++)
+		u->b[8 + i] = (uint8_t)f[3 + i];
+	return 0;
+}
+
 enum jg_rpc_iface
 jg_rpc_iface_of(const struct jg_uuid *u)
 {
@@ -269,4 +290,71 @@ jg_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t len, struct jg_svc_
 		return -1;
 	}
 	return r->service[0] || r->binary_path[0] ? 0 : -1;
+}
+
+/* One protocol tower: floors of (lhs, rhs); floor 1 names the interface, 4 the TCP port, 5 the IP. */
+static int
+parse_tower(const uint8_t *t, size_t len, struct jg_epm_entry *e)
+{
+	size_t off = 2;
+	uint16_t floors;
+	int have_uuid = 0, have_port = 0;
+
+	if (len < 2)
+		return 0;
+	floors = jg_le16(t);
+	memset(e, 0, sizeof(*e));
+	for (uint16_t f = 0; f < floors && f < 8; f++) {
+		uint16_t lhs_len, rhs_len;
+		const uint8_t *lhs, *rhs;
+
+		if (off + 2 > len || (lhs_len = jg_le16(t + off)) == 0 || off + 2 + lhs_len + 2 > len)
+			return 0;
+		lhs = t + off + 2;
+		rhs_len = jg_le16(t + off + 2 + lhs_len);
+		rhs = t + off + 2 + lhs_len + 2;
+		if ((size_t)(rhs - t) + rhs_len > len)
+			return 0;
+		if (lhs[0] == 0x0d && lhs_len >= 17 && !have_uuid) {
+			memcpy(e->uuid.b, lhs + 1, 16);
+			have_uuid = 1;
+		} else if (lhs[0] == 0x07 && rhs_len == 2) {
+			e->port = (uint16_t)(rhs[0] << 8 | rhs[1]);
+			have_port = 1;
+		} else if (lhs[0] == 0x09 && rhs_len == 4) {
+			memcpy(e->ip, rhs, 4);
+		}
+		off = (size_t)(rhs - t) + rhs_len;
+	}
+	return have_uuid && have_port && e->port != 0;
+}
+
+unsigned int
+jg_epm_map_response(const uint8_t *stub, size_t len, struct jg_epm_entry *out, unsigned int max)
+{
+	struct ndr n = { stub, len, 20, 0 }; /* after the context handle */
+	uint32_t count;
+	unsigned int found = 0;
+
+	if (stub == NULL)
+		return 0;
+	ndr_u32(&n); /* num_towers */
+	ndr_u32(&n); /* max count */
+	ndr_u32(&n); /* offset */
+	count = ndr_u32(&n);
+	if (n.bad || count > 64)
+		return 0;
+	for (uint32_t i = 0; i < count; i++)
+		ndr_u32(&n); /* referent ids */
+	for (uint32_t i = 0; i < count && !n.bad && found < max; i++) {
+		uint32_t tlen = ndr_u32(&n);
+
+		ndr_u32(&n); /* the octet string's max count */
+		if (n.bad || tlen > n.len - n.off)
+			break;
+		if (parse_tower(n.p + n.off, tlen, &out[found]))
+			found++;
+		n.off += tlen;
+	}
+	return found;
 }

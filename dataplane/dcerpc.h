@@ -67,6 +67,9 @@ struct jg_uuid {
 /** @return the interface a wire UUID names, JG_IF_UNKNOWN when none. */
 enum jg_rpc_iface jg_rpc_iface_of(const struct jg_uuid *u);
 
+/** The wire UUID of a known interface. @return 0, or -1 for JG_IF_UNKNOWN */
+int jg_rpc_iface_uuid(enum jg_rpc_iface iface, struct jg_uuid *u);
+
 /** Format a wire UUID as 8-4-4-4-12 text (37 bytes with the NUL). */
 char *jg_uuid_str(const struct jg_uuid *u, char *out, size_t cap);
 
@@ -104,6 +107,19 @@ int32_t jg_rpc_frag_len(const uint8_t *p, size_t len);
  * @return 0, or -1 when the header is not DCE-RPC
  */
 int jg_rpc_parse(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu);
+
+/** One endpoint the endpoint mapper handed out: interface, TCP port, IPv4 address (0: the mapper's own). */
+struct jg_epm_entry {
+	struct jg_uuid uuid;
+	uint16_t port;
+	uint8_t ip[4];
+};
+
+/**
+ * Decode an ept_map (opnum 3) response stub: the towers' interface, TCP port and address.
+ * @return entries found (at most max)
+ */
+unsigned int jg_epm_map_response(const uint8_t *stub, size_t len, struct jg_epm_entry *out, unsigned int max);
 
 /** SVCCTL opnums Jumpgate decodes. */
 enum jg_svcctl_op {

@@ -174,6 +174,55 @@ test_origin(void)
 	CHECK(!jg_origin_parse("PAExec-12-bad\"name", host, sizeof(host), &pid)); /* not a NetBIOS name */
 }
 
+static size_t
+floor_add(uint8_t *p, size_t off, const uint8_t *lhs, uint16_t ll, const uint8_t *rhs, uint16_t rl)
+{
+	w16(p + off, ll);
+	memcpy(p + off + 2, lhs, ll);
+	w16(p + off + 2 + ll, rl);
+	memcpy(p + off + 4 + ll, rhs, rl);
+	return off + 4u + ll + rl;
+}
+
+static void
+test_epm(void)
+{
+	struct jg_epm_entry e[4];
+	struct jg_uuid u;
+	uint8_t lhs[19] = { 0x0d };
+	size_t off, tw;
+
+	CHECK(jg_rpc_iface_uuid(JG_IF_SVCCTL, &u) == 0 && jg_rpc_iface_of(&u) == JG_IF_SVCCTL);
+	CHECK(jg_rpc_iface_uuid(JG_IF_WBEM_LOGIN, &u) == 0 && jg_rpc_iface_of(&u) == JG_IF_WBEM_LOGIN);
+	CHECK(jg_rpc_iface_uuid(JG_IF_UNKNOWN, &u) == -1);
+	/* an ept_map response: handle, num_towers 1, array [max 1, offset 0, actual 1, ref], one tower */
+	memset(b, 0, sizeof(b));
+	off = 20;
+	w32(b + off, 1);
+	w32(b + off + 4, 1);
+	w32(b + off + 8, 0);
+	w32(b + off + 12, 1);
+	w32(b + off + 16, 3);
+	off += 20;
+	tw = off + 8; /* the tower octets, after its length and max count */
+	w16(b + tw, 5);
+	jg_rpc_iface_uuid(JG_IF_SVCCTL, &u);
+	memcpy(lhs + 1, u.b, 16);
+	off = floor_add(b, tw + 2, lhs, 19, (const uint8_t *)"\0\0", 2);
+	off = floor_add(b, off, (const uint8_t *)"\x04\x5d\x88\x8a\xeb\x1c\xc9\x11\x9f\xe8\x08\x00\x2b\x10\x48\x60\x02\x00", 19,
+			(const uint8_t *)"\0\0", 2);
+	off = floor_add(b, off, (const uint8_t *)"\x0b", 1, (const uint8_t *)"\0\0", 2);
+	off = floor_add(b, off, (const uint8_t *)"\x07", 1, (const uint8_t *)"\xc0\x03", 2); /* port 49155 */
+	off = floor_add(b, off, (const uint8_t *)"\x09", 1, (const uint8_t *)"\xc0\xa8\x0a\x0a", 4);
+	w32(b + tw - 8, (uint32_t)(off - tw));
+	w32(b + tw - 4, (uint32_t)(off - tw));
+	CHECK(jg_epm_map_response(b, off + 4, e, 4) == 1);
+	CHECK(jg_rpc_iface_of(&e[0].uuid) == JG_IF_SVCCTL && e[0].port == 49155 && e[0].ip[0] == 192 && e[0].ip[3] == 10);
+	CHECK(jg_epm_map_response(b, off - 3, e, 4) == 0); /* the tower cut short */
+	w32(b + 32, 100000);                               /* an absurd tower count */
+	CHECK(jg_epm_map_response(b, off + 4, e, 4) == 0);
+}
+
 int
 main(void)
 {
@@ -181,5 +230,6 @@ main(void)
 	test_request_and_svcctl();
 	test_svcctl_ansi_and_change();
 	test_origin();
+	test_epm();
 	return jg_test_done();
 }

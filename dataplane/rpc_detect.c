@@ -28,6 +28,79 @@ static const struct {
 	  JG_TOOL_DCOMEXEC, "activation of ShellBrowserWindow" },
 };
 
+/*
+ * Endpoints the endpoint mapper announced (ept_map responses): server IPv4 and
+ * TCP port -> interface, so a DCE-RPC flow on a dynamic port whose bind was
+ * not captured is still known. Shared by the workers of the process: each
+ * entry is one 64-bit word, written and read whole, a newer one replacing an
+ * older one in its slot.
+ */
+#define EPM_SLOTS 1024
+static uint64_t epm_slots[EPM_SLOTS];
+
+static uint32_t
+epm_slot(uint32_t ip, uint16_t port)
+{
+	return ((ip * 2654435761u) ^ port) & (EPM_SLOTS - 1);
+}
+
+static void
+epm_learn(const uint8_t *ip4, uint16_t port, enum jg_rpc_iface iface)
+{
+	uint32_t ip = (uint32_t)ip4[0] << 24 | (uint32_t)ip4[1] << 16 | (uint32_t)ip4[2] << 8 | ip4[3];
+
+	__atomic_store_n(&epm_slots[epm_slot(ip, port)], (uint64_t)ip << 32 | (uint64_t)port << 16 | (uint64_t)iface << 8 | 1,
+			 __ATOMIC_RELAXED);
+}
+
+static enum jg_rpc_iface
+epm_lookup(const uint8_t *ip4, uint16_t port)
+{
+	uint32_t ip = (uint32_t)ip4[0] << 24 | (uint32_t)ip4[1] << 16 | (uint32_t)ip4[2] << 8 | ip4[3];
+	uint64_t w = __atomic_load_n(&epm_slots[epm_slot(ip, port)], __ATOMIC_RELAXED);
+
+	if ((w & 1) && (uint32_t)(w >> 32) == ip && (uint16_t)(w >> 16) == port)
+		return (enum jg_rpc_iface)((w >> 8) & 0xff);
+	return JG_IF_UNKNOWN;
+}
+
+/* The server end of the flow (the side the client sends requests to). */
+static void
+server_of(const struct jg_detect *d, const struct jg_session *s, uint8_t *ip, uint16_t *port, uint8_t *version)
+{
+	const struct jg_flow *f = d->flow;
+	int server_is_a = (s->client_dir == 0) ? !f->init_is_a : f->init_is_a;
+
+	memcpy(ip, server_is_a ? f->key.a : f->key.b, 16);
+	*port = server_is_a ? f->key.pa : f->key.pb;
+	*version = f->key.ip_version;
+}
+
+static void
+epm_response(struct jg_detect *d, struct jg_session *s, const struct jg_rpc_pdu *pdu)
+{
+	struct jg_epm_entry e[8];
+	uint8_t ip[16], version;
+	uint16_t port;
+	unsigned int n = jg_epm_map_response(pdu->stub, pdu->stub_len, e, 8);
+
+	server_of(d, s, ip, &port, &version);
+	for (unsigned int i = 0; i < n; i++) {
+		enum jg_rpc_iface iface = jg_rpc_iface_of(&e[i].uuid);
+		static const uint8_t zero[4];
+
+		if (iface == JG_IF_UNKNOWN)
+			continue;
+		if (memcmp(e[i].ip, zero, 4) != 0)
+			epm_learn(e[i].ip, e[i].port, iface);
+		else if (version == 4)
+			epm_learn(ip, e[i].port, iface);
+		else
+			continue;
+		d->cnt[JG_CNT_EPM_LEARNED]++;
+	}
+}
+
 struct jg_rpc_chan *
 jg_rpc_chan_of(struct jg_session *s, const uint8_t *key)
 {
@@ -193,6 +266,21 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 {
 	int c = ctx_find(ch, pdu->ctx_id);
 
+	/* No bind seen on this stream: what the endpoint mapper said lives at this port. */
+	if (c < 0 && s->app == JG_APP_RPC) {
+		uint8_t ip[16], version;
+		uint16_t port;
+		struct jg_uuid u;
+		enum jg_rpc_iface iface;
+
+		server_of(d, s, ip, &port, &version);
+		if (version == 4 && (iface = epm_lookup(ip, port)) != JG_IF_UNKNOWN && jg_rpc_iface_uuid(iface, &u) == 0) {
+			ctx_add(ch, pdu->ctx_id, &u);
+			c = ctx_find(ch, pdu->ctx_id);
+			d->cnt[JG_CNT_EPM_USED]++;
+		}
+	}
+
 	/* WMI/DCOM command-line patterns count in clear request stubs only */
 	s->cur.rpc_request = pdu->auth_level < 6;
 	switch (c >= 0 ? ch->ctx[c].iface : JG_IF_UNKNOWN) {
@@ -266,6 +354,13 @@ jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc
 			if (pdu.flags & 0x01)
 				request(d, s, dir, ch, &pdu);
 			break;
+		case JG_RPC_RESPONSE: {
+			int c = ctx_find(ch, pdu.ctx_id);
+
+			if (c >= 0 && ch->ctx[c].iface == JG_IF_EPM && (pdu.flags & 0x01) && pdu.auth_level < 6)
+				epm_response(d, s, &pdu);
+			break;
+		}
 		default:
 			break;
 		}
