@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* libFuzzer: DCE-RPC PDUs, SVCCTL stub decoding for every opnum decoded, artifact origins. */
+/* libFuzzer: DCE-RPC PDUs, SVCCTL stub decoding for every opnum decoded, endpoint-mapper towers, artifact origins. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint16_t ops[] = { 11, 12, 16, 23, 24, 28, 44, 45 };
 	struct jg_rpc_pdu pdu;
 	struct jg_svc_req r;
+	struct jg_epm_entry e[8];
 	char name[256], host[64];
 	uint32_t pid;
 
@@ -26,6 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (strnlen(r.service, sizeof(r.service)) == sizeof(r.service) ||
 		     strnlen(r.binary_path, sizeof(r.binary_path)) == sizeof(r.binary_path)))
 			abort();
+	if (jg_epm_map_response(data, size, e, 8) > 8)
+		abort();
 	memcpy(name, data, size < sizeof(name) - 1 ? size : sizeof(name) - 1);
 	name[size < sizeof(name) - 1 ? size : sizeof(name) - 1] = '\0';
 	jg_origin_parse(name, host, sizeof(host), &pid);
