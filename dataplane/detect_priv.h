@@ -16,6 +16,8 @@
 
 #define JG_PDU_CAP 4096   /* bytes kept of one message: headers, names, the start of a stub */
 #define JG_HITS 8         /* Hyperscan matches waiting for their message to complete */
+#define JG_OOO_BYTES 1600 /* one segment that arrived before the one it follows, held per direction */
+#define JG_OOO_WINDOW 65536 /* how far ahead of the expected byte a segment may be held */
 #define JG_TREES 8
 #define JG_FILES 16
 #define JG_PENDING 8
@@ -52,7 +54,10 @@ struct jg_dir {
 	uint64_t off;     /**< stream offset: in-order bytes delivered so far */
 	uint64_t msg_start;
 	hs_stream_t *hs;
+	uint32_t ooo_seq; /**< sequence number of the held segment */
+	uint16_t ooo_len; /**< its length, 0 when none is held */
 	struct jg_hit hits[JG_HITS];
+	uint8_t ooo[JG_OOO_BYTES];
 	uint8_t buf[JG_PDU_CAP];
 };
 

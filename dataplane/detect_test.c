@@ -301,6 +301,34 @@ test_gap(struct jg_hs_db *db)
 }
 
 static void
+test_reordered(struct jg_hs_db *db)
+{
+	struct jg_detect *d = fresh(db);
+
+	build_session();
+	segment(d, 0, (size_t)-1, (size_t)-1);
+	segment(d, 1, (size_t)-1, (size_t)-1);
+	/* two segments of the tree connect swap places: held, then delivered in order */
+	segment(d, 0, 0, 40);
+	segment(d, 0, 70, 100);
+	segment(d, 0, 40, 70);
+	segment(d, 1, 0, 68 + 16);
+	segment(d, 0, 100, slen[0]);
+	segment(d, 1, 68 + 16, slen[1]);
+	CHECK(cnt[JG_CNT_SEG_REORDERED] == 1 && cnt[JG_CNT_SEG_GAP] == 0);
+	CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) != NULL);
+	CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
+	/* two early segments: the first is held, the second shows the hole is real */
+	d = fresh(db);
+	segment(d, 0, (size_t)-1, (size_t)-1);
+	segment(d, 1, (size_t)-1, (size_t)-1);
+	segment(d, 0, 0, 20);
+	segment(d, 0, 40, 60);
+	segment(d, 0, 80, 100);
+	CHECK(cnt[JG_CNT_SEG_GAP] == 2 && cnt[JG_CNT_SEG_REORDERED] == 0);
+}
+
+static void
 test_pool_full(struct jg_hs_db *db)
 {
 	struct jg_detect *d = fresh(db);
@@ -345,6 +373,7 @@ main(void)
 	}
 	test_session(db);
 	test_gap(db);
+	test_reordered(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);

@@ -174,12 +174,63 @@ in_order(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, ui
 		jg_hits_flush(d, s, dir, dir->off);
 }
 
+/* Hand a segment's bytes on from sequence number seq, relative to what is expected. */
+static void
+deliver_bytes(struct jg_detect *d, struct jg_session *s, int di, uint32_t seq, uint32_t len, const uint8_t *const *seg,
+	const uint32_t *seg_len, unsigned int n_seg)
+{
+	struct jg_dir *dir = &s->dir[di];
+	int32_t rel = (int32_t)(seq - dir->next_seq);
+	uint32_t skip = 0;
+
+	if (rel > 0) {
+		/* Bytes are missing: whatever message was open is lost. */
+		d->cnt[JG_CNT_SEG_GAP]++;
+		dir->synced = 0;
+		dir->off += (uint32_t)rel;
+		hs_reset_stream(dir->hs, 0, NULL, NULL, NULL);
+		dir->n_hits = 0;
+		dir->next_seq = seq;
+	} else if (rel < 0) {
+		d->cnt[JG_CNT_SEG_RETRANS]++;
+		if ((uint32_t)-rel >= len)
+			return;
+		skip = (uint32_t)-rel;
+	}
+	/* A snaplen-cut segment delivers what the capture has; the rest is a gap for the next one. */
+	dir->next_seq = seq + len;
+	for (unsigned int i = 0; i < n_seg; i++) {
+		uint32_t n = seg_len[i];
+		const uint8_t *b = seg[i];
+
+		if (skip >= n) {
+			skip -= n;
+			continue;
+		}
+		b += skip;
+		n -= skip;
+		skip = 0;
+		in_order(d, s, di, b, n);
+	}
+}
+
+static void
+release_held(struct jg_detect *d, struct jg_session *s, int di)
+{
+	struct jg_dir *dir = &s->dir[di];
+	const uint8_t *b = dir->ooo;
+	uint32_t n = dir->ooo_len;
+
+	dir->ooo_len = 0;
+	deliver_bytes(d, s, di, dir->ooo_seq, n, &b, &n, 1);
+}
+
 void
 jg_stream_segment(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p,
 		  const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg)
 {
 	struct jg_dir *dir = &s->dir[di];
-	uint32_t seq = p->tcp_seq, skip = 0;
+	uint32_t seq = p->tcp_seq;
 	int32_t rel;
 
 	if (p->tcp_flags & JG_TCP_SYN) {
@@ -197,33 +248,25 @@ jg_stream_segment(struct jg_detect *d, struct jg_session *s, int di, const struc
 		dir->seq_ok = 1;
 	}
 	rel = (int32_t)(seq - dir->next_seq);
-	if (rel > 0) {
-		/* Bytes are missing: whatever message was open is lost. */
-		d->cnt[JG_CNT_SEG_GAP]++;
-		dir->synced = 0;
-		dir->off += (uint32_t)rel;
-		hs_reset_stream(dir->hs, 0, NULL, NULL, NULL);
-		dir->n_hits = 0;
-		dir->next_seq = seq;
-	} else if (rel < 0) {
-		d->cnt[JG_CNT_SEG_RETRANS]++;
-		if ((uint32_t)-rel >= p->payload_len)
-			return;
-		skip = (uint32_t)-rel;
-	}
-	/* A snaplen-cut segment delivers what the capture has; the rest is a gap for the next one. */
-	dir->next_seq = seq + p->payload_len;
-	for (unsigned int i = 0; i < n_seg; i++) {
-		uint32_t n = seg_len[i];
-		const uint8_t *b = seg[i];
+	/* Early: hold one segment, the one before it may still come (reordering). */
+	if (rel > 0 && rel <= JG_OOO_WINDOW && dir->ooo_len == 0 && p->payload_len <= JG_OOO_BYTES) {
+		uint32_t got = 0;
 
-		if (skip >= n) {
-			skip -= n;
-			continue;
+		for (unsigned int i = 0; i < n_seg && got < p->payload_len; i++) {
+			memcpy(dir->ooo + got, seg[i], seg_len[i]);
+			got += seg_len[i];
 		}
-		b += skip;
-		n -= skip;
-		skip = 0;
-		in_order(d, s, di, b, n);
+		dir->ooo_seq = seq;
+		dir->ooo_len = (uint16_t)got;
+		return;
+	}
+	/* Another one beyond the hole: the hole is real; what was held goes first. */
+	if (rel > 0 && dir->ooo_len != 0 && (int32_t)(seq - dir->ooo_seq) > 0)
+		release_held(d, s, di);
+	deliver_bytes(d, s, di, seq, p->payload_len, seg, seg_len, n_seg);
+	/* the hole is filled: the held segment follows */
+	if (dir->ooo_len != 0 && (int32_t)(dir->ooo_seq - dir->next_seq) <= 0) {
+		d->cnt[JG_CNT_SEG_REORDERED]++;
+		release_held(d, s, di);
 	}
 }
