@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,29 @@ def wait_status(sock, pred, seconds=30):
             return s
         time.sleep(0.2)
     return None
+
+
+class Live:
+    """`jumpgate run -c CFG` for the length of a `with` block; SIGTERM at its end, the
+    output and exit status kept (`output`, `returncode`). A stop that hangs is killed."""
+
+    def __init__(self, cfg):
+        self.proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.output, self.returncode = "", None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.output, _ = self.proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.output, _ = self.proc.communicate()
+        self.returncode = self.proc.returncode
+        return False
 
 
 def capinfos_count(path):

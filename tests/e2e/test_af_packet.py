@@ -30,7 +30,6 @@ def sh(*args, check_rc=True):
 
 
 
-proc = None
 try:
     sh("ip", "netns", "add", ns)
     sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", peer_if)
@@ -52,26 +51,19 @@ flows: {{ table_size: 65536 }}
 control: {{ socket: {sock} }}
 output: {{ dir: {work}/out }}
 """)
-    proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    s = wait_status(sock, lambda s: s["state"] == "running" and s["ports"][0]["link_up"])
-    check(s is not None, "jgctl status --json answers while live on net_af_packet")
-    if s:
-        sh("ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", peer_if, "--pps=2000", DEMO_PCAP)
-        s = wait_status(sock, lambda s: s["ports"][0]["ipackets"] >= 81, 20)
-        check(s is not None and s["ports"][0]["ipackets"] == 81, "every replayed packet received")
+    with Live(cfg) as live:
+        s = wait_status(sock, lambda s: s["state"] == "running" and s["ports"][0]["link_up"])
+        check(s is not None, "jgctl status --json answers while live on net_af_packet")
         if s:
-            c = s["workers"][0]["counters"]
-            check(c["pkt-flow"] == 81 and c["flow-new"] == 6, f"81 packets in 6 flows: {c['pkt-flow']}, {c['flow-new']}")
+            sh("ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", peer_if, "--pps=2000", DEMO_PCAP)
+            s = wait_status(sock, lambda s: s["ports"][0]["ipackets"] >= 81, 20)
+            check(s is not None and s["ports"][0]["ipackets"] == 81, "every replayed packet received")
+            if s:
+                c = s["workers"][0]["counters"]
+                check(c["pkt-flow"] == 81 and c["flow-new"] == 6, f"81 packets in 6 flows: {c['pkt-flow']}, {c['flow-new']}")
+    print(live.output[-1500:])
+    check(live.returncode == 0, f"clean stop ({live.returncode})")
 finally:
-    if proc is not None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        print(out[-1500:])
-        check(proc.returncode == 0, f"clean stop ({proc.returncode})")
     sh("ip", "link", "del", host_if, check_rc=False)
     sh("ip", "netns", "del", ns, check_rc=False)
 

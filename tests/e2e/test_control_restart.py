@@ -28,8 +28,7 @@ output: {{ dir: {work}/out }}
 
 
 
-proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-try:
+with Live(cfg) as live:
     s1 = wait_status(sock, lambda s: s["ports"][0]["ipackets"] > 1000)
     check(s1 is not None, "jgctl status --json answers while jumpgate run is live")
     if s1:
@@ -50,16 +49,9 @@ try:
             check(s2["control_pid"] != s1["control_pid"], "a new control plane")
             s3 = wait_status(sock, lambda s: s["ports"][0]["ipackets"] > s2["ports"][0]["ipackets"] + 1000)
             check(s3 is not None, "still counting after the restart")
-finally:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-print(out[-2000:])
-check(proc.returncode == 0, f"clean stop, exit {proc.returncode}")
-check("packets" in out and "handled" in out, "summary printed at stop")
+print(live.output[-2000:])
+check(live.returncode == 0, f"clean stop, exit {live.returncode}")
+check("packets" in live.output and "handled" in live.output, "summary printed at stop")
 flows = jsonl(os.path.join(work, "out", "flows.jsonl"))  # raises on a broken line
 check(len(flows) > 0, "flow records written across both control planes")
 check(not os.path.exists(sock), "socket removed at exit")

@@ -68,25 +68,14 @@ rings: {{ flows: 64, events: 64 }}
 control: {{ socket: {sock} }}
 output: {{ dir: {work}/out }}
 """)
-proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-try:
-    s = None
-    for _ in range(100):
-        s = jgctl_status(sock)
-        if s and s["workers"][0]["counters"]["flow-evicted"] > 1000:
-            break
-        time.sleep(0.1)
-    check(s is not None and s["workers"][0]["counters"]["flow-evicted"] > 1000, "a full table evicts")
+with Live(cfg) as live:
+    s = wait_status(sock, lambda s: s["workers"][0]["counters"]["flow-evicted"] > 1000, 10)
+    check(s is not None, "a full table evicts")
     if s:
         os.kill(s["control_pid"], signal.SIGSTOP)
         time.sleep(1.5)
         os.kill(s["control_pid"], signal.SIGCONT)
-        s2 = None
-        for _ in range(50):
-            s2 = jgctl_status(sock)
-            if s2:
-                break
-            time.sleep(0.1)
+        s2 = wait_status(sock, lambda s: True, 5)
         c, c1 = s2["workers"][0]["counters"], s["workers"][0]["counters"]
         w = s2["workers"][0]
         check(c["rx"] > c1["rx"] + 100000, "the dataplane kept receiving while the control plane was frozen")
@@ -94,10 +83,7 @@ try:
         check(w["flows_active"] <= 1024, "the table never grows past its size")
         ended = sum(c[k] for k in ("flow-end-idle", "flow-end-closed", "flow-evicted", "flow-end-flush"))
         check(abs(c["flow-new"] - ended - w["flows_active"]) <= 64, "every flow is live or ended (in-flight burst)")
-finally:
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=90)
-check(proc.returncode == 0, "clean stop")
+check(live.returncode == 0, "clean stop")
 # after the stop every counter is final: exact accounting
 c = summary(os.path.join(work, "out"))["counters"]
 ended = sum(c[k] for k in ("flow-end-idle", "flow-end-closed", "flow-evicted", "flow-end-flush", "flow-end-active"))
@@ -185,8 +171,7 @@ flows: {{ table_size: 4096 }}
 control: {{ socket: {sock} }}
 output: {{ dir: {work}/pool }}
 """)
-proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-try:
+with Live(cfg) as live:
     # starve the second worker (nice 19 on the CPU it shares with the first): its dispatch
     # ring fills with mbufs until the pool runs dry
     s0 = wait_status(sock, lambda s: s["state"] == "running", 30)
@@ -198,10 +183,7 @@ try:
     # the file is read once: wait until all of it is in (received, or lost for want of an mbuf)
     s = wait_status(sock, lambda s: s["ports"][0]["ipackets"] + s["ports"][0]["rx_nombuf"] == 300000, 60)
     check(s is not None, "the whole file was read")
-finally:
-    proc.send_signal(signal.SIGTERM)
-    text, _ = proc.communicate(timeout=90)
-check(proc.returncode == 0, f"clean stop ({proc.returncode}): {text[-300:]}")
+check(live.returncode == 0, f"clean stop ({live.returncode}): {live.output[-300:]}")
 sm = summary(os.path.join(work, "pool"))
 c = sm["counters"]
 handled = sum(c[k] for k in ("pkt-flow", "pkt-non-ip", "pkt-fragment", "pkt-truncated", "pkt-malformed"))

@@ -48,19 +48,10 @@ output: {{ dir: {work}/out }}
 detect: {{ policy: {pol} }}
 inline: {{ rst: {"true" if rst else "false"} }}
 """)
-    proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    status = None
-    try:
-        for _ in range(150):
-            s = jgctl_status(sock)
-            if s and s["ports"][0]["ipackets"] == 81 and s["workers"][0]["counters"]["pkt-flow"] == 81:
-                status = s
-                break
-            time.sleep(0.2)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    check(status is not None, f"all 81 packets read: {out[-500:]}")
+    with Live(cfg) as live:
+        status = wait_status(sock, lambda s: s["ports"][0]["ipackets"] == 81 and
+                             s["workers"][0]["counters"]["pkt-flow"] == 81)
+    check(status is not None, f"all 81 packets read: {live.output[-500:]}")
     return frames(out_b), status, frames(os.path.join(work, "out-a.pcap"))
 
 
@@ -120,33 +111,18 @@ control: {{ socket: {sock} }}
 output: {{ dir: {work}/out }}
 inline: {{ fail_open: {"true" if fail_open else "false"} }}
 """)
-    proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    try:
-        s1 = None
-        for _ in range(100):
-            s1 = jgctl_status(sock)
-            if s1 and s1["workers"][0]["counters"]["tx"] > 10000:
-                break
-            time.sleep(0.1)
-        check(s1 is not None and s1["workers"][0]["counters"]["tx"] > 10000, "forwarding")
+    with Live(cfg):
+        s1 = wait_status(sock, lambda s: s["workers"][0]["counters"]["tx"] > 10000, 10)
+        check(s1 is not None, "forwarding")
         if s1:
             os.kill(s1["control_pid"], signal.SIGKILL)
-            s2 = None
-            for _ in range(100):
-                time.sleep(0.1)
-                s2 = jgctl_status(sock)
-                if s2 and s2["control_attaches"] == 2:
-                    break
+            s2 = wait_status(sock, lambda s: s["control_attaches"] == 2, 10)
             c = s2["workers"][0]["counters"] if s2 else {}
             if fail_open:
                 check(c.get("pkt-fail-closed") == 0 and c.get("tx", 0) > s1["workers"][0]["counters"]["tx"],
                       "fail-open: forwarding went on without a control plane")
             else:
                 check(c.get("pkt-fail-closed", 0) > 0, f"fail-closed: packets dropped, counted ({c.get('pkt-fail-closed')})")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
 
 
 fail_mode(True)

@@ -34,8 +34,7 @@ def ctl(*args):
     return subprocess.run([JGCTL, "-s", sock, *args], capture_output=True, text=True, timeout=10)
 
 
-proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-try:
+with Live(cfg):
     edges = None
     for _ in range(150):
         r = ctl("lateral", "--json")
@@ -61,12 +60,6 @@ try:
               edges[0]["first"] in r.stdout, "Graphviz DOT with times")
         r = ctl("lateral", "--host", "not-an-ip")
         check(r.returncode == 2 and "not an IP address" in r.stderr, "bad argument: usage error")
-finally:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 r, out = replay([cap])
 check(r.returncode == 0 and os.path.exists(os.path.join(out, "lateral.dot")), "replay leaves lateral.dot")
 cleanup(out, work)
