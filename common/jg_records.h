@@ -14,8 +14,14 @@
 /** Format one event as a JSON line (no newline). @return length, truncated to cap - 1 */
 size_t jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap);
 
-/** Format one flow record as a JSON line (no newline). @return length, truncated to cap - 1 */
-size_t jg_flow_json(const struct jg_flow_rec *r, char *out, size_t cap);
+struct jg_policy;
+
+/**
+ * Format one flow record as a JSON line (no newline). With the policy the
+ * dataplane judged by, the zones, services and verdict are named too.
+ * @return length, truncated to cap - 1
+ */
+size_t jg_flow_json(const struct jg_flow_rec *r, const struct jg_policy *pol, char *out, size_t cap);
 
 /** Append a string attribute to an event (cut to the room left; nothing when empty). */
 void jg_ev_str(struct jg_event_rec *ev, enum jg_attr key, const char *v);

@@ -14,7 +14,9 @@
 #include <assert.h>
 #include <stdint.h>
 
-#define JG_WIRE_VERSION 4u
+#include "jg_policy.h"
+
+#define JG_WIRE_VERSION 5u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -167,7 +169,12 @@ struct jg_flow_rec {
 	uint64_t bytes_fwd, bytes_rev;
 	uint64_t first_ns; /**< Unix time of the first packet, ns */
 	uint64_t last_ns;  /**< Unix time of the last packet, ns */
-	uint64_t reserved[3];
+	uint32_t services; /**< remote-administration services the policy judged (bit = service index) */
+	uint8_t action;    /**< strongest verdict (enum jg_action); meaningful when services != 0 */
+	uint8_t src_zone;  /**< zone index of src in the policy generation `policy_gen` (0: unknown) */
+	uint8_t dst_zone;
+	uint8_t policy_gen; /**< low byte of the policy generation that named the zones */
+	uint64_t reserved[2];
 };
 static_assert(sizeof(struct jg_flow_rec) == 128, "flow record is two cache lines");
 
@@ -276,6 +283,23 @@ struct jg_event_rec {
 };
 static_assert(sizeof(struct jg_event_rec) == 512, "event record is eight cache lines");
 static_assert(sizeof(struct jg_worker_status) % 64 == 0, "worker status is cache aligned");
+
+#define JG_POLICY_MZ_NAME "jg_policy"
+
+/**
+ * The rules the dataplane runs, published for the control plane (zone and
+ * service names of flow records, `jgctl zones`, reload). A reload writes the
+ * slot `gen % 2` before the workers switch to it, so records still in the rings
+ * from the previous generation keep their names.
+ */
+struct jg_policy_mz {
+	volatile uint32_t gen;         /**< generation the workers run (1 at start) */
+	uint32_t detect_on;
+	char policy_path[4096];        /**< "" when the built-in default policy runs */
+	char patterns_path[4096];
+	uint64_t loaded_unix_ns;       /**< when generation gen was swapped in */
+	struct jg_policy pol[2];       /**< by generation parity */
+};
 
 /** Names of the counters, in enum order. */
 extern const char *const jg_counter_names[JG_CNT_MAX];

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jg_fmt.h"
+#include "jg_policy.h"
 #include "jg_records.h"
 
 static const char *
@@ -48,8 +49,9 @@ put_endpoints(struct jg_buf *b, const uint8_t *src, uint16_t sport, const uint8_
 }
 
 size_t
-jg_flow_json(const struct jg_flow_rec *r, char *out, size_t cap)
+jg_flow_json(const struct jg_flow_rec *r, const struct jg_policy *pol, char *out, size_t cap)
 {
+	static const char *const actions[] = { "allow", "alert", "block" };
 	static const char *const tcp_states[] = { "none", "syn_sent", "syn_acked", "established",
 						  "midstream", "closing", "closed" };
 	char t1[32], t2[32], f1[9], f2[9];
@@ -73,6 +75,22 @@ jg_flow_json(const struct jg_flow_rec *r, char *out, size_t cap)
 		jg_buf_printf(&b, ",\"tcp_state\":\"%s\",\"src_tcp_flags\":\"%s\",\"dst_tcp_flags\":\"%s\"",
 			      r->tcp_state < 7 ? tcp_states[r->tcp_state] : "unknown",
 			      tcp_flags_str(r->tcp_flags_fwd, f1), tcp_flags_str(r->tcp_flags_rev, f2));
+	if (pol != NULL) {
+		jg_buf_printf(&b, ",\"src_zone\":\"%s\",\"dst_zone\":\"%s\"",
+			      r->src_zone < pol->n_zones ? pol->zones[r->src_zone] : "unknown",
+			      r->dst_zone < pol->n_zones ? pol->zones[r->dst_zone] : "unknown");
+		if (r->services != 0) {
+			const char *sep = "";
+
+			jg_buf_printf(&b, ",\"services\":[");
+			for (uint32_t i = 0; i < pol->n_services && i < 32; i++)
+				if (r->services & (1u << i)) {
+					jg_buf_printf(&b, "%s\"%s\"", sep, pol->services[i].name);
+					sep = ",";
+				}
+			jg_buf_printf(&b, "],\"action\":\"%s\"", r->action < 3 ? actions[r->action] : "unknown");
+		}
+	}
 	jg_buf_printf(&b, ",\"worker\":%u}", r->worker);
 	return b.len < cap ? b.len : cap - 1;
 }

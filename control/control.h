@@ -17,6 +17,7 @@
 #include "jg_proto.h"
 #include "jg_records.h"
 #include "lateral.h"
+#include "sink.h"
 #include "jg_wire.h"
 
 /**
@@ -54,7 +55,17 @@ struct jg_control {
 	uint64_t start_ns;
 	int listen_fd;
 	struct jg_lateral *lat; /**< the lateral-movement graph, fed by every event */
+	struct jg_policy_mz *pm; /**< the rules the dataplane runs (names of zones and services) */
+	int n_sinks;
+	struct jg_sink *sinks[8]; /**< syslog, Redis, IPFIX: whichever the config enables */
 };
+
+/** The policy a flow record's zone and service indexes refer to. */
+static inline const struct jg_policy *
+jg_control_policy(const struct jg_control *c, const struct jg_flow_rec *fr)
+{
+	return c->pm == NULL ? NULL : &c->pm->pol[fr->policy_gen & 1];
+}
 
 /**
  * Drain every ring once (bounded bursts).

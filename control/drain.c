@@ -104,8 +104,15 @@ drain_flows(struct jg_control *c, struct rte_ring *r)
 	char line[4096];
 	unsigned int n = rte_ring_dequeue_burst_elem_start(r, fr, sizeof(fr[0]), DRAIN_BURST, NULL);
 
-	for (unsigned int i = 0; c->flows != NULL && i < n; i++)
-		jg_out_line(c->flows, line, jg_flow_json(&fr[i], line, sizeof(line)));
+	for (unsigned int i = 0; i < n; i++) {
+		size_t len = jg_flow_json(&fr[i], jg_control_policy(c, &fr[i]), line, sizeof(line));
+
+		if (c->flows != NULL)
+			jg_out_line(c->flows, line, len);
+		for (int k = 0; k < c->n_sinks; k++)
+			if (c->sinks[k]->flow != NULL)
+				c->sinks[k]->flow(c->sinks[k], &fr[i], line, len);
+	}
 	if (n) {
 		if (c->flows != NULL)
 			jg_out_flush(c->flows);

@@ -73,6 +73,8 @@ attach(struct jg_control *c)
 		jg_drain_reclaim(c->ev_ring[w]);
 		jg_drain_reclaim(c->fr_ring[w]);
 	}
+	mz = rte_memzone_lookup(JG_POLICY_MZ_NAME);
+	c->pm = mz != NULL ? mz->addr : NULL;
 	return 0;
 }
 
@@ -89,6 +91,15 @@ rings_empty(const struct jg_control *c)
 		if (rte_ring_count(c->ev_ring[w]) || rte_ring_count(c->fr_ring[w]))
 			return 0;
 	return 1;
+}
+
+static void
+poll_sinks(struct jg_control *c)
+{
+	uint64_t now = jg_unix_ns();
+
+	for (int k = 0; k < c->n_sinks; k++)
+		c->sinks[k]->poll(c->sinks[k], now);
 }
 
 static void
@@ -120,6 +131,7 @@ run(struct jg_control *c)
 			fprintf(stderr, "jg-control: the dataplane (pid %u) is gone\n", c->shm->dp_pid);
 			return 1;
 		}
+		poll_sinks(c);
 		jg_server_poll(c, n ? 0 : 2);
 	}
 	/* Asked to stop: take what is already in the rings. */
@@ -203,6 +215,15 @@ main(int argc, char **argv)
 		    (c->flows && jg_out_open(&fl_out, c->out_dir, "flows.jsonl") != 0))
 			rc = -EIO;
 	}
+	if (rc == 0) {
+		int n = jg_sinks_open(&c->cfg, c->pm != NULL ? &c->pm->pol[c->pm->gen & 1] : NULL, c->sinks,
+				      (int)(sizeof(c->sinks) / sizeof(c->sinks[0])));
+
+		if (n < 0)
+			rc = n;
+		else
+			c->n_sinks = n;
+	}
 	if (rc == 0 && jg_server_open(c) != 0)
 		rc = -EIO;
 	if (rc == 0 && (rc = jg_drop_privileges()) != 0)
@@ -216,6 +237,8 @@ main(int argc, char **argv)
 		rc = 1;
 	}
 	jg_server_close(c);
+	for (int k = 0; k < c->n_sinks; k++)
+		c->sinks[k]->close(c->sinks[k]);
 	jg_out_close(&ev_out);
 	jg_out_close(&fl_out);
 	rte_eal_cleanup();

@@ -26,6 +26,9 @@ struct jg_dataplane {
 	const char *policy_arg;    /**< --policy: zones and policy file (what-if) */
 	struct jg_policy *policy;  /**< NULL when detection is off */
 	struct jg_zones zones;
+	char policy_path[JG_CFG_PATH]; /**< "" when the built-in default runs */
+	char patterns_path[JG_CFG_PATH];
+	struct jg_policy_mz *policy_mz; /**< the rules, published for the control plane */
 	struct jg_shm *shm;
 	uint16_t port_ids[JG_MAX_PORTS];
 	struct jg_worker *workers[JG_MAX_WORKERS];

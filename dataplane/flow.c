@@ -371,4 +371,6 @@ jg_flow_to_rec(const struct jg_flow *f, enum jg_flow_end reason, uint16_t worker
 	r->bytes_rev = f->bytes[1];
 	r->first_ns = f->first_ns;
 	r->last_ns = f->last_ns;
+	r->services = f->pol_seen;
+	r->action = f->verdict;
 }

@@ -126,6 +126,7 @@ load_patterns(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_error
 		if (access(path, R_OK) != 0)
 			snprintf(path, sizeof(path), "%s/patterns.yaml", JG_DATA_DIR);
 	}
+	snprintf(dp->patterns_path, sizeof(dp->patterns_path), "%s", path);
 	if (jg_patterns_load(path, &pats, errs) != 0)
 		return -EINVAL;
 	dp->hs = jg_hs_compile(&pats, err, sizeof(err));
@@ -151,6 +152,7 @@ load_policy(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_errors 
 		jg_policy_defaults(&pol);
 		return 0;
 	}
+	snprintf(dp->policy_path, sizeof(dp->policy_path), "%s", path);
 	return jg_policy_load(path, &pol, errs);
 }
 
@@ -331,6 +333,33 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 }
 
 /* Ports and rings; packets do not flow until the ports start. */
+/* The rules in shared memory, for the control plane (see struct jg_policy_mz). */
+static int
+publish_policy(struct jg_dataplane *dp)
+{
+	const struct rte_memzone *mz = rte_memzone_reserve(JG_POLICY_MZ_NAME, sizeof(struct jg_policy_mz),
+							   SOCKET_ID_ANY, 0);
+	struct jg_policy_mz *pm;
+
+	if (mz == NULL) {
+		fprintf(stderr, "jg-dataplane: cannot reserve the policy memzone: %s\n", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	pm = mz->addr;
+	memset(pm, 0, sizeof(*pm));
+	pm->gen = 1;
+	pm->detect_on = dp->cfg.detect_on;
+	snprintf(pm->policy_path, sizeof(pm->policy_path), "%s", dp->policy_path);
+	snprintf(pm->patterns_path, sizeof(pm->patterns_path), "%s", dp->patterns_path);
+	pm->loaded_unix_ns = dp->t_start_ns;
+	if (dp->policy != NULL)
+		pm->pol[1] = *dp->policy;
+	else
+		jg_policy_defaults(&pm->pol[1]);
+	dp->policy_mz = pm;
+	return 0;
+}
+
 static int
 setup(struct jg_dataplane *dp)
 {
@@ -394,6 +423,8 @@ setup(struct jg_dataplane *dp)
 		fprintf(stderr, "jg-dataplane: cannot build the zone tables\n");
 		return -ENOMEM;
 	}
+	if (publish_policy(dp) != 0)
+		return -ENOMEM;
 	for (uint32_t i = 0; dispatch && i < cfg->n_workers; i++) {
 		dp->dispatch[i] = make_ring("jg_dq_%u", i, sizeof(void *), cfg->ring_dispatch, RING_F_SC_DEQ);
 		if (dp->dispatch[i] == NULL) {

@@ -18,6 +18,7 @@
 struct jg_verdict {
 	const struct jg_policy *pol;
 	const struct jg_zones *zones;
+	uint32_t gen; /**< generation of pol and zones (struct jg_policy_mz) */
 	uint64_t *cnt; /**< the worker's counters */
 	/** where annotated events go (the worker's event staging) */
 	void (*out)(void *ctx, const struct jg_event_rec *ev);

@@ -56,10 +56,18 @@ static int
 emit_flow(void *ctx, const struct jg_flow *f, enum jg_flow_end reason)
 {
 	struct jg_worker *w = ctx;
+	struct jg_flow_rec *r;
 
 	if (w->n_fr_stage == JG_STAGE)
 		flush_flow_stage(w);
-	jg_flow_to_rec(f, reason, w->id, &w->fr_stage[w->n_fr_stage++]);
+	r = &w->fr_stage[w->n_fr_stage++];
+	jg_flow_to_rec(f, reason, w->id, r);
+	/* Zones once per flow, not per packet: the exporters (IPFIX) label every flow with them. */
+	if (w->verdict.pol != NULL) {
+		r->src_zone = jg_zone_of(w->verdict.zones, r->src_ip, r->ip_version);
+		r->dst_zone = jg_zone_of(w->verdict.zones, r->dst_ip, r->ip_version);
+		r->policy_gen = (uint8_t)w->verdict.gen;
+	}
 	return 0;
 }
 
@@ -118,6 +126,7 @@ jg_worker_policy_init(struct jg_worker *w, const struct jg_policy *pol, const st
 {
 	w->verdict.pol = pol;
 	w->verdict.zones = zones;
+	w->verdict.gen = 1;
 }
 
 static void
