@@ -108,7 +108,24 @@ static const struct jg_opt inline_opts[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 
+static const struct jg_opt alert_opts[] = {
+	U32("window", alert_window_s, 0, 86400, 0),
+	U32("table", alert_table, 64, 1u << 22, OPT_POW2),
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+
+static const struct jg_opt store_opts[] = {
+	{ "enabled", OPT_BOOL, CFG_OFF(store_on), 0, 0, 0, 1, 0 },
+	STR("path", store_path),
+	U32("max_alerts", store_max_alerts, 100, 1u << 30, 0),
+	U32("max_flows", store_max_flows, 100, 1u << 30, 0),
+	U32("max_age", store_max_age_s, 0, 10 * 366 * 86400u, 0),
+	U32("batch_ms", store_batch_ms, 1, 10000, 0),
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+
 static const struct jg_section sections[] = {
+	{ "alerts", alert_opts }, { "store", store_opts },
 	{ "eal", eal_opts },     { "lcores", lcore_opts }, { "mempool", mempool_opts },
 	{ "flows", flow_opts },  { "rings", ring_opts },   { "control", control_opts },
 	{ "output", output_opts }, { "detect", detect_opts }, { "inline", inline_opts }, { NULL, NULL },
@@ -451,6 +468,13 @@ jg_config_defaults(struct jg_config *cfg)
 	strcpy(cfg->socket_group, "jumpgate");
 	strcpy(cfg->out_dir, "/var/log/jumpgate");
 	cfg->flows_output = 1;
+	cfg->alert_window_s = 300;
+	cfg->alert_table = 65536;
+	cfg->store_on = 1;
+	cfg->store_max_alerts = 1000000;
+	cfg->store_max_flows = 5000000;
+	cfg->store_max_age_s = 30 * 86400;
+	cfg->store_batch_ms = 200;
 	cfg->fail_open = 1;
 	cfg->detect_on = 1;
 	cfg->detect_sessions = 4096;

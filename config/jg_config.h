@@ -67,6 +67,16 @@ struct jg_config {
 	/* output */
 	char out_dir[JG_CFG_PATH];
 	uint32_t flows_output; /**< 1: write flows.jsonl */
+	/* alerts: repeats of one (type, tool, source, destination, service, artifact) within the window are one alert */
+	uint32_t alert_window_s; /**< 0: every event is its own alert */
+	uint32_t alert_table;    /**< keys tracked at once */
+	/* store: the SQLite event and flow store */
+	uint32_t store_on;
+	char store_path[JG_CFG_PATH]; /**< "" = <output.dir>/jumpgate.db; relative = to output.dir */
+	uint32_t store_max_alerts;
+	uint32_t store_max_flows;
+	uint32_t store_max_age_s; /**< 0: no age limit */
+	uint32_t store_batch_ms;  /**< writes are committed at least this often */
 	/* inline */
 	uint32_t fail_open; /**< 1: forwarding goes on while no control plane is attached */
 	uint32_t send_rst;  /**< 1: reset both ends of a blocked TCP flow */
