@@ -14,7 +14,7 @@
 #include <string.h>
 #include <yaml.h>
 
-enum jg_opt_type { OPT_U32, OPT_STR, OPT_BOOL, OPT_MODE, OPT_U32_LIST, OPT_STR_LIST };
+enum jg_opt_type { OPT_U32, OPT_STR, OPT_BOOL, OPT_MODE, OPT_U32_LIST, OPT_STR_LIST, OPT_MAP };
 
 #define OPT_POW2 1u /* value must be a power of two */
 
@@ -77,10 +77,47 @@ static const struct jg_opt control_opts[] = {
 	STR("socket_group", socket_group),
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
+#define BOOL(k, f) { k, OPT_BOOL, CFG_OFF(f), 0, 0, 0, 1, 0 }
+#define MAP(k) { k, OPT_MAP, 0, 0, 0, 0, 0, 0 }
+static const struct jg_opt syslog_opts[] = {
+	BOOL("enabled", out_syslog.enabled),
+	STR("server", out_syslog.server),
+	STR("transport", out_syslog.transport),
+	STR("facility", out_syslog.facility),
+	U32("queue", out_syslog.queue, 16, 1u << 20, 0),
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+static const struct jg_opt redis_opts[] = {
+	BOOL("enabled", out_redis.enabled),
+	STR("server", out_redis.server),
+	STR("stream", out_redis.stream),
+	STR("flows_stream", out_redis.flows_stream),
+	U32("maxlen", out_redis.maxlen, 1, 1u << 30, 0),
+	STR("password", out_redis.password),
+	U32("queue", out_redis.queue, 16, 1u << 20, 0),
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+static const struct jg_opt ipfix_opts[] = {
+	BOOL("enabled", out_ipfix.enabled),
+	STR("collector", out_ipfix.collector),
+	U32("domain_id", out_ipfix.domain_id, 0, UINT32_MAX, 0),
+	U32("template_refresh", out_ipfix.template_refresh, 1, 3600, 0),
+	BOOL("biflow", out_ipfix.biflow),
+	U32("queue", out_ipfix.queue, 16, 1u << 20, 0),
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
 static const struct jg_opt output_opts[] = {
 	STR("dir", out_dir),
 	{ "flows", OPT_BOOL, CFG_OFF(flows_output), 0, 0, 0, 1, 0 },
+	MAP("syslog"),
+	MAP("redis"),
+	MAP("ipfix"),
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+
+/* The keys of OPT_MAP rows, by full key name. */
+static const struct jg_section subsections[] = {
+	{ "output.syslog", syslog_opts }, { "output.redis", redis_opts }, { "output.ipfix", ipfix_opts }, { NULL, NULL },
 };
 
 #define PORT_OFF(f) offsetof(struct jg_cfg_port, f)
@@ -266,6 +303,9 @@ set_str(struct jg_loader *ld, const char *key, const yaml_node_t *n, char *dst, 
 	strcpy(dst, scalar(n));
 }
 
+static void load_mapping(struct jg_loader *ld, const char *prefix, const yaml_node_t *map,
+			 const struct jg_opt *opts, char *base);
+
 static void
 set_opt(struct jg_loader *ld, const struct jg_opt *o, const char *key, const yaml_node_t *n,
 	char *base)
@@ -322,6 +362,11 @@ set_opt(struct jg_loader *ld, const struct jg_opt *o, const char *key, const yam
 		}
 		break;
 	}
+	case OPT_MAP:
+		for (const struct jg_section *sub = subsections; sub->name != NULL; sub++)
+			if (!strcmp(sub->name, key))
+				load_mapping(ld, key, n, sub->opts, base);
+		break;
 	}
 }
 
@@ -468,6 +513,20 @@ jg_config_defaults(struct jg_config *cfg)
 	strcpy(cfg->socket_group, "jumpgate");
 	strcpy(cfg->out_dir, "/var/log/jumpgate");
 	cfg->flows_output = 1;
+	strcpy(cfg->out_syslog.server, "127.0.0.1:514");
+	strcpy(cfg->out_syslog.transport, "udp");
+	strcpy(cfg->out_syslog.facility, "local0");
+	cfg->out_syslog.facility_code = 16;
+	cfg->out_syslog.queue = 4096;
+	strcpy(cfg->out_redis.server, "127.0.0.1:6379");
+	strcpy(cfg->out_redis.stream, "jumpgate:alerts");
+	cfg->out_redis.maxlen = 100000;
+	cfg->out_redis.queue = 4096;
+	strcpy(cfg->out_ipfix.collector, "127.0.0.1:4739");
+	cfg->out_ipfix.domain_id = 1;
+	cfg->out_ipfix.template_refresh = 60;
+	cfg->out_ipfix.biflow = 1;
+	cfg->out_ipfix.queue = 4096;
 	cfg->alert_window_s = 300;
 	cfg->alert_table = 65536;
 	cfg->store_on = 1;

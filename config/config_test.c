@@ -166,6 +166,76 @@ test_syntax_and_missing(void)
 	CHECK(has_error("/nonexistent/jg.yaml:0: (file): cannot open"));
 }
 
+static void
+test_outputs(void)
+{
+	const char *good_out =
+		"ports:\n"
+		"  - device: net_null0\n"
+		"output:\n"
+		"  dir: /tmp/out\n"
+		"  syslog: { enabled: true, server: \"[::1]:6514\", transport: tcp, facility: auth, queue: 100 }\n"
+		"  redis:\n"
+		"    enabled: true\n"
+		"    server: redis.example:6380\n"
+		"    stream: alerts\n"
+		"    flows_stream: flows\n"
+		"    maxlen: 5000\n"
+		"    password: s3cret\n"
+		"  ipfix: { enabled: true, collector: 10.0.0.9:2055, domain_id: 7, template_refresh: 30, biflow: false }\n";
+	const char *bad_out =
+		"ports:\n"
+		"  - device: net_null0\n"
+		"output:\n"
+		"  syslog:\n"
+		"    server: localhost\n"        /* 5: no port */
+		"    transport: sctp\n"          /* 6 */
+		"    facility: local9\n"         /* 7 */
+		"    colour: red\n"              /* 8: unknown key */
+		"  redis:\n"
+		"    server: \"::1:6379\"\n"   /* 10: IPv6 without brackets */
+		"    stream: a\n"
+		"    flows_stream: a\n"          /* 12: same key */
+		"    queue: 2\n"                 /* 13: out of range */
+		"  ipfix: [1]\n"                 /* 14: not a mapping */
+		"  kafka: {}\n";                 /* 15: unknown */
+	char host[64];
+	uint16_t port;
+
+	CHECK(load(good_out) == 0);
+	for (uint32_t e = 0; e < errs.n; e++)
+		fprintf(stderr, "  %s\n", errs.e[e].msg);
+	CHECK(cfg.out_syslog.enabled && cfg.out_syslog.tcp && cfg.out_syslog.facility_code == 4 &&
+	      cfg.out_syslog.queue == 100 && !strcmp(cfg.out_syslog.server, "[::1]:6514"));
+	CHECK(cfg.out_redis.enabled && cfg.out_redis.maxlen == 5000 && !strcmp(cfg.out_redis.flows_stream, "flows") &&
+	      !strcmp(cfg.out_redis.password, "s3cret") && cfg.out_redis.queue == 4096);
+	CHECK(cfg.out_ipfix.enabled && cfg.out_ipfix.domain_id == 7 && cfg.out_ipfix.template_refresh == 30 &&
+	      !cfg.out_ipfix.biflow);
+	CHECK(load(bad_out) != 0);
+	CHECK(has_error("t.yaml:5: output.syslog.server: localhost: expected host:port"));
+	CHECK(has_error("t.yaml:6: output.syslog.transport: sctp: expected udp or tcp"));
+	CHECK(has_error("t.yaml:7: output.syslog.facility: local9: expected"));
+	CHECK(has_error("t.yaml:8: output.syslog.colour: unknown key"));
+	CHECK(has_error("t.yaml:10: output.redis.server: ::1:6379: expected host:port"));
+	CHECK(has_error("t.yaml:12: output.redis.flows_stream: a: the same key as output.redis.stream"));
+	CHECK(has_error("t.yaml:13: output.redis.queue: 2: out of range"));
+	CHECK(has_error("t.yaml:14: output.ipfix: expected a mapping"));
+	CHECK(has_error("t.yaml:15: output.kafka: unknown key"));
+	/* the defaults: every output off, addresses valid */
+	CHECK(load("ports:\n  - device: net_null0\n") == 0);
+	CHECK(!cfg.out_syslog.enabled && !cfg.out_redis.enabled && !cfg.out_ipfix.enabled);
+	CHECK(cfg.out_syslog.facility_code == 16 && !cfg.out_syslog.tcp && cfg.out_ipfix.biflow);
+	CHECK(jg_hostport_split("[fe80::1]:514", host, sizeof(host), &port) == 0 && !strcmp(host, "fe80::1") &&
+	      port == 514);
+	CHECK(jg_hostport_split("h:0", host, sizeof(host), &port) != 0);
+	CHECK(jg_hostport_split(":514", host, sizeof(host), &port) != 0);
+	CHECK(jg_hostport_split("h:65536", host, sizeof(host), &port) != 0);
+	CHECK(jg_hostport_split("h:5x", host, sizeof(host), &port) != 0);
+	CHECK(jg_hostport_split("[::1]514", host, sizeof(host), &port) != 0);
+	CHECK(jg_syslog_facility_code("local7") == 23 && jg_syslog_facility_code("23") == 23 &&
+	      jg_syslog_facility_code("24") == -1 && jg_syslog_facility_code("") == -1);
+}
+
 int
 main(void)
 {
@@ -174,5 +244,6 @@ main(void)
 	test_all_errors_at_once();
 	test_cross_key();
 	test_syntax_and_missing();
+	test_outputs();
 	return jg_test_done();
 }

@@ -28,6 +28,38 @@ struct jg_cfg_port {
 	uint32_t line; /**< YAML line of the entry, for cross-key errors */
 };
 
+/** output.syslog: alerts as RFC 5424 messages (docs/outputs.md). */
+struct jg_cfg_syslog {
+	uint32_t enabled;
+	char server[JG_CFG_STR];   /**< host:port, [v6]:port */
+	char transport[8];         /**< udp or tcp (RFC 6587 octet counting) */
+	char facility[16];         /**< a name (local0) or a number 0-23 */
+	uint32_t queue;            /**< messages waiting at most; more are dropped (counted) */
+	uint32_t tcp;              /**< derived: transport is tcp */
+	uint32_t facility_code;    /**< derived: facility as a number */
+};
+
+/** output.redis: alerts (and optionally flows) as Redis Stream entries. */
+struct jg_cfg_redis {
+	uint32_t enabled;
+	char server[JG_CFG_STR];
+	char stream[JG_CFG_STR];       /**< key of the alerts stream */
+	char flows_stream[JG_CFG_STR]; /**< key of the flows stream; empty: flows not sent */
+	uint32_t maxlen;               /**< XADD MAXLEN ~ */
+	char password[JG_CFG_STR];     /**< AUTH; empty: none */
+	uint32_t queue;
+};
+
+/** output.ipfix: flow records as IPFIX (RFC 7011) over UDP. */
+struct jg_cfg_ipfix {
+	uint32_t enabled;
+	char collector[JG_CFG_STR];
+	uint32_t domain_id;        /**< observation domain id */
+	uint32_t template_refresh; /**< seconds between template resends */
+	uint32_t biflow;           /**< 1: one RFC 5103 biflow record per flow; 0: one record per direction */
+	uint32_t queue;            /**< flow records waiting at most */
+};
+
 struct jg_config {
 	char path[JG_CFG_PATH];
 	/* eal */
@@ -67,6 +99,9 @@ struct jg_config {
 	/* output */
 	char out_dir[JG_CFG_PATH];
 	uint32_t flows_output; /**< 1: write flows.jsonl */
+	struct jg_cfg_syslog out_syslog;
+	struct jg_cfg_redis out_redis;
+	struct jg_cfg_ipfix out_ipfix;
 	/* alerts: repeats of one (type, tool, source, destination, service, artifact) within the window are one alert */
 	uint32_t alert_window_s; /**< 0: every event is its own alert */
 	uint32_t alert_table;    /**< keys tracked at once */
@@ -90,7 +125,7 @@ struct jg_config {
 	struct {
 		char key[48];
 		uint32_t line;
-	} lines[96];
+	} lines[160];
 };
 
 /** One loader error. */
@@ -132,6 +167,21 @@ int jg_config_load_mem(const char *name, const char *text, size_t len, struct jg
 
 /** Validation across keys, run by the loaders; exposed for values set by flags. */
 int jg_config_validate(struct jg_config *cfg, struct jg_cfg_errors *errs);
+
+/** The YAML line where a key (else its section) was given; 1 when neither was. */
+unsigned long jg_config_key_line(const struct jg_config *cfg, const char *key);
+
+/** Checks of the output.syslog, output.redis and output.ipfix keys (called by jg_config_validate). */
+void jg_config_validate_outputs(struct jg_config *cfg, struct jg_cfg_errors *errs);
+
+/**
+ * Split a collector address "host:port" or "[v6 address]:port".
+ * @return 0, or -EINVAL (no port, port not in 1-65535, empty host, host too long)
+ */
+int jg_hostport_split(const char *s, char *host, size_t cap, uint16_t *port);
+
+/** @return the syslog facility code of a name (kern, user, ..., local7) or number 0-23, or -1. */
+int jg_syslog_facility_code(const char *name);
 
 /** @return 1 when the device string names a virtual device (net_xxx). */
 int jg_config_port_is_vdev(const struct jg_cfg_port *p);

@@ -10,10 +10,11 @@
 #include "jg_config.h"
 
 #define cfg_err jg_cfg_err
+#define key_line jg_config_key_line
 
 /* Line of a key, else of its section, else 1 (the value is a default). */
-static unsigned long
-key_line(const struct jg_config *cfg, const char *key)
+unsigned long
+jg_config_key_line(const struct jg_config *cfg, const char *key)
 {
 	size_t sect = strcspn(key, ".[");
 
@@ -101,6 +102,7 @@ jg_config_validate(struct jg_config *cfg, struct jg_cfg_errors *errs)
 		cfg_err(errs, f, key_line(cfg, "control.socket"), "control.socket", "%s: must be an absolute path", cfg->socket_path);
 	if (cfg->out_dir[0] == '\0')
 		cfg_err(errs, f, key_line(cfg, "output.dir"), "output.dir", "(empty): an output directory is needed");
+	jg_config_validate_outputs(cfg, errs);
 	return errs->n + errs->dropped == before ? 0 : -EINVAL;
 }
 
