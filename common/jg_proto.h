@@ -17,6 +17,8 @@
 #define JG_PROTO_MAX_REQ 1024
 #define JG_PROTO_MAX_ARGS 16
 #define JG_PROTO_MAX_RESP (1u << 20)
+/** Last body line of `events --cursor`: the id to follow from (jgctl events --follow). */
+#define JG_PROTO_CURSOR "#cursor"
 
 /** Response codes, also jgctl's exit status. */
 enum jg_proto_code {

@@ -18,6 +18,8 @@
 #include "jg_records.h"
 #include "lateral.h"
 #include "sink.h"
+#include "agg.h"
+#include "store.h"
 #include "jg_wire.h"
 
 /**
@@ -56,6 +58,8 @@ struct jg_control {
 	int listen_fd;
 	struct jg_lateral *lat; /**< the lateral-movement graph, fed by every event */
 	struct jg_policy_mz *pm; /**< the rules the dataplane runs (names of zones and services) */
+	struct jg_store *store; /**< NULL when store.enabled is false */
+	struct jg_agg *agg;     /**< events -> alerts with counts */
 	int n_sinks;
 	struct jg_sink *sinks[8]; /**< syslog, Redis, IPFIX: whichever the config enables */
 };
@@ -80,6 +84,12 @@ unsigned int jg_drain(struct jg_control *c);
 void jg_drain_reclaim(struct rte_ring *r);
 
 
+/** An alert from the aggregator: events.jsonl and the collectors (jg_alert_fn). */
+void jg_control_alert(void *ctx, const struct jg_alert *a);
+
+/** Open the store and the aggregator the config asks for. @return 0 or -errno (printed) */
+int jg_control_alerts_open(struct jg_control *c);
+
 /** Open the operator socket (mode and group from the config). @return 0 or -errno */
 int jg_server_open(struct jg_control *c);
 
@@ -100,6 +110,21 @@ int jg_cmd_status(struct jg_control *c, int argc, char **argv, int json, struct 
 
 /** `lateral [--host IP] [--since TIME] [--dot]`: the lateral-movement chain. */
 int jg_cmd_lateral(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
+/** RFC 3339 UTC, seconds or fractions: 2017-12-20T15:04:05[.123456]Z. @return 0, or -1 */
+int jg_parse_time(const char *s, uint64_t *ns);
+
+/** `events [filters]`: alerts from the store. */
+int jg_cmd_events(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
+/** `flows top [--by bytes|packets] [--limit N] [--since TIME]`: the largest flows, admin flows first. */
+int jg_cmd_flows(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
+/** `stats`: every counter, per port, per worker, per drop reason, per output. */
+int jg_cmd_stats(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
+/** `zones` and `zones test SRC DST [SERVICE]`: the running policy, and what it would do. */
+int jg_cmd_zones(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
 
 /** Drop every capability for good (after attaching and binding). @return 0 or -errno */
 int jg_drop_privileges(void);

@@ -82,11 +82,12 @@ static unsigned int
 drain_events(struct jg_control *c, struct rte_ring *r)
 {
 	struct jg_event_rec ev[DRAIN_BURST];
-	char line[4096];
 	unsigned int n = rte_ring_dequeue_burst_elem_start(r, ev, sizeof(ev[0]), DRAIN_BURST, NULL);
 
+	uint64_t now = jg_unix_ns();
+
 	for (unsigned int i = 0; i < n; i++) {
-		jg_out_line(c->events, line, jg_event_json(&ev[i], line, sizeof(line)));
+		jg_agg_event(c->agg, &ev[i], now);
 		jg_lateral_add(c->lat, &ev[i]);
 	}
 	if (n) {
@@ -109,6 +110,8 @@ drain_flows(struct jg_control *c, struct rte_ring *r)
 
 		if (c->flows != NULL)
 			jg_out_line(c->flows, line, len);
+		if (c->store != NULL)
+			jg_store_flow(c->store, &fr[i], jg_control_policy(c, &fr[i]), line, len);
 		for (int k = 0; k < c->n_sinks; k++)
 			if (c->sinks[k]->flow != NULL)
 				c->sinks[k]->flow(c->sinks[k], &fr[i], line, len);
@@ -120,6 +123,51 @@ drain_flows(struct jg_control *c, struct rte_ring *r)
 	}
 	c->n_flows += n;
 	return n;
+}
+
+void
+jg_control_alert(void *ctx, const struct jg_alert *a)
+{
+	struct jg_control *c = ctx;
+
+	jg_out_line(c->events, a->json, a->json_len);
+	for (int k = 0; k < c->n_sinks; k++)
+		if (c->sinks[k]->alert != NULL)
+			c->sinks[k]->alert(c->sinks[k], a);
+}
+
+int
+jg_control_alerts_open(struct jg_control *c)
+{
+	const struct jg_config *cfg = &c->cfg;
+	char path[JG_CFG_PATH + 512], err[512];
+
+	if (cfg->store_on) {
+		struct jg_store_limits lim = {
+			.max_alerts = cfg->store_max_alerts,
+			.max_flows = cfg->store_max_flows,
+			.max_age_ns = (uint64_t)cfg->store_max_age_s * 1000000000ull,
+			.batch_ns = (uint64_t)cfg->store_batch_ms * 1000000ull,
+		};
+
+		if (cfg->store_path[0] == '/')
+			snprintf(path, sizeof(path), "%s", cfg->store_path);
+		else
+			snprintf(path, sizeof(path), "%s/%s", c->out_dir,
+				 cfg->store_path[0] ? cfg->store_path : "jumpgate.db");
+		c->store = jg_store_open(path, &lim, err, sizeof(err));
+		if (c->store == NULL) {
+			fprintf(stderr, "jg-control: store: %s (store.path; or store.enabled: false)\n", err);
+			return -EIO;
+		}
+	}
+	c->agg = jg_agg_create((uint64_t)cfg->alert_window_s * 1000000000ull, cfg->alert_table, c->store,
+			       jg_control_alert, c);
+	if (c->agg == NULL) {
+		fprintf(stderr, "jg-control: no memory for %u alert keys (alerts.table)\n", cfg->alert_table);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 unsigned int

@@ -4,6 +4,7 @@
  * socket (protocol in jg_proto.h), prints the answer, exits with its code.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,19 +41,51 @@ static const struct help helps[] = {
 	  "  --since TIME  only edges active since TIME (RFC 3339 UTC, 2026-03-02T09:00:00Z)\n"
 	  "  --dot         Graphviz DOT (jgctl lateral --dot | dot -Tsvg > chain.svg)\n"
 	  "  --json        one JSON array\n" },
+	{ "events",
+	  "jgctl events [--since TIME] [--host IP] [--zone Z] [--tool T] [--type T] [--limit N]\n"
+	  "             [--follow] [--json]\n\n"
+	  "Alerts from the event store, oldest first: the newest N (default 50) that match.\n"
+	  "Repeats of one (event, tool, source, target, service, artifact) within\n"
+	  "alerts.window are one alert; COUNT says how often it happened.\n"
+	  "  --since TIME  last seen at or after TIME (RFC 3339 UTC, 2026-03-02T09:00:00Z)\n"
+	  "  --host IP     source or target\n"
+	  "  --zone Z      source or target zone\n"
+	  "  --tool T      paexec, psexec, impacket-psexec, smbexec, atexec, wmiexec, ...\n"
+	  "  --type T      zone_violation, admin_session, tool_artifact, service_install, ...\n"
+	  "  --follow      keep printing new alerts as they come, like tail -f (Ctrl-C stops)\n"
+	  "  --json        a JSON array (with --follow: one JSON object per line)\n" },
+	{ "flows",
+	  "jgctl flows top [--by bytes|packets] [--limit N] [--since TIME] [--json]\n\n"
+	  "The largest finished flows in the store (flows end by idle, active or closing\n"
+	  "timeouts: long flows appear every flows.active_timeout), those that carried\n"
+	  "remote administration first, then by bytes (default) or packets.\n" },
+	{ "stats",
+	  "jgctl stats [--json]\n\n"
+	  "Every counter: per port (rx, tx, missed, no-mbuf, errors), per worker and in\n"
+	  "total (jgctl stats lists each with its meaning under DROPS AND LOSSES), the\n"
+	  "alert aggregator, the store and each output (sent, dropped, errors, reconnects).\n" },
+	{ "zones",
+	  "jgctl zones [--json]\njgctl zones test SRC DST [SERVICE] [--json]\n\n"
+	  "The zones, prefixes and services of the policy the dataplane runs now, and\n"
+	  "what the policy does for remote administration from SRC to DST (each service,\n"
+	  "or only SERVICE). Exit status 0 whatever the action; use --json in scripts.\n" },
 	{ NULL, NULL },
 };
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: jgctl [-s SOCKET] COMMAND [--json]\n\n"
+	fprintf(f, "usage: jgctl [-s SOCKET] COMMAND [ARGS] [--json]\n\n"
 		   "Operate a running Jumpgate through jg-control's socket\n"
 		   "(default $JGCTL_SOCKET, else " DEFAULT_SOCKET ").\n\n"
 		   "commands:\n"
 		   "  status     dataplane, ports, workers and rings\n"
 		   "  version    versions of the control plane and its protocols\n"
 		   "  lateral    the lateral-movement chain (table, --json or Graphviz --dot)\n"
+		   "  events     alerts from the store (filters, --follow)\n"
+		   "  flows top  the largest flows, remote administration first\n"
+		   "  stats      every counter: ports, workers, drops, store, outputs\n"
+		   "  zones      the running policy; zones test SRC DST [SERVICE]\n"
 		   "  help CMD   the manual of one command\n\n"
 		   "exit status: 0 done, 1 the command failed, 2 usage, 3 protocol version\n"
 		   "mismatch, 4 jg-control unreachable.\n");
@@ -70,9 +103,9 @@ help(const char *cmd)
 	return JG_USAGE;
 }
 
-/* Read the status line, then copy the body to stdout. @return the server's code */
+/* Read the status line, then copy the body to out. @return the server's code */
 static int
-read_answer(int fd)
+read_answer(int fd, FILE *out)
 {
 	char buf[65536], *nl;
 	size_t have = 0;
@@ -95,20 +128,106 @@ read_answer(int fd)
 	code = atoi(buf + sizeof(JG_PROTO_MAGIC));
 	if (code != JG_OK)
 		fprintf(stderr, "jgctl: %s\n", strchr(buf + sizeof(JG_PROTO_MAGIC), ' ') ? strchr(buf + sizeof(JG_PROTO_MAGIC), ' ') + 1 : buf);
-	fwrite(nl + 1, 1, have - (size_t)(nl + 1 - buf), stdout);
+	fwrite(nl + 1, 1, have - (size_t)(nl + 1 - buf), out);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, stdout);
+		fwrite(buf, 1, (size_t)n, out);
 	return code;
+}
+
+/* One request, its answer's body to out. @return the server's code, or JG_UNREACHABLE */
+static int
+transact(const char *path, const char *req, size_t len, FILE *out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, code;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "jgctl: socket path too long\n");
+		return JG_USAGE;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "jgctl: cannot reach jg-control at %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return JG_UNREACHABLE;
+	}
+	if (write(fd, req, len) != (ssize_t)len) {
+		fprintf(stderr, "jgctl: write: %s\n", strerror(errno));
+		close(fd);
+		return JG_UNREACHABLE;
+	}
+	code = read_answer(fd, out);
+	close(fd);
+	return code;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/*
+ * `events --follow`: ask again every second for what came after the last id
+ * the server reported (its #cursor line), print the new rows without repeating
+ * the table header.
+ */
+static int
+follow(const char *path, const char *req, size_t len)
+{
+	char next[JG_PROTO_MAX_REQ + 64];
+	unsigned long long cursor = 0;
+	int first = 1;
+
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	while (!interrupted) {
+		char *body = NULL, *line, *save = NULL;
+		size_t blen = 0, n;
+		FILE *mem = open_memstream(&body, &blen);
+		int code;
+
+		if (mem == NULL)
+			return JG_ERR;
+		/* req ends with "\n": insert the cursor arguments before it */
+		if (first)
+			n = (size_t)snprintf(next, sizeof(next), "%.*s --cursor\n", (int)(len - 1), req);
+		else
+			n = (size_t)snprintf(next, sizeof(next), "%.*s --cursor --after-id %llu\n", (int)(len - 1), req,
+					     cursor);
+		code = transact(path, next, n, mem);
+		fclose(mem);
+		if (code != JG_OK) {
+			free(body);
+			return code;
+		}
+		for (line = strtok_r(body, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+			if (!strncmp(line, JG_PROTO_CURSOR " ", sizeof(JG_PROTO_CURSOR)))
+				cursor = strtoull(line + sizeof(JG_PROTO_CURSOR), NULL, 10);
+			else if (first || strncmp(line, "ID ", 3) != 0)
+				puts(line);
+		}
+		fflush(stdout);
+		free(body);
+		first = 0;
+		for (int i = 0; i < 10 && !interrupted; i++)
+			usleep(100000);
+	}
+	return JG_OK;
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *path = getenv("JGCTL_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char req[JG_PROTO_MAX_REQ];
 	size_t len;
-	int i = 1, fd;
+	int i = 1, follow_mode = 0;
 
 	if (path == NULL)
 		path = DEFAULT_SOCKET;
@@ -125,35 +244,27 @@ main(int argc, char **argv)
 	if (i + 1 < argc && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h")))
 		return help(argv[i]);
 	len = (size_t)snprintf(req, sizeof(req), "%s", JG_PROTO_MAGIC);
-	for (; i < argc; i++) {
+	for (int k = i; k < argc; k++) {
 		/* Arguments are words: the protocol has no quoting, so refuse what it cannot carry. */
-		if (argv[i][0] == '\0' || strpbrk(argv[i], " \t\r\n") != NULL) {
-			fprintf(stderr, "jgctl: argument '%s' contains whitespace\n", argv[i]);
+		if (argv[k][0] == '\0' || strpbrk(argv[k], " \t\r\n") != NULL) {
+			fprintf(stderr, "jgctl: argument '%s' contains whitespace\n", argv[k]);
 			return JG_USAGE;
 		}
-		len += (size_t)snprintf(req + len, len < sizeof(req) ? sizeof(req) - len : 0, " %s", argv[i]);
+		if (!strcmp(argv[k], "--follow") && !strcmp(argv[i], "events")) {
+			follow_mode = 1;
+			continue;
+		}
+		/* a followed JSON stream is JSON lines, not one array */
+		len += (size_t)snprintf(req + len, len < sizeof(req) ? sizeof(req) - len : 0, " %s", argv[k]);
 	}
+	if (follow_mode && strstr(req, " --json") != NULL)
+		len += (size_t)snprintf(req + len, len < sizeof(req) ? sizeof(req) - len : 0, " --lines");
 	if (len + 1 >= sizeof(req)) {
 		fprintf(stderr, "jgctl: request too long\n");
 		return JG_USAGE;
 	}
 	req[len++] = '\n';
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "jgctl: socket path too long\n");
-		return JG_USAGE;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "jgctl: cannot reach jg-control at %s: %s\n", path, strerror(errno));
-		return JG_UNREACHABLE;
-	}
-	if (write(fd, req, len) != (ssize_t)len) {
-		fprintf(stderr, "jgctl: write: %s\n", strerror(errno));
-		close(fd);
-		return JG_UNREACHABLE;
-	}
-	i = read_answer(fd);
-	close(fd);
-	return i;
+	if (follow_mode)
+		return follow(path, req, len);
+	return transact(path, req, len, stdout);
 }

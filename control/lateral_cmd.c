@@ -9,9 +9,8 @@
 
 #include "control.h"
 
-/* RFC 3339 UTC, seconds or fractions: 2017-12-20T15:04:05[.123456]Z */
-static int
-parse_time(const char *s, uint64_t *ns)
+int
+jg_parse_time(const char *s, uint64_t *ns)
 {
 	struct tm tm;
 	const char *rest;
@@ -55,7 +54,7 @@ jg_cmd_lateral(struct jg_control *c, int argc, char **argv, int json, struct jg_
 			}
 			q.has_host = 1;
 		} else if (!strcmp(argv[i], "--since") && i + 1 < argc) {
-			if (parse_time(argv[++i], &q.since_ns) != 0) {
+			if (jg_parse_time(argv[++i], &q.since_ns) != 0) {
 				jg_buf_printf(out, "--since %.64s: expected RFC 3339 UTC, e.g. 2026-03-02T09:00:00Z", argv[i]);
 				return JG_USAGE;
 			}

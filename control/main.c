@@ -98,6 +98,8 @@ poll_sinks(struct jg_control *c)
 {
 	uint64_t now = jg_unix_ns();
 
+	jg_agg_tick(c->agg, now);
+	jg_store_tick(c->store, now);
 	for (int k = 0; k < c->n_sinks; k++)
 		c->sinks[k]->poll(c->sinks[k], now);
 }
@@ -117,6 +119,8 @@ run(struct jg_control *c)
 		unsigned int n = jg_drain(c);
 
 		if (c->shm->dp_state >= JG_DP_DRAINED && rings_empty(c) && !c->shm->control_done) {
+			jg_agg_flush(c->agg);
+			jg_store_commit(c->store);
 			flush_outputs(c);
 			jg_lateral_write_dot(c);
 			c->shm->control_done = 1;
@@ -125,6 +129,7 @@ run(struct jg_control *c)
 		}
 		if (!dataplane_alive(c)) {
 			jg_drain(c);
+			jg_agg_flush(c->agg);
 			flush_outputs(c);
 			if (c->shm->dp_state == JG_DP_STOPPED)
 				return 0;
@@ -137,6 +142,7 @@ run(struct jg_control *c)
 	/* Asked to stop: take what is already in the rings. */
 	while (jg_drain(c) > 0)
 		;
+	jg_agg_flush(c->agg);
 	flush_outputs(c);
 	return 0;
 }
@@ -215,6 +221,8 @@ main(int argc, char **argv)
 		    (c->flows && jg_out_open(&fl_out, c->out_dir, "flows.jsonl") != 0))
 			rc = -EIO;
 	}
+	if (rc == 0)
+		rc = jg_control_alerts_open(c);
 	if (rc == 0) {
 		int n = jg_sinks_open(&c->cfg, c->pm != NULL ? &c->pm->pol[c->pm->gen & 1] : NULL, c->sinks,
 				      (int)(sizeof(c->sinks) / sizeof(c->sinks[0])));
@@ -237,8 +245,10 @@ main(int argc, char **argv)
 		rc = 1;
 	}
 	jg_server_close(c);
+	jg_agg_destroy(c->agg);
 	for (int k = 0; k < c->n_sinks; k++)
 		c->sinks[k]->close(c->sinks[k]);
+	jg_store_close(c->store);
 	jg_out_close(&ev_out);
 	jg_out_close(&fl_out);
 	rte_eal_cleanup();

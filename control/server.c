@@ -94,6 +94,10 @@ static const struct jg_cmd cmds[] = {
 	{ "status", jg_cmd_status },
 	{ "version", cmd_version },
 	{ "lateral", jg_cmd_lateral },
+	{ "events", jg_cmd_events },
+	{ "flows", jg_cmd_flows },
+	{ "stats", jg_cmd_stats },
+	{ "zones", jg_cmd_zones },
 	{ NULL, NULL },
 };
 

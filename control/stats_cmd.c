@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * `jgctl stats`: every counter the dataplane keeps, per port and per worker,
+ * the drop reasons summed, and the control plane's own (aggregator, store,
+ * outputs). The drop list names every counter that loses or withholds data.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "control.h"
+
+static const enum jg_counter drops[] = {
+	JG_CNT_DISPATCH_DROP, JG_CNT_PKT_FLOW_FULL, JG_CNT_PKT_TRUNCATED, JG_CNT_PKT_MALFORMED,
+	JG_CNT_PKT_BLOCKED,   JG_CNT_PKT_FAIL_CLOSED, JG_CNT_TX_DROP,     JG_CNT_FLOW_END_EVICTED,
+	JG_CNT_FLOW_REC_DROP, JG_CNT_EVENT_DROP,   JG_CNT_SESS_FULL,     JG_CNT_SEG_GAP,
+	JG_CNT_PDU_CUT,       JG_CNT_HS_ERR,
+};
+
+static uint64_t
+total(const struct jg_shm *s, int k)
+{
+	uint64_t t = 0;
+
+	for (uint32_t w = 0; w < s->n_workers && w < JG_MAX_WORKERS; w++)
+		t += s->workers[w].cnt[k];
+	return t;
+}
+
+static void
+port_sums(const struct jg_shm *s, uint64_t *missed, uint64_t *nombuf, uint64_t *ierr, uint64_t *oerr)
+{
+	*missed = *nombuf = *ierr = *oerr = 0;
+	for (uint32_t p = 0; p < s->n_ports && p < JG_MAX_PORTS; p++) {
+		*missed += s->ports[p].imissed;
+		*nombuf += s->ports[p].rx_nombuf;
+		*ierr += s->ports[p].ierrors;
+		*oerr += s->ports[p].oerrors;
+	}
+}
+
+static void
+control_json(struct jg_control *c, struct jg_buf *o)
+{
+	const struct jg_agg_stats *a = jg_agg_stats(c->agg);
+
+	jg_buf_printf(o, ",\"alerts\":{\"events\":%" PRIu64 ",\"alerts\":%" PRIu64 ",\"repeats\":%" PRIu64
+			 ",\"updates\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"open\":%" PRIu64 "}",
+		      a->events, a->alerts, a->repeats, a->updates, a->evicted, a->open);
+	if (c->store != NULL) {
+		const struct jg_store_stats *st = jg_store_stats(c->store);
+
+		jg_buf_printf(o, ",\"store\":{\"alerts\":%" PRIu64 ",\"flows\":%" PRIu64 ",\"pruned_alerts\":%" PRIu64
+				 ",\"pruned_flows\":%" PRIu64 ",\"commits\":%" PRIu64 ",\"errors\":%" PRIu64
+				 ",\"max_commit_ms\":%.3f}",
+			      st->alerts, st->flows, st->pruned_alerts, st->pruned_flows, st->commits, st->errors,
+			      (double)st->max_commit_ns / 1e6);
+	}
+	jg_buf_printf(o, ",\"files\":{\"events_write_errors\":%" PRIu64 ",\"flows_write_errors\":%" PRIu64 "}",
+		      c->events->errors, c->flows != NULL ? c->flows->errors : 0);
+	jg_buf_printf(o, ",\"outputs\":");
+	jg_sinks_stats(c->sinks, c->n_sinks, 1, o);
+}
+
+static void
+stats_json(struct jg_control *c, struct jg_buf *o)
+{
+	const struct jg_shm *s = c->shm;
+	uint64_t missed, nombuf, ierr, oerr;
+
+	jg_buf_printf(o, "{\"ports\":[");
+	for (uint32_t p = 0; p < s->n_ports && p < JG_MAX_PORTS; p++) {
+		const struct jg_port_status *ps = &s->ports[p];
+
+		jg_buf_printf(o, "%s{\"name\":", p ? "," : "");
+		jg_buf_json_str(o, ps->name, strnlen(ps->name, sizeof(ps->name)));
+		jg_buf_printf(o, ",\"rx\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+				 ",\"missed\":%" PRIu64 ",\"no_mbuf\":%" PRIu64 ",\"rx_errors\":%" PRIu64
+				 ",\"tx_errors\":%" PRIu64 "}",
+			      ps->ipackets, ps->ibytes, ps->opackets, ps->obytes, ps->imissed, ps->rx_nombuf, ps->ierrors,
+			      ps->oerrors);
+	}
+	jg_buf_printf(o, "],\"workers\":[");
+	for (uint32_t w = 0; w < s->n_workers && w < JG_MAX_WORKERS; w++) {
+		jg_buf_printf(o, "%s{\"id\":%u,\"lcore\":%u", w ? "," : "", w, s->workers[w].lcore_id);
+		for (int k = 0; k < JG_CNT_MAX; k++)
+			jg_buf_printf(o, ",\"%s\":%" PRIu64, jg_counter_names[k], s->workers[w].cnt[k]);
+		jg_buf_printf(o, "}");
+	}
+	jg_buf_printf(o, "],\"total\":{");
+	for (int k = 0; k < JG_CNT_MAX; k++)
+		jg_buf_printf(o, "%s\"%s\":%" PRIu64, k ? "," : "", jg_counter_names[k], total(s, k));
+	port_sums(s, &missed, &nombuf, &ierr, &oerr);
+	jg_buf_printf(o, "},\"drops\":{\"port-missed\":%" PRIu64 ",\"port-no-mbuf\":%" PRIu64
+			 ",\"port-rx-errors\":%" PRIu64 ",\"port-tx-errors\":%" PRIu64,
+		      missed, nombuf, ierr, oerr);
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+		jg_buf_printf(o, ",\"%s\":%" PRIu64, jg_counter_names[drops[i]], total(s, drops[i]));
+	jg_buf_printf(o, "}");
+	control_json(c, o);
+	jg_buf_printf(o, "}\n");
+}
+
+static void
+stats_text(struct jg_control *c, struct jg_buf *o)
+{
+	const struct jg_shm *s = c->shm;
+	const struct jg_agg_stats *a = jg_agg_stats(c->agg);
+	uint64_t missed, nombuf, ierr, oerr;
+
+	jg_buf_printf(o, "%-12s %14s %16s %14s %10s %10s %10s %10s\n", "PORT", "RX", "RX-BYTES", "TX", "MISSED",
+		      "NO-MBUF", "RX-ERRORS", "TX-ERRORS");
+	for (uint32_t p = 0; p < s->n_ports && p < JG_MAX_PORTS; p++) {
+		const struct jg_port_status *ps = &s->ports[p];
+
+		jg_buf_printf(o, "%-12.12s %14" PRIu64 " %16" PRIu64 " %14" PRIu64 " %10" PRIu64 " %10" PRIu64
+				 " %10" PRIu64 " %10" PRIu64 "\n",
+			      ps->name, ps->ipackets, ps->ibytes, ps->opackets, ps->imissed, ps->rx_nombuf, ps->ierrors,
+			      ps->oerrors);
+	}
+	jg_buf_printf(o, "\n%-24s", "COUNTER");
+	for (uint32_t w = 0; w < s->n_workers && w < JG_MAX_WORKERS; w++)
+		jg_buf_printf(o, " %11s%-3u", "worker", w);
+	jg_buf_printf(o, " %14s\n", "TOTAL");
+	for (int k = 0; k < JG_CNT_MAX; k++) {
+		jg_buf_printf(o, "%-24s", jg_counter_names[k]);
+		for (uint32_t w = 0; w < s->n_workers && w < JG_MAX_WORKERS; w++)
+			jg_buf_printf(o, " %14" PRIu64, s->workers[w].cnt[k]);
+		jg_buf_printf(o, " %14" PRIu64 "\n", total(s, k));
+	}
+	port_sums(s, &missed, &nombuf, &ierr, &oerr);
+	jg_buf_printf(o, "\nDROPS AND LOSSES\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64
+			 "\n%-24s %14" PRIu64 "\n",
+		      "port-missed", missed, "port-no-mbuf", nombuf, "port-rx-errors", ierr, "port-tx-errors", oerr);
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[drops[i]], total(s, drops[i]),
+			      jg_counter_help[drops[i]]);
+	jg_buf_printf(o, "\nALERTS  events %" PRIu64 ", alerts %" PRIu64 ", repeats counted %" PRIu64
+			 ", final counts %" PRIu64 ", open %" PRIu64 ", closed early %" PRIu64 "\n",
+		      a->events, a->alerts, a->repeats, a->updates, a->open, a->evicted);
+	if (c->store != NULL) {
+		const struct jg_store_stats *st = jg_store_stats(c->store);
+
+		jg_buf_printf(o, "STORE   alerts %" PRIu64 ", flows %" PRIu64 ", pruned %" PRIu64 "/%" PRIu64
+				 ", commits %" PRIu64 " (slowest %.1f ms), errors %" PRIu64 "\n",
+			      st->alerts, st->flows, st->pruned_alerts, st->pruned_flows, st->commits,
+			      (double)st->max_commit_ns / 1e6, st->errors);
+	}
+	jg_buf_printf(o, "FILES   events.jsonl write errors %" PRIu64 ", flows.jsonl %" PRIu64 "\n", c->events->errors,
+		      c->flows != NULL ? c->flows->errors : 0);
+	if (c->n_sinks > 0) {
+		jg_buf_printf(o, "\n");
+		jg_sinks_stats(c->sinks, c->n_sinks, 0, o);
+	}
+}
+
+int
+jg_cmd_stats(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out)
+{
+	(void)argv;
+	if (argc > 0) {
+		jg_buf_printf(out, "stats takes no argument but --json");
+		return JG_USAGE;
+	}
+	if (json)
+		stats_json(c, out);
+	else
+		stats_text(c, out);
+	return JG_OK;
+}
