@@ -528,7 +528,7 @@ jg_config_defaults(struct jg_config *cfg)
 	cfg->out_ipfix.biflow = 1;
 	cfg->out_ipfix.queue = 4096;
 	cfg->alert_window_s = 300;
-	cfg->alert_table = 65536;
+	cfg->alert_table = 16384;
 	cfg->store_on = 1;
 	cfg->store_max_alerts = 1000000;
 	cfg->store_max_flows = 5000000;
