@@ -2,9 +2,9 @@
 /*
  * Alert aggregation (see agg.h). A key is a 64-bit FNV-1a hash of the event's
  * type, tool, addresses, service (or server port) and artifact; the artifact
- * is the first of service name, file, share, user or RPC interface, lowercased
- * with digit runs folded, so `PAExec-4242-WKSTN07.exe` and
- * `PAExec-977-WKSTN07.exe` from one source to one target are one alert.
+ * is the first of service name, file, pipe, share, user or RPC interface, lowercased
+ * (Windows names are case-insensitive). Names that differ stay apart: the pid
+ * in `PAExec-4242-WKSTN07.exe` is evidence an operator needs to see.
  */
 #include "agg.h"
 
@@ -55,7 +55,7 @@ fnv(uint64_t h, const void *p, size_t n)
 static uint64_t
 key_of(const struct jg_event_rec *ev)
 {
-	static const enum jg_attr artifact[] = { JG_ATTR_SERVICE_NAME, JG_ATTR_FILE, JG_ATTR_SHARE, JG_ATTR_USER,
+	static const enum jg_attr artifact[] = { JG_ATTR_SERVICE_NAME, JG_ATTR_FILE, JG_ATTR_PIPE, JG_ATTR_SHARE, JG_ATTR_USER,
 						 JG_ATTR_RPC_INTERFACE };
 	uint64_t h = 0xcbf29ce484222325ull;
 	char v[256], norm[256];
@@ -72,14 +72,8 @@ key_of(const struct jg_event_rec *ev)
 		h = fnv(h, &ev->dst_port, 2);
 	for (size_t i = 0; i < sizeof(artifact) / sizeof(artifact[0]); i++)
 		if (jg_ev_get(ev, artifact[i], v, sizeof(v))[0] != '\0') {
-			for (const char *p = v; *p != '\0' && n + 1 < sizeof(norm); p++) {
-				if (*p >= '0' && *p <= '9') {
-					if (n == 0 || norm[n - 1] != '#')
-						norm[n++] = '#';
-				} else {
-					norm[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-				}
-			}
+			for (const char *p = v; *p != '\0' && n + 1 < sizeof(norm); p++)
+				norm[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 			h = fnv(h, &artifact[i], sizeof(artifact[i]));
 			h = fnv(h, norm, n);
 			break;
