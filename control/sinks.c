@@ -1,21 +1,43 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The collectors' outputs as a set: open what the configuration enables,
- * report their counters.
+ * report their counters. An enabled output that cannot be opened (a name that
+ * does not resolve, no memory) stops the control plane at start, its reason
+ * printed with the key; a collector that is down is not an error (it is
+ * connected to when it comes up).
  */
+#include <errno.h>
 #include <stdio.h>
 
 #include "jg_config.h"
-#include "sink.h"
+#include "sink_priv.h"
 
 int
 jg_sinks_open(const struct jg_config *cfg, const struct jg_policy *pol, struct jg_sink **sinks, int max)
 {
-	(void)cfg;
-	(void)pol;
-	(void)sinks;
-	(void)max;
-	return 0;
+	int n = 0, failed = 0;
+
+	if (cfg->out_syslog.enabled && n < max && (sinks[n] = jg_syslog_open(cfg)) != NULL)
+		n++;
+	else
+		failed |= cfg->out_syslog.enabled;
+	if (cfg->out_redis.enabled && n < max && (sinks[n] = jg_redis_open(cfg)) != NULL)
+		n++;
+	else
+		failed |= cfg->out_redis.enabled;
+	if (cfg->out_ipfix.enabled && n < max && (sinks[n] = jg_ipfix_open(cfg, pol)) != NULL)
+		n++;
+	else
+		failed |= cfg->out_ipfix.enabled;
+	for (int i = 0; i < n; i++)
+		sinks[i]->pol = pol;
+	if (failed) {
+		/* An output the operator asked for and cannot have: do not run without it. */
+		for (int i = 0; i < n; i++)
+			sinks[i]->close(sinks[i]);
+		return -EINVAL;
+	}
+	return n;
 }
 
 void
