@@ -141,6 +141,13 @@ struct jg_shm {
 	volatile uint64_t control_attach_count;
 	uint32_t event_ring_size;
 	uint32_t flow_ring_size;
+	/* reload (jgctl reload): the control plane fills the request paths in the
+	 * policy memzone and bumps reload_req; the main lcore answers in reload_done */
+	volatile uint32_t reload_req;
+	volatile uint32_t reload_done;
+	volatile int32_t reload_rc; /**< 0, or -errno of the last reload */
+	uint32_t pad1;
+	char reload_msg[4096];      /**< its errors, one per line */
 	struct jg_port_status ports[JG_MAX_PORTS];
 	struct jg_worker_status workers[JG_MAX_WORKERS];
 };
@@ -297,6 +304,10 @@ struct jg_policy_mz {
 	uint32_t detect_on;
 	char policy_path[4096];        /**< "" when the built-in default policy runs */
 	char patterns_path[4096];
+	uint32_t policy_override;      /**< 1: --policy gave the policy file (a reload keeps it) */
+	uint32_t pad0;
+	char req_policy_path[4096];    /**< reload request: "" for the built-in default policy */
+	char req_patterns_path[4096];
 	uint64_t loaded_unix_ns;       /**< when generation gen was swapped in */
 	struct jg_policy pol[2];       /**< by generation parity */
 };

@@ -15,6 +15,7 @@
 #include "jg_policy.h"
 #include "zones.h"
 #include "worker.h"
+#include "rules.h"
 
 struct jg_dataplane {
 	struct jg_config cfg;
@@ -29,6 +30,11 @@ struct jg_dataplane {
 	char policy_path[JG_CFG_PATH]; /**< "" when the built-in default runs */
 	char patterns_path[JG_CFG_PATH];
 	struct jg_policy_mz *policy_mz; /**< the rules, published for the control plane */
+	struct jg_rules *rules;         /**< the generation the workers run (NULL: detection off) */
+	struct jg_rules *retiring;      /**< the previous one, until every worker has left it */
+	uint64_t retire_token;
+	uint32_t reload_seq;            /**< the request being completed */
+	struct rte_rcu_qsbr *qs;
 	struct jg_shm *shm;
 	uint16_t port_ids[JG_MAX_PORTS];
 	struct jg_worker *workers[JG_MAX_WORKERS];
@@ -40,6 +46,9 @@ struct jg_dataplane {
 
 /** Supervise until end of input or a stop signal, flush, drain, stop. @return exit status */
 int jg_dp_supervise(struct jg_dataplane *dp);
+
+/** Main lcore, every tick: carry out a reload the control plane asked for (reload.c). */
+void jg_dp_reload_poll(struct jg_dataplane *dp);
 
 /** Print the human summary and write out_dir/summary.json when out_dir is set. */
 void jg_dp_summary(const struct jg_dataplane *dp);

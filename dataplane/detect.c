@@ -59,6 +59,61 @@ jg_detect_create(const struct jg_hs_db *db, uint32_t sessions, uint16_t worker, 
 	return d;
 }
 
+int
+jg_detect_hs_alloc(const struct jg_detect *d, const struct jg_hs_db *db, hs_scratch_t **scratch, hs_stream_t **streams)
+{
+	*scratch = NULL;
+	if (hs_alloc_scratch(db->db, scratch) != HS_SUCCESS)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < 2 * d->n_sess; i++)
+		if (hs_open_stream(db->db, 0, &streams[i]) != HS_SUCCESS) {
+			jg_detect_hs_free(d, *scratch, streams, i);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+void
+jg_detect_hs_free(const struct jg_detect *d, hs_scratch_t *scratch, hs_stream_t **streams, uint32_t n)
+{
+	(void)d;
+	for (uint32_t i = 0; i < n; i++)
+		hs_close_stream(streams[i], NULL, NULL, NULL);
+	hs_free_scratch(scratch);
+}
+
+void
+jg_detect_hs_current(const struct jg_detect *d, hs_scratch_t **scratch, hs_stream_t **streams)
+{
+	*scratch = d->scratch;
+	for (uint32_t i = 0; i < d->n_sess; i++)
+		for (int k = 0; k < 2; k++)
+			streams[2 * i + k] = d->sess[i].dir[k].hs;
+}
+
+void
+jg_detect_swap(struct jg_detect *d, const struct jg_hs_db *db, hs_scratch_t *scratch, hs_stream_t *const *streams)
+{
+	d->db = db;
+	d->scratch = scratch;
+	/* Sessions in flight go on with fresh streams from where they are; their
+	 * pending matches named patterns of the old database, so they go. */
+	for (uint32_t i = 0; i < d->n_sess; i++)
+		for (int k = 0; k < 2; k++) {
+			struct jg_dir *dr = &d->sess[i].dir[k];
+
+			dr->hs = streams[2 * i + k];
+			dr->hs_base = dr->off;
+			dr->n_hits = 0;
+		}
+}
+
+uint32_t
+jg_detect_stream_count(const struct jg_detect *d)
+{
+	return 2 * d->n_sess;
+}
+
 void
 jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *))
 {

@@ -50,6 +50,31 @@ struct jg_detect *jg_detect_create(const struct jg_hs_db *db, uint32_t sessions,
 /** Close the streams and free a context made by jg_detect_create(). */
 void jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *));
 
+#include <hs/hs.h>
+
+/** Hyperscan streams a context holds: two per session. */
+uint32_t jg_detect_stream_count(const struct jg_detect *d);
+
+/**
+ * Reload, off the fast path: a scratch and jg_detect_stream_count() streams of
+ * a new database for context d. @return 0, or -ENOMEM (nothing kept)
+ */
+int jg_detect_hs_alloc(const struct jg_detect *d, const struct jg_hs_db *db, hs_scratch_t **scratch,
+		       hs_stream_t **streams);
+
+/** Close n streams and free a scratch (made by jg_detect_hs_alloc, or handed back by a swap). */
+void jg_detect_hs_free(const struct jg_detect *d, hs_scratch_t *scratch, hs_stream_t **streams, uint32_t n);
+
+/** The scratch and streams d uses now (what a swap retires). */
+void jg_detect_hs_current(const struct jg_detect *d, hs_scratch_t **scratch, hs_stream_t **streams);
+
+/**
+ * On the worker: switch to a new database, scratch and streams. Sessions in
+ * flight keep their TCP and protocol state and scan on from where they are.
+ */
+void jg_detect_swap(struct jg_detect *d, const struct jg_hs_db *db, hs_scratch_t *scratch,
+		    hs_stream_t *const *streams);
+
 /** Sessions in use. */
 uint32_t jg_detect_sessions_used(const struct jg_detect *d);
 

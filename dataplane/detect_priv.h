@@ -54,6 +54,7 @@ struct jg_dir {
 	uint64_t off;     /**< stream offset: in-order bytes delivered so far */
 	uint64_t msg_start;
 	hs_stream_t *hs;
+	uint64_t hs_base; /**< stream offset at which hs (re)started: its match offsets count from here */
 	uint32_t ooo_seq; /**< sequence number of the held segment */
 	uint16_t ooo_len; /**< its length, 0 when none is held */
 	struct jg_hit hits[JG_HITS];

@@ -61,7 +61,8 @@ struct jg_flow {
 	uint32_t syn_seq;  /**< initiator's SYN sequence number (tells retransmission from reuse) */
 	uint32_t pol_seen; /**< services the policy has judged in this flow (bit per service) */
 	uint8_t verdict;   /**< the strongest action so far (enum jg_action) */
-	uint8_t pad3[7];
+	uint8_t pol_gen;   /**< low byte of the policy generation pol_seen refers to */
+	uint8_t pad3[6];
 } __attribute__((aligned(64)));
 static_assert(sizeof(struct jg_flow) == 128, "flow entry is two cache lines");
 

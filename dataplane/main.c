@@ -140,20 +140,22 @@ load_patterns(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_error
 static int
 load_policy(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_errors *errs)
 {
-	static struct jg_policy pol;
+	struct jg_policy *pol = calloc(1, sizeof(*pol));
 	char path[JG_CFG_PATH + 512];
 
-	dp->policy = &pol;
+	if (pol == NULL)
+		return -ENOMEM;
+	dp->policy = pol;
 	if (dp->policy_arg != NULL)
 		snprintf(path, sizeof(path), "%s", dp->policy_arg);
 	else if (dp->cfg.policy_path[0] != '\0')
 		config_relative(cfg_path, dp->cfg.policy_path, path, sizeof(path));
 	else {
-		jg_policy_defaults(&pol);
+		jg_policy_defaults(pol);
 		return 0;
 	}
 	snprintf(dp->policy_path, sizeof(dp->policy_path), "%s", path);
-	return jg_policy_load(path, &pol, errs);
+	return jg_policy_load(path, pol, errs);
 }
 
 /* Load the config and apply flag overrides; print every error. */
@@ -333,6 +335,43 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 }
 
 /* Ports and rings; packets do not flow until the ports start. */
+/*
+ * Generation 1 of the rules is what the workers were set up with; reloads
+ * replace it (rules.h). Workers report quiescent states to one QSBR variable.
+ */
+static int
+setup_rules(struct jg_dataplane *dp)
+{
+	struct jg_rules *r;
+	size_t sz;
+
+	if (dp->policy == NULL)
+		return 0;
+	sz = rte_rcu_qsbr_get_memsize(dp->cfg.n_workers);
+	dp->qs = rte_zmalloc("jg_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	r = calloc(1, sizeof(*r));
+	if (dp->qs == NULL || r == NULL || rte_rcu_qsbr_init(dp->qs, dp->cfg.n_workers) != 0) {
+		fprintf(stderr, "jg-dataplane: no memory for the rules' RCU state\n");
+		free(r);
+		return -ENOMEM;
+	}
+	r->gen = 1;
+	r->pol = dp->policy;
+	r->zones = dp->zones;
+	r->hs = dp->hs;
+	dp->rules = r;
+	for (uint32_t i = 0; i < dp->cfg.n_workers; i++) {
+		struct jg_worker *w = dp->workers[i];
+
+		w->rules = &dp->rules;
+		w->rules_gen = 1;
+		w->qs = dp->qs;
+		w->verdict.zones = &r->zones;
+		rte_rcu_qsbr_thread_register(dp->qs, i);
+	}
+	return 0;
+}
+
 /* The rules in shared memory, for the control plane (see struct jg_policy_mz). */
 static int
 publish_policy(struct jg_dataplane *dp)
@@ -352,6 +391,7 @@ publish_policy(struct jg_dataplane *dp)
 	snprintf(pm->policy_path, sizeof(pm->policy_path), "%s", dp->policy_path);
 	snprintf(pm->patterns_path, sizeof(pm->patterns_path), "%s", dp->patterns_path);
 	pm->loaded_unix_ns = dp->t_start_ns;
+	pm->policy_override = dp->policy_arg != NULL;
 	if (dp->policy != NULL)
 		pm->pol[1] = *dp->policy;
 	else
@@ -432,7 +472,9 @@ setup(struct jg_dataplane *dp)
 			return -ENOMEM;
 		}
 	}
-	return setup_workers(dp, dispatch);
+	if (setup_workers(dp, dispatch) != 0)
+		return -ENOMEM;
+	return setup_rules(dp);
 }
 
 int

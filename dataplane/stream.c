@@ -22,6 +22,7 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to, unsign
 	(void)from;
 	(void)flags;
 	d->cnt[JG_CNT_HS_MATCH]++;
+	to += dir->hs_base;
 	/* Keep the first matches of each pattern; repeats of one pattern in one message add nothing. */
 	for (uint8_t i = 0; i < dir->n_hits; i++)
 		if (dir->hits[i].pat == id && to - dir->hits[i].end < JG_PDU_CAP)
@@ -189,6 +190,7 @@ deliver_bytes(struct jg_detect *d, struct jg_session *s, int di, uint32_t seq, u
 		dir->synced = 0;
 		dir->off += (uint32_t)rel;
 		hs_reset_stream(dir->hs, 0, NULL, NULL, NULL);
+		dir->hs_base = dir->off;
 		dir->n_hits = 0;
 		dir->next_seq = seq;
 	} else if (rel < 0) {

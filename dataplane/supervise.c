@@ -196,6 +196,7 @@ jg_dp_supervise(struct jg_dataplane *dp)
 	while (!jg_dp_stop_requested) {
 		update_ports(dp);
 		control_alive(dp->shm);
+		jg_dp_reload_poll(dp);
 		if (dp->replay_packets && input_done(dp, &last_in, &last_change))
 			break;
 		rte_delay_us_sleep(TICK_US);

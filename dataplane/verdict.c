@@ -45,6 +45,11 @@ judge(const struct jg_verdict *v, struct jg_flow *f, const struct jg_event_rec *
 {
 	static const enum jg_counter c[] = { JG_CNT_POL_ALLOW, JG_CNT_POL_ALERT, JG_CNT_POL_BLOCK };
 
+	/* A reload since this flow was judged: what it shows from now on is judged anew. */
+	if (f->pol_gen != (uint8_t)v->gen) {
+		f->pol_gen = (uint8_t)v->gen;
+		f->pol_seen = 0;
+	}
 	if (f->pol_seen & (1u << svc))
 		return;
 	f->pol_seen |= 1u << svc;

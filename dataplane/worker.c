@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "worker.h"
+#include "rules.h"
 
 #include <errno.h>
 #include <string.h>
@@ -451,10 +452,14 @@ jg_worker_main(void *arg)
 	w->ts_off = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
 	bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
 	w->ts_flag = bit >= 0 ? 1ull << bit : 0;
+	if (w->qs != NULL)
+		rte_rcu_qsbr_thread_online(w->qs, w->id);
 	while (!jg_worker_quit) {
 		uint32_t got = 0;
 		uint16_t n;
 
+		if (w->qs != NULL)
+			jg_rules_worker_sync(w);
 		if (w->shm->dp_state >= JG_DP_FLUSHING) {
 			if (!w->st->flushed)
 				flush_all(w);
@@ -494,5 +499,7 @@ jg_worker_main(void *arg)
 		w->st->flows_active = w->flows.count;
 		w->st->now_ns = w->now_ns;
 	}
+	if (w->qs != NULL)
+		rte_rcu_qsbr_thread_offline(w->qs, w->id);
 	return 0;
 }

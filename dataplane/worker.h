@@ -19,6 +19,9 @@
 #include "jg_wire.h"
 #include "verdict.h"
 
+struct jg_rules;
+struct rte_rcu_qsbr;
+
 #define JG_STAGE 32 /* records staged before one bulk ring enqueue */
 #define JG_NO_PEER 0xffff
 
@@ -66,6 +69,9 @@ struct jg_worker {
 	} tx[RTE_MAX_ETHPORTS];
 	struct jg_detect *det; /**< NULL when detection is off */
 	struct jg_verdict verdict; /**< the zone policy (pol NULL: none) */
+	struct jg_rules *const *rules; /**< the published rule generation (rules.h) */
+	uint32_t rules_gen;            /**< the generation this worker runs */
+	struct rte_rcu_qsbr *qs;       /**< where it reports quiescent states */
 	struct jg_flow_table flows;
 	struct jg_flow_rec fr_stage[JG_STAGE];
 	struct jg_event_rec ev_stage[JG_STAGE];
