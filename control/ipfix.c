@@ -141,6 +141,10 @@ jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const st
 	char services[JG_IPFIX_SERVICES_MAX + 1] = "";
 	size_t need = 0, sl = 0;
 	uint8_t *p = out;
+	/* An ICMP flow is keyed by its echo identifier, which is no transport port: a collector would
+	 * read destinationTransportPort as ICMP type and code. */
+	int icmp = fr->proto == 1 || fr->proto == 58;
+	uint16_t sport = icmp ? 0 : fr->src_port, dport = icmp ? 0 : fr->dst_port;
 
 	if (pol != NULL) {
 		if (fr->src_zone < pol->n_zones)
@@ -185,8 +189,8 @@ jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const st
 			memcpy(p, reverse ? fr->src_ip : fr->dst_ip, f->len);
 			p += f->len;
 			break;
-		case 7: p = be16(p, reverse ? fr->dst_port : fr->src_port); break;
-		case 11: p = be16(p, reverse ? fr->src_port : fr->dst_port); break;
+		case 7: p = be16(p, reverse ? dport : sport); break;
+		case 11: p = be16(p, reverse ? sport : dport); break;
 		case 4: *p++ = fr->proto; break;
 		case 6: p = be16(p, reverse ? fr->tcp_flags_rev : fr->tcp_flags_fwd); break;
 		case 58: p = be16(p, fr->vlan); break;

@@ -316,6 +316,11 @@ test_biflow_v4(void)
 	CHECK(roundtrip(&fr, NULL, 1) == 1);
 	CHECK(!strcmp(str(r, JG_IE_SRC_ZONE), "unknown") && !strcmp(str(r, JG_IE_SERVICES), "") &&
 	      !strcmp(str(r, JG_IE_ACTION), ""));
+	/* ICMP: the echo identifier that keys the flow is not exported as ports */
+	fr.proto = 1;
+	fr.src_port = fr.dst_port = 38067;
+	CHECK(roundtrip(&fr, NULL, 1) == 1 && num(r, 0, 7) == 0 && num(r, 0, 11) == 0 && num(r, 0, 4) == 1);
+	fr.proto = 6;
 	/* end reasons (RFC 5102) */
 	fr.end_reason = JG_FLOW_END_IDLE;
 	CHECK(roundtrip(&fr, NULL, 1) == 1 && num(r, 0, 136) == 1);
@@ -464,6 +469,47 @@ test_sink(void)
 	CHECK(data_recs == 40 - (int)dropped);
 }
 
+/* Templates at start and again once template_refresh has passed, with data or without. */
+static void
+test_template_refresh(void)
+{
+	static struct jg_config cfg;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), tpl_msgs = 0;
+	uint64_t t0 = jg_unix_ns();
+	struct jg_sink *s;
+	uint8_t buf[2048];
+	uint32_t seq, dom;
+
+	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+	jg_config_defaults(&cfg);
+	cfg.out_ipfix.template_refresh = 60;
+	cfg.out_ipfix.biflow = 0;
+	snprintf(cfg.out_ipfix.collector, sizeof(cfg.out_ipfix.collector), "127.0.0.1:%u", ntohs(sa.sin_port));
+	s = jg_ipfix_open(&cfg, NULL);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	s->poll(s, t0);                         /* start: templates */
+	s->poll(s, t0 + 30 * 1000000000ull);    /* not yet */
+	s->poll(s, t0 + 61 * 1000000000ull);    /* again */
+	s->poll(s, t0 + 62 * 1000000000ull);
+	s->close(s);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0 || (n = recv(fd, buf, sizeof(buf), 0)) <= 0)
+			break;
+		reset();
+		CHECK(decode_msg(buf, (size_t)n, &seq, &dom) == 0 && dom == 1 && n_recs == 0);
+		tpl_msgs += n_tpls == 2 && tpls[0].id == JG_IPFIX_TPL_V4 && tpls[1].id == JG_IPFIX_TPL_V6;
+	}
+	CHECK(tpl_msgs == 2);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -473,5 +519,6 @@ main(void)
 	test_long_services();
 	test_batching();
 	test_sink();
+	test_template_refresh();
 	return jg_test_done();
 }
