@@ -183,6 +183,15 @@ int jg_hostport_split(const char *s, char *host, size_t cap, uint16_t *port);
 /** @return the syslog facility code of a name (kern, user, ..., local7) or number 0-23, or -1. */
 int jg_syslog_facility_code(const char *name);
 
+/** A path from the config file: relative paths are relative to the file's directory. */
+void jg_config_path(const struct jg_config *cfg, const char *p, char *out, size_t cap);
+
+/** The patterns file: detect.patterns, or the bundled patterns.yaml. */
+void jg_config_patterns_path(const struct jg_config *cfg, char *out, size_t cap);
+
+/** The policy file: detect.policy, or "" for the built-in default. */
+void jg_config_policy_path(const struct jg_config *cfg, char *out, size_t cap);
+
 /** @return 1 when the device string names a virtual device (net_xxx). */
 int jg_config_port_is_vdev(const struct jg_cfg_port *p);
 

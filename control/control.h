@@ -87,6 +87,15 @@ void jg_drain_reclaim(struct rte_ring *r);
 /** An alert from the aggregator: events.jsonl and the collectors (jg_alert_fn). */
 void jg_control_alert(void *ctx, const struct jg_alert *a);
 
+/** Every loop: close ended alert windows, commit the store when due, let the collectors send. */
+void jg_control_tick(struct jg_control *c);
+
+/** Close the collectors and open them again with the (reloaded) config. */
+void jg_control_sinks_reopen(struct jg_control *c);
+
+/** `reload`: config, zones, policy and patterns, validated here, swapped in by the dataplane. */
+int jg_cmd_reload(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
 /** Open the store and the aggregator the config asks for. @return 0 or -errno (printed) */
 int jg_control_alerts_open(struct jg_control *c);
 

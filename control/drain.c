@@ -136,6 +136,30 @@ jg_control_alert(void *ctx, const struct jg_alert *a)
 			c->sinks[k]->alert(c->sinks[k], a);
 }
 
+void
+jg_control_tick(struct jg_control *c)
+{
+	uint64_t now = jg_unix_ns();
+
+	jg_agg_tick(c->agg, now);
+	jg_store_tick(c->store, now);
+	for (int k = 0; k < c->n_sinks; k++)
+		c->sinks[k]->poll(c->sinks[k], now);
+}
+
+void
+jg_control_sinks_reopen(struct jg_control *c)
+{
+	int n;
+
+	for (int k = 0; k < c->n_sinks; k++)
+		c->sinks[k]->close(c->sinks[k]);
+	c->n_sinks = 0;
+	n = jg_sinks_open(&c->cfg, c->pm != NULL ? &c->pm->pol[c->pm->gen & 1] : NULL, c->sinks,
+			  (int)(sizeof(c->sinks) / sizeof(c->sinks[0])));
+	c->n_sinks = n > 0 ? n : 0;
+}
+
 int
 jg_control_alerts_open(struct jg_control *c)
 {

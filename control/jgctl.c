@@ -69,6 +69,16 @@ static const struct help helps[] = {
 	  "The zones, prefixes and services of the policy the dataplane runs now, and\n"
 	  "what the policy does for remote administration from SRC to DST (each service,\n"
 	  "or only SERVICE). Exit status 0 whatever the action; use --json in scripts.\n" },
+	{ "reload",
+	  "jgctl reload [--json]\n\n"
+	  "Re-read the configuration file jg-control was started with, and the policy and\n"
+	  "patterns files it names; validate them; build the new zone tables and Hyperscan\n"
+	  "database in the dataplane off the fast path and swap them into the workers\n"
+	  "(RCU): no packet is dropped, flows already judged are judged again by the new\n"
+	  "policy from their next packet. Collectors (output.syslog/redis/ipfix) whose\n"
+	  "settings changed are reopened. Any error rejects the whole reload, prints every\n"
+	  "problem as file:line: key: reason and exits 1; the running rules stay. Keys\n"
+	  "other than detect.policy, detect.patterns and the collectors need a restart.\n" },
 	{ NULL, NULL },
 };
 
@@ -86,6 +96,7 @@ usage(FILE *f)
 		   "  flows top  the largest flows, remote administration first\n"
 		   "  stats      every counter: ports, workers, drops, store, outputs\n"
 		   "  zones      the running policy; zones test SRC DST [SERVICE]\n"
+		   "  reload     re-read config, zones, policy and patterns without a restart\n"
 		   "  help CMD   the manual of one command\n\n"
 		   "exit status: 0 done, 1 the command failed, 2 usage, 3 protocol version\n"
 		   "mismatch, 4 jg-control unreachable.\n");
@@ -126,8 +137,10 @@ read_answer(int fd, FILE *out)
 	}
 	*nl = '\0';
 	code = atoi(buf + sizeof(JG_PROTO_MAGIC));
-	if (code != JG_OK)
+	if (code != JG_OK) {
 		fprintf(stderr, "jgctl: %s\n", strchr(buf + sizeof(JG_PROTO_MAGIC), ' ') ? strchr(buf + sizeof(JG_PROTO_MAGIC), ' ') + 1 : buf);
+		out = stderr; /* the details of a failure (every error of a rejected file) */
+	}
 	fwrite(nl + 1, 1, have - (size_t)(nl + 1 - buf), out);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, out);

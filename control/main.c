@@ -94,17 +94,6 @@ rings_empty(const struct jg_control *c)
 }
 
 static void
-poll_sinks(struct jg_control *c)
-{
-	uint64_t now = jg_unix_ns();
-
-	jg_agg_tick(c->agg, now);
-	jg_store_tick(c->store, now);
-	for (int k = 0; k < c->n_sinks; k++)
-		c->sinks[k]->poll(c->sinks[k], now);
-}
-
-static void
 flush_outputs(struct jg_control *c)
 {
 	jg_out_flush(c->events);
@@ -136,7 +125,7 @@ run(struct jg_control *c)
 			fprintf(stderr, "jg-control: the dataplane (pid %u) is gone\n", c->shm->dp_pid);
 			return 1;
 		}
-		poll_sinks(c);
+		jg_control_tick(c);
 		jg_server_poll(c, n ? 0 : 2);
 	}
 	/* Asked to stop: take what is already in the rings. */

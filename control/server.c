@@ -98,6 +98,7 @@ static const struct jg_cmd cmds[] = {
 	{ "flows", jg_cmd_flows },
 	{ "stats", jg_cmd_stats },
 	{ "zones", jg_cmd_zones },
+	{ "reload", jg_cmd_reload },
 	{ NULL, NULL },
 };
 
@@ -150,10 +151,20 @@ answer(struct jg_control *c, char *req, struct jg_buf *out, int *code, const cha
 	if (*code == JG_OK) {
 		*msg = "ok";
 	} else {
-		/* the command put its reason in the body: it becomes the message */
-		snprintf(reason, sizeof(reason), "%.*s", (int)(out->len < sizeof(reason) ? out->len : sizeof(reason) - 1),
+		/* The command's first line is the reason (the status message); what follows
+		 * it (every error of a rejected file, say) stays in the body. */
+		size_t len = out->len < out->cap ? out->len : out->cap - 1;
+		const char *nl = memchr(out->p, '\n', len);
+		size_t first = nl != NULL ? (size_t)(nl - out->p) : len;
+
+		snprintf(reason, sizeof(reason), "%.*s", (int)(first < sizeof(reason) ? first : sizeof(reason) - 1),
 			 out->p);
-		out->len = 0;
+		if (nl != NULL) {
+			memmove(out->p, nl + 1, len - first - 1);
+			out->len = len - first - 1;
+		} else {
+			out->len = 0;
+		}
 		*msg = reason;
 	}
 }

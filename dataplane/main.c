@@ -96,36 +96,17 @@ parse_args(int argc, char **argv, struct jg_dataplane *dp, const char **cfg_path
 	return 0;
 }
 
-/* A path from the config: absolute, or relative to the config file's folder. */
-static void
-config_relative(const char *cfg_path, const char *p, char *out, size_t cap)
-{
-	const char *slash = strrchr(cfg_path, '/');
-
-	if (p[0] == '/' || slash == NULL)
-		snprintf(out, cap, "%s", p);
-	else
-		snprintf(out, cap, "%.*s%s", (int)(slash - cfg_path + 1), cfg_path, p);
-}
-
 /*
  * The patterns: detect.patterns relative to the config file, or the bundled
  * file (source tree, then installed data) when the config names none.
  */
 static int
-load_patterns(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_errors *errs)
+load_patterns(struct jg_dataplane *dp, struct jg_cfg_errors *errs)
 {
 	static struct jg_patterns pats;
 	char path[JG_CFG_PATH + 512], err[256];
-	const char *p = dp->cfg.patterns_path;
 
-	if (p[0] != '\0') {
-		config_relative(cfg_path, p, path, sizeof(path));
-	} else {
-		snprintf(path, sizeof(path), "%s/config/patterns.yaml", JG_SOURCE_DIR);
-		if (access(path, R_OK) != 0)
-			snprintf(path, sizeof(path), "%s/patterns.yaml", JG_DATA_DIR);
-	}
+	jg_config_patterns_path(&dp->cfg, path, sizeof(path));
 	snprintf(dp->patterns_path, sizeof(dp->patterns_path), "%s", path);
 	if (jg_patterns_load(path, &pats, errs) != 0)
 		return -EINVAL;
@@ -138,7 +119,7 @@ load_patterns(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_error
 }
 
 static int
-load_policy(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_errors *errs)
+load_policy(struct jg_dataplane *dp, struct jg_cfg_errors *errs)
 {
 	struct jg_policy *pol = calloc(1, sizeof(*pol));
 	char path[JG_CFG_PATH + 512];
@@ -149,7 +130,7 @@ load_policy(struct jg_dataplane *dp, const char *cfg_path, struct jg_cfg_errors 
 	if (dp->policy_arg != NULL)
 		snprintf(path, sizeof(path), "%s", dp->policy_arg);
 	else if (dp->cfg.policy_path[0] != '\0')
-		config_relative(cfg_path, dp->cfg.policy_path, path, sizeof(path));
+		jg_config_policy_path(&dp->cfg, path, sizeof(path));
 	else {
 		jg_policy_defaults(pol);
 		return 0;
@@ -186,8 +167,8 @@ load_config(struct jg_dataplane *dp, const char *path, const char *prefix)
 		rc = jg_config_validate(cfg, errs);
 	}
 	if (cfg->detect_on) {
-		rc = load_patterns(dp, path, errs) != 0 ? -EINVAL : rc;
-		rc = load_policy(dp, path, errs) != 0 ? -EINVAL : rc;
+		rc = load_patterns(dp, errs) != 0 ? -EINVAL : rc;
+		rc = load_policy(dp, errs) != 0 ? -EINVAL : rc;
 	}
 	for (uint32_t i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->e[i].msg);

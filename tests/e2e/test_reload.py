@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""`jgctl reload` while traffic flows: `jumpgate run` on net_af_packet, tcpreplay at a
+fixed rate of the demo's PAExec attack repeated 120 times from 10.20.30.7. The policy
+file alerts at first; mid-stream a broken policy is rejected with its errors (the
+running rules stay), then a policy that allows 10.20.30.7's zone is loaded. Every
+packet is received and handled (no drop), events before the reload say alert (with a
+zone_violation), events after it say allow, and jgctl zones shows generation 2. A
+config change that needs a restart (flows.table_size) is refused."""
+import json
+import os
+import subprocess
+import time
+
+from jgtest import *
+
+need_root_and_hugepages()
+if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
+    skip("cannot use network namespaces here")
+if subprocess.run(["which", "tcpreplay"], capture_output=True).returncode != 0:
+    skip("tcpreplay is not installed")
+
+REPEATS = 120
+tag = f"jr{os.getpid() % 100000}"
+ns, host_if, peer_if = f"{tag}ns", f"{tag}a", f"{tag}b"
+work = tmpdir("reload")
+sock = os.path.join(work, "jgctl.sock")
+cap = os.path.join(work, "repeat.pcap")
+subprocess.run([os.path.join(SRC, "tests", "e2e", "repeat_attack.py"), cap, str(REPEATS), "0.01"], check=True)
+total = capinfos_count(cap)
+policy = os.path.join(work, "policy.yaml")
+ALERT = """
+zones:
+  - { name: workstations, prefixes: [10.20.30.0/28] }
+  - { name: servers, prefixes: [10.20.30.32/27] }
+policy:
+  default: alert
+"""
+BROKEN = ALERT + "  rules:\n    - { from: nowhere, to: servers, service: smb-admin, action: allow }\n"
+ALLOW = ALERT + "  rules:\n    - { from: workstations, to: servers, service: any, action: allow }\n"
+
+
+def sh(*args, check_rc=True):
+    r = subprocess.run(list(args), capture_output=True, text=True)
+    if check_rc and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {r.stderr}")
+    return r
+
+
+def ctl(*args):
+    return subprocess.run([JGCTL, "-s", sock, *args], capture_output=True, text=True, timeout=90)
+
+
+def write(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+
+
+write(policy, ALERT)
+t_before = t_after = None
+try:
+    sh("ip", "netns", "add", ns)
+    sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", peer_if)
+    sh("ip", "link", "set", peer_if, "netns", ns)
+    sh("sysctl", "-qw", f"net.ipv6.conf.{host_if}.disable_ipv6=1")
+    sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{peer_if}.disable_ipv6=1")
+    sh("ip", "link", "set", host_if, "up")
+    sh("ip", "netns", "exec", ns, "ip", "link", "set", peer_if, "up")
+    cfg = os.path.join(work, "run.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""
+eal: {{ file_prefix: jg-rl-{os.getpid()} }}
+lcores: {{ main: 0, workers: [1] }}
+ports:
+  - name: veth
+    device: "net_af_packet0,iface={host_if},qpairs=1,framecnt=8192,blocksz=4096,framesz=2048"
+flows: {{ table_size: 65536 }}
+control: {{ socket: {sock} }}
+output: {{ dir: {work}/out }}
+alerts: {{ window: 0 }}
+detect: {{ policy: {policy} }}
+""")
+    with Live(cfg) as live:
+        s = wait_status(sock, lambda s: s["state"] == "running" and s["ports"][0]["link_up"])
+        check(s is not None, "running")
+        replayer = subprocess.Popen(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", peer_if, "--pps=1500", cap],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.2)
+        write(policy, BROKEN)
+        r = ctl("reload")
+        check(r.returncode == 1 and f"{policy}:" in r.stderr and "nowhere" in r.stderr and "nothing changed" in r.stderr,
+              f"a broken policy is rejected with its errors: {r.returncode} {r.stderr.strip()}")
+        z = json.loads(ctl("zones", "--json").stdout)
+        check(z["generation"] == 1, "the running rules stay")
+        write(policy, ALLOW)
+        t_before = time.time()
+        r = ctl("reload", "--json")
+        t_after = time.time()
+        check(r.returncode == 0 and json.loads(r.stdout)["generation"] == 2, f"reload: {r.stdout} {r.stderr}")
+        print(f"reload took {t_after - t_before:.3f} s")
+        z = json.loads(ctl("zones", "test", "10.20.30.7", "10.20.30.40", "smb-admin", "--json").stdout)
+        check(z["actions"] == {"smb-admin": "allow"}, f"jgctl zones test follows the new policy: {z}")
+        text = open(cfg).read()
+        write(cfg, text.replace("table_size: 65536", "table_size: 131072"))
+        r = ctl("reload")
+        check(r.returncode == 1 and "flows: changed: needs a restart" in r.stderr, f"restart-only keys refused: {r.stderr}")
+        write(cfg, text)
+        replayer.wait(timeout=60)
+        check(replayer.returncode == 0, "tcpreplay sent everything")
+        s = wait_status(sock, lambda s: s["ports"][0]["ipackets"] >= total, 20)
+        st = json.loads(ctl("stats", "--json").stdout)
+    check(live.returncode == 0, f"clean stop ({live.returncode})")
+finally:
+    sh("ip", "link", "del", host_if, check_rc=False)
+    sh("ip", "netns", "del", ns, check_rc=False)
+
+check(s is not None and s["ports"][0]["ipackets"] == total, f"every packet received ({total})")
+drops = {k: v for k, v in st["drops"].items() if v and k not in ("stream-gaps",)}
+check(not drops, f"no packet lost or dropped: {drops}")
+check(st["total"]["pkt-flow"] == total, f"every packet in a flow ({st['total']['pkt-flow']} of {total})")
+if t_before is not None:
+    events = jsonl(os.path.join(work, "out", "events.jsonl"))
+    ts = lambda e: time.mktime(time.strptime(e["timestamp"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + \
+        float("0." + e["timestamp"][20:26])
+    sessions = [e for e in events if e["event"] == "admin_session" and e["dst_port"] == 445]
+    before = [e for e in sessions if ts(e) < t_before]
+    after = [e for e in sessions if ts(e) > t_after]
+    check(len(sessions) == REPEATS + 1, f"one admin session per attack ({len(sessions)})")
+    check(before and all(e["action"] == "alert" for e in before), f"before the reload: alert ({len(before)})")
+    check(after and all(e["action"] == "allow" for e in after), f"after the reload: allow ({len(after)})")
+    viol = [e for e in events if e["event"] == "zone_violation"]
+    check(all(ts(e) < t_after for e in viol) and len(viol) >= len(before),
+          "zone violations only until the reload")
+cleanup(work)
+done()
