@@ -113,8 +113,11 @@ drain_flows(struct jg_control *c, struct rte_ring *r)
 		if (c->store != NULL)
 			jg_store_flow(c->store, &fr[i], jg_control_policy(c, &fr[i]), line, len);
 		for (int k = 0; k < c->n_sinks; k++)
-			if (c->sinks[k]->flow != NULL)
+			if (c->sinks[k]->flow != NULL) {
+				/* the names of the policy generation that judged this flow */
+				c->sinks[k]->pol = jg_control_policy(c, &fr[i]);
 				c->sinks[k]->flow(c->sinks[k], &fr[i], line, len);
+			}
 	}
 	if (n) {
 		if (c->flows != NULL)

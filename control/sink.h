@@ -56,7 +56,9 @@ struct jg_sink {
 	/** Send what can be sent within a short deadline, close, free. */
 	void (*close)(struct jg_sink *s);
 	struct jg_sink_stats st;
-	const struct jg_policy *pol; /**< names of zones and services (flow records carry indexes) */
+	/** Names of zones and services (flow records carry indexes): set by the drain loop to the
+	 *  policy generation of each record before flow(). */
+	const struct jg_policy *pol;
 };
 
 /**
