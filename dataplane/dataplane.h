@@ -50,6 +50,9 @@ int jg_dp_supervise(struct jg_dataplane *dp);
 /** Main lcore, every tick: carry out a reload the control plane asked for (reload.c). */
 void jg_dp_reload_poll(struct jg_dataplane *dp);
 
+/** Register Jumpgate's counters with DPDK telemetry (telemetry.c). */
+void jg_dp_telemetry_register(const struct jg_dataplane *dp);
+
 /** Print the human summary and write out_dir/summary.json when out_dir is set. */
 void jg_dp_summary(const struct jg_dataplane *dp);
 

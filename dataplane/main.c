@@ -489,8 +489,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = setup(dp);
-	if (rc == 0)
+	if (rc == 0) {
+		jg_dp_telemetry_register(dp);
 		rc = jg_dp_supervise(dp);
+	}
 	else
 		rc = 1;
 	/* Hugepage memory goes with the process; freeing it piecemeal would only

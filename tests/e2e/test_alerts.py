@@ -9,9 +9,11 @@ events. With alerts.window 0 every event is its own alert.
 
 Live (`jumpgate run` on a net_pcap port): jgctl events (filters, --json,
 --follow), flows top, stats, zones and zones test answer from the running
-control plane, with the usage errors that mean something."""
+control plane, with the usage errors that mean something; DPDK telemetry serves
+the same counters (/jumpgate/stats, /jumpgate/worker,N, /jumpgate/info)."""
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import time
@@ -142,6 +144,24 @@ with Live(cfg):
     check(r.returncode == 0 and set(json.loads(r.stdout)["actions"].values()) == {"block"},
           "a workstation to a domain controller: block")
     check(ctl("zones", "test", "10.0.0.1").returncode == 2, "zones test needs two addresses")
+    # DPDK telemetry (what dpdk-telemetry.py speaks): Jumpgate's counters beside ethdev's
+    tsock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    tsock.connect(f"/var/run/dpdk/jg-alerts-{os.getpid()}/dpdk_telemetry.v2")
+    json.loads(tsock.recv(16384))
+
+    def tel(cmd):
+        tsock.send(cmd.encode())
+        return json.loads(tsock.recv(65536))[cmd.split(",")[0]]
+    cmds = tel("/")
+    check("/jumpgate/stats" in cmds and "/jumpgate/worker" in cmds and "/ethdev/stats" in cmds,
+          "telemetry lists Jumpgate's commands beside ethdev's")
+    ts = tel("/jumpgate/stats")
+    check(ts["events"] == st["total"]["events"] and ts["pkt_flow"] == st["total"]["pkt-flow"] and
+          len(ts) == len(st["total"]),
+          "telemetry /jumpgate/stats = jgctl stats")
+    check(tel("/jumpgate/worker,0")["flow_new"] == st["workers"][0]["flow-new"], "telemetry per worker")
+    check(tel("/jumpgate/info")["rules_generation"] == 1, "telemetry /jumpgate/info")
+    tsock.close()
     check(ctl("zones", "test", "10.0.0.1", "10.0.0.2", "telnet").returncode == 2, "an unknown service is refused")
 cleanup(work)
 done()
