@@ -21,12 +21,15 @@
 #include "control.h"
 
 static volatile int stop;
+static volatile sig_atomic_t reopen;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reopen = 1;
+	else
+		stop = 1;
 }
 
 static void
@@ -101,6 +104,20 @@ flush_outputs(struct jg_control *c)
 		jg_out_flush(c->flows);
 }
 
+/* SIGHUP (logrotate): the JSON files are moved away; start new ones at their names. */
+static void
+reopen_files(struct jg_control *c)
+{
+	jg_out_close(c->events);
+	if (jg_out_open(c->events, c->out_dir, "events.jsonl") != 0)
+		c->events->errors++;
+	if (c->flows != NULL) {
+		jg_out_close(c->flows);
+		if (jg_out_open(c->flows, c->out_dir, "flows.jsonl") != 0)
+			c->flows->errors++;
+	}
+}
+
 static int
 run(struct jg_control *c)
 {
@@ -126,6 +143,10 @@ run(struct jg_control *c)
 			return 1;
 		}
 		jg_control_tick(c);
+		if (reopen) {
+			reopen = 0;
+			reopen_files(c);
+		}
 		jg_server_poll(c, n ? 0 : 2);
 	}
 	/* Asked to stop: take what is already in the rings. */
@@ -198,6 +219,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	c->start_ns = jg_unix_ns();
 	c->lat = calloc(1, sizeof(*c->lat));

@@ -48,10 +48,15 @@ struct session {
 	int dp_status;
 };
 
+static volatile sig_atomic_t hup_signal;
+
 static void
 on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGHUP)
+		hup_signal = 1;
+	else
+		stop_signal = sig;
 }
 
 static void
@@ -341,6 +346,12 @@ supervise(struct session *s)
 				}
 			}
 		}
+		/* logrotate: the control plane reopens its files */
+		if (hup_signal) {
+			hup_signal = 0;
+			if (s->ctl > 0)
+				kill(s->ctl, SIGHUP);
+		}
 		if (stop_signal && forwarded < 2 && s->dp > 0) {
 			kill(s->dp, SIGTERM);
 			forwarded++;
@@ -389,6 +400,7 @@ start_both(struct session *s)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	if (hugepages() != 0)
 		return 1;
 	if (start_dataplane(s) <= 0) {

@@ -5,9 +5,11 @@ file alerts at first; mid-stream a broken policy is rejected with its errors (th
 running rules stay), then a policy that allows 10.20.30.7's zone is loaded. Every
 packet is received and handled (no drop), events before the reload say alert (with a
 zone_violation), events after it say allow, and jgctl zones shows generation 2. A
-config change that needs a restart (flows.table_size) is refused."""
+config change that needs a restart (flows.table_size) is refused. SIGHUP (logrotate)
+makes the control plane start new events.jsonl/flows.jsonl, losing no line."""
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -85,7 +87,12 @@ detect: {{ policy: {policy} }}
         check(s is not None, "running")
         replayer = subprocess.Popen(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", peer_if, "--pps=1500", cap],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1.2)
+        time.sleep(0.8)
+        # logrotate's way: move the files away, SIGHUP; jg-control starts new ones
+        os.rename(os.path.join(work, "out", "events.jsonl"), os.path.join(work, "out", "events.jsonl.1"))
+        os.rename(os.path.join(work, "out", "flows.jsonl"), os.path.join(work, "out", "flows.jsonl.1"))
+        live.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.4)
         write(policy, BROKEN)
         r = ctl("reload")
         check(r.returncode == 1 and f"{policy}:" in r.stderr and "nowhere" in r.stderr and "nothing changed" in r.stderr,
@@ -119,7 +126,11 @@ drops = {k: v for k, v in st["drops"].items() if v and k not in ("stream-gaps",)
 check(not drops, f"no packet lost or dropped: {drops}")
 check(st["total"]["pkt-flow"] == total, f"every packet in a flow ({st['total']['pkt-flow']} of {total})")
 if t_before is not None:
+    rotated = jsonl(os.path.join(work, "out", "events.jsonl.1"))
     events = jsonl(os.path.join(work, "out", "events.jsonl"))
+    check(rotated and events and len(rotated) + len(events) == st["total"]["events"],
+          f"SIGHUP: events before it in the rotated file, after it in a new one ({len(rotated)} + {len(events)})")
+    events = rotated + events
     ts = lambda e: time.mktime(time.strptime(e["timestamp"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + \
         float("0." + e["timestamp"][20:26])
     sessions = [e for e in events if e["event"] == "admin_session" and e["dst_port"] == 445]
