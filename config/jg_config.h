@@ -102,7 +102,7 @@ struct jg_config {
 	struct jg_cfg_syslog out_syslog;
 	struct jg_cfg_redis out_redis;
 	struct jg_cfg_ipfix out_ipfix;
-	/* alerts: repeats of one (type, tool, source, destination, service, artifact) within the window are one alert */
+	/* alerts: repeats of one (type, tool, source, destination, service, action, artifact) within the window are one alert */
 	uint32_t alert_window_s; /**< 0: every event is its own alert */
 	uint32_t alert_table;    /**< keys tracked at once */
 	/* store: the SQLite event and flow store */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Alert aggregation (see agg.h). A key is a 64-bit FNV-1a hash of the event's
- * type, tool, addresses, service (or server port) and artifact; the artifact
+ * type, tool, addresses, service (or server port), action and artifact; the artifact
  * is the first of service name, file, pipe, share, user or RPC interface, lowercased
  * (Windows names are case-insensitive). Names that differ stay apart: the pid
  * in `PAExec-4242-WKSTN07.exe` is evidence an operator needs to see.
@@ -55,8 +55,8 @@ fnv(uint64_t h, const void *p, size_t n)
 static uint64_t
 key_of(const struct jg_event_rec *ev)
 {
-	static const enum jg_attr artifact[] = { JG_ATTR_SERVICE_NAME, JG_ATTR_FILE, JG_ATTR_PIPE, JG_ATTR_SHARE, JG_ATTR_USER,
-						 JG_ATTR_RPC_INTERFACE };
+	static const enum jg_attr artifact[] = { JG_ATTR_SERVICE_NAME, JG_ATTR_FILE, JG_ATTR_PIPE,
+						 JG_ATTR_SHARE, JG_ATTR_USER, JG_ATTR_RPC_INTERFACE };
 	uint64_t h = 0xcbf29ce484222325ull;
 	char v[256], norm[256];
 	size_t n = 0;
@@ -70,6 +70,9 @@ key_of(const struct jg_event_rec *ev)
 		h = fnv(h, v, strlen(v));
 	else
 		h = fnv(h, &ev->dst_port, 2);
+	/* a verdict that changes (a reload) starts a new alert */
+	jg_ev_get(ev, JG_ATTR_ACTION, v, sizeof(v));
+	h = fnv(h, v, strlen(v));
 	for (size_t i = 0; i < sizeof(artifact) / sizeof(artifact[0]); i++)
 		if (jg_ev_get(ev, artifact[i], v, sizeof(v))[0] != '\0') {
 			for (const char *p = v; *p != '\0' && n + 1 < sizeof(norm); p++)

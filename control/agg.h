@@ -2,7 +2,7 @@
 /**
  * @file
  * Alert aggregation: events with the same key (type, tool, source, destination,
- * service, artifact) within a window are one alert with a count. The first
+ * service, action, artifact) within a window are one alert with a count. The first
  * occurrence is an alert at once; repeats only count; when the window closes
  * (by capture time, or after as long without a repeat on the wall clock) an
  * alert that repeated is reported once more with its final count.
