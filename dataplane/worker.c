@@ -277,7 +277,6 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		struct jg_flow *f;
 		int dir;
 
-		w->cnt[JG_CNT_PKT_CUT] += p->cut;
 		uint8_t before;
 
 		w->cnt[JG_CNT_PKT_CUT] += p->cut;
