@@ -110,20 +110,6 @@ jg_conn_init(struct jg_conn *c, const char *name, const char *hostport, int tcp,
 	memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
 	c->addr_len = res->ai_addrlen;
 	freeaddrinfo(res);
-	/* UDP has nothing to wait for: the socket is up from the start. */
-	if (!tcp) {
-		c->fd = socket(c->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&c->addr, c->addr_len) != 0) {
-			snprintf(err, err_cap, "%s: %s", hostport, strerror(errno));
-			if (c->fd >= 0)
-				close(c->fd);
-			c->fd = -1;
-			return -errno;
-		}
-		c->state = JG_CONN_UP;
-		st->connected = 1;
-		st->reconnects = 1;
-	}
 	return 0;
 }
 
@@ -155,10 +141,11 @@ up(struct jg_conn *c)
 		c->ops->connected(c->ctx);
 }
 
+/* UDP: connect() only sets the peer (and lets ICMP errors be reported), it never waits. */
 static void
 start_connect(struct jg_conn *c, uint64_t now_ns)
 {
-	c->fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->fd = socket(c->addr.ss_family, (c->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		jg_conn_fail(c, now_ns);
 		return;
@@ -222,6 +209,8 @@ read_input(struct jg_conn *c, uint64_t now_ns)
 static ssize_t
 write_some(struct jg_conn *c, const uint8_t *p, size_t n, uint64_t now_ns)
 {
+	int refused = 0;
+
 	for (;;) {
 		ssize_t w = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 
@@ -231,11 +220,13 @@ write_some(struct jg_conn *c, const uint8_t *p, size_t n, uint64_t now_ns)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
 			return 0;
-		if (!c->tcp && errno == ECONNREFUSED) {
+		if (!c->tcp && errno == ECONNREFUSED && !refused++) {
 			/* An earlier datagram's ICMP error, reported now; this one was not sent. */
 			c->st->errors++;
 			continue;
 		}
+		if (!c->tcp && errno == ECONNREFUSED)
+			return 0;
 		if (c->tcp) {
 			jg_conn_fail(c, now_ns);
 			return -1;
