@@ -255,13 +255,15 @@ def redis_tests():
             check(sorted(g["flow"] for g in got) == sorted(flows), f"{label}: the flows stream is flows.jsonl")
         # a key of the wrong type, a missing password: errors of the output, the replay goes on
         redis_cli(port, "SET", "jg:wrong", "x")
-        # (Redis answers an unauthenticated client's long command with a protocol error, not NOAUTH)
+        # (Redis answers an unauthenticated client's long command with a protocol error and closes the
+        # connection, so what jg-control reads of it depends on timing: only the replay is checked)
         for tag, extra, want in (("wrongtype", ', stream: "jg:wrong", password: s3cret', "WRONGTYPE"),
-                                 ("noauth", "", "jg-control: output.redis: ")):
+                                 ("noauth", "", None)):
             cfg = config(f"redis-{tag}", [f'redis: {{ enabled: true, server: "127.0.0.1:{port}"{extra} }}'])
             r, out, _ = run_replay(DEMO_PCAP, cfg, f"rd-{tag}")
             check(len(lines(os.path.join(out, "events.jsonl"))) == 6, f"redis {tag}: events.jsonl complete")
-            check(want in r.stderr, f"redis {tag}: the first error reply is reported ({r.stderr[-300:]})")
+            check(want is None or want in r.stderr, f"redis {tag}: the first error reply is reported "
+                  f"({r.stderr[-300:]})")
         check(redis_cli(port, "GET", "jg:wrong") == "x", "redis: the key of the wrong type is left alone")
     cleanup(d)
 
@@ -339,6 +341,9 @@ def ipfix_run(cap, biflow):
           f"{sorted(set(have) - set(exp))[:3]}, only in flows.jsonl: {sorted(set(exp) - set(have))[:3]}")
     bad = [(k, have[k], exp[k]) for k in exp if k in have and have[k] != exp[k]]
     check(not bad, f"{label}: same packets, bytes per direction, last ms and VLAN for every flow; differ: {bad[:3]}")
+    info = subprocess.run(["nfdump", "-R", d, "-I"], capture_output=True, text=True, timeout=60).stdout
+    check(re.search(r"^Sequence failures: 0$", info, re.M) is not None,
+          f"{label}: nfcapd saw no sequence failure (sequence numbers count data records)")
     print(f"{label}: {len(flows)} flows, {len(got)} nfdump records, {len(bad)} differences")
     cleanup(d, out)
 
