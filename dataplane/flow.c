@@ -6,7 +6,6 @@
 #include <string.h>
 
 #define SEED1 0x9e3779b9u
-#define SEED2 0x85ebca6bu
 
 size_t
 jg_flow_table_mem_size(uint32_t capacity)
@@ -52,10 +51,32 @@ jg_flow_hash(const struct jg_flow_key *k)
 	return crc_key(k, SEED1);
 }
 
+/*
+ * Side a is the lower (address, port) in byte order, the same as memcmp over
+ * the address then the port; compared as two big-endian words, without a call.
+ */
+static inline int
+addr_cmp(const uint8_t *x, const uint8_t *y)
+{
+	uint64_t x0, x1, y0, y1;
+
+	memcpy(&x0, x, 8);
+	memcpy(&x1, x + 8, 8);
+	memcpy(&y0, y, 8);
+	memcpy(&y1, y + 8, 8);
+	x0 = __builtin_bswap64(x0);
+	y0 = __builtin_bswap64(y0);
+	if (x0 != y0)
+		return x0 < y0 ? -1 : 1;
+	x1 = __builtin_bswap64(x1);
+	y1 = __builtin_bswap64(y1);
+	return x1 < y1 ? -1 : x1 > y1;
+}
+
 int
 jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k)
 {
-	int c = memcmp(p->src, p->dst, 16);
+	int c = addr_cmp(p->src, p->dst);
 	int src_is_a = c < 0 || (c == 0 && p->sport <= p->dport);
 
 	if (src_is_a) {
@@ -81,24 +102,56 @@ sig_of(uint32_t h)
 	return h | 1u; /* 0 marks an empty slot */
 }
 
+/*
+ * The second choice comes from the whole 32-bit hash through a multiplicative
+ * mixer, not from a second CRC: CRC is linear, so two CRCs with different
+ * seeds differ by a constant and would pair every bucket with one fixed other.
+ */
 static inline uint32_t
-alt_bucket(const struct jg_flow_table *t, const struct jg_flow_key *k, uint32_t b1)
+alt_bucket(const struct jg_flow_table *t, uint32_t h, uint32_t b1)
 {
-	uint32_t b2 = crc_key(k, SEED2) & (t->n_buckets - 1);
+	uint32_t x = h;
+	uint32_t b2;
 
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	b2 = x & (t->n_buckets - 1);
 	return b2 == b1 ? b1 ^ 1u : b2;
 }
 
-static struct jg_flow *
+static inline int
+key_eq(const struct jg_flow_key *x, const struct jg_flow_key *y)
+{
+	uint64_t a[5], b[5];
+
+	memcpy(a, x, sizeof(a));
+	memcpy(b, y, sizeof(b));
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
+}
+
+/* The slots of bucket b whose signature is sig, as a bit mask: two SSE compares. */
+static inline uint32_t
+sig_match(const struct jg_flow_table *t, uint32_t b, uint32_t sig)
+{
+	const __m128i *v = (const __m128i *)t->sigs[b];
+	__m128i want = _mm_set1_epi32((int)sig);
+	uint32_t lo = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_loadu_si128(v), want)));
+	uint32_t hi = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_loadu_si128(v + 1), want)));
+
+	return lo | hi << 4;
+}
+
+static inline struct jg_flow *
 find_in(struct jg_flow_table *t, uint32_t b, uint32_t sig, const struct jg_flow_key *k)
 {
-	for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
-		if (t->sigs[b][s] == sig) {
-			struct jg_flow *f = &t->flows[b * JG_FLOW_BUCKET + s];
+	for (uint32_t m = sig_match(t, b, sig); m != 0; m &= m - 1) {
+		struct jg_flow *f = &t->flows[b * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m)];
 
-			if (memcmp(&f->key, k, sizeof(*k)) == 0)
-				return f;
-		}
+		if (key_eq(&f->key, k))
+			return f;
 	}
 	return NULL;
 }
@@ -165,10 +218,11 @@ src_is_initiator(const struct jg_pkt *p)
 }
 
 static struct jg_flow *
-new_flow(struct jg_flow_table *t, uint32_t b1, uint32_t sig, const struct jg_flow_key *k,
+new_flow(struct jg_flow_table *t, uint32_t b1, uint32_t hash, const struct jg_flow_key *k,
 	 const struct jg_pkt *p, int src_is_a, uint64_t now)
 {
-	uint32_t idx = take_slot(t, b1, alt_bucket(t, k, b1));
+	uint32_t idx = take_slot(t, b1, alt_bucket(t, hash, b1));
+	uint32_t sig = sig_of(hash);
 	struct jg_flow *f = &t->flows[idx];
 
 	memset(f, 0, sizeof(*f));
@@ -229,20 +283,79 @@ idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
 	return t->to.other_idle_ns;
 }
 
+static inline void
+hint_key(const struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h)
+{
+	h->src_is_a = (uint8_t)jg_flow_key_of(p, &h->k);
+	h->hash = jg_flow_hash(&h->k);
+	h->b1 = h->hash & (t->n_buckets - 1);
+	h->f = NULL;
+}
+
+void
+jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
+{
+	uint16_t i;
+
+	/* Three passes over the burst so each one's memory reads overlap instead of
+	 * stalling one packet at a time: hash and prefetch the first bucket's
+	 * signatures; match them and prefetch the entry (or the second bucket);
+	 * match the second bucket and prefetch its entry. */
+	for (i = 0; i < n; i++)
+		if (h[i].pkt != NULL) {
+			hint_key(t, h[i].pkt, &h[i]);
+			__builtin_prefetch(t->sigs[h[i].b1], 0, 3);
+		}
+	for (i = 0; i < n; i++) {
+		if (h[i].pkt == NULL)
+			continue;
+		h[i].f = find_in(t, h[i].b1, sig_of(h[i].hash), &h[i].k);
+		if (h[i].f != NULL) {
+			__builtin_prefetch(h[i].f, 0, 3);
+			__builtin_prefetch((const char *)h[i].f + 64, 0, 3);
+		} else {
+			__builtin_prefetch(t->sigs[alt_bucket(t, h[i].hash, h[i].b1)], 0, 3);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (h[i].pkt != NULL && h[i].f == NULL) {
+			h[i].f = find_in(t, alt_bucket(t, h[i].hash, h[i].b1), sig_of(h[i].hash), &h[i].k);
+			if (h[i].f != NULL)
+				__builtin_prefetch(h[i].f, 0, 3);
+		}
+}
+
 struct jg_flow *
 jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len, uint64_t now, int *dir_out)
 {
-	struct jg_flow_key k;
-	int src_is_a = jg_flow_key_of(p, &k);
-	uint32_t h = jg_flow_hash(&k);
-	uint32_t sig = sig_of(h);
-	uint32_t b1 = h & (t->n_buckets - 1);
-	struct jg_flow *f;
+	struct jg_flow_hint h;
+
+	hint_key(t, p, &h);
+	return jg_flow_packet_hint(t, p, &h, frame_len, now, dir_out);
+}
+
+struct jg_flow *
+jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h, uint32_t frame_len,
+		    uint64_t now, int *dir_out)
+{
+	const struct jg_flow_key *kp = &h->k;
+	int src_is_a = h->src_is_a;
+	uint32_t sig = sig_of(h->hash);
+	uint32_t b1 = h->b1;
+	struct jg_flow *f = h->f;
 	int dir;
 
-	f = find_in(t, b1, sig, &k);
+	/* An earlier packet of the burst may have moved things: trust the hint only if its slot still holds the key. */
+	if (f != NULL) {
+		uint32_t idx = (uint32_t)(f - t->flows);
+
+		if (t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET] != sig || !key_eq(&f->key, kp))
+			f = NULL;
+	}
 	if (f == NULL)
-		f = find_in(t, alt_bucket(t, &k, b1), sig, &k);
+		f = find_in(t, b1, sig, kp);
+	if (f == NULL)
+		f = find_in(t, alt_bucket(t, h->hash, b1), sig, kp);
 	/*
 	 * A SYN on a closed connection: with the same sequence number it is a
 	 * retransmission (refused, retried); with another, the port is reused for
@@ -270,7 +383,7 @@ jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_l
 		active_slice(t, f);
 	}
 	if (f == NULL)
-		f = new_flow(t, b1, sig, &k, p, src_is_a, now);
+		f = new_flow(t, b1, h->hash, kp, p, src_is_a, now);
 	dir = (src_is_a == f->init_is_a) ? 0 : 1;
 	if (f->first_ns == 0)
 		f->first_ns = now;

@@ -122,6 +122,27 @@ int jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k);
 struct jg_flow *jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len,
 			       uint64_t now_ns, int *dir);
 
+/** A burst's lookup, done ahead of the packets' processing (jg_flow_lookup_bulk). */
+struct jg_flow_hint {
+	const struct jg_pkt *pkt; /**< in: the parsed packet, NULL when it has no flow */
+	struct jg_flow_key k;
+	uint32_t hash;
+	uint32_t b1;
+	uint8_t src_is_a;
+	struct jg_flow *f; /**< where the flow was found, NULL when new */
+};
+
+/**
+ * Look up a burst's flows together, with prefetches, so that the table's
+ * cache misses overlap (the flow table of a busy worker is far bigger than
+ * its caches). Hints whose pkt is NULL are skipped.
+ */
+void jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n);
+
+/** jg_flow_packet() for a packet looked up by jg_flow_lookup_bulk(). */
+struct jg_flow *jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h,
+				    uint32_t frame_len, uint64_t now_ns, int *dir);
+
 /** Sweep up to `buckets` buckets, ending flows past their timeouts. @return flows ended. */
 uint32_t jg_flow_expire(struct jg_flow_table *t, uint64_t now_ns, uint32_t buckets);
 

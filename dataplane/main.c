@@ -315,7 +315,6 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 	return 0;
 }
 
-/* Ports and rings; packets do not flow until the ports start. */
 /*
  * Generation 1 of the rules is what the workers were set up with; reloads
  * replace it (rules.h). Workers report quiescent states to one QSBR variable.
@@ -381,6 +380,7 @@ publish_policy(struct jg_dataplane *dp)
 	return 0;
 }
 
+/* Ports and rings; packets do not flow until the ports start. */
 static int
 setup(struct jg_dataplane *dp)
 {

@@ -267,7 +267,8 @@ jg_worker_tx_flush(struct jg_worker *w)
 }
 
 static inline void
-process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c)
+process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c,
+	       struct jg_flow_hint *hint)
 {
 	uint64_t t = packet_time(w, m);
 	int drop = 0;
@@ -280,7 +281,8 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		uint8_t before;
 
 		w->cnt[JG_CNT_PKT_CUT] += p->cut;
-		f = jg_flow_packet(&w->flows, p, m->pkt_len, t, &dir);
+		f = hint != NULL ? jg_flow_packet_hint(&w->flows, p, hint, m->pkt_len, t, &dir)
+				 : jg_flow_packet(&w->flows, p, m->pkt_len, t, &dir);
 		before = f->verdict;
 		if (unlikely(f->pkts[0] + f->pkts[1] == 1) && w->verdict.pol != NULL)
 			jg_verdict_new_flow(&w->verdict, f, t);
@@ -301,20 +303,41 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 	finish(w, m, drop);
 }
 
-/* Handle packets this worker owns. */
+#define PREFETCH_AHEAD 4
+
+/*
+ * Handle packets this worker owns, a burst at a time: parse them all (packet
+ * data prefetched a few ahead), look their flows up together (flow.c overlaps
+ * the table's cache misses), then account and inspect each.
+ */
 static void
 process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct jg_pkt p;
+	struct jg_pkt p[64];
+	struct jg_flow_hint h[64];
+	uint8_t cls[64];
 
+	if (unlikely(n > 64))
+		return;
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
+		const struct rte_mbuf *m = pkts[i];
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		process_parsed(w, m, &p,
-			       jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p));
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		cls[i] = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p[i]);
+		h[i].pkt = cls[i] == JG_PKT_FLOW ? &p[i] : NULL;
 	}
+	jg_flow_lookup_bulk(&w->flows, h, n);
+	for (uint16_t i = 0; i < n; i++)
+		process_parsed(w, pkts[i], &p[i], (enum jg_pkt_class)cls[i], &h[i]);
+}
+
+void
+jg_worker_process(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	process_burst(w, pkts, n);
 }
 
 /*
@@ -340,7 +363,7 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			owner = (uint32_t)(((uint64_t)jg_flow_hash(&k) * w->n_workers) >> 32);
 		}
 		if (owner == w->id) {
-			process_parsed(w, m, &p, c);
+			process_parsed(w, m, &p, c, NULL);
 		} else {
 			out[owner][n_out[owner]++] = m;
 		}

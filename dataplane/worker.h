@@ -101,6 +101,9 @@ int jg_worker_main(void *arg);
 /** A flow was just blocked at packet m: a TCP RST to each end (IPv4, inline ports). */
 void jg_worker_send_rsts(struct jg_worker *w, const struct rte_mbuf *m, const struct jg_pkt *p);
 
+/** Handle a burst of packets this worker owns, as its loop does after rx (bench/: the in-process path). */
+void jg_worker_process(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
 /** Send what is batched for the peer ports, free what is batched for the pool. */
 void jg_worker_tx_flush(struct jg_worker *w);
 
