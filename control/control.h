@@ -60,6 +60,10 @@ struct jg_control {
 	struct jg_policy_mz *pm; /**< the rules the dataplane runs (names of zones and services) */
 	struct jg_store *store; /**< NULL when store.enabled is false */
 	struct jg_agg *agg;     /**< events -> alerts with counts */
+	/* rx-to-store latency of live events (packet time within 10 s of the wall clock), log2 µs buckets */
+	uint64_t lat_hist[32];
+	uint64_t lat_n;
+	uint64_t lat_max_ns;
 	int n_sinks;
 	struct jg_sink *sinks[8]; /**< syslog, Redis, IPFIX: whichever the config enables */
 };
@@ -102,8 +106,8 @@ int jg_control_alerts_open(struct jg_control *c);
 /** Open the operator socket (mode and group from the config). @return 0 or -errno */
 int jg_server_open(struct jg_control *c);
 
-/** Accept and answer pending requests without blocking longer than timeout_ms. */
-void jg_server_poll(struct jg_control *c, int timeout_ms);
+/** Accept and answer pending requests without blocking longer than timeout_us. */
+void jg_server_poll(struct jg_control *c, int timeout_us);
 
 /** Close and unlink the socket. */
 void jg_server_close(struct jg_control *c);

@@ -75,6 +75,28 @@ jg_out_close(struct jg_out *o)
 }
 
 /*
+ * From the packet that raised an event to its alert in the store (or its
+ * repeat counted there): measured for live traffic only, where the packet's
+ * time is the dataplane's clock (a replayed capture carries its own times).
+ */
+static void
+latency(struct jg_control *c, const struct jg_event_rec *ev)
+{
+	uint64_t now = jg_unix_ns(), d;
+	int b = 0;
+
+	if (ev->ts_ns > now || now - ev->ts_ns > 10000000000ull)
+		return;
+	d = now - ev->ts_ns;
+	for (uint64_t us = d / 1000; us > 0 && b < 31; us >>= 1)
+		b++;
+	c->lat_hist[b]++;
+	c->lat_n++;
+	if (d > c->lat_max_ns)
+		c->lat_max_ns = d;
+}
+
+/*
  * Records are peeked, written, then committed: a control plane killed between
  * peek and commit leaves them in the ring for its successor (at-least-once).
  */
@@ -89,6 +111,7 @@ drain_events(struct jg_control *c, struct rte_ring *r)
 	for (unsigned int i = 0; i < n; i++) {
 		jg_agg_event(c->agg, &ev[i], now);
 		jg_lateral_add(c->lat, &ev[i]);
+		latency(c, &ev[i]);
 	}
 	if (n) {
 		jg_out_flush(c->events);

@@ -147,7 +147,8 @@ run(struct jg_control *c)
 			reopen = 0;
 			reopen_files(c);
 		}
-		jg_server_poll(c, n ? 0 : 2);
+		/* idle: a short sleep, so an event waits at most ~0.2 ms to be drained */
+		jg_server_poll(c, n ? 0 : 200);
 	}
 	/* Asked to stop: take what is already in the rings. */
 	while (jg_drain(c) > 0)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,11 +206,12 @@ serve_one(struct jg_control *c, int fd)
 }
 
 void
-jg_server_poll(struct jg_control *c, int timeout_ms)
+jg_server_poll(struct jg_control *c, int timeout_us)
 {
 	struct pollfd pfd = { .fd = c->listen_fd, .events = POLLIN };
+	struct timespec ts = { timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000 };
 
-	if (c->listen_fd < 0 || poll(&pfd, 1, timeout_ms) <= 0)
+	if (c->listen_fd < 0 || ppoll(&pfd, 1, &ts, NULL) <= 0)
 		return;
 	for (;;) {
 		int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);

@@ -38,11 +38,28 @@ port_sums(const struct jg_shm *s, uint64_t *missed, uint64_t *nombuf, uint64_t *
 	}
 }
 
+/* Upper bound (µs) of the histogram bucket holding quantile q: bucket b holds [2^(b-1), 2^b) µs. */
+static uint64_t
+lat_quantile(const struct jg_control *c, double q)
+{
+	uint64_t want = (uint64_t)((double)c->lat_n * q), seen = 0;
+
+	for (int b = 0; b < 32; b++) {
+		seen += c->lat_hist[b];
+		if (seen > want || (seen == c->lat_n && seen > 0))
+			return b == 0 ? 1 : 1ull << b;
+	}
+	return 0;
+}
+
 static void
 control_json(struct jg_control *c, struct jg_buf *o)
 {
 	const struct jg_agg_stats *a = jg_agg_stats(c->agg);
 
+	jg_buf_printf(o, ",\"latency\":{\"events\":%" PRIu64 ",\"p50_us_le\":%" PRIu64 ",\"p99_us_le\":%" PRIu64
+			 ",\"max_us\":%.1f}",
+		      c->lat_n, lat_quantile(c, 0.5), lat_quantile(c, 0.99), (double)c->lat_max_ns / 1e3);
 	jg_buf_printf(o, ",\"alerts\":{\"events\":%" PRIu64 ",\"alerts\":%" PRIu64 ",\"repeats\":%" PRIu64
 			 ",\"updates\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"open\":%" PRIu64 "}",
 		      a->events, a->alerts, a->repeats, a->updates, a->evicted, a->open);
@@ -145,6 +162,10 @@ stats_text(struct jg_control *c, struct jg_buf *o)
 			      st->alerts, st->flows, st->pruned_alerts, st->pruned_flows, st->commits,
 			      (double)st->max_commit_ns / 1e6, st->errors);
 	}
+	if (c->lat_n > 0)
+		jg_buf_printf(o, "LATENCY packet to store, live events: %" PRIu64 ", p50 <= %" PRIu64 " us, p99 <= %" PRIu64
+				 " us, max %.1f us\n",
+			      c->lat_n, lat_quantile(c, 0.5), lat_quantile(c, 0.99), (double)c->lat_max_ns / 1e3);
 	jg_buf_printf(o, "FILES   events.jsonl write errors %" PRIu64 ", flows.jsonl %" PRIu64 "\n", c->events->errors,
 		      c->flows != NULL ? c->flows->errors : 0);
 	if (c->n_sinks > 0) {
