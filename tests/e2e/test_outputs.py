@@ -2,6 +2,7 @@
 """The control plane's outputs against the real collectors, on loopback, each started here on
 free ports in a temporary directory and always stopped:
 
+- an attack repeated 200 times is one alert and one update with its count in every output;
 - rsyslogd (imudp and imtcp) gets every alert over UDP and over TCP: PRI, MSGID and structured
   data as rsyslog parses them, and the JSON in MSG equal to the events.jsonl line;
 - redis-server (with a password) gets one XADD per alert and per flow: read back with XRANGE and
@@ -35,7 +36,18 @@ work = tmpdir("outputs")
 PSEXEC = os.path.join(SHARED, "401trg", "20171220_smb_psexec_add_user.pcap")
 MISC = os.path.join(SHARED, "elcabezzonn", "miscellaneous.pcap")
 WINMISC = os.path.join(SHARED, "elcabezzonn", "windows_miscellany.pcap")
-ALERT_CAPS = [DEMO_PCAP] + [p for p in (PSEXEC,) if os.path.exists(p)]
+# the demo's PAExec attack repeated 200 times: one alert per key, then one update with its count
+REPEAT = os.path.join(work, "repeat.pcap")
+subprocess.run([os.path.join(SRC, "tests", "e2e", "repeat_attack.py"), REPEAT, "200", "0.5"], check=True)
+ALERT_CAPS = [DEMO_PCAP, REPEAT] + [p for p in (PSEXEC,) if os.path.exists(p)]
+
+
+def check_counted(label, jsons):
+    """The repeated capture: its violation is one alert with count 1, then one update with count 201."""
+    evs = [json.loads(j) for j in jsons]
+    viol = [e for e in evs if e["event"] == "zone_violation"]
+    check(len(viol) == 2 and viol[0]["count"] == 1 and viol[1].get("update") and viol[1]["count"] == 201 and
+          viol[0]["alert_id"] == viol[1]["alert_id"], f"{label}: one deduplicated alert, counted 201 times")
 FLOW_CAPS = [p for p in (PSEXEC, WINMISC, MISC) if os.path.exists(p)] or \
     [DEMO_PCAP, os.path.join(SRC, "tests", "lab", "paexec.pcap")]
 FACILITY = 16  # local0, the default
@@ -213,6 +225,8 @@ template(name="t" type="string" string="%inputname%\\t%pri%\\t%msgid%\\t%structu
                 seen += len(got)
                 check(all(g["input"] == "im" + transport for g in got), f"{label}: received over {transport}")
                 check_syslog(label, got, events)
+                if cap == REPEAT:
+                    check_counted(label, [g["msg"] for g in got])
     cleanup(d)
 
 
@@ -244,6 +258,8 @@ def redis_tests():
             events = lines(os.path.join(out, "events.jsonl"))
             flows = lines(os.path.join(out, "flows.jsonl"))
             got = xrange(port, f"jg:alerts:{i}")
+            if cap == REPEAT:
+                check_counted(label, [g["event"] for g in got])
             check([g["event"] for g in got] == events, f"{label}: XRANGE gives every events.jsonl line, in order "
                   f"({len(got)} entries, {len(events)} lines)")
             for g in got:
