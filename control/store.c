@@ -52,6 +52,9 @@ static const char *const stmts[ST_MAX] = {
 			"admin,action,json) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 };
 
+struct jg_store;
+static void prune(struct jg_store *s, uint64_t now_ns);
+
 struct jg_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_MAX];
@@ -146,6 +149,7 @@ jg_store_close(struct jg_store *s)
 {
 	if (s == NULL)
 		return;
+	prune(s, jg_unix_ns()); /* what came since the last tick stays within the bounds too */
 	jg_store_commit(s);
 	for (int i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(s->st[i]);
@@ -293,20 +297,25 @@ prune_age(struct jg_store *s, const char *table, const char *col, uint64_t *rows
 	}
 }
 
+static void
+prune(struct jg_store *s, uint64_t now_ns)
+{
+	s->last_prune_ns = now_ns;
+	begin(s);
+	prune_count(s, "alerts", &s->n_alerts, s->lim.max_alerts, &s->stats.pruned_alerts);
+	prune_count(s, "flows", &s->n_flows, s->lim.max_flows, &s->stats.pruned_flows);
+	prune_age(s, "alerts", "last_ns", &s->n_alerts, &s->stats.pruned_alerts);
+	prune_age(s, "flows", "end_ns", &s->n_flows, &s->stats.pruned_flows);
+}
+
 void
 jg_store_tick(struct jg_store *s, uint64_t now_ns)
 {
 	if (s == NULL)
 		return;
 	if (s->n_alerts > s->lim.max_alerts || s->n_flows > s->lim.max_flows ||
-	    now_ns - s->last_prune_ns >= PRUNE_EVERY_NS) {
-		s->last_prune_ns = now_ns;
-		begin(s);
-		prune_count(s, "alerts", &s->n_alerts, s->lim.max_alerts, &s->stats.pruned_alerts);
-		prune_count(s, "flows", &s->n_flows, s->lim.max_flows, &s->stats.pruned_flows);
-		prune_age(s, "alerts", "last_ns", &s->n_alerts, &s->stats.pruned_alerts);
-		prune_age(s, "flows", "end_ns", &s->n_flows, &s->stats.pruned_flows);
-	}
+	    now_ns - s->last_prune_ns >= PRUNE_EVERY_NS)
+		prune(s, now_ns);
 	if (s->in_txn && now_ns - s->txn_start_ns >= s->lim.batch_ns)
 		jg_store_commit(s);
 }

@@ -55,11 +55,18 @@ db.close()
 # --- alerts.window 0: no aggregation ---
 raw = os.path.join(work, "raw.yaml")
 with open(raw, "w") as f:
-    f.write(config_text() + "\nalerts:\n  window: 0\n")
+    f.write(config_text() + "\nalerts:\n  window: 0\nstore:\n  max_alerts: 200\n  max_flows: 100\n")
 r, out0 = replay([cap], out=os.path.join(work, "raw"), config=raw)
 lines0 = jsonl(os.path.join(out0, "events.jsonl"))
 check(r.returncode == 0 and len(lines0) == summary(out0)["counters"]["events"],
       f"window 0: one line per event ({len(lines0)})")
+# the store stays within its bounds: the oldest rows go, the newest stay
+db = sqlite3.connect(os.path.join(out0, "jumpgate.db"))
+n_alerts, lo, hi = db.execute("SELECT count(*), min(id), max(id) FROM alerts").fetchone()
+n_flows = db.execute("SELECT count(*) FROM flows").fetchone()[0]
+db.close()
+check(n_alerts <= 200 and hi == len(lines0) and lo > 1, f"store.max_alerts 200: {n_alerts} rows, ids {lo}..{hi}")
+check(n_flows <= 100, f"store.max_flows 100: {n_flows} rows")
 
 # --- live: jgctl against the running control plane ---
 sock = os.path.join(work, "jgctl.sock")
