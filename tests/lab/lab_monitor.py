@@ -58,6 +58,9 @@ def paexec_attack(res, jg, target, run, role, zone_action):
         flows = {e["flow_id"] for e in viol}
         res.check(any(e["flow_id"] in flows for e in pax),
                   f"{role}: the zone_violation's flow is attributed to paexec")
+        if viol and viol[0]["tool"] != "paexec":
+            res.note(f"the zone_violation itself says tool {viol[0]['tool']}: it is raised at the ADMIN$ tree "
+                     "connect, before any artifact; the flow's later events and jgctl lateral name paexec")
     origin = [e for e in pax if e.get("origin_host") == HOSTS[role][1] and e.get("origin_pid") == run.pid]
     res.check(origin, f"{role}: tool paexec with origin_host {HOSTS[role][1]}, origin_pid {run.pid}",
               str([(e["event"], e.get("origin_host"), e.get("origin_pid")) for e in pax]))
