@@ -532,7 +532,8 @@ main(int argc, char **argv)
 	eal[n++] = "jg-bench";
 	eal[n++] = "-l";
 	eal[n++] = "0,1";
-	eal[n++] = "--in-memory";
+	/* nothing shared, nothing left behind: --in-memory with hugepages, --no-shconf without */
+	eal[n++] = b.o.no_huge ? "--no-shconf" : "--in-memory";
 	eal[n++] = prefix;
 	eal[n++] = "--no-pci";
 	eal[n++] = "--no-telemetry";

@@ -177,20 +177,28 @@ end_flow(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
 	t->count--;
 }
 
-/* Take a free slot in b1 or b2, else evict the stalest of the 16. */
+/*
+ * A free slot in the emptier of b1 and b2 (two choices by load keep buckets
+ * even: filling b1 first overflows at a much lower load), else evict the
+ * stalest of the 16.
+ */
 static uint32_t
 take_slot(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
 {
 	uint32_t victim = b1 * JG_FLOW_BUCKET;
 	uint64_t oldest = UINT64_MAX;
+	uint32_t free1 = sig_match(t, b1, 0), free2 = sig_match(t, b2, 0);
 	uint32_t bs[2] = { b1, b2 };
 
+	if (free1 | free2) {
+		if (__builtin_popcount(free2) > __builtin_popcount(free1))
+			return b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free2);
+		return b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free1);
+	}
 	for (int i = 0; i < 2; i++)
 		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
 			uint32_t idx = bs[i] * JG_FLOW_BUCKET + s;
 
-			if (t->sigs[bs[i]][s] == 0)
-				return idx;
 			if (t->flows[idx].last_ns < oldest) {
 				oldest = t->flows[idx].last_ns;
 				victim = idx;
