@@ -1,7 +1,7 @@
 """The target's services: a temporary Unix/Samba account, a private smbd (ADMIN$, C$, a
 normal share), samba-dcerpcd (svcctl, srvsvc... on pipes; the endpoint mapper on TCP 135)
-and a private sshd,
-all with their state under the lab's temp dir and stopped by stop()."""
+and a private sshd, all with their state under the lab's temp dir, stopped by stop(); the
+account goes with remove_account()."""
 import os
 import signal
 import subprocess
@@ -180,9 +180,14 @@ PrintMotd no
                 p.kill()
                 p.wait()
         self.procs = []
-        if self.user_created:
-            sh("userdel", self.user, check=False)   # its private group goes with it
-            self.user_created = False
         if self.privsep_created:
             os.rmdir("/run/sshd")
             self.privsep_created = False
+
+    def remove_account(self):
+        """Last, once nothing in the namespaces runs any more (userdel refuses a user in use)."""
+        if self.user_created:
+            r = sh("userdel", self.user, check=False)   # its private group goes with it
+            if r.returncode != 0:
+                log(f"userdel {self.user}: {r.stderr.strip()}")
+            self.user_created = False

@@ -72,7 +72,7 @@ def scenario_inline(res, net, jg, target, direct):
     # blocked on its SYN (ssh is judged by port): the reset must be one SYN-SENT accepts
     r = Run(net, "ws", target.ssh_argv("echo lab-ssh-ok"), timeout=30)
     res.check(r.rc != 0 and r.seconds < BLOCKED_WITHIN and "lab-ssh-ok" not in r.out,
-              f"ws: ssh (every service from the workstations is blocked) fails at once, reset", r.brief())
+              "ws: ssh (every service from the workstations is blocked) fails at once, reset", r.brief())
 
     # counters: blocked packets and resets; every other packet forwarded
     s = jg.wait_idle()

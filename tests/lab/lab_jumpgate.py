@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from lab_env import JGCTL, JUMPGATE, SRC, log
+from lab_env import JGCTL, JUMPGATE, SRC
 from lab_net import ZONE_PREFIX
 
 AFP = "qpairs=1,framecnt=16384,blocksz=4096,framesz=2048"

@@ -6,7 +6,7 @@ import time
 
 from lab_jumpgate import parse_ts
 from lab_net import HOSTS, ip_of
-from lab_tools import file_roundtrip, impacket, psexec_steps
+from lab_tools import file_roundtrip, impacket
 
 # An event belongs to a command when its packet arrived between the command's start and
 # shortly after its end (Jumpgate stamps packets from the TSC, set from the wall clock at
