@@ -13,7 +13,9 @@ BLOCKED_WITHIN = 5   # s: with inline.rst a blocked client fails at once, not at
 
 def scenario_inline(res, net, jg, target, direct):
     user = target.user
-    s0 = jg.stats()["total"]
+    st0 = jg.stats()
+    s0 = st0["total"]
+    k0 = sum(net.counters("jg", dev)[0] for dev in ("out0", "in0"))
 
     # the jump host: allowed, and it gets exactly as far as without Jumpgate
     adm = impacket(net, "adm", "psexec", "cmd.exe", user=user, paexec=True)
@@ -83,6 +85,9 @@ def scenario_inline(res, net, jg, target, direct):
     res.check(rx == t["tx"] + t["pkt-blocked"] and tx == t["tx"] + t["tx-rst"],
               f"every packet forwarded or blocked: rx {rx} = forwarded {t['tx']} + blocked {t['pkt-blocked']}; "
               f"tx {tx} = forwarded + resets {t['tx-rst']}")
+    kernel = sum(net.counters("jg", dev)[0] for dev in ("out0", "in0")) - k0
+    res.check(rx - sum(p["rx"] for p in st0["ports"]) == kernel,
+              f"Jumpgate read every frame that reached its two interfaces ({kernel})")
     drops = {k: v for k, v in s["drops"].items() if v and k not in ("pkt-blocked", "pdus-cut")}
     res.check(not drops, "no packet lost", str(drops))
     rc, lat = jg.ctl("lateral")

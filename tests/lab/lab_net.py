@@ -53,13 +53,17 @@ class Net:
         j = json.loads(sh("ip", "-n", self.ns[role], "-s", "-j", "link", "show", "dev", dev).stdout)[0]
         return j["stats64"]["rx"]["packets"], j["stats64"]["tx"]["packets"]
 
+    def switch_ingress(self):
+        """Frames the hosts sent into the switch: the sum of its host ports' rx counts."""
+        return sum(self.counters("sw", f"p-{r}")[0] for r in ("adm", "ws", "srv"))
+
     def mac(self, role, dev="eth0"):
         return json.loads(sh("ip", "-n", self.ns[role], "-j", "link", "show", "dev", dev).stdout)[0]["address"]
 
     def _quiet(self, role):
         """No IPv6 (router solicitations, MLD): only the lab's own traffic on the wire."""
-        for k in ("all", "default"):
-            self.run(role, "sh", "-c", f"echo 1 > /proc/sys/net/ipv6/conf/{k}/disable_ipv6")
+        for k in ("all", "default"):   # absent when the kernel runs without IPv6: nothing to quiet
+            self.run(role, "sh", "-c", f"echo 1 > /proc/sys/net/ipv6/conf/{k}/disable_ipv6", check=False)
 
     def _offloads_off(self, role, dev):
         # Whole, checksummed frames: af_packet hands Jumpgate what the wire would carry,
