@@ -75,8 +75,14 @@ def _installed(pkg):
 def install_packages():
     """apt-get what is missing; services that come with them are stopped and disabled."""
     missing = [p for p, f in PACKAGES.items() if not _installed(p) or (f and not os.path.exists(f))]
-    if not missing:
-        return
+    if missing:
+        _apt_install(missing)
+    absent = [f for f in PACKAGES.values() if f and not os.path.exists(f)]
+    if absent:  # e.g. an image whose dpkg excludes /usr/share/doc, where Impacket's examples live
+        raise RuntimeError("installed, yet missing: " + ", ".join(absent))
+
+
+def _apt_install(missing):
     log("installing: " + " ".join(missing))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     t = time.time()
