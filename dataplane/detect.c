@@ -131,25 +131,18 @@ jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *))
 static enum jg_app
 classify(const struct jg_pkt *p, const uint8_t *data, uint32_t len)
 {
+	static const struct {
+		uint16_t port;
+		uint8_t app;
+	} by_port[] = { { 445, JG_APP_SMB },  { 139, JG_APP_SMB },   { 135, JG_APP_RPC },   { 593, JG_APP_RPC },
+			{ 3389, JG_APP_RDP }, { 5985, JG_APP_WINRM }, { 5986, JG_APP_WINRM } };
 	uint16_t ports[2] = { p->sport, p->dport };
 
-	for (int i = 0; i < 2; i++) {
-		switch (ports[i]) {
-		case 445:
-		case 139:
-			return JG_APP_SMB;
-		case 135:
-		case 593:
-			return JG_APP_RPC;
-		case 3389:
-			return JG_APP_RDP;
-		case 5985:
-		case 5986:
-			return JG_APP_WINRM;
-		default:
-			break;
-		}
-	}
+	for (int i = 0; i < 2; i++)
+		if (jg_detect_known_port(ports[i]))
+			for (size_t k = 0; k < sizeof(by_port) / sizeof(by_port[0]); k++)
+				if (by_port[k].port == ports[i])
+					return (enum jg_app)by_port[k].app;
 	if (len == 0)
 		return JG_APP_NONE;
 	/* Unusual ports: recognise the protocol from its first bytes. */

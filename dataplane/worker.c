@@ -286,7 +286,11 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		before = f->verdict;
 		if (unlikely(f->pkts[0] + f->pkts[1] == 1) && w->verdict.pol != NULL)
 			jg_verdict_new_flow(&w->verdict, f, t);
-		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP)
+		/* Undecided flows are decided on their ports or first payload: empty segments of
+		 * other flows (handshakes, pure ACKs) skip inspection. */
+		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP &&
+		    (f->app != 0 || p->payload_len != 0 || jg_detect_known_port(p->sport) ||
+		     jg_detect_known_port(p->dport)))
 			inspect(w, m, p, f, dir, t);
 		/* A blocked flow is dropped from the packet that decided it on, both ways. */
 		if (unlikely(f->verdict == JG_ACT_BLOCK)) {
