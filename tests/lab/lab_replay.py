@@ -11,6 +11,7 @@ import time
 
 from lab_env import JUMPGATE, SHARED_PCAPS
 from lab_jumpgate import parse_ts
+from lab_monitor import AFTER, BEFORE
 
 # Ethernet pcaps whose frames fit a 1500-byte MTU (tcpreplay cannot send larger ones
 # into a veth): attacks of several kinds and some plain SMB for volume.
@@ -115,7 +116,7 @@ def scenario_replay(res, net, jg):
                  if k not in ("stream-gaps", "pdus-cut") and s1["drops"][k] != s0["drops"][k]}
         res.check(not drops, f"{name}: nothing dropped", str(drops))
         time.sleep(0.3)
-        events = [e for e in jg.events() if t0 - 1 <= parse_ts(e["timestamp"]) <= t1 + 1]
+        events = [e for e in jg.events() if t0 - BEFORE <= parse_ts(e["timestamp"]) <= t1 + AFTER]
         must, mustnot = want.get(name, ([], []))
         missing = [c for c in must if not any(matches(e, c) for e in events)]
         unwanted = [c for c in mustnot if any(matches(e, c) for e in events)]

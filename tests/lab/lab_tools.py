@@ -10,6 +10,7 @@ from lab_hosts import DOMAIN, PASSWORD
 from lab_net import HOSTS, ip_of
 
 TOOL_TIMEOUT = 60   # s; Impacket waits for pipes that never come when a service starts
+GAP = 0.3           # s of silence before each command, so that time windows cannot overlap
 
 
 class Run:
@@ -17,6 +18,7 @@ class Run:
 
     def __init__(self, net, role, argv, timeout=TOOL_TIMEOUT):
         self.role, self.argv = role, argv
+        time.sleep(GAP)
         self.t0 = time.time()
         p = subprocess.Popen(net.cmd(role, *argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, text=True)
