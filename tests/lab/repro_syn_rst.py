@@ -15,7 +15,10 @@ from jgtest import Live, cleanup, need_root_and_hugepages, tmpdir, wait_status  
 from scapy.all import IP, TCP, Ether, rdpcap, wrpcap  # noqa: E402
 
 need_root_and_hugepages()
-work = tmpdir("synrst")
+# JG_REPRO_DIR=/tmp/jq (a short path) shows a second bug: jg-control reopens the net_pcap
+# tx files with O_TRUNC and the dataplane's reset is lost ("got 0"); see docs/lab.md
+work = os.environ.get("JG_REPRO_DIR") or tmpdir("synrst")
+os.makedirs(work, exist_ok=True)
 syn = Ether(src="02:00:00:00:00:20", dst="02:00:00:00:00:30") / \
     IP(src="10.0.2.20", dst="10.0.3.30") / TCP(sport=40000, dport=22, flags="S", seq=1000)
 wrpcap(os.path.join(work, "syn.pcap"), [syn])
