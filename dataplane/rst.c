@@ -48,10 +48,24 @@ make_rst(struct rte_mempool *mp, const struct rte_mbuf *m, const struct jg_pkt *
 	rtcp = (struct rte_tcp_hdr *)(rip + 1);
 	rtcp->src_port = back ? tcp->dst_port : tcp->src_port;
 	rtcp->dst_port = back ? tcp->src_port : tcp->dst_port;
-	/* onwards: where the sender's stream stands; back: where the receiver's does (its ack) */
-	rtcp->sent_seq = back ? tcp->recv_ack : rte_cpu_to_be_32(p->tcp_seq + p->payload_len);
+	/*
+	 * onwards: where the sender's stream stands. back: where the receiver's does
+	 * (the sender's ack), with ACK acknowledging what the sender sent: a client in
+	 * SYN-SENT accepts a reset only if it acknowledges its SYN (RFC 9293 3.10.7.3),
+	 * else it waits out its connect timeout.
+	 */
+	if (back) {
+		uint32_t next = p->tcp_seq + p->payload_len + ((p->tcp_flags & JG_TCP_SYN) ? 1 : 0) +
+				((p->tcp_flags & JG_TCP_FIN) ? 1 : 0);
+
+		rtcp->sent_seq = (p->tcp_flags & JG_TCP_ACK) ? tcp->recv_ack : 0;
+		rtcp->recv_ack = rte_cpu_to_be_32(next);
+		rtcp->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	} else {
+		rtcp->sent_seq = rte_cpu_to_be_32(p->tcp_seq + p->payload_len);
+		rtcp->tcp_flags = RTE_TCP_RST_FLAG;
+	}
 	rtcp->data_off = 5 << 4;
-	rtcp->tcp_flags = RTE_TCP_RST_FLAG;
 	rip->hdr_checksum = rte_ipv4_cksum(rip);
 	rtcp->cksum = rte_ipv4_udptcp_cksum(rip, rtcp);
 	return r;
