@@ -197,6 +197,23 @@ service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg
 	return t;
 }
 
+static int
+wmi_capable(unsigned int iface)
+{
+	switch (iface) {
+	case JG_IF_UNKNOWN:
+	case JG_IF_REMOTE_ACTIVATION:
+	case JG_IF_ISYSTEM_ACTIVATOR:
+	case JG_IF_WBEM_LOGIN:
+	case JG_IF_WBEM_SERVICES:
+	case JG_IF_IDISPATCH:
+	case JG_IF_OXID:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void
 svcctl_request(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_rpc_chan *ch, int c,
 	       const struct jg_rpc_pdu *pdu)
@@ -281,8 +298,13 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 		}
 	}
 
-	/* WMI/DCOM command-line patterns count in clear request stubs only */
-	s->cur.rpc_request = pdu->auth_level < 6;
+	/*
+	 * WMI/DCOM command-line patterns count in clear request stubs of WMI/DCOM
+	 * interfaces (or of objects whose interface is not known: DCOM calls on
+	 * dynamic ports) only: a command line in an SVCCTL or task-scheduler request
+	 * is that interface's own event (service_install, task_create), not WMI.
+	 */
+	s->cur.rpc_request = pdu->auth_level < 6 && wmi_capable(c >= 0 ? ch->ctx[c].iface : JG_IF_UNKNOWN);
 	switch (c >= 0 ? ch->ctx[c].iface : JG_IF_UNKNOWN) {
 	case JG_IF_SVCCTL:
 		svcctl_request(d, s, dir, ch, c, pdu);
