@@ -62,8 +62,10 @@ static const struct help helps[] = {
 	{ "stats",
 	  "jgctl stats [--json]\n\n"
 	  "Every counter: per port (rx, tx, missed, no-mbuf, errors), per worker and in\n"
-	  "total (jgctl stats lists each with its meaning under DROPS AND LOSSES), the\n"
-	  "alert aggregator, the store and each output (sent, dropped, errors, reconnects).\n" },
+	  "total; the packets and records lost (DROPS: each should be zero) and what was\n"
+	  "handled but not in full (DEGRADED: blocked, malformed, evicted, stream gaps...),\n"
+	  "each with its meaning; the alert aggregator, the store, each output (sent,\n"
+	  "dropped, errors, reconnects) and the packet-to-store latency of live events.\n" },
 	{ "zones",
 	  "jgctl zones [--json]\njgctl zones test SRC DST [SERVICE] [--json]\n\n"
 	  "The zones, prefixes and services of the policy the dataplane runs now, and\n"

@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * `jgctl stats`: every counter the dataplane keeps, per port and per worker,
- * the drop reasons summed, and the control plane's own (aggregator, store,
- * outputs). The drop list names every counter that loses or withholds data.
+ * the drop reasons summed (packets and records lost), what was handled but
+ * not in full (degraded), and the control plane's own (aggregator, store,
+ * outputs, latency).
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "control.h"
 
+/* Packets and records lost (a fault, or a choice: fail-closed) — each should be zero. */
 static const enum jg_counter drops[] = {
-	JG_CNT_DISPATCH_DROP, JG_CNT_PKT_FLOW_FULL, JG_CNT_PKT_TRUNCATED, JG_CNT_PKT_MALFORMED,
-	JG_CNT_PKT_BLOCKED,   JG_CNT_PKT_FAIL_CLOSED, JG_CNT_TX_DROP,     JG_CNT_FLOW_END_EVICTED,
-	JG_CNT_FLOW_REC_DROP, JG_CNT_EVENT_DROP,   JG_CNT_SESS_FULL,     JG_CNT_SEG_GAP,
-	JG_CNT_PDU_CUT,       JG_CNT_HS_ERR,
+	JG_CNT_DISPATCH_DROP, JG_CNT_PKT_FLOW_FULL, JG_CNT_PKT_FAIL_CLOSED, JG_CNT_TX_DROP,
+	JG_CNT_FLOW_REC_DROP, JG_CNT_EVENT_DROP,
+};
+
+/* What was handled but not in full: policy blocks, bad or cut packets, inspection given up. */
+static const enum jg_counter degraded[] = {
+	JG_CNT_PKT_BLOCKED, JG_CNT_PKT_TRUNCATED, JG_CNT_PKT_MALFORMED, JG_CNT_FLOW_END_EVICTED,
+	JG_CNT_SESS_FULL,   JG_CNT_SEG_GAP,       JG_CNT_PDU_CUT,       JG_CNT_HS_ERR,
 };
 
 static uint64_t
@@ -112,6 +118,10 @@ stats_json(struct jg_control *c, struct jg_buf *o)
 		      missed, nombuf, ierr, oerr);
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
 		jg_buf_printf(o, ",\"%s\":%" PRIu64, jg_counter_names[drops[i]], total(s, drops[i]));
+	jg_buf_printf(o, "},\"degraded\":{");
+	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++)
+		jg_buf_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", jg_counter_names[degraded[i]],
+			      total(s, degraded[i]));
 	jg_buf_printf(o, "}");
 	control_json(c, o);
 	jg_buf_printf(o, "}\n");
@@ -145,12 +155,16 @@ stats_text(struct jg_control *c, struct jg_buf *o)
 		jg_buf_printf(o, " %14" PRIu64 "\n", total(s, k));
 	}
 	port_sums(s, &missed, &nombuf, &ierr, &oerr);
-	jg_buf_printf(o, "\nDROPS AND LOSSES\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64
+	jg_buf_printf(o, "\nDROPS (packets and records lost)\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64
 			 "\n%-24s %14" PRIu64 "\n",
 		      "port-missed", missed, "port-no-mbuf", nombuf, "port-rx-errors", ierr, "port-tx-errors", oerr);
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
 		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[drops[i]], total(s, drops[i]),
 			      jg_counter_help[drops[i]]);
+	jg_buf_printf(o, "\nDEGRADED (handled, not in full)\n");
+	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++)
+		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[degraded[i]], total(s, degraded[i]),
+			      jg_counter_help[degraded[i]]);
 	jg_buf_printf(o, "\nALERTS  events %" PRIu64 ", alerts %" PRIu64 ", repeats counted %" PRIu64
 			 ", final counts %" PRIu64 ", open %" PRIu64 ", closed early %" PRIu64 "\n",
 		      a->events, a->alerts, a->repeats, a->updates, a->open, a->evicted);

@@ -133,9 +133,10 @@ with Live(cfg):
     check(st.get("total", {}).get("events") == st.get("alerts", {}).get("events"), "stats: events in = events taken")
     check(st.get("alerts", {}).get("alerts") == 5 and st.get("store", {}).get("errors") == 0,
           f"stats: alerts and store ({st.get('alerts')})")
-    check("port-missed" in st.get("drops", {}) and "flow-ring-full" in st.get("drops", {}), "stats: drop reasons")
+    check("port-missed" in st.get("drops", {}) and "flow-ring-full" in st.get("drops", {}) and
+          "stream-gaps" in st.get("degraded", {}), "stats: drop reasons, degraded handling")
     r = ctl("stats")
-    check(r.returncode == 0 and "DROPS AND LOSSES" in r.stdout and "hs-bytes" in r.stdout, "stats as a table")
+    check(r.returncode == 0 and "DROPS (packets and records lost)" in r.stdout and "hs-bytes" in r.stdout, "stats as a table")
     r = ctl("zones", "--json")
     z = json.loads(r.stdout) if r.returncode == 0 else {}
     check(z.get("generation") == 1 and "admin-jump" in [x["name"] for x in z.get("zones", [])] and

@@ -113,7 +113,7 @@ def scenario_replay(res, net, jg):
                   f"{name}: every packet handled, as offline: pkt-flow {d['pkt-flow']}, non-IP {d['pkt-non-ip']}",
                   f"live {d}, offline {ref}")
         drops = {k: s1["drops"][k] - s0["drops"][k] for k in s1["drops"]
-                 if k not in ("stream-gaps", "pdus-cut") and s1["drops"][k] != s0["drops"][k]}
+                 if s1["drops"][k] != s0["drops"][k]}
         res.check(not drops, f"{name}: nothing dropped", str(drops))
         time.sleep(0.3)
         events = [e for e in jg.events() if t0 - BEFORE <= parse_ts(e["timestamp"]) <= t1 + AFTER]
