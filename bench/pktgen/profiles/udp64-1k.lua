@@ -1,0 +1,5 @@
+-- 64-byte UDP frames over 1,000 flows (range mode: 125 source addresses x 8 source ports).
+local dir = debug.getinfo(1, "S").source:match("^@(.*)/profiles/[^/]*$") or "bench/pktgen"
+local jg = dofile(dir .. "/jumpgate.lua")
+jg.range_flows("udp", 1000)
+jg.run()
