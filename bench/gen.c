@@ -134,7 +134,7 @@ flow_ends(uint32_t i, uint16_t server_port, int dir)
 	struct endpoints e = {
 		.src = 0x0a000000u | (i + 1),
 		.dst = 0xac100000u | (i % 4093 + 1),
-		.sport = (uint16_t)(1024 + (i * 7919u) % 64000u),
+		.sport = (uint16_t)(10000 + (i * 7919u) % 50000u), /* clear of every service port */
 		.dport = server_port,
 	};
 
