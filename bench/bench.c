@@ -311,6 +311,8 @@ pass(struct bench *b, enum stage st, struct jg_worker *w)
 					rte_prefetch0(rte_pktmbuf_mtod(m[k + 4], void *));
 				h[k].pkt = jg_pkt_parse(rte_pktmbuf_mtod(m[k], const uint8_t *), m[k]->data_len,
 							m[k]->pkt_len, &pk[k]) == JG_PKT_FLOW ? &pk[k] : NULL;
+				if (h[k].pkt != NULL)
+					jg_flow_hint_prepare(&w->flows, &h[k]);
 			}
 			jg_flow_lookup_bulk(&w->flows, h, n);
 			for (uint16_t k = 0; k < n; k++)

@@ -305,15 +305,11 @@ jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
 {
 	uint16_t i;
 
-	/* Three passes over the burst so each one's memory reads overlap instead of
-	 * stalling one packet at a time: hash and prefetch the first bucket's
-	 * signatures; match them and prefetch the entry (or the second bucket);
-	 * match the second bucket and prefetch its entry. */
-	for (i = 0; i < n; i++)
-		if (h[i].pkt != NULL) {
-			hint_key(t, h[i].pkt, &h[i]);
-			__builtin_prefetch(t->sigs[h[i].b1], 0, 3);
-		}
+	/* Two passes over the burst (after jg_flow_hint_prepare() hashed each packet
+	 * and prefetched its first bucket's signatures as it was parsed) so the memory
+	 * reads overlap instead of stalling one packet at a time: match the signatures
+	 * and prefetch the entry (or the second bucket); match the second bucket and
+	 * prefetch its entry. */
 	for (i = 0; i < n; i++) {
 		if (h[i].pkt == NULL)
 			continue;
@@ -331,6 +327,13 @@ jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
 			if (h[i].f != NULL)
 				__builtin_prefetch(h[i].f, 0, 3);
 		}
+}
+
+void
+jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h)
+{
+	hint_key(t, h->pkt, h);
+	__builtin_prefetch(t->sigs[h->b1], 0, 3);
 }
 
 struct jg_flow *

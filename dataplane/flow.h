@@ -133,9 +133,16 @@ struct jg_flow_hint {
 };
 
 /**
- * Look up a burst's flows together, with prefetches, so that the table's
- * cache misses overlap (the flow table of a busy worker is far bigger than
- * its caches). Hints whose pkt is NULL are skipped.
+ * First step of a burst's lookup, per packet as soon as it is parsed: its key
+ * and hash, and a prefetch of its first bucket's signatures (h->pkt set by the
+ * caller), so the line is on its way while the rest of the burst is parsed.
+ */
+void jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h);
+
+/**
+ * Look up a burst's prepared flows together, with prefetches, so that the
+ * table's cache misses overlap (the flow table of a busy worker is far bigger
+ * than its caches). Hints whose pkt is NULL are skipped.
  */
 void jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n);
 

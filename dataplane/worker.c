@@ -332,6 +332,8 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		cls[i] = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p[i]);
 		h[i].pkt = cls[i] == JG_PKT_FLOW ? &p[i] : NULL;
+		if (h[i].pkt != NULL)
+			jg_flow_hint_prepare(&w->flows, &h[i]);
 	}
 	jg_flow_lookup_bulk(&w->flows, h, n);
 	for (uint16_t i = 0; i < n; i++)
