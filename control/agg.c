@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jg_hash.h"
 #include "jg_records.h"
 #include "store.h"
 
@@ -43,42 +44,32 @@ struct jg_agg {
 };
 
 static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static uint64_t
 key_of(const struct jg_event_rec *ev)
 {
 	static const enum jg_attr artifact[] = { JG_ATTR_SERVICE_NAME, JG_ATTR_FILE, JG_ATTR_PIPE,
 						 JG_ATTR_SHARE, JG_ATTR_USER, JG_ATTR_RPC_INTERFACE };
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = JG_FNV_BASIS;
 	char v[256], norm[256];
 	size_t n = 0;
 
-	h = fnv(h, &ev->type, 1);
-	h = fnv(h, &ev->tool, 1);
-	h = fnv(h, &ev->ip_version, 1);
-	h = fnv(h, ev->src_ip, 16);
-	h = fnv(h, ev->dst_ip, 16);
+	h = jg_fnv1a(h, &ev->type, 1);
+	h = jg_fnv1a(h, &ev->tool, 1);
+	h = jg_fnv1a(h, &ev->ip_version, 1);
+	h = jg_fnv1a(h, ev->src_ip, 16);
+	h = jg_fnv1a(h, ev->dst_ip, 16);
 	if (jg_ev_get(ev, JG_ATTR_SERVICE, v, sizeof(v))[0] != '\0')
-		h = fnv(h, v, strlen(v));
+		h = jg_fnv1a(h, v, strlen(v));
 	else
-		h = fnv(h, &ev->dst_port, 2);
+		h = jg_fnv1a(h, &ev->dst_port, 2);
 	/* a verdict that changes (a reload) starts a new alert */
 	jg_ev_get(ev, JG_ATTR_ACTION, v, sizeof(v));
-	h = fnv(h, v, strlen(v));
+	h = jg_fnv1a(h, v, strlen(v));
 	for (size_t i = 0; i < sizeof(artifact) / sizeof(artifact[0]); i++)
 		if (jg_ev_get(ev, artifact[i], v, sizeof(v))[0] != '\0') {
 			for (const char *p = v; *p != '\0' && n + 1 < sizeof(norm); p++)
 				norm[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-			h = fnv(h, &artifact[i], sizeof(artifact[i]));
-			h = fnv(h, norm, n);
+			h = jg_fnv1a(h, &artifact[i], sizeof(artifact[i]));
+			h = jg_fnv1a(h, norm, n);
 			break;
 		}
 	return h != 0 ? h : 1;

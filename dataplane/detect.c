@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "detect_priv.h"
+#include "jg_hash.h"
 
 size_t
 jg_detect_session_size(void)
@@ -310,23 +311,13 @@ jg_ev_session(struct jg_session *s, struct jg_event_rec *ev)
 		jg_ev_bool(ev, JG_ATTR_ENCRYPTED, s->encrypted);
 }
 
-static uint32_t
-fnv(uint32_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
 void
 jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const char *key)
 {
-	uint32_t h = fnv(2166136261u, &ev->type, 1); /* type and key: a tool learnt later is no new event */
+	/* type and key: a tool learnt later is no new event */
+	uint64_t h64 = jg_fnv1a(jg_fnv1a(JG_FNV_BASIS, &ev->type, 1), key ? key : "", key ? strlen(key) : 0);
+	uint32_t h = (uint32_t)h64 | 1;
 
-	h = fnv(h, key ? key : "", key ? strlen(key) : 0);
-	h |= 1;
 	for (uint16_t i = 0; i < s->n_dedup; i++)
 		if (s->dedup[i] == h) {
 			d->cnt[JG_CNT_EV_DEDUP]++;

@@ -131,6 +131,52 @@ class Live:
         return False
 
 
+class VethNs:
+    """A veth pair for the length of a with-block: `host_if` stays here (Jumpgate reads it
+    with net_af_packet), `peer_if` lives in a namespace of its own (`ns`) where traffic is
+    sent from (tcpreplay). No IPv6 chatter on the link: only what the test sends. Removed
+    at the end, whatever happens."""
+
+    def __init__(self, tag):
+        self.ns, self.host_if, self.peer_if = f"{tag}ns", f"{tag}a", f"{tag}b"
+
+    @staticmethod
+    def sh(*args, check_rc=True):
+        r = subprocess.run(list(args), capture_output=True, text=True)
+        if check_rc and r.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)}: {r.stderr}")
+        return r
+
+    def in_ns(self, *args, check_rc=True):
+        return self.sh("ip", "netns", "exec", self.ns, *args, check_rc=check_rc)
+
+    def __enter__(self):
+        try:
+            self.sh("ip", "netns", "add", self.ns)
+            self.sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.peer_if)
+            self.sh("ip", "link", "set", self.peer_if, "netns", self.ns)
+            self.sh("sysctl", "-qw", f"net.ipv6.conf.{self.host_if}.disable_ipv6=1")
+            self.in_ns("sysctl", "-qw", f"net.ipv6.conf.{self.peer_if}.disable_ipv6=1")
+            self.sh("ip", "link", "set", self.host_if, "up")
+            self.in_ns("ip", "link", "set", self.peer_if, "up")
+        except Exception:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.sh("ip", "link", "del", self.host_if, check_rc=False)
+        self.sh("ip", "netns", "del", self.ns, check_rc=False)
+        return False
+
+
+def need_netns():
+    if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
+        skip("cannot use network namespaces here")
+    if subprocess.run(["which", "tcpreplay"], capture_output=True).returncode != 0:
+        skip("tcpreplay is not installed")
+
+
 def capinfos_count(path):
     r = subprocess.run(["capinfos", "-M", "-c", "-T", path], capture_output=True, text=True)
     return int(r.stdout.strip().splitlines()[-1].split("\t")[1])

@@ -16,14 +16,9 @@ import time
 from jgtest import *
 
 need_root_and_hugepages()
-if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
-    skip("cannot use network namespaces here")
-if subprocess.run(["which", "tcpreplay"], capture_output=True).returncode != 0:
-    skip("tcpreplay is not installed")
+need_netns()
 
 REPEATS = 120
-tag = f"jr{os.getpid() % 100000}"
-ns, host_if, peer_if = f"{tag}ns", f"{tag}a", f"{tag}b"
 work = tmpdir("reload")
 sock = os.path.join(work, "jgctl.sock")
 cap = os.path.join(work, "repeat.pcap")
@@ -41,13 +36,6 @@ BROKEN = ALERT + "  rules:\n    - { from: nowhere, to: servers, service: smb-adm
 ALLOW = ALERT + "  rules:\n    - { from: workstations, to: servers, service: any, action: allow }\n"
 
 
-def sh(*args, check_rc=True):
-    r = subprocess.run(list(args), capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)}: {r.stderr}")
-    return r
-
-
 def ctl(*args):
     return subprocess.run([JGCTL, "-s", sock, *args], capture_output=True, text=True, timeout=90)
 
@@ -60,14 +48,8 @@ def write(path, text):
 
 write(policy, ALERT)
 t_before = t_after = None
-try:
-    sh("ip", "netns", "add", ns)
-    sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", peer_if)
-    sh("ip", "link", "set", peer_if, "netns", ns)
-    sh("sysctl", "-qw", f"net.ipv6.conf.{host_if}.disable_ipv6=1")
-    sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{peer_if}.disable_ipv6=1")
-    sh("ip", "link", "set", host_if, "up")
-    sh("ip", "netns", "exec", ns, "ip", "link", "set", peer_if, "up")
+with VethNs(f"jr{os.getpid() % 100000}") as v:
+    ns, host_if, peer_if = v.ns, v.host_if, v.peer_if
     cfg = os.path.join(work, "run.yaml")
     with open(cfg, "w") as f:
         f.write(f"""
@@ -117,9 +99,6 @@ detect: {{ policy: {policy} }}
         s = wait_status(sock, lambda s: s["ports"][0]["ipackets"] >= total, 20)
         st = json.loads(ctl("stats", "--json").stdout)
     check(live.returncode == 0, f"clean stop ({live.returncode})")
-finally:
-    sh("ip", "link", "del", host_if, check_rc=False)
-    sh("ip", "netns", "del", ns, check_rc=False)
 
 check(s is not None and s["ports"][0]["ipackets"] == total, f"every packet received ({total})")
 drops = {k: v for k, v in st["drops"].items() if v}
