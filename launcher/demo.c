@@ -49,10 +49,27 @@ show_events(const char *dir)
 	FILE *f;
 	int n = 0;
 
+	static struct {
+		unsigned long id, count;
+	} repeats[256];
+	unsigned int n_repeats = 0;
+
 	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
 	f = fopen(path, "r");
 	printf("\nALERTS\n");
+	/* An alert that repeated has an update line with its final count: show the count on the alert. */
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (!strcmp(field(line, "update", v, sizeof(v)), "true") && n_repeats < 256) {
+			repeats[n_repeats].id = strtoul(field(line, "alert_id", v, sizeof(v)), NULL, 10);
+			repeats[n_repeats++].count = strtoul(field(line, "count", v, sizeof(v)), NULL, 10);
+		}
+	if (f != NULL)
+		rewind(f);
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long id = strtoul(field(line, "alert_id", v, sizeof(v)), NULL, 10);
+
+		if (!strcmp(field(line, "update", v, sizeof(v)), "true"))
+			continue;
 		printf("  %s  %-16s %-16s %s -> %s", field(line, "timestamp", a, sizeof(a)),
 		       field(line, "event", b, sizeof(b)), field(line, "tool", c, sizeof(c)),
 		       field(line, "src_ip", d, sizeof(d)), field(line, "dst_ip", e, sizeof(e)));
@@ -61,6 +78,9 @@ show_events(const char *dir)
 				printf("  %s=%s", extra[i], v);
 		if (!strcmp(field(line, "encrypted", v, sizeof(v)), "true"))
 			printf("  ENCRYPTED");
+		for (unsigned int i = 0; i < n_repeats; i++)
+			if (repeats[i].id == id)
+				printf("  (seen %lu times)", repeats[i].count);
 		printf("\n");
 		n++;
 	}
