@@ -105,7 +105,6 @@ drain_events(struct jg_control *c, struct rte_ring *r)
 {
 	struct jg_event_rec ev[DRAIN_BURST];
 	unsigned int n = rte_ring_dequeue_burst_elem_start(r, ev, sizeof(ev[0]), DRAIN_BURST, NULL);
-
 	uint64_t now = jg_unix_ns();
 
 	for (unsigned int i = 0; i < n; i++) {
