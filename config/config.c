@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <yaml.h>
 
 enum jg_opt_type { OPT_U32, OPT_STR, OPT_BOOL, OPT_MODE, OPT_U32_LIST, OPT_STR_LIST, OPT_MAP };
@@ -595,37 +594,4 @@ jg_config_load(const char *path, struct jg_config *cfg, struct jg_cfg_errors *er
 	rc = jg_config_load_mem(path, text, len, cfg, errs);
 	free(text);
 	return rc;
-}
-
-void
-jg_config_path(const struct jg_config *cfg, const char *p, char *out, size_t cap)
-{
-	const char *slash = strrchr(cfg->path, '/');
-
-	if (p[0] == '/' || slash == NULL)
-		snprintf(out, cap, "%s", p);
-	else
-		snprintf(out, cap, "%.*s%s", (int)(slash - cfg->path + 1), cfg->path, p);
-}
-
-void
-jg_config_patterns_path(const struct jg_config *cfg, char *out, size_t cap)
-{
-	if (cfg->patterns_path[0] != '\0') {
-		jg_config_path(cfg, cfg->patterns_path, out, cap);
-		return;
-	}
-	/* the bundled file: the source tree when running from a build, else the installed data */
-	snprintf(out, cap, "%s/config/patterns.yaml", JG_SOURCE_DIR);
-	if (access(out, R_OK) != 0)
-		snprintf(out, cap, "%s/patterns.yaml", JG_DATA_DIR);
-}
-
-void
-jg_config_policy_path(const struct jg_config *cfg, char *out, size_t cap)
-{
-	if (cfg->policy_path[0] == '\0')
-		snprintf(out, cap, "%s", "");
-	else
-		jg_config_path(cfg, cfg->policy_path, out, cap);
 }
