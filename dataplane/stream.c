@@ -162,9 +162,13 @@ in_order(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, ui
 	struct jg_dir *dir = &s->dir[di];
 
 	d->scan_dir = dir;
-	if (hs_scan_stream(dir->hs, (const char *)p, len, 0, d->scratch, on_match, d) != HS_SUCCESS)
-		d->cnt[JG_CNT_HS_ERR]++;
-	d->cnt[JG_CNT_HS_BYTES] += len;
+	/* The artifacts are in what the client sends (names it creates, writes, installs):
+	 * once the client is known, the server's direction (file reads, listings) is not scanned. */
+	if (!s->client_known || di == s->client_dir) {
+		if (hs_scan_stream(dir->hs, (const char *)p, len, 0, d->scratch, on_match, d) != HS_SUCCESS)
+			d->cnt[JG_CNT_HS_ERR]++;
+		d->cnt[JG_CNT_HS_BYTES] += len;
+	}
 	if (s->app == JG_APP_SMB || s->app == JG_APP_RPC)
 		frame(d, s, di, p, len);
 	else
