@@ -339,6 +339,7 @@ build_smb(const struct jg_gen_cfg *cfg, struct jg_traffic *t, char *err, size_t 
 			p = headers(f, ETH_LEN + IP_LEN + TCP_LEN + n, 6, &c2s, seq_c[i], seq_s[i], 0x18);
 			memcpy(p, data, n);
 			if (sent == 0) {
+				memset(p, 0, 4 + 64 + 48); /* header fields not set below are zero */
 				put32(p, total - 4);   /* NetBIOS session message */
 				memcpy(p + 4, "\xfeSMB", 4);
 				p[8] = 64;             /* SMB2 header length */
@@ -357,8 +358,8 @@ build_smb(const struct jg_gen_cfg *cfg, struct jg_traffic *t, char *err, size_t 
 		put32(p, 80);
 		memcpy(p + 4, "\xfeSMB", 4);
 		p[8] = 64;
-		p[16] = 9;
-		p[18] = 1; /* a response */
+		p[16] = 9;             /* WRITE */
+		p[20] = 1;             /* flags: SERVER_TO_REDIR, a response */
 		p[68] = 17;
 		seq_s[i] += 84;
 		msg++;
