@@ -133,7 +133,7 @@ drain_flows(struct jg_control *c, struct rte_ring *r)
 		if (c->flows != NULL)
 			jg_out_line(c->flows, line, len);
 		if (c->store != NULL)
-			jg_store_flow(c->store, &fr[i], jg_control_policy(c, &fr[i]), line, len);
+			jg_store_flow(c->store, &fr[i], line, len);
 		for (int k = 0; k < c->n_sinks; k++)
 			if (c->sinks[k]->flow != NULL) {
 				/* the names of the policy generation that judged this flow */

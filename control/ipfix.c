@@ -134,7 +134,6 @@ size_t
 jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const struct jg_policy *pol, int biflow,
 		int reverse, uint16_t *tpl)
 {
-	static const char *const actions[] = { "allow", "alert", "block" };
 	const struct ie *f;
 	size_t t = (biflow ? 0 : 2) + (fr->ip_version == 6);
 	const char *zs = "unknown", *zd = "unknown", *action = "";
@@ -157,7 +156,7 @@ jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const st
 						       pol->services[i].name);
 	}
 	if (fr->services != 0)
-		action = fr->action < 3 ? actions[fr->action] : "unknown";
+		action = fr->action < 3 ? jg_action_names[fr->action] : "unknown";
 	if (reverse) {
 		const char *z = zs;
 

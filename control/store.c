@@ -231,14 +231,11 @@ jg_store_alert_count(struct jg_store *s, uint64_t id, uint64_t count, uint64_t l
 }
 
 void
-jg_store_flow(struct jg_store *s, const struct jg_flow_rec *fr, const struct jg_policy *pol, const char *json,
-	      size_t n)
+jg_store_flow(struct jg_store *s, const struct jg_flow_rec *fr, const char *json, size_t n)
 {
-	static const char *const actions[] = { "allow", "alert", "block" };
 	sqlite3_stmt *q = s->st[ST_FLOW_ADD];
 	char a[48], b[48];
 
-	(void)pol;
 	begin(s);
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)fr->flow_id);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)fr->first_ns);
@@ -252,7 +249,7 @@ jg_store_flow(struct jg_store *s, const struct jg_flow_rec *fr, const struct jg_
 	sqlite3_bind_int64(q, 10, (sqlite3_int64)(fr->bytes_fwd + fr->bytes_rev));
 	sqlite3_bind_int(q, 11, fr->services != 0);
 	if (fr->services != 0)
-		bind_text(q, 12, fr->action < 3 ? actions[fr->action] : "unknown");
+		bind_text(q, 12, fr->action < 3 ? jg_action_names[fr->action] : "unknown");
 	sqlite3_bind_text(q, 13, json, (int)n, SQLITE_TRANSIENT);
 	if (step(s, q) != 0)
 		return;

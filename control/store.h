@@ -39,8 +39,7 @@ uint64_t jg_store_alert_add(struct jg_store *s, const struct jg_event_rec *ev, c
 void jg_store_alert_count(struct jg_store *s, uint64_t id, uint64_t count, uint64_t last_ns);
 
 /** A finished flow. */
-void jg_store_flow(struct jg_store *s, const struct jg_flow_rec *fr, const struct jg_policy *pol, const char *json,
-		   size_t n);
+void jg_store_flow(struct jg_store *s, const struct jg_flow_rec *fr, const char *json, size_t n);
 
 /** Commit when the batch is due, prune what the limits exceed. Call every loop. */
 void jg_store_tick(struct jg_store *s, uint64_t now_ns);

@@ -56,6 +56,21 @@ short_time(char *buf, size_t cap, int64_t ns)
 	return buf;
 }
 
+/* End of a query's rows: close the JSON array, or replace the output with the error. */
+static int
+finish(struct jg_store *s, sqlite3_stmt *st, int rc, int rows, int close_array, struct jg_buf *out)
+{
+	sqlite3_finalize(st);
+	if (close_array)
+		jg_buf_printf(out, "]\n");
+	if (rc != SQLITE_DONE) {
+		out->len = 0;
+		jg_buf_printf(out, "store query failed: %s", sqlite3_errmsg(jg_store_db(s)));
+		return -1;
+	}
+	return rows;
+}
+
 int
 jg_store_alerts(struct jg_store *s, struct jg_alert_query *q, int json, struct jg_buf *out)
 {
@@ -134,15 +149,7 @@ jg_store_alerts(struct jg_store *s, struct jg_alert_query *q, int json, struct j
 		}
 		rows++;
 	}
-	sqlite3_finalize(st);
-	if (json == 1)
-		jg_buf_printf(out, "]\n");
-	if (rc != SQLITE_DONE) {
-		out->len = 0;
-		jg_buf_printf(out, "store query failed: %s", sqlite3_errmsg(jg_store_db(s)));
-		return -1;
-	}
-	return rows;
+	return finish(s, st, rc, rows, json == 1, out);
 }
 
 int
@@ -186,13 +193,5 @@ jg_store_flows_top(struct jg_store *s, enum jg_flow_order by, uint64_t since_ns,
 		}
 		rows++;
 	}
-	sqlite3_finalize(st);
-	if (json)
-		jg_buf_printf(out, "]\n");
-	if (rc != SQLITE_DONE) {
-		out->len = 0;
-		jg_buf_printf(out, "store query failed: %s", sqlite3_errmsg(jg_store_db(s)));
-		return -1;
-	}
-	return rows;
+	return finish(s, st, rc, rows, json != 0, out);
 }
