@@ -195,7 +195,8 @@ static struct jg_worker *
 make_worker(struct bench *b, int policy, int detect, const char *tag)
 {
 	struct jg_flow_timeouts to = { 300000000000ull, 60000000000ull, 30000000000ull, 5000000000ull,
-				       1800000000000ull };
+				       1800000000000ull, 3600000000000ull };
+	const struct jg_detect_limits dlim = { b->o.sessions, 256, 65536, JG_OVERLAP_FIRST };
 	struct jg_worker *w = rte_zmalloc("bench_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	char name[32];
 
@@ -220,7 +221,7 @@ make_worker(struct bench *b, int policy, int detect, const char *tag)
 		return NULL;
 	if (policy)
 		jg_worker_policy_init(w, &b->pol, &b->zones);
-	if (detect && jg_worker_detect_init(w, b->hs, b->o.sessions) != 0)
+	if (detect && jg_worker_detect_init(w, b->hs, &dlim) != 0)
 		return NULL;
 	return w;
 }

@@ -16,7 +16,7 @@
 
 #include "jg_policy.h"
 
-#define JG_WIRE_VERSION 5u
+#define JG_WIRE_VERSION 6u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -39,7 +39,7 @@
 	X(DISPATCH_DROP, "dispatch-ring-full", "packets dropped: peer's dispatch ring full") \
 	X(PKT_FLOW, "pkt-flow", "packets accounted to a flow")                     \
 	X(PKT_NON_IP, "pkt-non-ip", "packets that are not IPv4/IPv6 (ARP, LLDP, ...)") \
-	X(PKT_FRAGMENT, "pkt-fragment", "non-first IP fragments (not reassembled)") \
+	X(PKT_FRAGMENT, "pkt-fragment", "IP fragments taken by reassembly (their datagram is counted again when whole)") \
 	X(PKT_TRUNCATED, "pkt-truncated", "packets shorter than their headers claim") \
 	X(PKT_MALFORMED, "pkt-malformed", "packets with bogus header fields")     \
 	X(PKT_FLOW_FULL, "pkt-flow-table-full", "packets of flows that could not be inserted") \
@@ -75,7 +75,25 @@
 	X(EPM_USED, "rpc-endpoints-used", "RPC streams without a bind, known from a learnt endpoint") \
 	X(POL_ALERT, "policy-alerts", "flows whose remote administration the policy alerts on") \
 	X(POL_BLOCK, "policy-blocks", "flows the policy blocks")                    \
-	X(POL_ALLOW, "policy-allowed", "flows whose remote administration the policy allows")
+	X(POL_ALLOW, "policy-allowed", "flows whose remote administration the policy allows") \
+	X(FRAG_DONE, "frag-reassembled", "IP datagrams reassembled from their fragments") \
+	X(FRAG_TIMEOUT, "frag-timeout", "IP datagrams dropped: fragments missing at the timeout") \
+	X(FRAG_TABLE_FULL, "frag-table-full", "IP datagrams dropped: too many in reassembly at once") \
+	X(FRAG_MEM_FULL, "frag-mem-full", "IP fragments dropped: reassembly memory exhausted") \
+	X(FRAG_TOO_MANY, "frag-too-many", "IP datagrams dropped: more fragments than a datagram may have") \
+	X(FRAG_TOO_BIG, "frag-too-big", "IP fragments dropped: the datagram would pass 65535 bytes") \
+	X(FRAG_BAD, "frag-malformed", "IP fragments dropped: bad offsets, lengths or headers") \
+	X(FRAG_OVERLAP, "frag-overlap", "IP fragments overlapping bytes already held (first copy kept)") \
+	X(FRAG_CONFLICT, "frag-conflict", "IP fragment overlaps whose bytes differ (reported as evasion)") \
+	X(FRAG_LOST, "frag-lost", "reassembled IP datagrams lost: no mbuf, or the owner's dispatch ring full") \
+	X(SEG_HELD, "stream-held", "TCP segments held out of order until the bytes before them came") \
+	X(SEG_OOO_FULL, "stream-ooo-full", "TCP bytes not held: out-of-order store of the direction full") \
+	X(SEG_OOO_POOL, "stream-ooo-pool-empty", "TCP segments not held: no out-of-order buffer free") \
+	X(SEG_CONFLICT, "stream-conflicts", "TCP overlaps whose bytes differ from the first copy (reported as evasion)") \
+	X(SEG_BAD_CSUM, "stream-bad-checksum", "segments of inspected flows ignored: bad IP or TCP checksum") \
+	X(SEG_OUT_OF_WINDOW, "stream-out-of-window", "segments and RSTs of inspected flows outside the window, ignored") \
+	X(SEG_TTL, "stream-ttl-ignored", "segments of inspected flows ignored: TTL lower than the flow's (would expire)") \
+	X(SEG_SYN_IGNORED, "stream-syn-ignored", "SYNs inside an inspected connection, ignored as the endpoint would")
 
 enum jg_counter {
 #define JG_X_ENUM(e, n, h) JG_CNT_##e,
@@ -197,7 +215,8 @@ static_assert(sizeof(struct jg_flow_rec) == 128, "flow record is two cache lines
 	X(RDP_SESSION, "rdp_session")         \
 	X(LOGON_FAILURE, "logon_failure")     \
 	X(ZONE_VIOLATION, "zone_violation")   \
-	X(INSPECTION_CUT, "inspection_cut")
+	X(INSPECTION_CUT, "inspection_cut")   \
+	X(EVASION, "evasion")
 
 enum jg_event_type {
 	JG_EV_NONE = 0,

@@ -63,6 +63,7 @@ static const struct jg_opt flow_opts[] = {
 	U32("other_idle_timeout", other_idle_s, 1, 86400, 0),
 	U32("tcp_closed_timeout", closed_s, 0, 3600, 0),
 	U32("active_timeout", active_s, 1, 7 * 86400, 0),
+	U32("session_idle_timeout", session_idle_s, 1, 7 * 86400, 0),
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 static const struct jg_opt ring_opts[] = {
@@ -115,9 +116,21 @@ static const struct jg_opt output_opts[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 
+static const struct jg_opt reassembly_opts[] = {
+	U32("tcp_buffers", ooo_buffers, 0, 1u << 20, 0),
+	U32("tcp_window", ooo_window, 4096, 1u << 24, OPT_POW2),
+	STR("overlap", overlap_policy),
+	U32("ip_datagrams", frag_datagrams, 16, 1u << 20, 0),
+	U32("ip_fragments", frag_fragments, 2, 8192, 0),
+	U32("ip_memory_kb", frag_memory_kb, 64, 1u << 22, 0),
+	U32("ip_timeout", frag_timeout_s, 1, 120, 0),
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+
 /* The keys of OPT_MAP rows, by full key name. */
 static const struct jg_section subsections[] = {
-	{ "output.syslog", syslog_opts }, { "output.redis", redis_opts }, { "output.ipfix", ipfix_opts }, { NULL, NULL },
+	{ "output.syslog", syslog_opts }, { "output.redis", redis_opts }, { "output.ipfix", ipfix_opts },
+	{ "detect.reassembly", reassembly_opts }, { NULL, NULL },
 };
 
 #define PORT_OFF(f) offsetof(struct jg_cfg_port, f)
@@ -135,6 +148,7 @@ static const struct jg_opt detect_opts[] = {
 	{ "enabled", OPT_BOOL, CFG_OFF(detect_on), 0, 0, 0, 1, 0 },
 	U32("sessions", detect_sessions, 16, 1u << 22, 0),
 	STR("patterns", patterns_path),
+	MAP("reassembly"),
 	STR("policy", policy_path),
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
@@ -505,6 +519,7 @@ jg_config_defaults(struct jg_config *cfg)
 	cfg->other_idle_s = 30;
 	cfg->closed_s = 5;
 	cfg->active_s = 1800;
+	cfg->session_idle_s = 3600;
 	cfg->ring_events = 16384;
 	cfg->ring_flows = 65536;
 	cfg->ring_dispatch = 4096;
@@ -537,6 +552,13 @@ jg_config_defaults(struct jg_config *cfg)
 	cfg->fail_open = 1;
 	cfg->detect_on = 1;
 	cfg->detect_sessions = 4096;
+	cfg->ooo_buffers = 256;
+	cfg->ooo_window = 65536;
+	strcpy(cfg->overlap_policy, "first");
+	cfg->frag_datagrams = 1024;
+	cfg->frag_fragments = 256;
+	cfg->frag_memory_kb = 8192;
+	cfg->frag_timeout_s = 30;
 }
 
 int

@@ -88,6 +88,7 @@ struct jg_config {
 	uint32_t other_idle_s;
 	uint32_t closed_s;
 	uint32_t active_s;
+	uint32_t session_idle_s; /**< idle timeout of inspected flows (SMB, DCE-RPC, ...) */
 	/* rings */
 	uint32_t ring_events;
 	uint32_t ring_flows;
@@ -118,6 +119,14 @@ struct jg_config {
 	/* detect */
 	uint32_t detect_on;
 	uint32_t detect_sessions; /**< per worker */
+	/* reassembly: IP fragments and out-of-order TCP segments, per worker */
+	uint32_t ooo_buffers;      /**< out-of-order buffers (TCP directions holding segments at once) */
+	uint32_t ooo_window;       /**< bytes each may hold ahead of the next expected one */
+	char overlap_policy[8];    /**< "first" or "last": whose bytes win an overlap (IP and TCP) */
+	uint32_t frag_datagrams;   /**< datagrams in reassembly at once */
+	uint32_t frag_fragments;   /**< fragments one datagram may have */
+	uint32_t frag_memory_kb;   /**< memory for fragment bytes */
+	uint32_t frag_timeout_s;   /**< a datagram still incomplete after this long is dropped */
 	char patterns_path[JG_CFG_PATH]; /**< relative paths are relative to the config file */
 	char policy_path[JG_CFG_PATH];   /**< zones and policy; empty: the built-in default */
 	/* where each key was given, so cross-key errors can name a line */

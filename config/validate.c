@@ -102,6 +102,9 @@ jg_config_validate(struct jg_config *cfg, struct jg_cfg_errors *errs)
 		cfg_err(errs, f, key_line(cfg, "control.socket"), "control.socket", "%s: must be an absolute path", cfg->socket_path);
 	if (cfg->out_dir[0] == '\0')
 		cfg_err(errs, f, key_line(cfg, "output.dir"), "output.dir", "(empty): an output directory is needed");
+	if (strcmp(cfg->overlap_policy, "first") != 0 && strcmp(cfg->overlap_policy, "last") != 0)
+		cfg_err(errs, f, key_line(cfg, "detect.reassembly.overlap"), "detect.reassembly.overlap",
+			"%s: 'first' (the first copy of a byte wins, as Windows does) or 'last'", cfg->overlap_policy);
 	jg_config_validate_outputs(cfg, errs);
 	return errs->n + errs->dropped == before ? 0 : -EINVAL;
 }

@@ -38,7 +38,7 @@ static const struct {
 	SPAN("alerts", alert_window_s, store_on),
 	SPAN("store", store_on, fail_open),
 	SPAN("inline", fail_open, detect_on),
-	SPAN("detect.enabled, detect.sessions", detect_on, patterns_path),
+	SPAN("detect.enabled, detect.sessions, detect.reassembly", detect_on, patterns_path),
 };
 
 static int

@@ -25,13 +25,17 @@ jg_detect_sessions_used(const struct jg_detect *d)
 }
 
 struct jg_detect *
-jg_detect_create(const struct jg_hs_db *db, uint32_t sessions, uint16_t worker, jg_event_fn emit, void *emit_ctx,
-		 void *(*mem_alloc)(size_t), uint64_t *cnt)
+jg_detect_create(const struct jg_hs_db *db, const struct jg_detect_limits *lim, uint16_t worker, jg_event_fn emit,
+		 void *emit_ctx, void *(*mem_alloc)(size_t), uint64_t *cnt)
 {
 	struct jg_detect *d = mem_alloc(sizeof(*d));
+	uint32_t sessions = lim->sessions;
 
-	if (d == NULL || sessions == 0)
+	if (d == NULL || sessions == 0 || lim->ooo_window < 4096 || (lim->ooo_window & (lim->ooo_window - 1)) != 0 ||
+	    lim->policy > JG_OVERLAP_LAST) {
+		errno = EINVAL;
 		return NULL;
+	}
 	memset(d, 0, sizeof(*d));
 	d->db = db;
 	d->worker = worker;
@@ -39,9 +43,21 @@ jg_detect_create(const struct jg_hs_db *db, uint32_t sessions, uint16_t worker, 
 	d->emit_ctx = emit_ctx;
 	d->cnt = cnt;
 	d->n_sess = sessions;
+	d->policy = lim->policy;
+	d->ooo_win = lim->ooo_window;
+	d->ooo_n = lim->ooo_buffers;
 	d->sess = mem_alloc((size_t)sessions * sizeof(struct jg_session));
 	if (d->sess == NULL)
 		return NULL;
+	if (d->ooo_n != 0) {
+		d->ooo_mem = mem_alloc((size_t)d->ooo_n * (d->ooo_win + d->ooo_win / 8));
+		d->ooo_next = mem_alloc((size_t)d->ooo_n * sizeof(uint32_t));
+		if (d->ooo_mem == NULL || d->ooo_next == NULL)
+			return NULL;
+		for (uint32_t i = 0; i < d->ooo_n; i++)
+			d->ooo_next[i] = i + 2 <= d->ooo_n ? i + 2 : 0;
+		d->ooo_free = 1;
+	}
 	memset(d->sess, 0, (size_t)sessions * sizeof(struct jg_session));
 	if (hs_alloc_scratch(db->db, &d->scratch) != HS_SUCCESS) {
 		errno = ENOMEM;
@@ -104,8 +120,7 @@ jg_detect_swap(struct jg_detect *d, const struct jg_hs_db *db, hs_scratch_t *scr
 			struct jg_dir *dr = &d->sess[i].dir[k];
 
 			dr->hs = streams[2 * i + k];
-			dr->hs_base = dr->off;
-			dr->n_hits = 0;
+			memset(dr->hits, 0, sizeof(dr->hits));
 		}
 }
 
@@ -126,6 +141,8 @@ jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *))
 				hs_close_stream(d->sess[i].dir[k].hs, NULL, NULL, NULL);
 	hs_free_scratch(d->scratch);
 	mem_free(d->sess);
+	mem_free(d->ooo_mem);
+	mem_free(d->ooo_next);
 	mem_free(d);
 }
 
@@ -158,9 +175,9 @@ classify(const struct jg_pkt *p, const uint8_t *data, uint32_t len)
 	return JG_APP_NONE;
 }
 
-/* A flow that may carry remote administration goes uninspected: say so, once. */
+/* An event of a flow that has no session: its ends from the packet (the client talks to the lower port). */
 static void
-inspection_cut(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int dir, const char *why)
+flow_event(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, enum jg_event_type type, const char *detail)
 {
 	struct jg_event_rec ev;
 	int src_is_client = p->dport < p->sport; /* the client talks to the lower, well-known port */
@@ -172,13 +189,28 @@ inspection_cut(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, i
 	ev.dst_port = src_is_client ? p->dport : p->sport;
 	ev.proto = p->proto;
 	ev.ip_version = p->ip_version;
-	ev.type = JG_EV_INSPECTION_CUT;
+	ev.type = (uint8_t)type;
 	ev.tool = JG_TOOL_UNKNOWN;
 	ev.flow_id = f->flow_id;
 	ev.ts_ns = d->ts;
-	jg_ev_str(&ev, JG_ATTR_DETAIL, why);
-	(void)dir;
+	jg_ev_str(&ev, JG_ATTR_DETAIL, detail);
 	d->emit(d->emit_ctx, f, &ev);
+}
+
+void
+jg_detect_anomaly(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, const char *kind,
+		  const char *detail, uint64_t ts)
+{
+	char text[160];
+
+	d->ts = ts;
+	d->flow = f;
+	if (f->app >= 2 && f->app - 2 < d->n_sess) {
+		jg_ev_evasion(d, &d->sess[f->app - 2], kind, detail);
+		return;
+	}
+	snprintf(text, sizeof(text), "%s: %s", kind, detail);
+	flow_event(d, f, p, JG_EV_EVASION, text);
 }
 
 static struct jg_session *
@@ -202,7 +234,7 @@ sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 	for (int k = 0; k < 2; k++) {
 		struct jg_dir *dr = &s->dir[k];
 
-		memset(dr, 0, offsetof(struct jg_dir, hits));
+		memset(dr, 0, offsetof(struct jg_dir, hist));
 		dr->hs = hs[k];
 		hs_reset_stream(dr->hs, 0, NULL, NULL, NULL);
 	}
@@ -222,6 +254,8 @@ jg_detect_release(struct jg_detect *d, struct jg_flow *f)
 		return;
 	idx = (uint32_t)(f->app - 2);
 	if (idx < d->n_sess) {
+		d->flow = f;
+		jg_stream_end(d, &d->sess[idx]);
 		d->sess[idx].next_free = d->free_head;
 		d->free_head = idx + 1;
 		d->used--;
@@ -234,6 +268,7 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 		 const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg, uint64_t ts)
 {
 	struct jg_session *s;
+	unsigned int rc;
 
 	if (p->proto != 6 || f->app == JG_FLOW_APP_SKIP)
 		return;
@@ -248,7 +283,7 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 		}
 		d->ts = ts;
 		if ((s = sess_alloc(d, f, app)) == NULL) {
-			inspection_cut(d, f, p, dir, "session pool full (detect.sessions): flow not inspected");
+			flow_event(d, f, p, JG_EV_INSPECTION_CUT, "session pool full (detect.sessions): flow not inspected");
 			return;
 		}
 	} else {
@@ -256,7 +291,10 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 	}
 	d->flow = f;
 	d->ts = ts;
-	jg_stream_segment(d, s, dir, p, seg, seg_len, n_seg);
+	f->guard = 1;
+	rc = jg_stream_segment(d, s, dir, p, seg, seg_len, n_seg);
+	if (rc & (JG_SEG_RST | JG_SEG_FIN))
+		jg_flow_tcp_end(f, rc & JG_SEG_RST ? JG_TCP_RST : JG_TCP_FIN, dir);
 }
 
 /* ---- events ---- */
@@ -331,14 +369,15 @@ jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, c
 /* ---- Hyperscan matches ---- */
 
 uint8_t
-jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, uint64_t from, uint64_t to, unsigned int kind)
+jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, unsigned int kind)
 {
-	for (uint8_t i = 0; i < dir->n_hits; i++) {
-		const struct jg_pattern *p = &d->db->pats.p[dir->hits[i].pat];
+	for (uint32_t w = 0; w < JG_HIT_WORDS; w++)
+		for (uint64_t m = dir->hits[w]; m != 0; m &= m - 1) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(m);
 
-		if (dir->hits[i].end > from && dir->hits[i].end <= to && p->kind == kind)
-			return p->tool;
-	}
+			if (i < d->db->pats.n && d->db->pats.p[i].kind == kind)
+				return d->db->pats.p[i].tool;
+		}
 	return JG_TOOL_UNKNOWN;
 }
 
@@ -410,15 +449,43 @@ hit_event(struct jg_detect *d, struct jg_session *s, const struct jg_pattern *p)
 }
 
 void
-jg_hits_flush(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir, uint64_t upto)
+jg_hits_flush(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir)
 {
-	uint8_t keep = 0;
+	for (uint32_t w = 0; w < JG_HIT_WORDS; w++) {
+		uint64_t m = dir->hits[w];
 
-	for (uint8_t i = 0; i < dir->n_hits; i++) {
-		if (dir->hits[i].end <= upto)
-			hit_event(d, s, &d->db->pats.p[dir->hits[i].pat]);
-		else
-			dir->hits[keep++] = dir->hits[i];
+		dir->hits[w] = 0;
+		for (; m != 0; m &= m - 1) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(m);
+
+			if (i < d->db->pats.n)
+				hit_event(d, s, &d->db->pats.p[i]);
+		}
 	}
-	dir->n_hits = keep;
+}
+
+void
+jg_ev_evasion(struct jg_detect *d, struct jg_session *s, const char *kind, const char *detail)
+{
+	struct jg_event_rec ev;
+	char text[160];
+
+	jg_ev_begin(d, s, &ev, JG_EV_EVASION, s->tool);
+	snprintf(text, sizeof(text), "%s: %s", kind, detail);
+	jg_ev_str(&ev, JG_ATTR_DETAIL, text);
+	jg_ev_session(s, &ev);
+	jg_ev_emit(d, s, &ev, kind);
+}
+
+void
+jg_ev_cut(struct jg_detect *d, struct jg_session *s, const char *why)
+{
+	struct jg_event_rec ev;
+
+	if (s->cut)
+		return;
+	s->cut = 1;
+	jg_ev_begin(d, s, &ev, JG_EV_INSPECTION_CUT, JG_TOOL_UNKNOWN);
+	jg_ev_str(&ev, JG_ATTR_DETAIL, why);
+	d->emit(d->emit_ctx, d->flow, &ev);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "ipfrag.h"
 #include "jg_patterns.h"
 #include "jg_wire.h"
 #include "pkt_fastpath.h"
@@ -53,14 +54,22 @@ struct jg_hs_db *jg_hs_compile(const struct jg_patterns *pats, char *err, size_t
 /** Free a database. */
 void jg_hs_free(struct jg_hs_db *db);
 
+/** Bounds of a worker's detection context. */
+struct jg_detect_limits {
+	uint32_t sessions;    /**< flows inspected at once */
+	uint32_t ooo_buffers; /**< out-of-order buffers (directions holding segments at once) */
+	uint32_t ooo_window;  /**< bytes a direction may hold ahead of the next expected one (power of two) */
+	uint8_t policy;       /**< whose bytes win a TCP overlap: enum jg_overlap_policy (ipfrag.h) */
+};
+
 /**
  * Create a worker's detection context.
- * @param sessions  size of the session pool (flows inspected at once)
+ * @param lim       its bounds
  * @param mem_alloc allocator for the pool (DPDK heap in the dataplane, malloc in tests)
  * @param cnt       the worker's counters (JG_CNT_MAX of them): the detection ones are counted there
  * @return the context, or NULL (errno set)
  */
-struct jg_detect *jg_detect_create(const struct jg_hs_db *db, uint32_t sessions, uint16_t worker,
+struct jg_detect *jg_detect_create(const struct jg_hs_db *db, const struct jg_detect_limits *lim, uint16_t worker,
 				   jg_event_fn emit, void *emit_ctx, void *(*mem_alloc)(size_t), uint64_t *cnt);
 
 /** Close the streams and free a context made by jg_detect_create(). */
@@ -104,6 +113,14 @@ size_t jg_detect_session_size(void);
  */
 void jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int dir,
 		      const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg, uint64_t ts_ns);
+
+/**
+ * An evasion seen below TCP (IP fragments overlapping with different bytes, a
+ * tiny first fragment) in a datagram of flow f: an `evasion` event, once per
+ * flow and kind when the flow has a session.
+ */
+void jg_detect_anomaly(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, const char *kind,
+		       const char *detail, uint64_t ts_ns);
 
 /** The flow ends: give its session back. */
 void jg_detect_release(struct jg_detect *d, struct jg_flow *f);

@@ -15,9 +15,8 @@
 #include "smb.h"
 
 #define JG_PDU_CAP 4096   /* bytes kept of one message: headers, names, the start of a stub */
-#define JG_HITS 8         /* Hyperscan matches waiting for their message to complete */
-#define JG_OOO_BYTES 1600 /* one segment that arrived before the one it follows, held per direction */
-#define JG_OOO_WINDOW 65536 /* how far ahead of the expected byte a segment may be held */
+#define JG_HIST 2048      /* bytes delivered last, per direction: a retransmission is compared with them */
+#define JG_HIT_WORDS (JG_PAT_MAX / 64)
 #define JG_TREES 8
 #define JG_FILES 16
 #define JG_PENDING 8
@@ -35,18 +34,27 @@ enum jg_app {
 };
 
 
-struct jg_hit {
-	uint16_t pat;
-	uint64_t end; /**< stream offset just past the match */
-};
-
 /** One direction of a TCP stream and its message framing. */
 struct jg_dir {
-	uint32_t next_seq;
+	uint32_t next_seq; /**< the next byte to deliver */
 	uint8_t seq_ok;
 	uint8_t synced;   /**< message framing found */
 	uint8_t seen;     /**< payload seen in this direction */
-	uint8_t n_hits;
+	uint8_t syn;      /**< the direction's SYN was seen (isn valid) */
+	uint8_t wscale;   /**< window scale of its SYN, 0xff when none */
+	uint8_t csum;     /**< checksums are verified in this direction (it sent a good one first) */
+	uint8_t ttl;      /**< the TTL its packets carry */
+	uint8_t ttl_odd;  /**< packets in a row with a lower TTL (a route change adopts it) */
+	uint8_t pkt_seen; /**< a packet of this direction was seen (csum and ttl are set) */
+	uint8_t ack_ok;   /**< `acked` and `win` are set */
+	uint8_t pad0[2];
+	uint32_t hist_from; /**< hist holds the delivered bytes from this sequence number on */
+	uint32_t isn;     /**< its SYN's sequence number */
+	uint32_t acked;   /**< highest ACK the other side sent for this direction's bytes */
+	uint32_t win;     /**< bytes the other side last said it would take beyond `acked` */
+	uint32_t held_hi; /**< one past the highest sequence number held or delivered */
+	uint32_t ooo;     /**< out-of-order buffer (pool index + 1), 0 when none */
+	uint32_t held;    /**< bytes held in it */
 	uint32_t hdr_len; /**< bytes of the current message header gathered */
 	uint32_t msg_len; /**< length of the current message, 0 until its header is complete */
 	uint32_t msg_got; /**< bytes of the current message seen */
@@ -54,11 +62,8 @@ struct jg_dir {
 	uint64_t off;     /**< stream offset: in-order bytes delivered so far */
 	uint64_t msg_start;
 	hs_stream_t *hs;
-	uint64_t hs_base; /**< stream offset at which hs (re)started: its match offsets count from here */
-	uint32_t ooo_seq; /**< sequence number of the held segment */
-	uint16_t ooo_len; /**< its length, 0 when none is held */
-	struct jg_hit hits[JG_HITS];
-	uint8_t ooo[JG_OOO_BYTES];
+	uint64_t hits[JG_HIT_WORDS]; /**< patterns matched in the message being framed (or since the last flush) */
+	uint8_t hist[JG_HIST];       /**< the last bytes delivered, by sequence number modulo JG_HIST */
 	uint8_t buf[JG_PDU_CAP];
 };
 
@@ -89,6 +94,8 @@ struct jg_session {
 	uint8_t remcom_svc; /**< RemComSvc seen: RemCom_* pipes are RemCom's, not Impacket's */
 	uint16_t dialect;
 	uint16_t n_dedup;
+	uint8_t cut;        /**< an inspection_cut was said for this flow */
+	uint8_t pad0[3];
 	char user[64];
 	char domain[64];
 	char workstation[64];
@@ -142,6 +149,13 @@ struct jg_detect {
 	jg_event_fn emit;
 	void *emit_ctx;
 	uint64_t *cnt;
+	/* out-of-order buffers: a ring of `ooo_win` bytes and a bitmap of the bytes held, each */
+	uint8_t *ooo_mem;
+	uint32_t *ooo_next;
+	uint32_t ooo_n;
+	uint32_t ooo_free; /**< index + 1 of the first free buffer, 0 when none */
+	uint32_t ooo_win;  /**< power of two */
+	uint8_t policy;    /**< enum jg_overlap_policy */
 	/* the packet being handled */
 	struct jg_flow *flow;
 	uint64_t ts;
@@ -155,14 +169,26 @@ void jg_ev_begin(struct jg_detect *d, struct jg_session *s, struct jg_event_rec 
 void jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const char *dedup_key);
 /** Add session context (user, domain, dialect, encrypted) to an event. */
 void jg_ev_session(struct jg_session *s, struct jg_event_rec *ev);
-/** Tool attribution of the Hyperscan matches inside [from, to) of a direction, or UNKNOWN. */
-uint8_t jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, uint64_t from, uint64_t to, unsigned int kind);
-/** Emit the events of the matches that ended at or before `upto`, with the current context. */
-void jg_hits_flush(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir, uint64_t upto);
+/** Tool attribution of the Hyperscan matches of the message being parsed, or UNKNOWN. */
+uint8_t jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, unsigned int kind);
+/** Emit the events of the pending matches, with the current context, and forget them. */
+void jg_hits_flush(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir);
+/** An evasion attempt (insertion, conflicting overlap...): one event per flow and kind. */
+void jg_ev_evasion(struct jg_detect *d, struct jg_session *s, const char *kind, const char *detail);
+/** A bound was reached and part of a flow goes uninspected: a counter was bumped; one event per flow. */
+void jg_ev_cut(struct jg_detect *d, struct jg_session *s, const char *why);
 
 /* stream.c: TCP segment -> in-order bytes -> messages */
-void jg_stream_segment(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_pkt *p,
-		       const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg);
+#define JG_SEG_RST 0x1u /**< a RST the endpoint would take: the connection ends */
+#define JG_SEG_FIN 0x2u /**< a FIN inside the window */
+/**
+ * One packet of a session's flow. @return JG_SEG_* bits: what the flow's TCP
+ * state may take from it (a RST or FIN inside the window).
+ */
+unsigned int jg_stream_segment(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_pkt *p,
+			       const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg);
+/** The flow ends: what is held is delivered, its holes as gaps; buffers go back to the pool. */
+void jg_stream_end(struct jg_detect *d, struct jg_session *s);
 
 /* smb_detect.c / rpc_detect.c: one complete (or capped) message */
 void jg_smb_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *m, size_t len);

@@ -181,6 +181,11 @@ no_emit(void *c, const struct jg_flow *f, enum jg_flow_end r)
 	return 0;
 }
 
+/* What each segment carries besides its bytes: the ACK of the other side's bytes, TTL, checksum, extra flags. */
+static size_t acked[2];
+static uint8_t seg_ttl = 64, seg_csum_bad, seg_flags;
+static uint32_t seg_seq_shift;
+
 /* Feed stream[dir] from `from` to `to` as one segment of the flow (from == to == -1: the SYN). */
 static void
 segment(struct jg_detect *d, int dir, size_t from, size_t to)
@@ -202,7 +207,13 @@ segment(struct jg_detect *d, int dir, size_t from, size_t to)
 	p.proto = 6;
 	p.ip_version = 4;
 	p.tcp_flags = syn ? (dir ? JG_TCP_SYN | JG_TCP_ACK : JG_TCP_SYN) : JG_TCP_ACK | JG_TCP_PSH;
-	p.tcp_seq = (dir ? 7000u : 1000u) + (uint32_t)from;
+	p.tcp_seq = (dir ? 7000u : 1000u) + (uint32_t)from + seg_seq_shift;
+	p.tcp_ack = (dir ? 1000u : 7000u) + (uint32_t)acked[dir];
+	p.tcp_win = 65535;
+	p.tcp_wscale = 0xff;
+	p.ttl = seg_ttl;
+	p.csum_bad = seg_csum_bad;
+	p.tcp_flags |= seg_flags;
 	if (syn) {
 		len = 0;
 		seg = NULL;
@@ -226,11 +237,11 @@ static void *mem;
 static struct jg_detect *
 fresh(struct jg_hs_db *db)
 {
-	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9 };
+	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9, 3600e9 };
 	struct jg_detect *d;
 
 	jg_detect_destroy(cur_det, free);
-	d = jg_detect_create(db, 4, 0, on_event, NULL, zalloc, cnt);
+	d = jg_detect_create(db, &(struct jg_detect_limits){ 4, 4, 65536, JG_OVERLAP_FIRST }, 0, on_event, NULL, zalloc, cnt);
 
 	if (mem == NULL)
 		mem = aligned_alloc(64, jg_flow_table_mem_size(1024));
@@ -240,6 +251,10 @@ fresh(struct jg_hs_db *db)
 	cur_det = d;
 	n_events = 0;
 	memset(cnt, 0, sizeof(cnt));
+	acked[0] = acked[1] = 0;
+	seg_ttl = 64;
+	seg_csum_bad = seg_flags = 0;
+	seg_seq_shift = 0;
 	return d;
 }
 
@@ -292,6 +307,8 @@ test_gap(struct jg_hs_db *db)
 	/* lose the middle of the tree connect: the create after it is still found */
 	segment(d, 0, 0, 30);
 	segment(d, 0, 40, 68 + 32);
+	CHECK(cnt[JG_CNT_SEG_HELD] == 1 && cnt[JG_CNT_SEG_GAP] == 0); /* it may still come */
+	acked[1] = 68 + 32; /* the server has it all: the capture lost it */
 	segment(d, 1, 0, 68 + 16);
 	segment(d, 0, 68 + 32, slen[0]);
 	segment(d, 1, 68 + 16, slen[1]);
@@ -315,17 +332,157 @@ test_reordered(struct jg_hs_db *db)
 	segment(d, 1, 0, 68 + 16);
 	segment(d, 0, 100, slen[0]);
 	segment(d, 1, 68 + 16, slen[1]);
-	CHECK(cnt[JG_CNT_SEG_REORDERED] == 1 && cnt[JG_CNT_SEG_GAP] == 0);
+	CHECK(cnt[JG_CNT_SEG_HELD] == 1 && cnt[JG_CNT_SEG_GAP] == 0);
 	CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) != NULL);
 	CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
-	/* two early segments: the first is held, the second shows the hole is real */
+	/* two early segments: both held; the holes are given up when the receiver acknowledges past them */
 	d = fresh(db);
 	segment(d, 0, (size_t)-1, (size_t)-1);
 	segment(d, 1, (size_t)-1, (size_t)-1);
 	segment(d, 0, 0, 20);
 	segment(d, 0, 40, 60);
 	segment(d, 0, 80, 100);
-	CHECK(cnt[JG_CNT_SEG_GAP] == 2 && cnt[JG_CNT_SEG_REORDERED] == 0);
+	CHECK(cnt[JG_CNT_SEG_GAP] == 0 && cnt[JG_CNT_SEG_HELD] == 2);
+	acked[1] = 100;
+	seg_flags = 0;
+	segment(d, 1, 0, 0 + 1);
+	CHECK(cnt[JG_CNT_SEG_GAP] == 2);
+}
+
+/* The client's bytes in segments of 1-13 bytes, shuffled within windows of up to 64: any order is put back. */
+static void
+test_tiny_reorder(struct jg_hs_db *db)
+{
+	for (unsigned int seed = 1; seed <= 20; seed++) {
+		struct jg_detect *d = fresh(db);
+		size_t cut[4096], n = 0, order[64];
+		unsigned int r = seed;
+
+		build_session();
+		segment(d, 0, (size_t)-1, (size_t)-1);
+		segment(d, 1, (size_t)-1, (size_t)-1);
+		for (size_t off = 0; off < slen[0]; n++) {
+			r = r * 1103515245u + 12345u;
+			cut[n] = off;
+			off += 1 + (r >> 16) % 13;
+		}
+		cut[n] = slen[0];
+		for (size_t w = 0; w < n; w += 64) {
+			size_t k = n - w < 64 ? n - w : 64;
+
+			for (size_t i = 0; i < k; i++)
+				order[i] = w + i;
+			for (size_t i = k; i > 1; i--) {
+				size_t j, t;
+
+				r = r * 1103515245u + 12345u;
+				j = (r >> 16) % i;
+				t = order[i - 1];
+				order[i - 1] = order[j];
+				order[j] = t;
+			}
+			for (size_t i = 0; i < k; i++)
+				segment(d, 0, cut[order[i]], cut[order[i] + 1]);
+		}
+		segment(d, 1, 0, slen[1]);
+		CHECK(cnt[JG_CNT_SEG_GAP] == 0 && cnt[JG_CNT_SEG_CONFLICT] == 0);
+		CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) != NULL);
+		CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
+		CHECK(find_event(JG_EV_EVASION, JG_TOOL_UNKNOWN) == NULL);
+	}
+}
+
+static int
+evasion_said(const char *kind)
+{
+	char v[160];
+
+	for (uint32_t i = 0; i < n_events; i++)
+		if (events[i].type == JG_EV_EVASION && !strncmp(attr(&events[i], JG_ATTR_DETAIL, v, sizeof(v)), kind, strlen(kind)))
+			return 1;
+	return 0;
+}
+
+/* What only the monitor would take (insertion) is ignored and said; the real bytes are still read. */
+static void
+test_insertion(struct jg_hs_db *db)
+{
+	static const struct {
+		const char *kind;
+		uint8_t ttl, csum_bad, flags;
+		uint32_t shift;
+	} chaff[] = {
+		{ "bad-checksum", 64, 1, 0, 0 },
+		{ "ttl-change", 3, 0, 0, 0 },
+		{ "out-of-window", 64, 0, 0, 1u << 30 },
+		{ "rst-out-of-window", 64, 0, JG_TCP_RST, 1u << 30 },
+		{ "syn-in-session", 64, 0, JG_TCP_SYN, 77777 },
+	};
+	uint8_t junk[sizeof(stream[0])];
+
+	for (size_t c = 0; c < sizeof(chaff) / sizeof(chaff[0]); c++) {
+		struct jg_detect *d = fresh(db);
+		struct jg_flow *f;
+
+		build_session();
+		memcpy(junk, stream[0], slen[0]);
+		segment(d, 0, (size_t)-1, (size_t)-1);
+		segment(d, 1, (size_t)-1, (size_t)-1);
+		for (size_t off = 0; off < slen[0]; off += 20) {
+			size_t end = off + 20 < slen[0] ? off + 20 : slen[0];
+
+			/* chaff first, at the same place, with other bytes */
+			memset(stream[0] + off, 'X', end - off);
+			seg_ttl = chaff[c].ttl;
+			seg_csum_bad = chaff[c].csum_bad;
+			seg_flags = chaff[c].flags;
+			seg_seq_shift = chaff[c].shift;
+			segment(d, 0, off, end);
+			seg_ttl = 64;
+			seg_csum_bad = seg_flags = 0;
+			seg_seq_shift = 0;
+			memcpy(stream[0] + off, junk + off, end - off);
+			segment(d, 0, off, end);
+		}
+		segment(d, 1, 0, slen[1]);
+		CHECK(evasion_said(chaff[c].kind));
+		CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) != NULL);
+		CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
+		f = ft.count == 1 ? &ft.flows[0] : NULL;
+		for (uint32_t i = 0; f == NULL && i < ft.capacity; i++)
+			if (ft.flows[i].flow_id != 0)
+				f = &ft.flows[i];
+		CHECK(f != NULL && f->tcp_state != JG_TCP_CLOSED); /* a forged RST ends nothing */
+	}
+}
+
+/* Overlaps with other bytes: the first copy wins (held or already delivered), and it is said. */
+static void
+test_conflict(struct jg_hs_db *db)
+{
+	for (int held = 0; held < 2; held++) {
+		struct jg_detect *d = fresh(db);
+		uint8_t keep[16];
+
+		build_session();
+		segment(d, 0, (size_t)-1, (size_t)-1);
+		segment(d, 1, (size_t)-1, (size_t)-1);
+		if (held)
+			segment(d, 0, 100, slen[0]); /* early: held */
+		else
+			segment(d, 0, 0, 100);
+		memcpy(keep, stream[0] + (held ? 120 : 50), 16);
+		memset(stream[0] + (held ? 120 : 50), 'Z', 16); /* the same place again, other bytes */
+		segment(d, 0, held ? 120 : 50, held ? 136 : 66);
+		memcpy(stream[0] + (held ? 120 : 50), keep, 16);
+		if (held)
+			segment(d, 0, 0, 100);
+		else
+			segment(d, 0, 100, slen[0]);
+		segment(d, 1, 0, slen[1]);
+		CHECK(cnt[JG_CNT_SEG_CONFLICT] == 1 && evasion_said("tcp-overlap-conflict"));
+		CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
+	}
 }
 
 static void
@@ -374,6 +531,9 @@ main(void)
 	test_session(db);
 	test_gap(db);
 	test_reordered(db);
+	test_tiny_reorder(db);
+	test_insertion(db);
+	test_conflict(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);

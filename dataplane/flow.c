@@ -252,6 +252,9 @@ new_flow(struct jg_flow_table *t, uint32_t b1, uint32_t hash, const struct jg_fl
 static void
 tcp_update(struct jg_flow *f, uint8_t flags, int dir)
 {
+	/* An inspected flow ends on what the endpoints would take, which detection decides. */
+	if (f->guard)
+		flags &= (uint8_t)~(JG_TCP_RST | JG_TCP_FIN);
 	if (flags & JG_TCP_RST) {
 		f->tcp_state = JG_TCP_CLOSED;
 		return;
@@ -271,6 +274,16 @@ tcp_update(struct jg_flow *f, uint8_t flags, int dir)
 	}
 }
 
+void
+jg_flow_tcp_end(struct jg_flow *f, uint8_t flags, int dir)
+{
+	uint8_t guard = f->guard;
+
+	f->guard = 0;
+	tcp_update(f, flags, dir);
+	f->guard = guard;
+}
+
 /* Long flows are reported in slices; the flow itself lives on. */
 static void
 active_slice(struct jg_flow_table *t, struct jg_flow *f)
@@ -284,8 +297,11 @@ active_slice(struct jg_flow_table *t, struct jg_flow *f)
 static uint64_t
 idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
 {
-	if (f->key.proto == 6)
-		return f->tcp_state == JG_TCP_CLOSED ? t->to.closed_ns : t->to.tcp_idle_ns;
+	if (f->key.proto == 6) {
+		if (f->tcp_state == JG_TCP_CLOSED)
+			return t->to.closed_ns;
+		return f->guard && t->to.session_idle_ns ? t->to.session_idle_ns : t->to.tcp_idle_ns;
+	}
 	if (f->key.proto == 17)
 		return t->to.udp_idle_ns;
 	return t->to.other_idle_ns;

@@ -51,7 +51,9 @@ struct jg_flow {
 	uint8_t tcp_state; /**< enum jg_tcp_state */
 	uint8_t flags[2];  /**< OR of TCP flags per direction */
 	uint8_t fin_seen;  /**< bit 0: FIN from initiator, bit 1: from responder */
-	uint8_t pad[3];
+	uint8_t guard;     /**< inspected: FIN and RST count only once detection found them in the window
+			        (jg_flow_tcp_end), and the session idle timeout applies */
+	uint8_t pad[2];
 	uint64_t first_ns;
 	uint64_t last_ns;
 	uint64_t pkts[2];
@@ -77,6 +79,7 @@ typedef void (*jg_flow_release_fn)(void *ctx, struct jg_flow *f);
 
 struct jg_flow_timeouts {
 	uint64_t tcp_idle_ns, udp_idle_ns, other_idle_ns, closed_ns, active_ns;
+	uint64_t session_idle_ns; /**< inspected flows (SMB, DCE-RPC...: long-lived, often idle); 0: tcp_idle_ns */
 };
 
 struct jg_flow_table {
@@ -149,6 +152,12 @@ void jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16
 /** jg_flow_packet() for a packet looked up by jg_flow_lookup_bulk(). */
 struct jg_flow *jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h,
 				    uint32_t frame_len, uint64_t now_ns, int *dir);
+
+/**
+ * A FIN or RST of a guarded flow that detection found acceptable: the TCP
+ * state takes it now (flags: JG_TCP_FIN or JG_TCP_RST; dir as jg_flow_packet's).
+ */
+void jg_flow_tcp_end(struct jg_flow *f, uint8_t flags, int dir);
 
 /** Sweep up to `buckets` buckets, ending flows past their timeouts. @return flows ended. */
 uint32_t jg_flow_expire(struct jg_flow_table *t, uint64_t now_ns, uint32_t buckets);

@@ -61,7 +61,7 @@ table(uint32_t cap)
 {
 	static struct jg_flow_table t;
 	static void *mem;
-	struct jg_flow_timeouts to = { 300 * S, 60 * S, 30 * S, 5 * S, 1800 * S };
+	struct jg_flow_timeouts to = { 300 * S, 60 * S, 30 * S, 5 * S, 1800 * S, 0 };
 
 	free(mem); /* the previous test's */
 	mem = aligned_alloc(64, jg_flow_table_mem_size(cap));

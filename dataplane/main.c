@@ -255,7 +255,7 @@ inline_peers(const struct jg_dataplane *dp, struct jg_worker *w)
 }
 
 static int
-setup_workers(struct jg_dataplane *dp, int dispatch)
+setup_workers(struct jg_dataplane *dp, int dispatch, struct rte_mempool *mp)
 {
 	const struct jg_config *cfg = &dp->cfg;
 	struct jg_flow_timeouts to = {
@@ -264,6 +264,20 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 		.other_idle_ns = (uint64_t)cfg->other_idle_s * 1000000000u,
 		.closed_ns = (uint64_t)cfg->closed_s * 1000000000u,
 		.active_ns = (uint64_t)cfg->active_s * 1000000000u,
+		.session_idle_ns = (uint64_t)cfg->session_idle_s * 1000000000u,
+	};
+	const struct jg_detect_limits dlim = {
+		.sessions = cfg->detect_sessions,
+		.ooo_buffers = cfg->ooo_buffers,
+		.ooo_window = cfg->ooo_window,
+		.policy = strcmp(cfg->overlap_policy, "last") == 0 ? JG_OVERLAP_LAST : JG_OVERLAP_FIRST,
+	};
+	const struct jg_frag_limits flim = {
+		.datagrams = cfg->frag_datagrams,
+		.fragments = cfg->frag_fragments,
+		.mem_bytes = cfg->frag_memory_kb * 1024u,
+		.timeout_ns = (uint64_t)cfg->frag_timeout_s * 1000000000u,
+		.policy = dlim.policy,
 	};
 
 	for (uint32_t i = 0; i < cfg->n_workers; i++) {
@@ -306,9 +320,15 @@ setup_workers(struct jg_dataplane *dp, int dispatch)
 		}
 		if (dp->policy != NULL)
 			jg_worker_policy_init(w, dp->policy, &dp->zones);
-		if (dp->hs != NULL && jg_worker_detect_init(w, dp->hs, cfg->detect_sessions) != 0) {
-			fprintf(stderr, "jg-dataplane: worker %u: no memory for %u detection sessions (%zu MiB); lower detect.sessions\n",
-				i, cfg->detect_sessions, (size_t)cfg->detect_sessions * jg_detect_session_size() >> 20);
+		if (dp->hs != NULL && jg_worker_detect_init(w, dp->hs, &dlim) != 0) {
+			fprintf(stderr, "jg-dataplane: worker %u: no memory for %u detection sessions (%zu MiB) and %u reassembly buffers (%zu MiB); lower detect.sessions or detect.reassembly.tcp_buffers\n",
+				i, cfg->detect_sessions, (size_t)cfg->detect_sessions * jg_detect_session_size() >> 20,
+				cfg->ooo_buffers, (size_t)cfg->ooo_buffers * (cfg->ooo_window + cfg->ooo_window / 8) >> 20);
+			return -ENOMEM;
+		}
+		if (jg_worker_frag_init(w, &flim, mp) != 0) {
+			fprintf(stderr, "jg-dataplane: worker %u: no memory for IP reassembly (%zu MiB); lower detect.reassembly.ip_memory_kb\n",
+				i, jg_frag_mem_size(&flim) >> 20);
 			return -ENOMEM;
 		}
 	}
@@ -453,7 +473,7 @@ setup(struct jg_dataplane *dp)
 			return -ENOMEM;
 		}
 	}
-	if (setup_workers(dp, dispatch) != 0)
+	if (setup_workers(dp, dispatch, mp) != 0)
 		return -ENOMEM;
 	return setup_rules(dp);
 }

@@ -17,7 +17,7 @@
 enum jg_pkt_class {
 	JG_PKT_FLOW = 0,  /**< IP packet with a flow key */
 	JG_PKT_NON_IP,    /**< not IPv4/IPv6 */
-	JG_PKT_FRAGMENT,  /**< non-first IP fragment: no L4 header */
+	JG_PKT_FRAGMENT,  /**< IP fragment (first or not): for reassembly (ipfrag.h); addresses and proto filled */
 	JG_PKT_TRUNCATED, /**< a header is cut short (a cut payload is JG_PKT_FLOW with `cut`) */
 	JG_PKT_MALFORMED, /**< impossible header field (version, IHL, ...) */
 };
@@ -37,8 +37,13 @@ struct jg_pkt {
 	uint8_t proto;
 	uint8_t ip_version;
 	uint8_t tcp_flags;
-	uint8_t first_frag; /**< 1 when this is the first fragment of a fragmented datagram */
+	uint8_t ttl;        /**< IPv4 TTL, IPv6 hop limit */
 	uint8_t cut;        /**< 1 when the frame ends before the datagram (capture snaplen): payload is partial */
+	uint8_t tcp_wscale; /**< window scale option of a SYN, 0xff when absent (or not a SYN) */
+	uint8_t csum_bad;   /**< set by the caller when it found the IP or TCP checksum wrong (parse leaves 0) */
+	uint16_t tcp_win;   /**< TCP window field, as sent */
+	uint16_t frag_hdr;  /**< fragments: offset of the IPv6 fragment header, 0 for IPv4 */
+	uint16_t l4_off;    /**< first byte of the TCP/UDP/ICMP header */
 	uint16_t vlan;      /**< outermost VLAN id, 0 when untagged */
 	uint16_t l3_off;
 	uint32_t ip_len;    /**< IP datagram length (header + payload) per the header */
@@ -66,6 +71,28 @@ jg_rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* The window scale option of a SYN's options, 0xff when it has none. */
+static inline uint8_t
+jg_tcp_wscale(const uint8_t *o, uint32_t len)
+{
+	uint32_t i = 0;
+
+	while (i < len) {
+		if (o[i] == 0)
+			break;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2)
+			break;
+		if (o[i] == 3 && o[i + 1] == 3 && i + 2 < len)
+			return o[i + 2] > 14 ? 14 : o[i + 2];
+		i += o[i + 1];
+	}
+	return 0xff;
+}
+
 /*
  * `avail` is what may be read (the first segment of a chained mbuf); `end` is
  * where the datagram ends per its header, already checked against the frame.
@@ -76,6 +103,7 @@ jg_pkt_l4(const uint8_t *p, uint32_t avail, uint32_t off, uint32_t end, struct j
 	uint32_t lim = end < avail ? end : avail;
 	uint32_t hl;
 
+	k->l4_off = (uint16_t)off;
 	switch (k->proto) {
 	case 6: /* TCP */
 		if (off + 20 > lim)
@@ -90,7 +118,10 @@ jg_pkt_l4(const uint8_t *p, uint32_t avail, uint32_t off, uint32_t end, struct j
 		k->tcp_seq = jg_rd32(p + off + 4);
 		k->tcp_ack = jg_rd32(p + off + 8);
 		k->tcp_flags = p[off + 13];
+		k->tcp_win = jg_rd16(p + off + 14);
 		k->payload_off = off + hl;
+		if (k->tcp_flags & JG_TCP_SYN)
+			k->tcp_wscale = jg_tcp_wscale(p + off + 20, hl - 20);
 		break;
 	case 17: /* UDP */
 		if (off + 8 > lim)
@@ -139,6 +170,7 @@ jg_pkt_ipv6(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t off, stru
 	lim = end < avail ? end : avail;
 	memcpy(k->src, p + off + 8, 16);
 	memcpy(k->dst, p + off + 24, 16);
+	k->ttl = p[off + 7];
 	nh = p[off + 6];
 	off += 40;
 	for (hops = 0; hops < 8; hops++) {
@@ -150,10 +182,14 @@ jg_pkt_ipv6(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t off, stru
 		} else if (nh == 44) { /* fragment */
 			if (off + 8 > lim)
 				return JG_PKT_TRUNCATED;
-			k->proto = p[off];
-			if ((jg_rd16(p + off + 2) & 0xfff8) != 0)
+			/* An atomic fragment (offset 0, no more) is a whole datagram (RFC 6946). */
+			if ((jg_rd16(p + off + 2) & 0xfff9) != 0) {
+				k->proto = p[off];
+				k->frag_hdr = (uint16_t)off;
+				k->payload_off = off + 8;
+				k->payload_len = end - (off + 8);
 				return JG_PKT_FRAGMENT;
-			k->first_frag = (p[off + 3] & 1) != 0;
+			}
 			nh = p[off];
 			off += 8;
 		} else {
@@ -193,10 +229,13 @@ jg_pkt_ipv4(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t off, stru
 	memcpy(k->src, p + off + 12, 4);
 	memcpy(k->dst, p + off + 16, 4);
 	k->proto = p[off + 9];
+	k->ttl = p[off + 8];
 	frag = jg_rd16(p + off + 6);
-	if ((frag & 0x1fff) != 0)
+	if ((frag & 0x3fff) != 0) { /* more fragments, or an offset */
+		k->payload_off = off + hl;
+		k->payload_len = end - (off + hl);
 		return JG_PKT_FRAGMENT;
-	k->first_frag = (frag & 0x2000) != 0;
+	}
 	return jg_pkt_l4(p, avail, off + hl, end, k);
 }
 
@@ -217,6 +256,7 @@ jg_pkt_parse(const uint8_t *p, uint32_t avail, uint32_t total, struct jg_pkt *k)
 	int tags = 0;
 
 	memset(k, 0, sizeof(*k));
+	k->tcp_wscale = 0xff;
 	if (len < 14)
 		return JG_PKT_TRUNCATED;
 	type = jg_rd16(p + off);

@@ -115,11 +115,14 @@ test_fragments(void)
 	struct jg_pkt p;
 	uint32_t l3 = eth(f, JG_ETH_IPV4), len = ipv4_tcp(f, l3, 8, 0);
 
-	f[l3 + 6] = 0x20; /* MF, offset 0: first fragment, ports readable */
-	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.first_frag == 1 && p.dport == 445);
+	f[l3 + 6] = 0x20; /* MF, offset 0: the first fragment goes to reassembly too */
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FRAGMENT && p.proto == 6 && p.frag_hdr == 0);
+	CHECK(p.payload_off == l3 + 20 && p.payload_len == len - l3 - 20 && p.ttl == f[l3 + 8]);
 	f[l3 + 6] = 0x00;
 	f[l3 + 7] = 0x10; /* offset 128 bytes */
 	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FRAGMENT);
+	f[l3 + 7] = 0x00; /* neither: a whole datagram */
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.dport == 445);
 }
 
 static void
@@ -171,7 +174,12 @@ test_ipv6(void)
 	/* fragment header with a non-zero offset */
 	ip[6] = 44;
 	ip[40] = 17; ip[42] = 0x00; ip[43] = 0x08;
-	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FRAGMENT);
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FRAGMENT && p.frag_hdr == l3 + 40 && p.proto == 17);
+	/* an atomic fragment (offset 0, M clear) is a whole datagram */
+	ip[43] = 0x00;
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FLOW && p.proto == 17 && p.sport == 53);
+	ip[43] = 0x01; /* offset 0, M set: the first fragment */
+	CHECK(jg_pkt_parse(f, len, len, &p) == JG_PKT_FRAGMENT && p.payload_off == l3 + 48);
 	/* extension header whose length runs past the datagram */
 	ip[6] = 60;
 	ip[41] = 200;

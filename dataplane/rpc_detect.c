@@ -172,13 +172,13 @@ static uint8_t
 service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_svc_req *r)
 {
 	struct jg_dir *dr = &s->dir[dir];
-	uint8_t t = jg_hits_tool(d, dr, dr->msg_start, dr->msg_start + dr->msg_len + 1, JG_PAT_ATTRIBUTE);
+	uint8_t t = JG_TOOL_UNKNOWN;
 
-	if (t == JG_TOOL_UNKNOWN)
-		t = jg_hits_tool(d, dr, dr->msg_start, dr->msg_start + dr->msg_len + 1, JG_PAT_ARTIFACT);
 	/*
-	 * The same patterns over the decoded names: a stub written to the pipe in
-	 * pieces has SMB headers between its bytes, where no stream match can span.
+	 * The decoded names first: they are what the service really is (decoys
+	 * elsewhere in the message say nothing of it), and a stub written to the
+	 * pipe in pieces has SMB headers between its bytes, where no stream match
+	 * can span. Then the matches inside this message.
 	 */
 	for (uint32_t i = 0; t == JG_TOOL_UNKNOWN && r != NULL && i < d->db->pats.n; i++) {
 		const struct jg_pattern *p = &d->db->pats.p[i];
@@ -187,6 +187,10 @@ service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg
 		    (strcasestr(r->binary_path, p->literal) != NULL || strcasestr(r->service, p->literal) != NULL))
 			t = p->tool;
 	}
+	if (t == JG_TOOL_UNKNOWN)
+		t = jg_hits_tool(d, dr, JG_PAT_ATTRIBUTE);
+	if (t == JG_TOOL_UNKNOWN)
+		t = jg_hits_tool(d, dr, JG_PAT_ARTIFACT);
 	if (t == JG_TOOL_UNKNOWN)
 		t = s->tool;
 	if (r != NULL && strcasecmp(r->service, "RemComSvc") == 0) {

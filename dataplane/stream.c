@@ -1,35 +1,81 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * TCP stream handling per direction: in-order delivery by sequence number,
- * retransmitted bytes skipped, a gap (or a mid-stream start) answered by
- * resynchronising on the next message header (NetBIOS + SMB, or DCE-RPC).
- * In-order bytes go to Hyperscan (streaming, so matches span segments) and to
- * the message framer, which keeps the first JG_PDU_CAP bytes of each message
- * and hands complete messages to the protocol code. Memory per direction is
- * fixed: nothing is buffered beyond one capped message.
+ * TCP reassembly per direction, and message framing on top of it.
+ *
+ * Segments are first checked the way the receiving endpoint would check them,
+ * so that what an attacker inserts for the monitor alone is not taken: a bad
+ * checksum (in a direction whose first packet had a good one), a TTL lower
+ * than the direction's (the packet expires before the endpoint), a SYN inside
+ * the connection, a RST, FIN or data outside the window. What is ignored is
+ * counted and said once per flow as an `evasion` event.
+ *
+ * In-order bytes are delivered straight from the packet. A segment that comes
+ * early goes into an out-of-order buffer taken from the worker's pool (a ring of
+ * `ooo_window` bytes and a bitmap of the bytes held), in any order, until the
+ * bytes before it come; overlaps are resolved by the overlap policy (first copy
+ * by default) and bytes that differ from the copy held are a conflict, reported.
+ * Retransmissions of bytes already delivered are compared with the last
+ * JG_HIST bytes delivered. A hole is given up as a gap only when the endpoint
+ * acknowledged bytes past it (the capture missed them), when the buffer would
+ * overflow, or when the flow ends; framing then resynchronises on the next
+ * message header (NetBIOS + SMB, or DCE-RPC).
+ *
+ * Delivered bytes go to Hyperscan (streaming, so matches span segments) in step
+ * with the framer: each message's bytes are scanned just before the message is
+ * handed to its protocol, so the matches pending at any time are those of one
+ * message, kept as a bitmap of patterns: no count of decoys can push one out.
  */
 #include <string.h>
 
 #include "detect_priv.h"
 #include "le.h"
 
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
+#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+#define SEQ_GE(a, b) ((int32_t)((a) - (b)) >= 0)
+/* how far from the expected byte a segment may lie when the window is unknown (mid-stream) */
+#define FAR_UNKNOWN (1u << 29)
+
 static int
 on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
 {
 	struct jg_detect *d = ctx;
-	struct jg_dir *dir = d->scan_dir;
 
 	(void)from;
+	(void)to;
 	(void)flags;
 	d->cnt[JG_CNT_HS_MATCH]++;
-	to += dir->hs_base;
-	/* Keep the first matches of each pattern; repeats of one pattern in one message add nothing. */
-	for (uint8_t i = 0; i < dir->n_hits; i++)
-		if (dir->hits[i].pat == id && to - dir->hits[i].end < JG_PDU_CAP)
-			return 0;
-	if (dir->n_hits < JG_HITS)
-		dir->hits[dir->n_hits++] = (struct jg_hit){ (uint16_t)id, to };
+	if (id < JG_PAT_MAX)
+		d->scan_dir->hits[id / 64] |= 1ull << (id % 64);
 	return 0;
+}
+
+static void
+scan(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_t len)
+{
+	struct jg_dir *dir = &s->dir[di];
+
+	/* The artifacts are in what the client sends (names it creates, writes, installs):
+	 * once the client is known, the server's direction (file reads, listings) is not scanned. */
+	if (len == 0 || (s->client_known && di != s->client_dir))
+		return;
+	d->scan_dir = dir;
+	if (hs_scan_stream(dir->hs, (const char *)p, len, 0, d->scratch, on_match, d) != HS_SUCCESS)
+		d->cnt[JG_CNT_HS_ERR]++;
+	d->cnt[JG_CNT_HS_BYTES] += len;
+}
+
+/* Matches outside any message (framing lost, or a protocol without framing): reported with no message context. */
+static void
+flush_loose(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir)
+{
+	for (int i = 0; i < JG_HIT_WORDS; i++)
+		if (dir->hits[i]) {
+			memset(&s->cur, 0, sizeof(s->cur));
+			jg_hits_flush(d, s, dir);
+			return;
+		}
 }
 
 /* Header bytes of a message, and its total length once they are all there. */
@@ -78,11 +124,11 @@ deliver(struct jg_detect *d, struct jg_session *s, int di)
 	} else {
 		jg_rpc_message(d, s, di, jg_rpc_chan_of(s, NULL), dir->buf, dir->buf_len);
 	}
-	jg_hits_flush(d, s, dir, dir->msg_start + dir->msg_len);
+	jg_hits_flush(d, s, dir);
 	dir->msg_len = dir->msg_got = dir->buf_len = dir->hdr_len = 0;
 }
 
-/* Frame in-order bytes into messages. */
+/* Frame in-order bytes into messages, scanning each piece as the framer takes it. */
 static void
 frame(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_t len)
 {
@@ -96,6 +142,8 @@ frame(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint3
 
 			while (i < len && !header_at(s->app, p + i, len - i))
 				i++;
+			scan(d, s, di, p, i);
+			flush_loose(d, s, dir);
 			dir->off += i;
 			p += i;
 			len -= i;
@@ -112,6 +160,7 @@ frame(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint3
 			if (dir->msg_got == 0)
 				dir->msg_start = dir->off;
 			take = need - dir->buf_len < len ? need - dir->buf_len : len;
+			scan(d, s, di, p, take);
 			memcpy(dir->buf + dir->buf_len, p, take);
 			dir->buf_len += take;
 			dir->msg_got += take;
@@ -125,11 +174,13 @@ frame(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint3
 				/* Not a header after all: the framing is lost; look for the next one. */
 				dir->synced = 0;
 				dir->msg_got = dir->buf_len = 0;
+				flush_loose(d, s, dir);
 				continue;
 			}
 			dir->msg_len = (uint32_t)ml;
 		}
 		take = dir->msg_len - dir->msg_got < len ? dir->msg_len - dir->msg_got : len;
+		scan(d, s, di, p, take);
 		if (dir->buf_len < JG_PDU_CAP) {
 			uint32_t keep = JG_PDU_CAP - dir->buf_len < take ? JG_PDU_CAP - dir->buf_len : take;
 
@@ -151,128 +202,460 @@ raw(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_
 {
 	struct jg_dir *dir = &s->dir[di];
 
+	scan(d, s, di, p, len);
 	if (!dir->seen)
 		jg_raw_message(d, s, di, p, len < JG_PDU_CAP ? len : JG_PDU_CAP);
 	dir->off += len;
+	flush_loose(d, s, dir);
 }
 
+/* Bytes in order, starting at next_seq: remembered, then framed. */
 static void
-in_order(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_t len)
+push(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_t len)
 {
 	struct jg_dir *dir = &s->dir[di];
+	uint32_t seq = dir->next_seq;
 
-	d->scan_dir = dir;
-	/* The artifacts are in what the client sends (names it creates, writes, installs):
-	 * once the client is known, the server's direction (file reads, listings) is not scanned. */
-	if (!s->client_known || di == s->client_dir) {
-		if (hs_scan_stream(dir->hs, (const char *)p, len, 0, d->scratch, on_match, d) != HS_SUCCESS)
-			d->cnt[JG_CNT_HS_ERR]++;
-		d->cnt[JG_CNT_HS_BYTES] += len;
+	if (len >= JG_HIST) {
+		for (uint32_t i = len - JG_HIST; i < len; i++)
+			dir->hist[(seq + i) & (JG_HIST - 1)] = p[i];
+	} else {
+		uint32_t at = seq & (JG_HIST - 1), first = JG_HIST - at < len ? JG_HIST - at : len;
+
+		memcpy(dir->hist + at, p, first);
+		memcpy(dir->hist, p + first, len - first);
 	}
+	dir->next_seq = seq + len;
+	if (SEQ_GT(dir->next_seq - JG_HIST, dir->hist_from))
+		dir->hist_from = dir->next_seq - JG_HIST;
+	if (SEQ_GT(dir->next_seq, dir->held_hi))
+		dir->held_hi = dir->next_seq;
 	if (s->app == JG_APP_SMB || s->app == JG_APP_RPC)
 		frame(d, s, di, p, len);
 	else
 		raw(d, s, di, p, len);
 	dir->seen = 1;
-	/* Matches outside any message (framing lost) are reported now, with what is known. */
-	if (!dir->synced || s->app == JG_APP_RDP || s->app == JG_APP_WINRM)
-		jg_hits_flush(d, s, dir, dir->off);
 }
 
-/* Hand a segment's bytes on from sequence number seq, relative to what is expected. */
+/* n bytes are lost: whatever message was open is lost with them. */
 static void
-deliver_bytes(struct jg_detect *d, struct jg_session *s, int di, uint32_t seq, uint32_t len, const uint8_t *const *seg,
-	const uint32_t *seg_len, unsigned int n_seg)
+gap(struct jg_detect *d, struct jg_session *s, int di, uint32_t n)
 {
 	struct jg_dir *dir = &s->dir[di];
-	int32_t rel = (int32_t)(seq - dir->next_seq);
-	uint32_t skip = 0;
 
-	if (rel > 0) {
-		/* Bytes are missing: whatever message was open is lost. */
-		d->cnt[JG_CNT_SEG_GAP]++;
-		dir->synced = 0;
-		dir->off += (uint32_t)rel;
-		hs_reset_stream(dir->hs, 0, NULL, NULL, NULL);
-		dir->hs_base = dir->off;
-		dir->n_hits = 0;
-		dir->next_seq = seq;
-	} else if (rel < 0) {
-		d->cnt[JG_CNT_SEG_RETRANS]++;
-		if ((uint32_t)-rel >= len)
-			return;
-		skip = (uint32_t)-rel;
+	d->cnt[JG_CNT_SEG_GAP]++;
+	flush_loose(d, s, dir);
+	dir->synced = 0;
+	dir->off += n;
+	hs_reset_stream(dir->hs, 0, NULL, NULL, NULL);
+	dir->next_seq += n;
+	dir->hist_from = dir->next_seq;
+	if (SEQ_GT(dir->next_seq, dir->held_hi))
+		dir->held_hi = dir->next_seq;
+}
+
+/* Do bytes [seq, seq+len) differ from what was delivered? Only what hist still holds is compared. */
+static int
+differs_delivered(const struct jg_dir *dir, uint32_t seq, const uint8_t *const *seg, const uint32_t *seg_len,
+		  unsigned int n_seg, uint32_t len)
+{
+	uint32_t i = 0;
+
+	for (unsigned int k = 0; k < n_seg && i < len; k++)
+		for (uint32_t j = 0; j < seg_len[k] && i < len; j++, i++) {
+			uint32_t q = seq + i;
+
+			if (SEQ_LT(q, dir->hist_from))
+				continue;
+			if (!SEQ_LT(q, dir->next_seq))
+				return 0;
+			if (dir->hist[q & (JG_HIST - 1)] != seg[k][j])
+				return 1;
+		}
+	return 0;
+}
+
+/* ---- out-of-order buffers ---- */
+
+static uint8_t *
+ooo_data(const struct jg_detect *d, uint32_t idx)
+{
+	return d->ooo_mem + (size_t)(idx - 1) * (d->ooo_win + d->ooo_win / 8);
+}
+
+static uint64_t *
+ooo_bits(const struct jg_detect *d, uint32_t idx)
+{
+	return (uint64_t *)(ooo_data(d, idx) + d->ooo_win);
+}
+
+static int
+ooo_take(struct jg_detect *d, struct jg_dir *dir)
+{
+	uint32_t idx = d->ooo_free;
+
+	if (idx == 0)
+		return -1;
+	d->ooo_free = d->ooo_next[idx - 1];
+	memset(ooo_bits(d, idx), 0, d->ooo_win / 8);
+	dir->ooo = idx;
+	dir->held = 0;
+	return 0;
+}
+
+static void
+ooo_give_back(struct jg_detect *d, struct jg_dir *dir)
+{
+	if (dir->ooo == 0)
+		return;
+	d->ooo_next[dir->ooo - 1] = d->ooo_free;
+	d->ooo_free = dir->ooo;
+	dir->ooo = 0;
+	dir->held = 0;
+}
+
+static int
+held_at(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
+{
+	uint32_t i = seq & (d->ooo_win - 1);
+
+	return (ooo_bits(d, dir->ooo)[i / 64] >> (i % 64)) & 1;
+}
+
+/* Bytes from seq up to the next held one (the hole's size), or 0 when nothing is held within the window. */
+static uint32_t
+hole_after(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
+{
+	for (uint32_t k = 0; k < d->ooo_win; k++)
+		if (held_at(d, dir, seq + k))
+			return k;
+	return 0;
+}
+
+/* Deliver what is held from next_seq on, while it is contiguous. */
+static void
+ooo_drain(struct jg_detect *d, struct jg_session *s, int di)
+{
+	struct jg_dir *dir = &s->dir[di];
+
+	while (dir->ooo != 0 && dir->held != 0 && held_at(d, dir, dir->next_seq)) {
+		uint32_t at = dir->next_seq & (d->ooo_win - 1), run = 0;
+		uint64_t *bits = ooo_bits(d, dir->ooo);
+
+		while (at + run < d->ooo_win && run < dir->held && ((bits[(at + run) / 64] >> ((at + run) % 64)) & 1)) {
+			bits[(at + run) / 64] &= ~(1ull << ((at + run) % 64));
+			run++;
+		}
+		dir->held -= run;
+		push(d, s, di, ooo_data(d, dir->ooo) + at, run);
 	}
-	/* A snaplen-cut segment delivers what the capture has; the rest is a gap for the next one. */
-	dir->next_seq = seq + len;
-	for (unsigned int i = 0; i < n_seg; i++) {
-		uint32_t n = seg_len[i];
-		const uint8_t *b = seg[i];
+	if (dir->ooo != 0 && dir->held == 0)
+		ooo_give_back(d, dir);
+}
 
-		if (skip >= n) {
-			skip -= n;
+/* Give up the holes before `limit` (or all of them, limit == next_seq + window), delivering what follows each. */
+static void
+release_upto(struct jg_detect *d, struct jg_session *s, int di, uint32_t limit)
+{
+	struct jg_dir *dir = &s->dir[di];
+
+	ooo_drain(d, s, di);
+	while (dir->ooo != 0 && SEQ_LT(dir->next_seq, limit)) {
+		uint32_t k = hole_after(d, dir, dir->next_seq);
+
+		if (k == 0 || SEQ_GT(dir->next_seq + k, limit))
+			break;
+		gap(d, s, di, k);
+		ooo_drain(d, s, di);
+	}
+}
+
+/* Hold bytes [seq, seq+len) of a segment (all within the window); those already held are compared. */
+static void
+ooo_store(struct jg_detect *d, struct jg_session *s, int di, uint32_t seq, uint32_t skip, const uint8_t *const *seg,
+	  const uint32_t *seg_len, unsigned int n_seg, uint32_t len)
+{
+	struct jg_dir *dir = &s->dir[di];
+	uint8_t *data = ooo_data(d, dir->ooo);
+	uint64_t *bits = ooo_bits(d, dir->ooo);
+	int conflict = 0;
+	uint32_t i = 0;
+
+	for (unsigned int k = 0; k < n_seg && i < len; k++) {
+		uint32_t j = 0;
+
+		if (skip >= seg_len[k]) {
+			skip -= seg_len[k];
 			continue;
 		}
-		b += skip;
-		n -= skip;
-		skip = 0;
-		in_order(d, s, di, b, n);
+		for (j = skip, skip = 0; j < seg_len[k] && i < len; j++, i++) {
+			uint32_t at = (seq + i) & (d->ooo_win - 1);
+			uint64_t bit = 1ull << (at % 64);
+
+			if (bits[at / 64] & bit) {
+				if (data[at] != seg[k][j]) {
+					conflict = 1;
+					if (d->policy == JG_OVERLAP_LAST)
+						data[at] = seg[k][j];
+				}
+				continue;
+			}
+			data[at] = seg[k][j];
+			bits[at / 64] |= bit;
+			dir->held++;
+		}
+	}
+	if (SEQ_GT(seq + len, dir->held_hi))
+		dir->held_hi = seq + len;
+	if (conflict) {
+		d->cnt[JG_CNT_SEG_CONFLICT]++;
+		jg_ev_evasion(d, s, "tcp-overlap-conflict", "TCP segments overlap with different bytes");
 	}
 }
 
-static void
-release_held(struct jg_detect *d, struct jg_session *s, int di)
-{
-	struct jg_dir *dir = &s->dir[di];
-	const uint8_t *b = dir->ooo;
-	uint32_t n = dir->ooo_len;
+/* ---- checks before a segment is taken ---- */
 
-	dir->ooo_len = 0;
-	deliver_bytes(d, s, di, dir->ooo_seq, n, &b, &n, 1);
+/* The highest sequence number the receiver would take now, as far as the monitor knows. */
+static uint32_t
+window_end(const struct jg_dir *dir, const struct jg_dir *peer)
+{
+	uint32_t base = dir->ack_ok && SEQ_GT(dir->acked, dir->next_seq) ? dir->acked : dir->next_seq;
+	uint32_t win;
+
+	if (!dir->ack_ok)
+		win = FAR_UNKNOWN;
+	else if (dir->syn && peer->syn)
+		win = dir->win; /* both SYNs seen: the scale is known */
+	else
+		win = dir->win << 14 < FAR_UNKNOWN ? FAR_UNKNOWN : dir->win << 14;
+	if (win < 65535)
+		win = 65535;
+	return base + win;
 }
 
-void
+/* Would the receiving endpoint take a segment starting at seq? (RFC 793's acceptability, leniently) */
+static int
+in_window(const struct jg_dir *dir, const struct jg_dir *peer, uint32_t seq)
+{
+	if (!dir->seq_ok)
+		return 1;
+	if (SEQ_LT(seq, dir->next_seq) && dir->next_seq - seq > FAR_UNKNOWN)
+		return 0;
+	return SEQ_LE(seq, window_end(dir, peer));
+}
+
+/* The checksum and the TTL, as the endpoint would see them. @return 0 when the packet would never reach it */
+static int
+reaches_endpoint(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir, const struct jg_pkt *p)
+{
+	if (!dir->pkt_seen) {
+		dir->pkt_seen = 1;
+		dir->csum = !p->csum_bad;
+		dir->ttl = p->ttl;
+	}
+	if (p->csum_bad && dir->csum) {
+		d->cnt[JG_CNT_SEG_BAD_CSUM]++;
+		jg_ev_evasion(d, s, "bad-checksum", "segments with a bad checksum inside an inspected flow");
+		return 0;
+	}
+	if (p->ttl < dir->ttl) {
+		/* A route change lowers every packet's TTL; chaff meant to expire lowers a few. */
+		if (++dir->ttl_odd < 8) {
+			d->cnt[JG_CNT_SEG_TTL]++;
+			jg_ev_evasion(d, s, "ttl-change", "segments with a lower TTL than the flow's (would expire first)");
+			return 0;
+		}
+		dir->ttl = p->ttl;
+	} else if (p->ttl > dir->ttl) {
+		dir->ttl = p->ttl;
+	}
+	dir->ttl_odd = 0;
+	return 1;
+}
+
+/* A SYN: the first of its direction, its retransmission, or one the endpoint would not take. */
+static int
+syn(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir, const struct jg_pkt *p)
+{
+	if (!dir->syn && !dir->seen && !dir->seq_ok) {
+		dir->syn = 1;
+		dir->isn = p->tcp_seq;
+		dir->wscale = p->tcp_wscale;
+		dir->next_seq = dir->held_hi = dir->hist_from = p->tcp_seq + 1;
+		dir->seq_ok = 1;
+		dir->synced = 1; /* the stream's first byte starts a message */
+		dir->hdr_len = dir->msg_len = dir->msg_got = dir->buf_len = 0;
+		return 1;
+	}
+	if (dir->syn && p->tcp_seq == dir->isn)
+		return 1;
+	d->cnt[JG_CNT_SEG_SYN_IGNORED]++;
+	jg_ev_evasion(d, s, "syn-in-session", "a SYN inside an established connection");
+	return 0;
+}
+
+/* What the sender acknowledges of the other direction, and the window it offers. */
+static void
+take_ack(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p)
+{
+	struct jg_dir *dir = &s->dir[di], *peer = &s->dir[!di];
+	uint32_t ack = p->tcp_ack;
+
+	if (!peer->seq_ok || SEQ_GT(ack, peer->held_hi)) /* acknowledging what was never sent: not believed */
+		return;
+	if (!peer->ack_ok || SEQ_GT(ack, peer->acked))
+		peer->acked = ack;
+	peer->ack_ok = 1;
+	peer->win = (p->tcp_flags & JG_TCP_SYN) || dir->wscale == 0xff || peer->wscale == 0xff
+			    ? p->tcp_win
+			    : (uint32_t)p->tcp_win << dir->wscale;
+	/* the endpoint has bytes the capture lost: the holes before the ACK are gaps */
+	if (peer->ooo != 0 && SEQ_GT(ack, peer->next_seq))
+		release_upto(d, s, !di, ack);
+}
+
+/* Data: in order, retransmitted, overlapping, or early. */
+static void
+data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, const uint8_t *const *seg,
+     const uint32_t *seg_len, unsigned int n_seg)
+{
+	struct jg_dir *dir = &s->dir[di];
+	uint32_t seq = p->tcp_seq, len = 0, end, skip = 0;
+
+	for (unsigned int i = 0; i < n_seg; i++)
+		len += seg_len[i];
+	if (len == 0)
+		return;
+	if (!dir->seq_ok) { /* picked up mid-stream */
+		dir->next_seq = dir->held_hi = dir->hist_from = seq;
+		dir->seq_ok = 1;
+	}
+	end = seq + len;
+	if (len == 1 && seq == dir->next_seq - 1) { /* a keep-alive: its byte is anything */
+		d->cnt[JG_CNT_SEG_RETRANS]++;
+		return;
+	}
+	if (SEQ_LE(end, dir->next_seq)) {
+		d->cnt[JG_CNT_SEG_RETRANS]++;
+		if (differs_delivered(dir, seq, seg, seg_len, n_seg, len)) {
+			d->cnt[JG_CNT_SEG_CONFLICT]++;
+			jg_ev_evasion(d, s, "tcp-overlap-conflict", "a retransmission differs from the bytes first sent");
+		}
+		return;
+	}
+	if (SEQ_LT(seq, dir->next_seq)) {
+		skip = dir->next_seq - seq;
+		d->cnt[JG_CNT_SEG_RETRANS]++;
+		if (differs_delivered(dir, seq, seg, seg_len, n_seg, skip)) {
+			d->cnt[JG_CNT_SEG_CONFLICT]++;
+			jg_ev_evasion(d, s, "tcp-overlap-conflict", "a retransmission differs from the bytes first sent");
+		}
+	} else if (SEQ_GT(seq, dir->next_seq)) {
+		/* Early. A hole the endpoint already acknowledged is lost to the capture, not reordered. */
+		if (dir->ack_ok && SEQ_LE(seq, dir->acked)) {
+			release_upto(d, s, di, seq);
+			if (SEQ_LT(dir->next_seq, seq) && (dir->ooo == 0 || !held_at(d, dir, dir->next_seq)))
+				gap(d, s, di, seq - dir->next_seq);
+			if (SEQ_LE(end, dir->next_seq))
+				return;
+			skip = SEQ_LT(seq, dir->next_seq) ? dir->next_seq - seq : 0;
+		} else {
+			if (dir->ooo == 0 && ooo_take(d, dir) != 0) {
+				d->cnt[JG_CNT_SEG_OOO_POOL]++;
+				jg_ev_cut(d, s, "out-of-order buffers exhausted (detect.reassembly.buffers): bytes skipped");
+				gap(d, s, di, seq - dir->next_seq);
+			}
+		}
+	}
+	if (dir->ooo == 0) { /* in order, nothing held: straight from the packet */
+		for (unsigned int i = 0; i < n_seg; i++) {
+			if (skip >= seg_len[i]) {
+				skip -= seg_len[i];
+				continue;
+			}
+			push(d, s, di, seg[i] + skip, seg_len[i] - skip);
+			skip = 0;
+		}
+		return;
+	}
+	/* Make room: a segment that ends past the window gives up the oldest holes. */
+	while (end - dir->next_seq > d->ooo_win) {
+		uint32_t k = dir->held ? hole_after(d, dir, dir->next_seq) : 0;
+
+		d->cnt[JG_CNT_SEG_OOO_FULL]++;
+		if (k == 0) {
+			uint32_t to = end - d->ooo_win;
+
+			if (dir->held != 0)
+				release_upto(d, s, di, to);
+			if (SEQ_LT(dir->next_seq, to))
+				gap(d, s, di, to - dir->next_seq);
+			break;
+		}
+		gap(d, s, di, k);
+		ooo_drain(d, s, di);
+		if (dir->ooo == 0 && ooo_take(d, dir) != 0) {
+			d->cnt[JG_CNT_SEG_OOO_POOL]++;
+			return;
+		}
+	}
+	if (SEQ_LE(end, dir->next_seq))
+		return;
+	if (SEQ_LT(seq + skip, dir->next_seq))
+		skip = dir->next_seq - seq;
+	if (dir->ooo == 0 && ooo_take(d, dir) != 0) {
+		d->cnt[JG_CNT_SEG_OOO_POOL]++;
+		return;
+	}
+	if (SEQ_GT(seq + skip, dir->next_seq))
+		d->cnt[JG_CNT_SEG_HELD]++;
+	ooo_store(d, s, di, seq + skip, skip, seg, seg_len, n_seg, len - skip);
+	ooo_drain(d, s, di);
+}
+
+unsigned int
 jg_stream_segment(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p,
 		  const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg)
 {
-	struct jg_dir *dir = &s->dir[di];
-	uint32_t seq = p->tcp_seq;
-	int32_t rel;
+	struct jg_dir *dir = &s->dir[di], *peer = &s->dir[!di];
+	uint8_t fl = p->tcp_flags;
+	unsigned int ret = 0;
 
-	if (p->tcp_flags & JG_TCP_SYN) {
-		/* The stream's first byte starts a message: framing is in sync from the start. */
-		dir->next_seq = seq + 1;
-		dir->seq_ok = 1;
-		dir->synced = 1;
-		dir->hdr_len = dir->msg_len = dir->msg_got = dir->buf_len = 0;
-		return;
+	if (!reaches_endpoint(d, s, dir, p))
+		return 0;
+	if ((fl & JG_TCP_SYN) && !syn(d, s, dir, p))
+		return 0;
+	if (fl & JG_TCP_RST) {
+		/* at or past the next byte expected (one before: after a FIN), and within the window */
+		if (!dir->seq_ok || (SEQ_GE(p->tcp_seq, dir->next_seq - 1) && in_window(dir, peer, p->tcp_seq)))
+			return JG_SEG_RST;
+		d->cnt[JG_CNT_SEG_OUT_OF_WINDOW]++;
+		jg_ev_evasion(d, s, "rst-out-of-window", "a RST outside the receiver's window (ignored by the endpoint)");
+		return 0;
 	}
-	if (p->payload_len == 0)
-		return;
-	if (!dir->seq_ok) { /* picked up mid-stream */
-		dir->next_seq = seq;
-		dir->seq_ok = 1;
+	if (((fl & JG_TCP_FIN) || p->payload_len > 0) && !(fl & JG_TCP_SYN) && !in_window(dir, peer, p->tcp_seq)) {
+		d->cnt[JG_CNT_SEG_OUT_OF_WINDOW]++;
+		jg_ev_evasion(d, s, "out-of-window", "segments outside the receiver's window (ignored by the endpoint)");
+		return 0;
 	}
-	rel = (int32_t)(seq - dir->next_seq);
-	/* Early: hold one segment, the one before it may still come (reordering). */
-	if (rel > 0 && rel <= JG_OOO_WINDOW && dir->ooo_len == 0 && p->payload_len <= JG_OOO_BYTES) {
-		uint32_t got = 0;
+	if (fl & JG_TCP_ACK)
+		take_ack(d, s, di, p);
+	if (fl & JG_TCP_FIN)
+		ret |= JG_SEG_FIN;
+	if (p->payload_len > 0 && !(fl & JG_TCP_SYN))
+		data(d, s, di, p, seg, seg_len, n_seg);
+	return ret;
+}
 
-		for (unsigned int i = 0; i < n_seg && got < p->payload_len; i++) {
-			memcpy(dir->ooo + got, seg[i], seg_len[i]);
-			got += seg_len[i];
-		}
-		dir->ooo_seq = seq;
-		dir->ooo_len = (uint16_t)got;
-		return;
-	}
-	/* Another one beyond the hole: the hole is real; what was held goes first. */
-	if (rel > 0 && dir->ooo_len != 0 && (int32_t)(seq - dir->ooo_seq) > 0)
-		release_held(d, s, di);
-	deliver_bytes(d, s, di, seq, p->payload_len, seg, seg_len, n_seg);
-	/* the hole is filled: the held segment follows */
-	if (dir->ooo_len != 0 && (int32_t)(dir->ooo_seq - dir->next_seq) <= 0) {
-		d->cnt[JG_CNT_SEG_REORDERED]++;
-		release_held(d, s, di);
+void
+jg_stream_end(struct jg_detect *d, struct jg_session *s)
+{
+	for (int di = 0; di < 2; di++) {
+		struct jg_dir *dir = &s->dir[di];
+
+		if (dir->ooo == 0)
+			continue;
+		release_upto(d, s, di, dir->held_hi);
+		ooo_give_back(d, dir);
 	}
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ip.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -146,12 +147,47 @@ heap_alloc(size_t n)
 }
 
 int
-jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, uint32_t sessions)
+jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, const struct jg_detect_limits *lim)
 {
-	w->det = jg_detect_create(db, sessions, w->id, event_cb, w, heap_alloc, w->cnt);
+	w->det = jg_detect_create(db, lim, w->id, event_cb, w, heap_alloc, w->cnt);
 	if (w->det == NULL)
 		return -ENOMEM;
 	w->flows.release = release_cb;
+	return 0;
+}
+
+/* What a reassembled datagram carries: the fragment that completed it (inline: it goes where the verdict says). */
+struct jg_reasm {
+	struct rte_mbuf *orig;
+	uint32_t anomalies;
+};
+
+int
+jg_worker_frag_init(struct jg_worker *w, const struct jg_frag_limits *lim, struct rte_mempool *pool)
+{
+	static const struct rte_mbuf_dynfield field = {
+		.name = "jumpgate_reasm", .size = sizeof(struct jg_reasm), .align = __alignof__(struct jg_reasm)
+	};
+	static const struct rte_mbuf_dynflag flag = { .name = "jumpgate_reassembled" };
+	void *mem = rte_zmalloc("jg_frag", jg_frag_mem_size(lim), RTE_CACHE_LINE_SIZE);
+	int bit;
+
+	w->frag_buf = rte_malloc("jg_frag_buf", JG_FRAG_FRAME_MAX, RTE_CACHE_LINE_SIZE);
+	if (mem == NULL || w->frag_buf == NULL) {
+		rte_free(mem);
+		return -ENOMEM;
+	}
+	w->frag = jg_frag_init(mem, lim, w->cnt);
+	if (w->frag == NULL) {
+		rte_free(mem);
+		return -EINVAL;
+	}
+	w->reasm_off = rte_mbuf_dynfield_register(&field);
+	bit = rte_mbuf_dynflag_register(&flag);
+	if (w->reasm_off < 0 || bit < 0)
+		return -ENOMEM;
+	w->reasm_flag = 1ull << bit;
+	w->pool = pool;
 	return 0;
 }
 
@@ -160,6 +196,10 @@ jg_worker_fini(struct jg_worker *w)
 {
 	rte_free(w->flows.flows);
 	w->flows.flows = NULL;
+	rte_free(w->frag);
+	rte_free(w->frag_buf);
+	w->frag = NULL;
+	w->frag_buf = NULL;
 }
 
 static inline uint64_t
@@ -197,15 +237,53 @@ static const enum jg_counter class_cnt[] = {
 	[JG_PKT_MALFORMED] = JG_CNT_PKT_MALFORMED,
 };
 
+/*
+ * Is the IP or TCP checksum wrong? What the port verified is taken as it is;
+ * the rest is computed (inspected flows only: a segment the endpoint would
+ * drop must not reach detection). A frame the capture cut cannot be checked.
+ */
+static int
+checksum_bad(const struct rte_mbuf *m, const struct jg_pkt *p)
+{
+	uint64_t ipf = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK, l4f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	uint32_t alen = p->ip_version == 4 ? 4 : 16, len, sum;
+	uint16_t l4;
+
+	/* A datagram past a 1500-byte MTU is the sender's segmentation offload, captured before
+	 * the NIC cut it and filled the checksums in (no such frame crosses an ordinary link). */
+	if (p->cut || p->ip_len > 1500)
+		return 0;
+	if (p->ip_version == 4 && ipf != RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
+		if (ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+			return 1;
+		if (m->data_len >= p->l4_off &&
+		    rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, p->l3_off), p->l4_off - p->l3_off) != 0xffff)
+			return 1;
+	}
+	if (l4f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return 0;
+	if (l4f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return 1;
+	len = p->payload_off + p->payload_len - p->l4_off;
+	if (rte_raw_cksum_mbuf(m, p->l4_off, len, &l4) != 0)
+		return 0;
+	sum = (uint32_t)l4 + __rte_raw_cksum(p->src, alen, 0) + __rte_raw_cksum(p->dst, alen, 0) +
+	      rte_cpu_to_be_16(p->proto) + rte_cpu_to_be_16((uint16_t)len) + (len >> 16 ? rte_cpu_to_be_16((uint16_t)(len >> 16)) : 0);
+	return __rte_raw_cksum_reduce(sum) != 0xffff;
+}
+
 /* Hand the TCP payload, as the pieces of its mbuf chain, to detection. */
 static void
-inspect(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, struct jg_flow *f, int dir, uint64_t t)
+inspect(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *pkt, struct jg_flow *f, int dir, uint64_t t)
 {
 	const uint8_t *seg[JG_MAX_SEGS];
 	uint32_t seg_len[JG_MAX_SEGS];
-	uint32_t off = p->payload_off, left = p->payload_len;
+	uint32_t off = pkt->payload_off, left = pkt->payload_len;
 	unsigned int n = 0;
+	struct jg_pkt checked = *pkt;
+	const struct jg_pkt *p = &checked;
 
+	checked.csum_bad = (uint8_t)checksum_bad(m, pkt);
 	for (struct rte_mbuf *s = m; s != NULL && left > 0 && n < JG_MAX_SEGS; s = s->next) {
 		uint32_t take;
 
@@ -266,14 +344,45 @@ jg_worker_tx_flush(struct jg_worker *w)
 	}
 }
 
+static void handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, uint64_t t);
+
+static inline struct jg_reasm *
+reasm_of(const struct jg_worker *w, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, w->reasm_off, struct jg_reasm *);
+}
+
+/* Below TCP: what the datagram's fragments did, said as evasion on its flow. */
+static void
+frag_anomalies(struct jg_worker *w, struct jg_flow *f, const struct jg_pkt *p, uint32_t a, uint64_t t)
+{
+	if (w->det == NULL)
+		return;
+	if (a & JG_FRAG_A_CONFLICT)
+		jg_detect_anomaly(w->det, f, p, "ip-overlap-conflict", "IP fragments overlap with different bytes", t);
+	if (a & JG_FRAG_A_TINY)
+		jg_detect_anomaly(w->det, f, p, "ip-tiny-fragment", "a first fragment too short for the transport header", t);
+}
+
 static inline void
 process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c,
 	       struct jg_flow_hint *hint)
 {
 	uint64_t t = packet_time(w, m);
+	int reasm = (m->ol_flags & w->reasm_flag) != 0 && w->reasm_flag != 0;
 	int drop = 0;
 
-	w->cnt[class_cnt[c]]++;
+	/* A reassembled datagram is no packet of its own: its fragments were counted. */
+	if (likely(!reasm))
+		w->cnt[class_cnt[c]]++;
+	if (c == JG_PKT_FRAGMENT && w->frag != NULL) {
+		if (likely(!reasm)) {
+			handle_fragment(w, m, p, t);
+			return;
+		}
+		w->cnt[JG_CNT_FRAG_BAD]++; /* fragments inside fragments */
+		drop = 1;
+	}
 	if (c == JG_PKT_FLOW) {
 		struct jg_flow *f;
 		int dir;
@@ -292,6 +401,8 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		    (f->app != 0 || p->payload_len != 0 || jg_detect_known_port(p->sport) ||
 		     jg_detect_known_port(p->dport)))
 			inspect(w, m, p, f, dir, t);
+		if (unlikely(reasm) && reasm_of(w, m)->anomalies)
+			frag_anomalies(w, f, p, reasm_of(w, m)->anomalies, t);
 		/* A blocked flow is dropped from the packet that decided it on, both ways. */
 		if (unlikely(f->verdict == JG_ACT_BLOCK)) {
 			drop = 1;
@@ -304,7 +415,108 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		drop = 1;
 		w->cnt[JG_CNT_PKT_FAIL_CLOSED]++;
 	}
+	if (unlikely(reasm)) {
+		/* Inline, the fragment that completed the datagram goes where the verdict says:
+		 * a blocked datagram never reaches its target whole. */
+		struct rte_mbuf *orig = reasm_of(w, m)->orig;
+
+		rte_pktmbuf_free(m);
+		if (orig != NULL)
+			finish(w, orig, drop);
+		return;
+	}
 	finish(w, m, drop);
+}
+
+/* A reassembled frame in mbufs of the worker's pool (a chain when it is longer than one). */
+static struct rte_mbuf *
+frame_to_mbuf(struct jg_worker *w, const uint8_t *b, uint32_t len)
+{
+	struct rte_mbuf *head = NULL, *last = NULL;
+
+	while (len > 0) {
+		struct rte_mbuf *s = rte_pktmbuf_alloc(w->pool);
+		uint32_t take;
+
+		if (s == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		take = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(s));
+		memcpy(rte_pktmbuf_mtod(s, void *), b, take);
+		s->data_len = (uint16_t)take;
+		if (head == NULL) {
+			head = s;
+		} else {
+			last->next = s;
+			head->nb_segs++;
+		}
+		head->pkt_len += take;
+		last = s;
+		b += take;
+		len -= take;
+	}
+	return head;
+}
+
+/*
+ * A fragment: into reassembly; the fragment itself goes on (inline) or back to
+ * the pool at once, except the one that completes its datagram, which waits for
+ * the datagram's verdict. The datagram is handled by the worker owning its flow.
+ */
+static void
+handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, uint64_t t)
+{
+	int closed = w->fail_closed && w->shm->control_pid == 0;
+	uint16_t peer = m->port < RTE_MAX_ETHPORTS ? w->peer[m->port] : JG_NO_PEER;
+	uint32_t len = 0, anomalies = 0, owner = w->id;
+	struct jg_reasm *ra;
+	struct rte_mbuf *r;
+	enum jg_pkt_class c;
+	struct jg_pkt q;
+
+	if (jg_frag_add(w->frag, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, p, t, w->frag_buf, &len,
+			&anomalies) != JG_FRAG_DONE) {
+		w->cnt[JG_CNT_PKT_FAIL_CLOSED] += (uint64_t)closed;
+		finish(w, m, closed);
+		return;
+	}
+	r = frame_to_mbuf(w, w->frag_buf, len);
+	if (r == NULL) {
+		w->cnt[JG_CNT_FRAG_LOST]++;
+		finish(w, m, closed);
+		return;
+	}
+	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag)) {
+		*RTE_MBUF_DYNFIELD(r, w->ts_off, uint64_t *) = *RTE_MBUF_DYNFIELD(m, w->ts_off, const uint64_t *);
+		r->ol_flags |= w->ts_flag;
+	}
+	r->ol_flags |= w->reasm_flag;
+	r->port = m->port;
+	ra = reasm_of(w, r);
+	ra->anomalies = anomalies;
+	ra->orig = peer != JG_NO_PEER ? m : NULL;
+	if (ra->orig == NULL)
+		finish(w, m, 0);
+	c = jg_pkt_parse(rte_pktmbuf_mtod(r, const uint8_t *), r->data_len, r->pkt_len, &q);
+	if (c == JG_PKT_FLOW && w->dispatch) {
+		struct jg_flow_key k;
+
+		jg_flow_key_of(&q, &k);
+		owner = (uint32_t)(((uint64_t)jg_flow_hash(&k) * w->n_workers) >> 32);
+	}
+	if (owner == w->id) {
+		process_parsed(w, r, &q, c, NULL);
+		return;
+	}
+	if (rte_ring_mp_enqueue(w->peers[owner], r) != 0) {
+		w->cnt[JG_CNT_FRAG_LOST]++;
+		if (ra->orig != NULL)
+			finish(w, ra->orig, closed);
+		rte_pktmbuf_free(r);
+		return;
+	}
+	w->cnt[JG_CNT_DISPATCH_OUT]++;
 }
 
 #define PREFETCH_AHEAD 4
@@ -367,6 +579,9 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		if (c == JG_PKT_FLOW) {
 			jg_flow_key_of(&p, &k);
 			owner = (uint32_t)(((uint64_t)jg_flow_hash(&k) * w->n_workers) >> 32);
+		} else if (c == JG_PKT_FRAGMENT && w->frag != NULL) {
+			/* all fragments of a datagram meet on one worker; the whole datagram then goes to its flow's */
+			owner = (uint32_t)(((uint64_t)jg_frag_hash(rte_pktmbuf_mtod(m, const uint8_t *), &p) * w->n_workers) >> 32);
 		}
 		if (owner == w->id) {
 			process_parsed(w, m, &p, c, NULL);
@@ -431,6 +646,9 @@ flush_all(struct jg_worker *w)
 	/* The end of input is the latest time any worker saw: flows' fates do not depend on the split. */
 	for (uint32_t i = 0; i < w->shm->n_workers; i++)
 		now = RTE_MAX(now, w->shm->workers[i].now_ns);
+	/* datagrams still waiting for fragments will get none: dropped as timed out */
+	if (w->frag != NULL)
+		jg_frag_expire(w->frag, UINT64_MAX);
 	flush_event_stage(w);
 	flush_flow_stage(w);
 	while (w->flows.count > 0) {
@@ -439,6 +657,7 @@ flush_all(struct jg_worker *w)
 		if (room >= JG_STAGE || rte_rdtsc() > deadline) {
 			jg_flow_flush(&w->flows, JG_STAGE, now);
 			flush_flow_stage(w);
+			flush_event_stage(w); /* what ending sessions still had held */
 		} else {
 			rte_delay_us_sleep(100);
 		}
@@ -517,6 +736,8 @@ jg_worker_main(void *arg)
 		}
 		if (!w->capture_time)
 			w->now_ns = clock_now(w);
+		if (w->frag != NULL)
+			jg_frag_expire(w->frag, w->now_ns);
 		if (!w->lossless)
 			jg_flow_expire(&w->flows, w->now_ns, got ? EXPIRE_BUSY : EXPIRE_IDLE);
 		else if (!must_wait(w))

@@ -16,6 +16,7 @@
 
 #include "detect.h"
 #include "flow.h"
+#include "ipfrag.h"
 #include "jg_wire.h"
 #include "verdict.h"
 
@@ -68,6 +69,11 @@ struct jg_worker {
 		struct rte_mbuf *m[64];
 	} tx[RTE_MAX_ETHPORTS];
 	struct jg_detect *det; /**< NULL when detection is off */
+	struct jg_frag_table *frag; /**< IP reassembly (NULL: fragments are counted and passed on) */
+	uint8_t *frag_buf;          /**< a reassembled frame, before it goes into mbufs */
+	struct rte_mempool *pool;   /**< where reassembled datagrams get their mbufs */
+	int reasm_off;              /**< mbuf dynfield: struct jg_reasm of a reassembled datagram */
+	uint64_t reasm_flag;        /**< mbuf dynflag: this mbuf is a reassembled datagram */
 	struct jg_verdict verdict; /**< the zone policy (pol NULL: none) */
 	struct jg_rules *const *rules; /**< the published rule generation (rules.h) */
 	uint32_t rules_gen;            /**< the generation this worker runs */
@@ -87,7 +93,14 @@ int jg_worker_init(struct jg_worker *w, uint32_t flow_capacity, const struct jg_
  * Give a worker its detection context (after jg_worker_init).
  * @return 0, or -ENOMEM
  */
-int jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, uint32_t sessions);
+int jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, const struct jg_detect_limits *lim);
+
+/**
+ * Give a worker IP reassembly (after jg_worker_init): its table, and the pool
+ * its reassembled datagrams take mbufs from.
+ * @return 0, or -ENOMEM / -EINVAL
+ */
+int jg_worker_frag_init(struct jg_worker *w, const struct jg_frag_limits *lim, struct rte_mempool *pool);
 
 /** Give a worker the zone policy it judges remote administration by. */
 void jg_worker_policy_init(struct jg_worker *w, const struct jg_policy *pol, const struct jg_zones *zones);

@@ -68,7 +68,12 @@ main(int argc, char **argv)
 {
 	static struct jg_patterns pats;
 	static struct jg_cfg_errors errs;
-	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9 };
+	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9, 3600e9 };
+	const struct jg_detect_limits dlim = { SESSIONS, 64, 65536, JG_OVERLAP_FIRST };
+	const struct jg_frag_limits flim = { 256, 256, 1u << 20, 30000000000ull, JG_OVERLAP_FIRST };
+	struct jg_frag_table *frag;
+	uint8_t *frame;
+	void *fmem;
 	struct jg_flow_table ft;
 	struct jg_hs_db *db;
 	char err[256], warn[512], tmp[] = "/tmp/jg-harness-XXXXXX";
@@ -100,8 +105,12 @@ main(int argc, char **argv)
 	}
 	mem = aligned_alloc(64, jg_flow_table_mem_size(FLOWS));
 	memset(mem, 0, jg_flow_table_mem_size(FLOWS));
-	det = jg_detect_create(db, SESSIONS, 0, on_event, NULL, zalloc, cnt);
-	if (mem == NULL || det == NULL || jg_flow_table_init(&ft, mem, FLOWS, 1, &to, on_flow, NULL, cnt) != 0)
+	det = jg_detect_create(db, &dlim, 0, on_event, NULL, zalloc, cnt);
+	fmem = aligned_alloc(64, (jg_frag_mem_size(&flim) + 63) & ~(size_t)63);
+	frame = malloc(JG_FRAG_FRAME_MAX);
+	if (mem == NULL || det == NULL || fmem == NULL || frame == NULL ||
+	    jg_flow_table_init(&ft, mem, FLOWS, 1, &to, on_flow, NULL, cnt) != 0 ||
+	    (frag = jg_frag_init(fmem, &flim, cnt)) == NULL)
 		return 1;
 	ft.release = on_release;
 	{
@@ -116,8 +125,16 @@ main(int argc, char **argv)
 			uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * 1000u;
 			struct jg_pkt p;
 			enum jg_pkt_class c = jg_pkt_parse(data, h->caplen, h->caplen, &p);
+			uint32_t flen, anomalies;
 
 			packets++;
+			jg_frag_expire(frag, ts);
+			/* a fragment that completes its datagram: the datagram goes on as one packet */
+			if (c == JG_PKT_FRAGMENT &&
+			    jg_frag_add(frag, data, h->caplen, &p, ts, frame, &flen, &anomalies) == JG_FRAG_DONE) {
+				data = frame;
+				c = jg_pkt_parse(frame, flen, flen, &p);
+			}
 			if (c == JG_PKT_FLOW) {
 				int dir;
 				struct jg_flow *f = jg_flow_packet(&ft, &p, h->caplen, ts, &dir);
@@ -135,6 +152,8 @@ main(int argc, char **argv)
 		(unsigned long long)packets, (unsigned long long)cnt[JG_CNT_FLOW_NEW], (unsigned long long)n_events,
 		(unsigned long long)cnt[JG_CNT_PDU], (unsigned long long)cnt[JG_CNT_HS_BYTES]);
 	free(mem);
+	free(fmem);
+	free(frame);
 	jg_detect_destroy(det, free);
 	jg_hs_free(db);
 	return packets == total ? 0 : 1;

@@ -26,7 +26,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void *mem;
-	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9 };
+	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9, 0 };
 	struct jg_pkt p;
 	uint32_t avail;
 

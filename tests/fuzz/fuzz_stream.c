@@ -57,7 +57,7 @@ init(void)
 {
 	static struct jg_patterns pats;
 	static struct jg_cfg_errors errs;
-	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9 };
+	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9, 3600e9 };
 	char err[128];
 	struct jg_hs_db *db;
 	void *mem;
@@ -65,7 +65,7 @@ init(void)
 	if (jg_patterns_load(JG_SOURCE_DIR "/config/patterns.yaml", &pats, &errs) != 0 ||
 	    (db = jg_hs_compile(&pats, err, sizeof(err))) == NULL)
 		abort();
-	det = jg_detect_create(db, 8, 0, on_event, NULL, zalloc, cnt);
+	det = jg_detect_create(db, &(struct jg_detect_limits){ 8, 4, 4096, JG_OVERLAP_FIRST }, 0, on_event, NULL, zalloc, cnt);
 	mem = aligned_alloc(64, jg_flow_table_mem_size(64));
 	memset(mem, 0, jg_flow_table_mem_size(64));
 	jg_flow_table_init(&ft, mem, 64, 1, &to, on_flow, NULL, cnt);
