@@ -90,7 +90,7 @@
 	X(SEG_OOO_FULL, "stream-ooo-full", "TCP bytes not held: out-of-order store of the direction full") \
 	X(SEG_OOO_POOL, "stream-ooo-pool-empty", "TCP segments not held: no out-of-order buffer free") \
 	X(SEG_CONFLICT, "stream-conflicts", "TCP overlaps whose bytes differ from the first copy (reported as evasion)") \
-	X(SEG_BAD_CSUM, "stream-bad-checksum", "segments of inspected flows ignored: bad IP or TCP checksum") \
+	X(SEG_BAD_CSUM, "stream-bad-checksum", "segments of inspected flows with a bad IP or TCP checksum (data held until a good copy or the receiver's ACK)") \
 	X(SEG_OUT_OF_WINDOW, "stream-out-of-window", "segments and RSTs of inspected flows outside the window, ignored") \
 	X(SEG_TTL, "stream-ttl-ignored", "segments of inspected flows ignored: TTL lower than the flow's (would expire)") \
 	X(SEG_SYN_IGNORED, "stream-syn-ignored", "SYNs inside an inspected connection, ignored as the endpoint would")

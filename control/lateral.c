@@ -63,7 +63,7 @@ jg_lateral_add(struct jg_lateral *l, const struct jg_event_rec *ev)
 	uint32_t h, i;
 	struct jg_edge *e = NULL;
 
-	if (ev->type == JG_EV_LOGON_FAILURE || ev->type == JG_EV_NONE || ev->type >= JG_EV_MAX)
+	if (ev->type == JG_EV_LOGON_FAILURE || ev->type == JG_EV_EVASION || ev->type == JG_EV_NONE || ev->type >= JG_EV_MAX)
 		return;
 	h = edge_hash(ev->src_ip, ev->dst_ip);
 	for (i = 0; i < JG_EDGES; i++) {

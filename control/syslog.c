@@ -51,6 +51,8 @@ jg_syslog_severity(const struct jg_alert *a)
 		return allowed ? SEV_INFO : SEV_NOTICE;
 	case JG_EV_LOGON_FAILURE:
 		return SEV_NOTICE;
+	case JG_EV_EVASION:
+		return SEV_WARNING; /* someone is working at not being seen */
 	default:
 		return SEV_INFO;
 	}

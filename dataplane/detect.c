@@ -50,7 +50,7 @@ jg_detect_create(const struct jg_hs_db *db, const struct jg_detect_limits *lim, 
 	if (d->sess == NULL)
 		return NULL;
 	if (d->ooo_n != 0) {
-		d->ooo_mem = mem_alloc((size_t)d->ooo_n * (d->ooo_win + d->ooo_win / 8));
+		d->ooo_mem = mem_alloc((size_t)d->ooo_n * jg_detect_ooo_size(d->ooo_win));
 		d->ooo_next = mem_alloc((size_t)d->ooo_n * sizeof(uint32_t));
 		if (d->ooo_mem == NULL || d->ooo_next == NULL)
 			return NULL;

@@ -72,6 +72,13 @@ struct jg_detect_limits {
 struct jg_detect *jg_detect_create(const struct jg_hs_db *db, const struct jg_detect_limits *lim, uint16_t worker,
 				   jg_event_fn emit, void *emit_ctx, void *(*mem_alloc)(size_t), uint64_t *cnt);
 
+/** Bytes one out-of-order buffer of a window takes: the bytes, a bitmap of those held, one of the weak ones. */
+static inline size_t
+jg_detect_ooo_size(uint32_t window)
+{
+	return (size_t)window + window / 4;
+}
+
 /** Close the streams and free a context made by jg_detect_create(). */
 void jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *));
 

@@ -42,10 +42,11 @@ struct jg_dir {
 	uint8_t seen;     /**< payload seen in this direction */
 	uint8_t syn;      /**< the direction's SYN was seen (isn valid) */
 	uint8_t wscale;   /**< window scale of its SYN, 0xff when none */
-	uint8_t csum;     /**< checksums are verified in this direction (it sent a good one first) */
+	uint8_t csum_off; /**< the receiver took bytes whose checksum looked bad: captured before the sender's
+			       NIC filled checksums in (offload); this direction's checksums mean nothing */
 	uint8_t ttl;      /**< the TTL its packets carry */
 	uint8_t ttl_odd;  /**< packets in a row with a lower TTL (a route change adopts it) */
-	uint8_t pkt_seen; /**< a packet of this direction was seen (csum and ttl are set) */
+	uint8_t pkt_seen; /**< a packet of this direction was seen (ttl is set) */
 	uint8_t ack_ok;   /**< `acked` and `win` are set */
 	uint8_t pad0[2];
 	uint32_t hist_from; /**< hist holds the delivered bytes from this sequence number on */

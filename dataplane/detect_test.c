@@ -456,6 +456,30 @@ test_insertion(struct jg_hs_db *db)
 	}
 }
 
+/* A capture made before the sender's checksum offload: every data checksum is bad, the receiver takes them all. */
+static void
+test_offload(struct jg_hs_db *db)
+{
+	struct jg_detect *d = fresh(db);
+
+	build_session();
+	segment(d, 0, (size_t)-1, (size_t)-1);
+	segment(d, 1, (size_t)-1, (size_t)-1);
+	seg_csum_bad = 1;
+	segment(d, 0, 0, 100);
+	CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) == NULL); /* held until the receiver says */
+	seg_csum_bad = 0;
+	acked[1] = 100;
+	segment(d, 1, 0, 68 + 16);
+	seg_csum_bad = 1;
+	segment(d, 0, 100, slen[0]); /* the direction's checksums are no longer looked at */
+	seg_csum_bad = 0;
+	segment(d, 1, 68 + 16, slen[1]);
+	CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) != NULL);
+	CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
+	CHECK(find_event(JG_EV_EVASION, JG_TOOL_UNKNOWN) == NULL && cnt[JG_CNT_SEG_GAP] == 0);
+}
+
 /* Overlaps with other bytes: the first copy wins (held or already delivered), and it is said. */
 static void
 test_conflict(struct jg_hs_db *db)
@@ -534,6 +558,7 @@ main(void)
 	test_tiny_reorder(db);
 	test_insertion(db);
 	test_conflict(db);
+	test_offload(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);

@@ -323,7 +323,7 @@ setup_workers(struct jg_dataplane *dp, int dispatch, struct rte_mempool *mp)
 		if (dp->hs != NULL && jg_worker_detect_init(w, dp->hs, &dlim) != 0) {
 			fprintf(stderr, "jg-dataplane: worker %u: no memory for %u detection sessions (%zu MiB) and %u reassembly buffers (%zu MiB); lower detect.sessions or detect.reassembly.tcp_buffers\n",
 				i, cfg->detect_sessions, (size_t)cfg->detect_sessions * jg_detect_session_size() >> 20,
-				cfg->ooo_buffers, (size_t)cfg->ooo_buffers * (cfg->ooo_window + cfg->ooo_window / 8) >> 20);
+				cfg->ooo_buffers, (size_t)cfg->ooo_buffers * jg_detect_ooo_size(cfg->ooo_window) >> 20);
 			return -ENOMEM;
 		}
 		if (jg_worker_frag_init(w, &flim, mp) != 0) {

@@ -3,11 +3,14 @@
  * TCP reassembly per direction, and message framing on top of it.
  *
  * Segments are first checked the way the receiving endpoint would check them,
- * so that what an attacker inserts for the monitor alone is not taken: a bad
- * checksum (in a direction whose first packet had a good one), a TTL lower
- * than the direction's (the packet expires before the endpoint), a SYN inside
- * the connection, a RST, FIN or data outside the window. What is ignored is
- * counted and said once per flow as an `evasion` event.
+ * so that what an attacker inserts for the monitor alone is not taken: a TTL
+ * lower than the direction's (the packet expires before the endpoint), a SYN
+ * inside the connection, a RST, FIN or data outside the window. What is
+ * ignored is counted and said once per flow as an `evasion` event. Bytes with
+ * a bad checksum are held as "weak": a good copy replaces them (different
+ * bytes are said as evasion), the receiver's ACK past them says the endpoint
+ * took them after all (a capture made before the sender's checksum offload;
+ * the direction's checksums are not looked at again).
  *
  * In-order bytes are delivered straight from the packet. A segment that comes
  * early goes into an out-of-order buffer taken from the worker's pool (a ring of
@@ -280,13 +283,20 @@ differs_delivered(const struct jg_dir *dir, uint32_t seq, const uint8_t *const *
 static uint8_t *
 ooo_data(const struct jg_detect *d, uint32_t idx)
 {
-	return d->ooo_mem + (size_t)(idx - 1) * (d->ooo_win + d->ooo_win / 8);
+	return d->ooo_mem + (size_t)(idx - 1) * jg_detect_ooo_size(d->ooo_win);
 }
 
 static uint64_t *
 ooo_bits(const struct jg_detect *d, uint32_t idx)
 {
 	return (uint64_t *)(ooo_data(d, idx) + d->ooo_win);
+}
+
+/* the weak bytes: a bad checksum, not yet confirmed by a good copy or the receiver's ACK */
+static uint64_t *
+ooo_weak(const struct jg_detect *d, uint32_t idx)
+{
+	return ooo_bits(d, idx) + d->ooo_win / 64;
 }
 
 static int
@@ -297,7 +307,7 @@ ooo_take(struct jg_detect *d, struct jg_dir *dir)
 	if (idx == 0)
 		return -1;
 	d->ooo_free = d->ooo_next[idx - 1];
-	memset(ooo_bits(d, idx), 0, d->ooo_win / 8);
+	memset(ooo_bits(d, idx), 0, d->ooo_win / 4);
 	dir->ooo = idx;
 	dir->held = 0;
 	return 0;
@@ -322,6 +332,34 @@ held_at(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
 	return (ooo_bits(d, dir->ooo)[i / 64] >> (i % 64)) & 1;
 }
 
+/* Held and not weak: may be delivered. */
+static int
+strong_at(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
+{
+	uint32_t i = seq & (d->ooo_win - 1);
+
+	return ((ooo_bits(d, dir->ooo)[i / 64] & ~ooo_weak(d, dir->ooo)[i / 64]) >> (i % 64)) & 1;
+}
+
+/* The receiver acknowledged bytes before `limit`: weak ones among them were good after all. */
+static void
+confirm_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit)
+{
+	uint64_t *weak = ooo_weak(d, dir->ooo);
+	int any = 0;
+
+	for (uint32_t q = dir->next_seq; SEQ_LT(q, limit) && q - dir->next_seq < d->ooo_win; q++) {
+		uint32_t i = q & (d->ooo_win - 1);
+
+		if ((weak[i / 64] >> (i % 64)) & 1) {
+			weak[i / 64] &= ~(1ull << (i % 64));
+			any = 1;
+		}
+	}
+	if (any)
+		dir->csum_off = 1;
+}
+
 /* Bytes from seq up to the next held one (the hole's size), or 0 when nothing is held within the window. */
 static uint32_t
 hole_after(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
@@ -338,11 +376,11 @@ ooo_drain(struct jg_detect *d, struct jg_session *s, int di)
 {
 	struct jg_dir *dir = &s->dir[di];
 
-	while (dir->ooo != 0 && dir->held != 0 && held_at(d, dir, dir->next_seq)) {
+	while (dir->ooo != 0 && dir->held != 0 && strong_at(d, dir, dir->next_seq)) {
 		uint32_t at = dir->next_seq & (d->ooo_win - 1), run = 0;
 		uint64_t *bits = ooo_bits(d, dir->ooo);
 
-		while (at + run < d->ooo_win && run < dir->held && ((bits[(at + run) / 64] >> ((at + run) % 64)) & 1)) {
+		while (at + run < d->ooo_win && run < dir->held && strong_at(d, dir, dir->next_seq + run)) {
 			bits[(at + run) / 64] &= ~(1ull << ((at + run) % 64));
 			run++;
 		}
@@ -359,6 +397,8 @@ release_upto(struct jg_detect *d, struct jg_session *s, int di, uint32_t limit)
 {
 	struct jg_dir *dir = &s->dir[di];
 
+	if (dir->ooo != 0)
+		confirm_weak(d, dir, limit);
 	ooo_drain(d, s, di);
 	while (dir->ooo != 0 && SEQ_LT(dir->next_seq, limit)) {
 		uint32_t k = hole_after(d, dir, dir->next_seq);
@@ -366,19 +406,24 @@ release_upto(struct jg_detect *d, struct jg_session *s, int di, uint32_t limit)
 		if (k == 0 || SEQ_GT(dir->next_seq + k, limit))
 			break;
 		gap(d, s, di, k);
+		confirm_weak(d, dir, limit);
 		ooo_drain(d, s, di);
 	}
 }
 
-/* Hold bytes [seq, seq+len) of a segment (all within the window); those already held are compared. */
+/*
+ * Hold bytes [seq, seq+len) of a segment (all within the window); those already
+ * held are compared. Weak (bad checksum) bytes never replace others; good ones
+ * replace weak ones.
+ */
 static void
 ooo_store(struct jg_detect *d, struct jg_session *s, int di, uint32_t seq, uint32_t skip, const uint8_t *const *seg,
-	  const uint32_t *seg_len, unsigned int n_seg, uint32_t len)
+	  const uint32_t *seg_len, unsigned int n_seg, uint32_t len, int weak)
 {
 	struct jg_dir *dir = &s->dir[di];
 	uint8_t *data = ooo_data(d, dir->ooo);
-	uint64_t *bits = ooo_bits(d, dir->ooo);
-	int conflict = 0;
+	uint64_t *bits = ooo_bits(d, dir->ooo), *wk = ooo_weak(d, dir->ooo);
+	int conflict = 0, chaff = 0;
 	uint32_t i = 0;
 
 	for (unsigned int k = 0; k < n_seg && i < len; k++) {
@@ -392,17 +437,27 @@ ooo_store(struct jg_detect *d, struct jg_session *s, int di, uint32_t seq, uint3
 			uint32_t at = (seq + i) & (d->ooo_win - 1);
 			uint64_t bit = 1ull << (at % 64);
 
-			if (bits[at / 64] & bit) {
-				if (data[at] != seg[k][j]) {
+			if (!(bits[at / 64] & bit)) {
+				data[at] = seg[k][j];
+				bits[at / 64] |= bit;
+				if (weak)
+					wk[at / 64] |= bit;
+				dir->held++;
+			} else if (wk[at / 64] & bit) {
+				if (!weak) { /* the good copy wins over a bad checksum's */
+					chaff |= data[at] != seg[k][j];
+					data[at] = seg[k][j];
+					wk[at / 64] &= ~bit;
+				}
+			} else if (data[at] != seg[k][j]) {
+				if (weak) {
+					chaff = 1;
+				} else {
 					conflict = 1;
 					if (d->policy == JG_OVERLAP_LAST)
 						data[at] = seg[k][j];
 				}
-				continue;
 			}
-			data[at] = seg[k][j];
-			bits[at / 64] |= bit;
-			dir->held++;
 		}
 	}
 	if (SEQ_GT(seq + len, dir->held_hi))
@@ -410,6 +465,10 @@ ooo_store(struct jg_detect *d, struct jg_session *s, int di, uint32_t seq, uint3
 	if (conflict) {
 		d->cnt[JG_CNT_SEG_CONFLICT]++;
 		jg_ev_evasion(d, s, "tcp-overlap-conflict", "TCP segments overlap with different bytes");
+	}
+	if (chaff) {
+		d->cnt[JG_CNT_SEG_CONFLICT]++;
+		jg_ev_evasion(d, s, "bad-checksum", "segments with a bad checksum carry other bytes than the good copy");
 	}
 }
 
@@ -450,12 +509,11 @@ reaches_endpoint(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir, 
 {
 	if (!dir->pkt_seen) {
 		dir->pkt_seen = 1;
-		dir->csum = !p->csum_bad;
 		dir->ttl = p->ttl;
 	}
-	if (p->csum_bad && dir->csum) {
+	/* Control and empty segments with a bad checksum are dropped by the endpoint; data is held weak. */
+	if (p->csum_bad && !dir->csum_off && (p->payload_len == 0 || (p->tcp_flags & (JG_TCP_SYN | JG_TCP_RST)))) {
 		d->cnt[JG_CNT_SEG_BAD_CSUM]++;
-		jg_ev_evasion(d, s, "bad-checksum", "segments with a bad checksum inside an inspected flow");
 		return 0;
 	}
 	if (p->ttl < dir->ttl) {
@@ -521,6 +579,7 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 {
 	struct jg_dir *dir = &s->dir[di];
 	uint32_t seq = p->tcp_seq, len = 0, end, skip = 0;
+	int weak = p->csum_bad && !dir->csum_off;
 
 	for (unsigned int i = 0; i < n_seg; i++)
 		len += seg_len[i];
@@ -535,21 +594,19 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 		d->cnt[JG_CNT_SEG_RETRANS]++;
 		return;
 	}
-	if (SEQ_LE(end, dir->next_seq)) {
-		d->cnt[JG_CNT_SEG_RETRANS]++;
-		if (differs_delivered(dir, seq, seg, seg_len, n_seg, len)) {
-			d->cnt[JG_CNT_SEG_CONFLICT]++;
-			jg_ev_evasion(d, s, "tcp-overlap-conflict", "a retransmission differs from the bytes first sent");
-		}
-		return;
-	}
+	d->cnt[JG_CNT_SEG_BAD_CSUM] += (uint64_t)weak;
 	if (SEQ_LT(seq, dir->next_seq)) {
-		skip = dir->next_seq - seq;
+		skip = SEQ_LE(end, dir->next_seq) ? len : dir->next_seq - seq;
 		d->cnt[JG_CNT_SEG_RETRANS]++;
 		if (differs_delivered(dir, seq, seg, seg_len, n_seg, skip)) {
 			d->cnt[JG_CNT_SEG_CONFLICT]++;
-			jg_ev_evasion(d, s, "tcp-overlap-conflict", "a retransmission differs from the bytes first sent");
+			if (weak)
+				jg_ev_evasion(d, s, "bad-checksum", "segments with a bad checksum carry other bytes than the good copy");
+			else
+				jg_ev_evasion(d, s, "tcp-overlap-conflict", "a retransmission differs from the bytes first sent");
 		}
+		if (skip == len)
+			return;
 	} else if (SEQ_GT(seq, dir->next_seq)) {
 		/* Early. A hole the endpoint already acknowledged is lost to the capture, not reordered. */
 		if (dir->ack_ok && SEQ_LE(seq, dir->acked)) {
@@ -566,6 +623,10 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 				gap(d, s, di, seq - dir->next_seq);
 			}
 		}
+	}
+	if (weak && dir->ooo == 0 && ooo_take(d, dir) != 0) {
+		d->cnt[JG_CNT_SEG_OOO_POOL]++; /* a bad checksum and nowhere to hold it: as the endpoint would, drop it */
+		return;
 	}
 	if (dir->ooo == 0) { /* in order, nothing held: straight from the packet */
 		for (unsigned int i = 0; i < n_seg; i++) {
@@ -609,7 +670,7 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 	}
 	if (SEQ_GT(seq + skip, dir->next_seq))
 		d->cnt[JG_CNT_SEG_HELD]++;
-	ooo_store(d, s, di, seq + skip, skip, seg, seg_len, n_seg, len - skip);
+	ooo_store(d, s, di, seq + skip, skip, seg, seg_len, n_seg, len - skip, weak);
 	ooo_drain(d, s, di);
 }
 
@@ -655,6 +716,7 @@ jg_stream_end(struct jg_detect *d, struct jg_session *s)
 
 		if (dir->ooo == 0)
 			continue;
+		/* what is still weak was never contradicted: the only copy there is */
 		release_upto(d, s, di, dir->held_hi);
 		ooo_give_back(d, dir);
 	}

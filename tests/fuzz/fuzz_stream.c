@@ -3,7 +3,8 @@
  * libFuzzer: the whole detection path (TCP stream handling in any segment order,
  * framing, SMB/DCE-RPC/RDP/WinRM parsers, Hyperscan, events) on one flow built
  * from the input: byte 0 picks the server port, then records of
- *   [flags: bit0 direction, bit1 SYN, bit2 FIN, bit3 RST][seq delta: 2 bytes][length][payload]
+ *   [flags: bit0 direction, bit1 SYN, bit2 FIN, bit3 RST, bit4 ACK lags, bit5 low TTL, bit6 bad checksum]
+ *   [seq delta: 2 bytes][length][payload]
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +66,7 @@ init(void)
 	if (jg_patterns_load(JG_SOURCE_DIR "/config/patterns.yaml", &pats, &errs) != 0 ||
 	    (db = jg_hs_compile(&pats, err, sizeof(err))) == NULL)
 		abort();
+	/* few, small out-of-order buffers: their bounds are reached */
 	det = jg_detect_create(db, &(struct jg_detect_limits){ 8, 4, 4096, JG_OVERLAP_FIRST }, 0, on_event, NULL, zalloc, cnt);
 	mem = aligned_alloc(64, jg_flow_table_mem_size(64));
 	memset(mem, 0, jg_flow_table_mem_size(64));
@@ -104,6 +106,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.tcp_flags = (uint8_t)(((fl & 2) ? 0x02 : 0) | ((fl & 4) ? 0x01 : 0) | ((fl & 8) ? 0x04 : 0) | 0x10);
 		seq[dir] += (uint32_t)(int16_t)(data[off + 1] | data[off + 2] << 8);
 		p.tcp_seq = seq[dir];
+		/* the high bits: acknowledgement of what the other side sent, a lower TTL, a bad checksum */
+		p.tcp_ack = seq[!dir] - ((fl & 0x10) ? (uint32_t)data[off + 1] : 0);
+		p.tcp_win = (uint16_t)(fl << 8 | 0xff);
+		p.tcp_wscale = (fl & 2) ? (uint8_t)(fl >> 5) : 0xff;
+		p.ttl = (fl & 0x20) ? 2 : 64;
+		p.csum_bad = (fl & 0x40) != 0;
 		p.payload_len = len;
 		f = jg_flow_packet(&ft, &p, 60 + len, 1000000000ull, &fdir);
 		jg_detect_packet(det, f, &p, fdir, &seg, &len, len ? 1 : 0, 1000000000ull);

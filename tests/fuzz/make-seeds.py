@@ -11,13 +11,13 @@ import os
 import struct
 import sys
 
-from scapy.all import TCP, PcapReader  # Debian's python3-scapy
+from scapy.all import IP, IPv6, TCP, PcapReader, fragment, fragment6, IPv6ExtHdrFragment, Ether  # Debian's python3-scapy
 
 PER_HARNESS = 400
 PACKETS_PER_FILE = 3000
 STREAM_PORTS = [445, 139, 135, 3389, 5985, 5986, 49155, 8080]
 out = sys.argv[1]
-seeds = {h: {} for h in ("pkt", "smb", "dcerpc", "stream", "config")}
+seeds = {h: {} for h in ("pkt", "smb", "dcerpc", "stream", "config", "ipfrag")}
 
 
 def add(h, data):
@@ -45,6 +45,12 @@ for path in captures(sys.argv[2:]):
                 break
             raw = bytes(p)
             add("pkt", b"\xff" + raw[:2048])
+            if IP in p and TCP in p and len(p[IP]) > 200 and len(seeds["ipfrag"]) < PER_HARNESS:
+                # the frame's datagram in fragments of 16..64 bytes, shuffled, as ipfrag's records
+                size = 16 * (1 + i % 4)
+                frags = [bytes(Ether(src=p.src, dst=p.dst) / f) for f in fragment(p[IP].copy(), fragsize=size)]
+                frags = frags[1::2] + frags[0::2]
+                add("ipfrag", b"".join(struct.pack(">HB", len(f), 1) + f for f in frags))
             if TCP not in p:
                 continue
             pay = bytes(p[TCP].payload)  # whatever scapy dissected it as
