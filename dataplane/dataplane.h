@@ -39,6 +39,7 @@ struct jg_dataplane {
 	uint16_t port_ids[JG_MAX_PORTS];
 	struct jg_worker *workers[JG_MAX_WORKERS];
 	struct rte_ring *dispatch[JG_MAX_WORKERS];
+	struct jg_rss_map rss[JG_MAX_PORTS]; /**< per configured port: how its RSS spreads flows */
 	uint64_t t_start_ns;
 	uint64_t t_input_done_ns;
 	uint64_t unread; /**< replay packets the port never delivered (input stalled) */

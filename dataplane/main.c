@@ -300,6 +300,9 @@ setup_workers(struct jg_dataplane *dp, int dispatch, struct rte_mempool *mp)
 		inline_peers(dp, w);
 		w->peers = dp->dispatch;
 		w->dispatch_ring = dp->dispatch[i];
+		for (uint32_t p = 0; !dispatch && p < cfg->n_ports; p++)
+			if (dp->rss[p].reta_size != 0)
+				w->rss[dp->port_ids[p]] = &dp->rss[p];
 		for (uint32_t p = 0; p < cfg->n_ports; p++)
 			if (i < cfg->ports[p].rx_queues)
 				w->rxq[w->n_rxq++] = (struct jg_rxq){ dp->port_ids[p], (uint16_t)i };
@@ -456,6 +459,8 @@ setup(struct jg_dataplane *dp)
 		ps->rx_queues = (uint16_t)cfg->ports[p].rx_queues;
 		ps->tx_queues = is_inline(cfg, p) ? (uint16_t)cfg->n_workers : 1;
 		ps->rss = (uint8_t)hw_rss;
+		if (hw_rss)
+			jg_port_rss_map(dp->port_ids[p], (uint16_t)cfg->ports[p].rx_queues, &dp->rss[p]);
 		/* One consistent owner function for every port: software dispatch if any port lacks RSS. */
 		if (cfg->n_workers > 1 && (!hw_rss || cfg->ports[p].rx_queues < cfg->n_workers))
 			dispatch = 1;
@@ -466,7 +471,8 @@ setup(struct jg_dataplane *dp)
 	}
 	if (publish_policy(dp) != 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; dispatch && i < cfg->n_workers; i++) {
+	/* With RSS the rings carry only reassembled datagrams to the worker owning their flow. */
+	for (uint32_t i = 0; cfg->n_workers > 1 && i < cfg->n_workers; i++) {
 		dp->dispatch[i] = make_ring("jg_dq_%u", i, sizeof(void *), cfg->ring_dispatch, RING_F_SC_DEQ);
 		if (dp->dispatch[i] == NULL) {
 			fprintf(stderr, "jg-dataplane: cannot create dispatch ring: %s\n", rte_strerror(rte_errno));

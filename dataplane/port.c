@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_ethdev.h>
+#include <rte_thash.h>
 
 /*
  * The repeated 0x6d5a key makes Toeplitz hashing symmetric: swapping source
@@ -94,6 +96,61 @@ jg_port_setup(const struct jg_cfg_port *p, uint16_t port_id, uint16_t n_txq, str
 		}
 	}
 	return 0;
+}
+
+void
+jg_port_rss_map(uint16_t port_id, uint16_t n_queues, struct jg_rss_map *m)
+{
+	struct rte_eth_rss_reta_entry64 conf[512 / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_conf rss = { .rss_key = m->key, .rss_key_len = sizeof(m->key) };
+	struct rte_eth_dev_info info;
+	uint16_t size;
+
+	memset(m, 0, sizeof(*m));
+	if (rte_eth_dev_info_get(port_id, &info) != 0 || n_queues < 2)
+		return;
+	size = info.reta_size && info.reta_size <= 512 ? info.reta_size : 128;
+	memcpy(m->key, sym_rss_key, sizeof(m->key));
+	m->hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	if (rte_eth_dev_rss_hash_conf_get(port_id, &rss) == 0)
+		m->hf = rss.rss_hf;
+	memset(conf, 0, sizeof(conf));
+	for (uint16_t i = 0; i < size / RTE_ETH_RETA_GROUP_SIZE; i++)
+		conf[i].mask = UINT64_MAX;
+	for (uint16_t i = 0; i < size; i++)
+		m->reta[i] = (uint16_t)(i % n_queues);
+	if (rte_eth_dev_rss_reta_query(port_id, conf, size) == 0)
+		for (uint16_t i = 0; i < size; i++)
+			m->reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	m->reta_size = size;
+	m->n_queues = n_queues;
+}
+
+uint16_t
+jg_rss_queue(const struct jg_rss_map *m, const struct jg_pkt *p)
+{
+	uint32_t t[9], n, h;
+	int l4 = (p->proto == 6 && (m->hf & (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV6_TCP))) ||
+		 (p->proto == 17 && (m->hf & (RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP)));
+
+	/* Toeplitz over the fields the NIC hashes, as host-order words (rte_softrss) */
+	if (p->ip_version == 4) {
+		memcpy(&t[0], p->src, 4);
+		memcpy(&t[1], p->dst, 4);
+		n = 2;
+	} else {
+		for (int i = 0; i < 4; i++) {
+			memcpy(&t[i], p->src + 4 * i, 4);
+			memcpy(&t[4 + i], p->dst + 4 * i, 4);
+		}
+		n = 8;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		t[i] = rte_be_to_cpu_32(t[i]);
+	if (l4)
+		t[n++] = (uint32_t)p->sport << 16 | p->dport;
+	h = rte_softrss(t, n, m->key);
+	return m->reta[h % m->reta_size];
 }
 
 int

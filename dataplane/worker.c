@@ -504,6 +504,11 @@ handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p,
 
 		jg_flow_key_of(&q, &k);
 		owner = (uint32_t)(((uint64_t)jg_flow_hash(&k) * w->n_workers) >> 32);
+	} else if (c == JG_PKT_FLOW && m->port < RTE_MAX_ETHPORTS && w->rss[m->port] != NULL) {
+		/* the NIC spread the fragments by addresses only: the flow is on the queue its whole packets hash to */
+		owner = jg_rss_queue(w->rss[m->port], &q);
+		if (owner >= w->n_workers)
+			owner = w->id;
 	}
 	if (owner == w->id) {
 		process_parsed(w, r, &q, c, NULL);
@@ -615,7 +620,7 @@ drain_dispatch(struct jg_worker *w)
 	struct rte_mbuf *pkts[64];
 
 	w->st->rx_stopped = 1;
-	if (!w->dispatch)
+	if (w->dispatch_ring == NULL)
 		return;
 	for (;;) {
 		unsigned int n = rte_ring_sc_dequeue_burst(w->dispatch_ring, (void **)pkts, 64, NULL);
@@ -679,7 +684,7 @@ must_wait(const struct jg_worker *w)
 	if (rte_ring_free_count(w->fr_ring) < RTE_MIN(want, rte_ring_get_capacity(w->fr_ring) / 2) ||
 	    rte_ring_free_count(w->ev_ring) < RTE_MIN(want, rte_ring_get_capacity(w->ev_ring) / 2))
 		return 1;
-	for (uint16_t o = 0; w->dispatch && o < w->n_workers; o++)
+	for (uint16_t o = 0; w->dispatch_ring != NULL && o < w->n_workers; o++)
 		if (rte_ring_free_count(w->peers[o]) < 2u * w->burst)
 			return 1;
 	return 0;
@@ -726,7 +731,7 @@ jg_worker_main(void *arg)
 			else
 				process_burst(w, pkts, n);
 		}
-		if (w->dispatch) {
+		if (w->dispatch_ring != NULL) {
 			n = (uint16_t)rte_ring_sc_dequeue_burst(w->dispatch_ring, (void **)pkts, burst, NULL);
 			if (n) {
 				got += n;

@@ -17,6 +17,7 @@
 #include "detect.h"
 #include "flow.h"
 #include "ipfrag.h"
+#include "port.h"
 #include "jg_wire.h"
 #include "verdict.h"
 
@@ -40,7 +41,8 @@ struct jg_worker {
 	int dispatch; /**< 1: spread packets to their owners in software */
 	int lossless; /**< replay: pause rx instead of dropping when a ring fills up */
 	struct rte_ring *dispatch_ring; /**< inbound from other workers (MP/SC) */
-	struct rte_ring **peers;        /**< every worker's dispatch ring */
+	struct rte_ring **peers;        /**< every worker's dispatch ring (also with RSS: reassembled datagrams) */
+	const struct jg_rss_map *rss[RTE_MAX_ETHPORTS]; /**< by port id: the NIC's RSS, NULL without */
 	struct rte_ring *ev_ring;
 	struct rte_ring *fr_ring;
 	struct jg_shm *shm;
