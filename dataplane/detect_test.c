@@ -537,6 +537,67 @@ test_pool_full(struct jg_hs_db *db)
 	CHECK(events[0].dst_port == 445 && events[0].src_ip[0] == 5);
 }
 
+/* One segment of flow `host` (client 10.0.0.host:50000 <-> 10.0.0.2:445), direction dir. */
+static void
+raw_segment(struct jg_detect *d, uint8_t host, int dir, uint8_t flags, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+	struct jg_pkt p;
+	struct jg_flow *f;
+	int fdir;
+
+	memset(&p, 0, sizeof(p));
+	p.src[0] = p.dst[0] = 10;
+	p.src[3] = dir ? 2 : host;
+	p.dst[3] = dir ? host : 2;
+	p.sport = dir ? 445 : 50000;
+	p.dport = dir ? 50000 : 445;
+	p.proto = 6;
+	p.ip_version = 4;
+	p.tcp_flags = flags;
+	p.tcp_seq = seq;
+	p.tcp_win = 65535;
+	p.tcp_wscale = 0xff;
+	p.ttl = 64;
+	p.payload_len = len;
+	f = jg_flow_packet(&ft, &p, 60 + len, 1000000000ull, &fdir);
+	jg_detect_packet(d, f, &p, fdir, &data, &len, len ? 1 : 0, 1000000000ull);
+}
+
+/* The out-of-order store's bounds: a direction's window, the worker's buffers. */
+static void
+test_ooo_bounds(struct jg_hs_db *db)
+{
+	static const uint8_t junk[64];
+	struct jg_detect *d = fresh(db);
+
+	/* past the window (64 KiB here): the oldest hole is given up to make room */
+	raw_segment(d, 1, 0, JG_TCP_SYN, 999, NULL, 0);
+	raw_segment(d, 1, 0, JG_TCP_ACK, 1000 + 100, junk, 64);
+	CHECK(cnt[JG_CNT_SEG_HELD] == 1 && cnt[JG_CNT_SEG_GAP] == 0);
+	raw_segment(d, 1, 0, JG_TCP_ACK, 1000 + 70000, junk, 64);
+	CHECK(cnt[JG_CNT_SEG_OOO_FULL] >= 1 && cnt[JG_CNT_SEG_GAP] >= 1);
+	/* four buffers: two flows hold early bytes both ways; a third flow finds none */
+	d = fresh(db);
+	for (uint8_t h = 1; h <= 3; h++) {
+		raw_segment(d, h, 0, JG_TCP_SYN, 999, NULL, 0);
+		raw_segment(d, h, 1, JG_TCP_SYN | JG_TCP_ACK, 4999, NULL, 0);
+		raw_segment(d, h, 0, JG_TCP_ACK, 1000 + 100, junk, 64);
+		if (h < 3)
+			raw_segment(d, h, 1, JG_TCP_ACK, 5000 + 100, junk, 64);
+	}
+	CHECK(cnt[JG_CNT_SEG_HELD] == 4 && cnt[JG_CNT_SEG_OOO_POOL] == 1);
+	CHECK(n_events == 1 && events[0].type == JG_EV_INSPECTION_CUT && events[0].src_ip[3] == 3);
+	/* the flows end: what was held goes out (holes as gaps) and the buffers come back */
+	jg_flow_flush(&ft, 100, 0);
+	CHECK(jg_detect_sessions_used(d) == 0 && d->ooo_free != 0);
+	d = fresh(db);
+	for (uint8_t h = 1; h <= 4; h++) {
+		raw_segment(d, h, 0, JG_TCP_SYN, 999, NULL, 0);
+		raw_segment(d, h, 0, JG_TCP_ACK, 1000 + 100, junk, 64);
+	}
+	CHECK(cnt[JG_CNT_SEG_HELD] == 4 && cnt[JG_CNT_SEG_OOO_POOL] == 0);
+}
+
 int
 main(void)
 {
@@ -559,6 +620,7 @@ main(void)
 	test_insertion(db);
 	test_conflict(db);
 	test_offload(db);
+	test_ooo_bounds(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);
