@@ -76,7 +76,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: jg-bench [--profile tcp64|udp64|imix|smb|pcap] [--flows N] [--zipf S] [--packets N]\n"
-		"                [--pcap FILE] [--admin-every N] [--stages rx,parse,flow,policy,full]\n"
+		"                [--pcap FILE] [--admin-every N] [--evade PCT] [--stages rx,parse,flow,policy,full]\n"
 		"                [--path inproc|ring|both] [--seconds S] [--table-size N] [--sessions N]\n"
 		"                [--policy FILE] [--patterns FILE] [--label TEXT] [--no-huge] [--write-pcap FILE]\n"
 		"One worker core's rate, cycles per packet and memory per flow; one JSON line per\n"
@@ -89,7 +89,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "profile", 1, NULL, 'P' }, { "flows", 1, NULL, 'f' },      { "zipf", 1, NULL, 'z' },
-		{ "packets", 1, NULL, 'n' }, { "pcap", 1, NULL, 'c' },       { "admin-every", 1, NULL, 'a' },
+		{ "packets", 1, NULL, 'n' }, { "pcap", 1, NULL, 'c' },       { "admin-every", 1, NULL, 'a' }, { "evade", 1, NULL, 'v' },
 		{ "stages", 1, NULL, 's' },  { "path", 1, NULL, 'p' },       { "seconds", 1, NULL, 'S' },
 		{ "table-size", 1, NULL, 't' }, { "sessions", 1, NULL, 'e' }, { "policy", 1, NULL, 'y' },
 		{ "patterns", 1, NULL, 'r' }, { "label", 1, NULL, 'l' },     { "no-huge", 0, NULL, 'H' },
@@ -121,6 +121,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'n': o->gen.packets = strtoull(optarg, NULL, 0); break;
 		case 'c': o->gen.pcap = optarg; break;
 		case 'a': o->gen.admin_every = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'v': o->gen.evade_pct = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 's': o->stages = optarg; break;
 		case 'p': o->path = optarg; break;
 		case 'S': o->seconds = strtod(optarg, NULL); break;
@@ -169,7 +170,8 @@ load_mbufs(struct bench *b)
 		if (b->t.frames[i].len + RTE_PKTMBUF_HEADROOM > room)
 			room = (uint16_t)(b->t.frames[i].len + RTE_PKTMBUF_HEADROOM);
 	b->n = b->t.n;
-	b->mp = rte_pktmbuf_pool_create("bench", (unsigned int)(b->n + 8192), 0, 0, room, (int)rte_socket_id());
+	/* room for reassembled datagrams too (a few mbufs each, freed as they are handled) */
+	b->mp = rte_pktmbuf_pool_create("bench", (unsigned int)(b->n + 16384), 0, 0, room, (int)rte_socket_id());
 	b->m = calloc(b->n, sizeof(*b->m));
 	if (b->mp == NULL || b->m == NULL || rte_pktmbuf_alloc_bulk(b->mp, b->m, (unsigned int)b->n) != 0) {
 		fprintf(stderr, "jg-bench: no memory for %llu mbufs of %u bytes (%s)\n", (unsigned long long)b->n, room,
@@ -197,6 +199,7 @@ make_worker(struct bench *b, int policy, int detect, const char *tag)
 	struct jg_flow_timeouts to = { 300000000000ull, 60000000000ull, 30000000000ull, 5000000000ull,
 				       1800000000000ull, 3600000000000ull };
 	const struct jg_detect_limits dlim = { b->o.sessions, 256, 65536, JG_OVERLAP_FIRST };
+	const struct jg_frag_limits flim = { 1024, 256, 8u << 20, 30000000000ull, JG_OVERLAP_FIRST };
 	struct jg_worker *w = rte_zmalloc("bench_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	char name[32];
 
@@ -217,7 +220,8 @@ make_worker(struct bench *b, int policy, int detect, const char *tag)
 	w->ev_ring = ring(name, sizeof(struct jg_event_rec), 1u << 16);
 	snprintf(name, sizeof(name), "bfr_%s", tag);
 	w->fr_ring = ring(name, sizeof(struct jg_flow_rec), 1u << 18);
-	if (w->ev_ring == NULL || w->fr_ring == NULL || jg_worker_init(w, b->o.table_size, &to) != 0)
+	if (w->ev_ring == NULL || w->fr_ring == NULL || jg_worker_init(w, b->o.table_size, &to) != 0 ||
+	    jg_worker_frag_init(w, &flim, b->mp) != 0)
 		return NULL;
 	if (policy)
 		jg_worker_policy_init(w, &b->pol, &b->zones);
@@ -260,6 +264,10 @@ report(const struct bench *b, const char *path, const char *stage, uint64_t pkts
 		       (unsigned long long)(c[JG_CNT_EVENT_SENT] + c[JG_CNT_EVENT_DROP]),
 		       (unsigned long long)c[JG_CNT_PKT_FLOW_FULL], (unsigned long long)c[JG_CNT_FLOW_END_EVICTED],
 		       (unsigned long long)c[JG_CNT_SESS_NEW]);
+	if (c != NULL && b->o.gen.evade_pct)
+		printf(",\"evade_pct\":%u,\"fragments\":%llu,\"reassembled\":%llu,\"segments_held\":%llu,\"gaps\":%llu",
+		       b->o.gen.evade_pct, (unsigned long long)c[JG_CNT_PKT_FRAGMENT], (unsigned long long)c[JG_CNT_FRAG_DONE],
+		       (unsigned long long)c[JG_CNT_SEG_HELD], (unsigned long long)c[JG_CNT_SEG_GAP]);
 	printf("}\n");
 	fflush(stdout);
 }

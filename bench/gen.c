@@ -90,6 +90,61 @@ ip_checksum(uint8_t *ip)
 	put16(ip + 10, (uint16_t)~sum);
 }
 
+/* The TCP or UDP checksum of an IPv4 frame, as a real sender's NIC fills it in. */
+static void
+l4_checksum(uint8_t *f, uint32_t len)
+{
+	uint8_t *ip = f + ETH_LEN;
+	uint32_t ihl = (uint32_t)(ip[0] & 15) * 4, l4len = len - ETH_LEN - ihl, sum = 0;
+	uint8_t *l4 = ip + ihl, *ck = ip[9] == 6 ? l4 + 16 : l4 + 6;
+
+	if (ip[9] != 6 && ip[9] != 17)
+		return;
+	ck[0] = ck[1] = 0;
+	for (int i = 12; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	sum += ip[9] + l4len;
+	for (uint32_t i = 0; i + 1 < l4len; i += 2)
+		sum += (uint32_t)l4[i] << 8 | l4[i + 1];
+	if (l4len & 1)
+		sum += (uint32_t)l4[l4len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(ck, (uint16_t)~sum);
+}
+
+/*
+ * An IPv4 frame as fragments of `size` bytes (a multiple of 8), emitted in
+ * reverse order (fragroute's favourite): the frame at f is replaced.
+ */
+static int
+fragment_last(struct jg_traffic *t, uint32_t size, uint16_t id)
+{
+	struct jg_frame last = t->frames[t->n - 1];
+	uint8_t whole[ETH_LEN + 65535];
+	uint32_t pay = last.len - ETH_LEN - IP_LEN, n = (pay + size - 1) / size;
+
+	memcpy(whole, t->arena + last.off, last.len);
+	t->n--;
+	t->arena_len -= last.len;
+	t->bytes -= last.len;
+	for (uint32_t k = n; k-- > 0;) {
+		uint32_t off = k * size, len = pay - off < size ? pay - off : size;
+		uint8_t *f = add_frame(t, ETH_LEN + IP_LEN + len), *ip;
+
+		if (f == NULL)
+			return -1;
+		memcpy(f, whole, ETH_LEN + IP_LEN);
+		memcpy(f + ETH_LEN + IP_LEN, whole + ETH_LEN + IP_LEN + off, len);
+		ip = f + ETH_LEN;
+		put16(ip + 2, (uint16_t)(IP_LEN + len));
+		put16(ip + 4, id);
+		put16(ip + 6, (uint16_t)((k + 1 < n ? 0x2000 : 0) | off / 8));
+		ip_checksum(ip);
+	}
+	return 0;
+}
+
 struct endpoints {
 	uint32_t src, dst;
 	uint16_t sport, dport;
@@ -210,6 +265,7 @@ build_small(const struct jg_gen_cfg *cfg, struct jg_traffic *t, char *err, size_
 			return -1;
 		}
 		headers(f, len, proto, &e, (uint32_t)k, (uint32_t)k, 0x10);
+		l4_checksum(f, len);
 	}
 	free(cdf);
 	return 0;
@@ -299,6 +355,7 @@ add_admin_session(struct jg_traffic *t, const struct jg_traffic *demo, uint32_t 
 			put16(f + l4 + (from_client ? 0 : 2), (uint16_t)(40000 + k % 20000));
 			put32(f + l4 + 4, (uint32_t)(src[l4 + 4] << 24 | src[l4 + 5] << 16 | src[l4 + 6] << 8 | src[l4 + 7]) + from);
 			ip_checksum(f + ETH_LEN);
+			l4_checksum(f, hl + to - from);
 		}
 	}
 	return 0;
@@ -349,8 +406,20 @@ build_smb(const struct jg_gen_cfg *cfg, struct jg_traffic *t, char *err, size_t 
 				put32(p + 72, 0);
 				p[74] = 1;             /* length 65536, little-endian */
 			}
+			l4_checksum(f, ETH_LEN + IP_LEN + TCP_LEN + n);
 			seq_c[i] += n;
 			sent += n;
+			/* an evader's share: this segment swapped with the one before, or sent as IP fragments */
+			if (cfg->evade_pct && rnd(&seed) % 1000 < cfg->evade_pct * 10u) {
+				if (sent > n && (rnd(&seed) & 1)) {
+					struct jg_frame x = t->frames[t->n - 1];
+
+					t->frames[t->n - 1] = t->frames[t->n - 2];
+					t->frames[t->n - 2] = x;
+				} else if (fragment_last(t, 8 * (16 + (uint32_t)(rnd(&seed) % 48)), (uint16_t)t->n) != 0) {
+					goto oom;
+				}
+			}
 		}
 		if ((f = add_frame(t, ETH_LEN + IP_LEN + TCP_LEN + 4 + 64 + 16)) == NULL)
 			goto oom;
@@ -361,6 +430,7 @@ build_smb(const struct jg_gen_cfg *cfg, struct jg_traffic *t, char *err, size_t 
 		p[16] = 9;             /* WRITE */
 		p[20] = 1;             /* flags: SERVER_TO_REDIR, a response */
 		p[68] = 17;
+		l4_checksum(f, ETH_LEN + IP_LEN + TCP_LEN + 84);
 		seq_s[i] += 84;
 		msg++;
 		if (cfg->admin_every && msg % cfg->admin_every == 0 && add_admin_session(t, &demo, (uint32_t)admin++) != 0)

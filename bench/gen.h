@@ -12,7 +12,8 @@
  *  - smb: 1514-byte frames of SMB2 WRITE streams to port 445 (file copies),
  *    plus every `admin_every` sessions a real PAExec lateral movement (the
  *    bundled demo capture's session) with its artifact names cut across two
- *    TCP segments;
+ *    TCP segments; with `evade_pct`, that share of the client's segments
+ *    reordered or sent as IPv4 fragments of 128-504 bytes in reverse order;
  *  - pcap: the frames of a capture, looped (addresses kept).
  */
 #ifndef JG_GEN_H
@@ -30,6 +31,7 @@ struct jg_gen_cfg {
 	uint64_t packets;    /**< frames to build */
 	uint32_t admin_every; /**< smb: one PAExec session per this many file-copy messages (0: none) */
 	const char *pcap;    /**< pcap profile: the capture; smb: the demo capture with the PAExec session */
+	uint32_t evade_pct;  /**< smb: percent of client segments swapped with the one before or sent as IP fragments */
 	uint64_t seed;
 };
 
