@@ -71,6 +71,7 @@
 	X(HS_MATCH, "hs-matches", "Hyperscan matches")                               \
 	X(HS_ERR, "hs-errors", "Hyperscan scan errors")                              \
 	X(EV_DEDUP, "events-deduplicated", "events not repeated within a flow")     \
+	X(RPC_REQ_CUT, "rpc-requests-cut", "DCE-RPC requests in fragments longer than the 4 KiB kept (parsed as far as kept)") \
 	X(EPM_LEARNED, "rpc-endpoints-learned", "dynamic RPC endpoints learnt from endpoint-mapper responses") \
 	X(EPM_USED, "rpc-endpoints-used", "RPC streams without a bind, known from a learnt endpoint") \
 	X(POL_ALERT, "policy-alerts", "flows whose remote administration the policy alerts on") \

@@ -8,6 +8,32 @@
 
 #define RPC_HDR 16
 
+/* Integers in the PDU's data representation. */
+static uint16_t
+rd16(const uint8_t *p, int be)
+{
+	return be ? (uint16_t)(p[0] << 8 | p[1]) : jg_le16(p);
+}
+
+static uint32_t
+rd32(const uint8_t *p, int be)
+{
+	return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : jg_le32(p);
+}
+
+/* A UUID as sent in a big-endian representation: its first three fields turned to the wire's usual order. */
+static void
+uuid_in(struct jg_uuid *u, const uint8_t *p, int be)
+{
+	memcpy(u->b, p, 16);
+	if (be) {
+		for (int i = 0; i < 4; i++)
+			u->b[i] = p[3 - i];
+		u->b[4] = p[5], u->b[5] = p[4];
+		u->b[6] = p[7], u->b[7] = p[6];
+	}
+}
+
 const char *const jg_rpc_iface_names[JG_IF_MAX] = {
 	[JG_IF_UNKNOWN] = "",
 #define JG_X_NAME(e, n, u) [JG_IF_##e] = n,
@@ -68,7 +94,8 @@ jg_rpc_iface_of(const struct jg_uuid *u)
 int
 jg_rpc_looks_like(const uint8_t *p, size_t len)
 {
-	if (len < RPC_HDR || p[0] != 5 || p[1] > 1 || (p[4] & 0xf0) != 0x10) /* little-endian data only */
+	/* data representation: integers big- (0x00) or little-endian (0x10), ASCII characters */
+	if (len < RPC_HDR || p[0] != 5 || p[1] > 1 || (p[4] & 0xe0) != 0 || (p[4] & 0x0f) != 0)
 		return 0;
 	switch (p[2]) {
 	case JG_RPC_REQUEST: case JG_RPC_RESPONSE: case JG_RPC_FAULT: case JG_RPC_BIND:
@@ -78,7 +105,7 @@ jg_rpc_looks_like(const uint8_t *p, size_t len)
 	default:
 		return 0;
 	}
-	return jg_le16(p + 8) >= RPC_HDR;
+	return rd16(p + 8, !(p[4] & 0x10)) >= RPC_HDR;
 }
 
 int32_t
@@ -86,7 +113,7 @@ jg_rpc_frag_len(const uint8_t *p, size_t len)
 {
 	if (len < 10 || p[0] != 5)
 		return -1;
-	return jg_le16(p + 8);
+	return rd16(p + 8, !(p[4] & 0x10));
 }
 
 static void
@@ -94,6 +121,7 @@ parse_ctx_list(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
 {
 	size_t off = 28;
 	uint8_t n;
+	int be = pdu->big_endian;
 
 	if (len < 25)
 		return;
@@ -104,12 +132,31 @@ parse_ctx_list(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
 		if (off + 24 > len)
 			return;
 		n_tr = p[off + 2];
-		pdu->ctx[pdu->n_ctx].id = jg_le16(p + off);
-		memcpy(pdu->ctx[pdu->n_ctx].uuid.b, p + off + 4, 16);
-		pdu->ctx[pdu->n_ctx].ver_major = jg_le16(p + off + 20);
+		pdu->ctx[pdu->n_ctx].id = rd16(p + off, be);
+		uuid_in(&pdu->ctx[pdu->n_ctx].uuid, p + off + 4, be);
+		pdu->ctx[pdu->n_ctx].ver_major = rd16(p + off + 20, be);
 		pdu->n_ctx++;
 		off += 24 + 20u * n_tr;
 	}
+}
+
+/* bind_ack / alter_context_resp: after the secondary address (padded to 4), one result per context offered. */
+static void
+parse_results(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
+{
+	size_t off;
+	uint8_t n;
+	int be = pdu->big_endian;
+
+	if (len < 26)
+		return;
+	off = (26 + (size_t)rd16(p + 24, be) + 3) & ~(size_t)3;
+	if (off + 4 > len)
+		return;
+	n = p[off];
+	off += 4;
+	for (uint8_t i = 0; i < n && pdu->n_ctx < JG_RPC_MAX_CTX && off + 24 <= len; i++, off += 24)
+		pdu->ctx[pdu->n_ctx++].result = rd16(p + off, be);
 }
 
 int
@@ -123,9 +170,10 @@ jg_rpc_parse(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
 		return -1;
 	pdu->ptype = p[2];
 	pdu->flags = p[3];
-	pdu->frag_len = jg_le16(p + 8);
-	auth_len = jg_le16(p + 10);
-	pdu->call_id = jg_le32(p + 12);
+	pdu->big_endian = !(p[4] & 0x10);
+	pdu->frag_len = rd16(p + 8, pdu->big_endian);
+	auth_len = rd16(p + 10, pdu->big_endian);
+	pdu->call_id = rd32(p + 12, pdu->big_endian);
 	end = pdu->frag_len < len ? pdu->frag_len : len;
 	/* The sec_trailer sits before the auth value: its level tells if the stub is sealed. */
 	/* An auth trailer reaching into the header is bogus: ignored. */
@@ -144,11 +192,15 @@ jg_rpc_parse(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
 	case JG_RPC_ALTER:
 		parse_ctx_list(p, end, pdu);
 		break;
+	case JG_RPC_BIND_ACK:
+	case JG_RPC_ALTER_RESP:
+		parse_results(p, end, pdu);
+		break;
 	case JG_RPC_REQUEST:
 		if (end < 24)
 			break;
-		pdu->ctx_id = jg_le16(p + 20);
-		pdu->opnum = jg_le16(p + 22);
+		pdu->ctx_id = rd16(p + 20, pdu->big_endian);
+		pdu->opnum = rd16(p + 22, pdu->big_endian);
 		hdr = (pdu->flags & 0x80) ? 40 : 24; /* object UUID present */
 		if (end > hdr) {
 			pdu->stub = p + hdr;
@@ -158,7 +210,7 @@ jg_rpc_parse(const uint8_t *p, size_t len, struct jg_rpc_pdu *pdu)
 	case JG_RPC_RESPONSE:
 		if (end < 24)
 			break;
-		pdu->ctx_id = jg_le16(p + 20);
+		pdu->ctx_id = rd16(p + 20, pdu->big_endian);
 		if (end > 24) {
 			pdu->stub = p + 24;
 			pdu->stub_len = (uint32_t)(end - 24);
@@ -176,6 +228,7 @@ struct ndr {
 	size_t len;
 	size_t off;
 	int bad;
+	int be; /* big-endian data representation */
 };
 
 static uint32_t
@@ -188,7 +241,7 @@ ndr_u32(struct ndr *n)
 		n->bad = 1;
 		return 0;
 	}
-	v = jg_le32(n->p + n->off);
+	v = rd32(n->p + n->off, n->be);
 	n->off += 4;
 	return v;
 }
@@ -220,7 +273,16 @@ ndr_string(struct ndr *n, int wide, char *out, size_t cap)
 		bytes = (uint32_t)(n->len - n->off);
 		n->bad = 1;
 	}
-	if (wide) {
+	if (wide && n->be) { /* big-endian code units: turned around first */
+		uint8_t le[2 * 256];
+		uint32_t k = bytes < sizeof(le) ? bytes & ~1u : sizeof(le);
+
+		for (uint32_t i = 0; i + 1 < k; i += 2) {
+			le[i] = n->p[n->off + i + 1];
+			le[i + 1] = n->p[n->off + i];
+		}
+		jg_utf16_to_ascii(le, k, out, cap);
+	} else if (wide) {
 		jg_utf16_to_ascii(n->p + n->off, bytes, out, cap);
 	} else {
 		size_t k = 0;
@@ -244,7 +306,13 @@ ndr_unique_string(struct ndr *n, int wide, char *out, size_t cap)
 int
 jg_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t len, struct jg_svc_req *r)
 {
-	struct ndr n = { stub, len, 0, 0 };
+	return jg_svcctl_decode_drep(opnum, stub, len, 0, r);
+}
+
+int
+jg_svcctl_decode_drep(uint16_t opnum, const uint8_t *stub, size_t len, int big_endian, struct jg_svc_req *r)
+{
+	struct ndr n = { stub, len, 0, 0, big_endian };
 	char display[JG_NAME_MAX];
 	int wide = 1;
 
@@ -332,7 +400,7 @@ parse_tower(const uint8_t *t, size_t len, struct jg_epm_entry *e)
 unsigned int
 jg_epm_map_response(const uint8_t *stub, size_t len, struct jg_epm_entry *out, unsigned int max)
 {
-	struct ndr n = { stub, len, 20, 0 }; /* after the context handle */
+	struct ndr n = { stub, len, 20, 0, 0 }; /* after the context handle */
 	uint32_t count;
 	unsigned int found = 0;
 

@@ -73,20 +73,22 @@ int jg_rpc_iface_uuid(enum jg_rpc_iface iface, struct jg_uuid *u);
 /** Format a wire UUID as 8-4-4-4-12 text (37 bytes with the NUL). */
 char *jg_uuid_str(const struct jg_uuid *u, char *out, size_t cap);
 
-#define JG_RPC_MAX_CTX 16
+#define JG_RPC_MAX_CTX 64 /* contexts read from one bind (a 4 KiB PDU holds at most 93) */
 
-/** One parsed PDU. */
+/** One parsed PDU. Fields are in host order whatever the data representation. */
 struct jg_rpc_pdu {
 	uint8_t ptype;
 	uint8_t flags;      /**< 0x01 first fragment, 0x02 last fragment */
 	uint8_t auth_level; /**< 0 when the PDU carries no auth trailer; 6 = privacy (stub encrypted) */
+	uint8_t big_endian; /**< the data representation's integers are big-endian (NDR stubs too) */
 	uint16_t frag_len;
 	uint32_t call_id;
-	/* bind / alter context */
+	/* bind / alter context: the contexts offered; bind_ack / alter_context_resp: their results, in order */
 	uint8_t n_ctx;
 	struct {
 		uint16_t id;
-		struct jg_uuid uuid;
+		uint16_t result; /**< acks: 0 acceptance, 1 user rejection, 2 provider rejection */
+		struct jg_uuid uuid; /**< in wire (little-endian fields) order, whatever the representation */
 		uint16_t ver_major;
 	} ctx[JG_RPC_MAX_CTX];
 	/* request / response */
@@ -96,7 +98,7 @@ struct jg_rpc_pdu {
 	uint32_t stub_len;  /**< bytes of stub present (may be less than the PDU says) */
 };
 
-/** @return 1 when p starts like a CO DCE-RPC PDU header (version 5.0/5.1, known type). */
+/** @return 1 when p starts like a CO DCE-RPC PDU header (version 5.0/5.1, known type, ASCII, either byte order). */
 int jg_rpc_looks_like(const uint8_t *p, size_t len);
 
 /** Length of the PDU whose header is at p, or -1. Needs 10 bytes. */
@@ -148,5 +150,8 @@ struct jg_svc_req {
  * @return 0 when at least one field was decoded, -1 otherwise
  */
 int jg_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t len, struct jg_svc_req *r);
+
+/** jg_svcctl_decode() for a stub in either data representation (big_endian from the PDU). */
+int jg_svcctl_decode_drep(uint16_t opnum, const uint8_t *stub, size_t len, int big_endian, struct jg_svc_req *r);
 
 #endif

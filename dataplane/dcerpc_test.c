@@ -73,15 +73,54 @@ test_bind(void)
 	CHECK(strcmp(jg_uuid_str(&u, s, sizeof(s)), "367abb81-9844-35f1-ad32-98f038001003") == 0);
 	/* a context list cut short keeps the whole entries only */
 	CHECK(jg_rpc_parse(b, 28 + 60, &pdu) == 0 && pdu.n_ctx == 1);
-	/* not DCE-RPC: wrong version, big-endian data, unknown type */
+	/* not DCE-RPC: wrong version, EBCDIC characters, unknown type */
 	b[0] = 4;
 	CHECK(!jg_rpc_looks_like(b, 16) && jg_rpc_parse(b, 100, &pdu) == -1);
 	b[0] = 5;
-	b[4] = 0x00;
+	b[4] = 0x11;
 	CHECK(!jg_rpc_looks_like(b, 16));
 	b[4] = 0x10;
 	b[2] = 42;
 	CHECK(!jg_rpc_looks_like(b, 16));
+	b[2] = JG_RPC_BIND;
+	/* the same bind in the big-endian representation: the same contexts */
+	b[4] = 0x00;
+	b[8] = 0, b[9] = 28 + 88;
+	for (int i = 0; i < 2; i++) {
+		uint8_t *c = b + 28 + 44 * i, t;
+
+		t = c[0], c[0] = c[1], c[1] = t;
+		t = c[20], c[20] = c[21], c[21] = t;
+		t = c[4], c[4] = c[7], c[7] = t;
+		t = c[5], c[5] = c[6], c[6] = t;
+		t = c[8], c[8] = c[9], c[9] = t;
+		t = c[10], c[10] = c[11], c[11] = t;
+	}
+	CHECK(jg_rpc_looks_like(b, 16) && jg_rpc_frag_len(b, 16) == 28 + 88);
+	CHECK(jg_rpc_parse(b, 28 + 88, &pdu) == 0 && pdu.big_endian && pdu.n_ctx == 2 && pdu.ctx[1].id == 1);
+	CHECK(jg_rpc_iface_of(&pdu.ctx[1].uuid) == JG_IF_SVCCTL && pdu.ctx[1].ver_major == 2);
+}
+
+/* bind_ack: one result per context offered, after the secondary address */
+static void
+test_bind_ack(void)
+{
+	struct jg_rpc_pdu pdu;
+	size_t off;
+
+	hdr(JG_RPC_BIND_ACK, 0, 0);
+	w16(b + 24, 6);
+	memcpy(b + 26, "\\PIPE\\ntsvcs", 6);
+	off = (26 + 6 + 3) & ~(size_t)3;
+	b[off] = 3;
+	w16(b + off + 4, 2);      /* provider rejection */
+	w16(b + off + 4 + 24, 0); /* acceptance */
+	w16(b + off + 4 + 48, 2);
+	w16(b + 8, (uint16_t)(off + 4 + 72));
+	CHECK(jg_rpc_parse(b, off + 4 + 72, &pdu) == 0 && pdu.ptype == JG_RPC_BIND_ACK && pdu.n_ctx == 3);
+	CHECK(pdu.ctx[0].result == 2 && pdu.ctx[1].result == 0 && pdu.ctx[2].result == 2);
+	/* cut before the last result: the whole ones only */
+	CHECK(jg_rpc_parse(b, off + 4 + 60, &pdu) == 0 && pdu.n_ctx == 2);
 }
 
 static void
@@ -112,6 +151,27 @@ test_request_and_svcctl(void)
 	CHECK(jg_svcctl_decode(12, pdu.stub, 36, &r) == 0 && !strcmp(r.service, "PS"));
 	CHECK(jg_svcctl_decode(12, pdu.stub, 10, &r) == -1);
 	CHECK(jg_svcctl_decode(99, pdu.stub, pdu.stub_len, &r) == -1);
+	/* the same stub in the big-endian representation: every 32-bit word and UTF-16 unit turned */
+	{
+		static uint8_t be[4096];
+
+		memcpy(be, pdu.stub, pdu.stub_len);
+		for (size_t i = 20; i + 3 < 32; i += 4) /* max, offset, actual count of the name */
+			for (int k = 0; k < 2; k++) {
+				uint8_t t = be[i + k];
+
+				be[i + k] = be[i + 3 - k];
+				be[i + 3 - k] = t;
+			}
+		for (size_t i = 32; i < 32 + 18; i += 2) {
+			uint8_t t = be[i];
+
+			be[i] = be[i + 1];
+			be[i + 1] = t;
+		}
+		CHECK(jg_svcctl_decode_drep(12, be, 32 + 18, 1, &r) == 0 && !strcmp(r.service, "PSEXESVC"));
+		CHECK(jg_svcctl_decode_drep(12, be, 32 + 18, 0, &r) != 0 || strcmp(r.service, "PSEXESVC") != 0);
+	}
 
 	/* an auth trailer: level privacy, the stub is what precedes it */
 	w16(b + 8, (uint16_t)(off + 8 + 16));
@@ -227,6 +287,7 @@ int
 main(void)
 {
 	test_bind();
+	test_bind_ack();
 	test_request_and_svcctl();
 	test_svcctl_ansi_and_change();
 	test_origin();

@@ -256,6 +256,7 @@ jg_detect_release(struct jg_detect *d, struct jg_flow *f)
 	if (idx < d->n_sess) {
 		d->flow = f;
 		jg_stream_end(d, &d->sess[idx]);
+		jg_rpc_end(d, &d->sess[idx]);
 		d->sess[idx].next_free = d->free_head;
 		d->free_head = idx + 1;
 		d->used--;
@@ -462,6 +463,16 @@ jg_hits_flush(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir)
 				hit_event(d, s, &d->db->pats.p[i]);
 		}
 	}
+}
+
+void
+jg_hits_from_name(struct jg_detect *d, struct jg_dir *dir, const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return;
+	for (uint32_t i = 0; i < d->db->pats.n && i < JG_PAT_MAX; i++)
+		if (d->db->pats.p[i].kind == JG_PAT_ARTIFACT && strcasestr(name, d->db->pats.p[i].literal) != NULL)
+			dir->hits[i / 64] |= 1ull << (i % 64);
 }
 
 void

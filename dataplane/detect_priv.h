@@ -20,8 +20,10 @@
 #define JG_TREES 8
 #define JG_FILES 16
 #define JG_PENDING 8
-#define JG_RPC_CTX 16
+#define JG_RPC_CTX 16    /* contexts kept per channel: the least telling ones give way first */
+#define JG_RPC_CHANS 4   /* DCE-RPC channels per session: likewise */
 #define JG_RPC_BUF 2048  /* bytes kept of a DCE-RPC PDU written to a pipe in pieces */
+#define JG_RPC_REQ 4096  /* bytes kept of a request's stub sent in several fragments */
 #define JG_DEDUP 32
 
 /** Application protocol of a session. */
@@ -81,8 +83,12 @@ struct jg_rpc_chan {
 	struct {
 		uint16_t id;
 		uint8_t iface; /**< enum jg_rpc_iface */
+		uint8_t age;   /**< bind order: the oldest of the least telling gives way */
 		struct jg_uuid uuid;
 	} ctx[JG_RPC_CTX];
+	uint8_t n_prop;                   /**< contexts the last bind offered, whose results the ack gives in order */
+	uint8_t next_age;
+	uint16_t prop_id[64];
 };
 
 struct jg_session {
@@ -119,7 +125,19 @@ struct jg_session {
 		uint32_t tree;
 		char name[JG_NAME_MAX];
 	} pending[JG_PENDING];
-	struct jg_rpc_chan rpc[4];
+	struct jg_rpc_chan rpc[JG_RPC_CHANS];
+	/* a request whose stub comes in several fragments, put back together */
+	struct {
+		uint8_t active;
+		uint8_t chan;
+		uint8_t auth_level;
+		uint8_t big_endian;
+		uint16_t ctx_id;
+		uint16_t opnum;
+		uint32_t call_id;
+		uint32_t len;
+		uint8_t buf[JG_RPC_REQ];
+	} req;
 	uint32_t dedup[JG_DEDUP];
 	/* what the message being parsed is about, for Hyperscan matches inside it */
 	struct {
@@ -172,6 +190,8 @@ void jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *
 void jg_ev_session(struct jg_session *s, struct jg_event_rec *ev);
 /** Tool attribution of the Hyperscan matches of the message being parsed, or UNKNOWN. */
 uint8_t jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, unsigned int kind);
+/** A decoded name of the message being parsed: the artifact patterns it holds count as matches of the message. */
+void jg_hits_from_name(struct jg_detect *d, struct jg_dir *dir, const char *name);
 /** Emit the events of the pending matches, with the current context, and forget them. */
 void jg_hits_flush(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir);
 /** An evasion attempt (insertion, conflicting overlap...): one event per flow and kind. */
@@ -198,6 +218,8 @@ void jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct j
 /** Bytes written to a named pipe: DCE-RPC PDUs, whole or in pieces. */
 void jg_rpc_pipe_data(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch,
 		      const uint8_t *p, size_t len);
+/** The flow ends: a request still waiting for fragments goes to the rules as it is. */
+void jg_rpc_end(struct jg_detect *d, struct jg_session *s);
 /** The DCE-RPC channel of a pipe (or the TCP stream for a NULL key). */
 struct jg_rpc_chan *jg_rpc_chan_of(struct jg_session *s, const uint8_t *key);
 /** RDP and WinRM: the first bytes of a client stream. */

@@ -5,6 +5,7 @@
  * segments (tiny, retransmitted, with a gap) through the whole detection path.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -598,6 +599,222 @@ test_ooo_bounds(struct jg_hs_db *db)
 	CHECK(cnt[JG_CNT_SEG_HELD] == 4 && cnt[JG_CNT_SEG_OOO_POOL] == 0);
 }
 
+/* ---- DCE-RPC over TCP on a dynamic port: no count or form of PDU hides a service install ---- */
+
+static uint8_t rpdu[8192];
+
+/* A PDU header in either byte order; @return 16 */
+static size_t
+rpc_hdr(uint8_t *p, uint8_t ptype, uint8_t flags, int be, uint32_t call_id)
+{
+	memset(p, 0, 16);
+	p[0] = 5;
+	p[2] = ptype;
+	p[3] = flags;
+	p[4] = be ? 0x00 : 0x10;
+	if (be)
+		p[12] = (uint8_t)(call_id >> 24), p[13] = (uint8_t)(call_id >> 16), p[14] = (uint8_t)(call_id >> 8),
+		p[15] = (uint8_t)call_id;
+	else
+		w32(p + 12, call_id);
+	return 16;
+}
+
+static void
+put16x(uint8_t *p, uint16_t v, int be)
+{
+	if (be)
+		p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+	else
+		w16(p, v);
+}
+
+static void
+put32x(uint8_t *p, uint32_t v, int be)
+{
+	if (be)
+		p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+	else
+		w32(p, v);
+}
+
+static void
+finish_pdu(uint8_t *p, size_t len, int be)
+{
+	put16x(p + 8, (uint16_t)len, be);
+}
+
+/* bind: `junk` contexts of made-up interfaces, then svcctl as context 77 */
+static size_t
+rpc_bind(uint8_t *p, int junk, int be)
+{
+	static const uint8_t svcctl_le[16] = { 0x81, 0xbb, 0x7a, 0x36, 0x44, 0x98, 0xf1, 0x35,
+					       0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10, 0x03 };
+	size_t off = rpc_hdr(p, JG_RPC_BIND, 3, be, 1) + 8;
+
+	p[off] = (uint8_t)(junk + 1);
+	off += 4;
+	for (int i = 0; i <= junk; i++, off += 44) {
+		uint8_t *c = p + off;
+
+		memset(c, 0, 44);
+		put16x(c, (uint16_t)(i == junk ? 77 : i), be);
+		c[2] = 1;
+		if (i == junk) {
+			memcpy(c + 4, svcctl_le, 16);
+			if (be) { /* the first three fields in the sender's order */
+				for (int k = 0; k < 4; k++)
+					c[4 + k] = svcctl_le[3 - k];
+				c[8] = svcctl_le[5], c[9] = svcctl_le[4], c[10] = svcctl_le[7], c[11] = svcctl_le[6];
+			}
+		} else {
+			memset(c + 4, 0x40 + i, 16);
+		}
+		put16x(c + 20, 2, be);
+	}
+	finish_pdu(p, off, be);
+	return off;
+}
+
+/* bind_ack: every junk context refused, svcctl accepted */
+static size_t
+rpc_bind_ack(uint8_t *p, int junk, int be)
+{
+	size_t off = rpc_hdr(p, JG_RPC_BIND_ACK, 3, be, 1) + 8;
+
+	put16x(p + off, 4, be);
+	memcpy(p + off + 2, "135", 4);
+	off = (off + 2 + 4 + 3) & ~(size_t)3;
+	p[off] = (uint8_t)(junk + 1);
+	off += 4;
+	for (int i = 0; i <= junk; i++, off += 24) {
+		memset(p + off, 0, 24);
+		put16x(p + off, i == junk ? 0 : 2, be);
+	}
+	finish_pdu(p, off, be);
+	return off;
+}
+
+/* NDR conformant varying string (wide), in either byte order */
+static size_t
+ndr_wstr(uint8_t *p, size_t off, const char *s, int be)
+{
+	size_t n = strlen(s) + 1;
+
+	put32x(p + off, (uint32_t)n, be);
+	put32x(p + off + 4, 0, be);
+	put32x(p + off + 8, (uint32_t)n, be);
+	off += 12;
+	for (size_t i = 0; i < n; i++)
+		put16x(p + off + 2 * i, (uint8_t)s[i], be);
+	off += 2 * n;
+	return (off + 3) & ~(size_t)3;
+}
+
+/* CreateServiceW's stub: handle, name, no display name, access/type/start/error, binary path */
+static size_t
+svc_stub(uint8_t *p, const char *name, const char *path, int be)
+{
+	size_t off = 20;
+
+	memset(p, 0, 20);
+	off = ndr_wstr(p, off, name, be);
+	put32x(p + off, 0, be);
+	off += 4;
+	put32x(p + off, 0xf01ff, be);
+	put32x(p + off + 4, 0x10, be);
+	put32x(p + off + 8, 3, be);
+	put32x(p + off + 12, 1, be);
+	off += 16;
+	return ndr_wstr(p, off, path, be);
+}
+
+/* the request in `frags` fragments */
+static size_t
+rpc_request(uint8_t *p, const uint8_t *stub, size_t stub_len, int frags, int be)
+{
+	size_t off = 0, per = (stub_len + (size_t)frags - 1) / (size_t)frags;
+
+	for (int f = 0; f < frags; f++) {
+		size_t from = (size_t)f * per, n = from + per > stub_len ? stub_len - from : per;
+		uint8_t *h = p + off;
+
+		rpc_hdr(h, JG_RPC_REQUEST, (uint8_t)((f == 0 ? 1 : 0) | (f == frags - 1 ? 2 : 0)), be, 2);
+		put32x(h + 16, (uint32_t)stub_len, be);
+		put16x(h + 20, 77, be);
+		put16x(h + 22, 12, be);
+		memcpy(h + 24, stub + from, n);
+		finish_pdu(h, 24 + n, be);
+		off += 24 + n;
+	}
+	return off;
+}
+
+static void
+rpc_flow(struct jg_detect *d, int dir, uint32_t *seq, const uint8_t *p, size_t len)
+{
+	struct jg_pkt k;
+	struct jg_flow *f;
+	int fdir;
+	uint32_t n = (uint32_t)len;
+
+	memset(&k, 0, sizeof(k));
+	k.src[0] = k.dst[0] = 10;
+	k.src[3] = dir ? 40 : 7;
+	k.dst[3] = dir ? 7 : 40;
+	k.sport = dir ? 49155 : 50001;
+	k.dport = dir ? 50001 : 49155;
+	k.proto = 6;
+	k.ip_version = 4;
+	k.tcp_flags = JG_TCP_ACK | JG_TCP_PSH;
+	k.tcp_seq = seq[dir];
+	k.tcp_win = 65535;
+	k.tcp_wscale = 0xff;
+	k.ttl = 64;
+	k.payload_len = n;
+	f = jg_flow_packet(&ft, &k, 60 + n, 1000000000ull, &fdir);
+	jg_detect_packet(d, f, &k, fdir, &p, &n, 1, 1000000000ull);
+	seq[dir] += n;
+}
+
+static void
+test_rpc_evasions(struct jg_hs_db *db)
+{
+	static uint8_t stub[1024];
+	static const struct {
+		int junk, frags, be;
+	} cases[] = { { 0, 1, 0 }, { 20, 1, 0 }, { 0, 3, 0 }, { 0, 1, 1 }, { 20, 3, 1 } };
+	char v[256];
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct jg_detect *d = fresh(db);
+		uint32_t seq[2] = { 1000, 5000 };
+		const struct jg_event_rec *ev;
+		size_t n, sl = svc_stub(stub, "PAExec-4242-WKSTN07", "%SystemRoot%\\PAExec-4242-WKSTN07.exe -service",
+					cases[c].be);
+
+		n = rpc_bind(rpdu, cases[c].junk, cases[c].be);
+		rpc_flow(d, 0, seq, rpdu, n);
+		n = rpc_bind_ack(rpdu, cases[c].junk, cases[c].be);
+		rpc_flow(d, 1, seq, rpdu, n);
+		n = rpc_request(rpdu, stub, sl, cases[c].frags, cases[c].be);
+		rpc_flow(d, 0, seq, rpdu, n);
+		jg_flow_flush(&ft, 100, 0);
+		ev = find_event(JG_EV_SERVICE_INSTALL, JG_TOOL_PAEXEC);
+		CHECK(ev != NULL);
+		if (ev == NULL) {
+			fprintf(stderr, "case %zu: junk %d frags %d big-endian %d\n", c, cases[c].junk, cases[c].frags,
+				cases[c].be);
+			continue;
+		}
+		CHECK(!strcmp(attr(ev, JG_ATTR_SERVICE_NAME, v, sizeof(v)), "PAExec-4242-WKSTN07"));
+		CHECK(!strcmp(attr(ev, JG_ATTR_BINARY_PATH, v, sizeof(v)), "%SystemRoot%\\PAExec-4242-WKSTN07.exe -service"));
+		CHECK(!strcmp(attr(ev, JG_ATTR_RPC_INTERFACE, v, sizeof(v)), "svcctl"));
+		ev = find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC);
+		CHECK(ev != NULL && !strcmp(attr(ev, JG_ATTR_ORIGIN_HOST, v, sizeof(v)), "WKSTN07"));
+	}
+}
+
 int
 main(void)
 {
@@ -621,6 +838,7 @@ main(void)
 	test_conflict(db);
 	test_offload(db);
 	test_ooo_bounds(db);
+	test_rpc_evasions(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);

@@ -101,6 +101,37 @@ epm_response(struct jg_detect *d, struct jg_session *s, const struct jg_rpc_pdu 
 	}
 }
 
+/*
+ * How much a context tells of remote administration: an attacker binds junk
+ * and ordinary interfaces around the one that matters so that a fixed table
+ * forgets it; what matters is kept first.
+ */
+static int
+iface_rank(unsigned int iface)
+{
+	switch (iface) {
+	case JG_IF_UNKNOWN:
+		return 0;
+	case JG_IF_SVCCTL: case JG_IF_ATSVC: case JG_IF_TSCH: case JG_IF_SASEC: case JG_IF_REMOTE_ACTIVATION:
+	case JG_IF_ISYSTEM_ACTIVATOR: case JG_IF_WBEM_LOGIN: case JG_IF_WBEM_SERVICES: case JG_IF_IDISPATCH:
+	case JG_IF_WINREG: case JG_IF_DRSUAPI: case JG_IF_EVENTLOG: case JG_IF_SPOOLSS: case JG_IF_EPM:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+static int
+chan_rank(const struct jg_rpc_chan *ch)
+{
+	int r = 0;
+
+	for (int i = 0; i < ch->n_ctx; i++)
+		if (iface_rank(ch->ctx[i].iface) > r)
+			r = iface_rank(ch->ctx[i].iface);
+	return r;
+}
+
 struct jg_rpc_chan *
 jg_rpc_chan_of(struct jg_session *s, const uint8_t *key)
 {
@@ -109,36 +140,62 @@ jg_rpc_chan_of(struct jg_session *s, const uint8_t *key)
 
 	if (key == NULL)
 		key = zero;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < JG_RPC_CHANS; i++) {
 		if (s->rpc[i].used && memcmp(s->rpc[i].key, key, 16) == 0)
 			return &s->rpc[i];
 		if (!s->rpc[i].used && free_slot < 0)
 			free_slot = i;
 	}
-	if (free_slot < 0)
-		free_slot = key[0] & 3; /* all taken: reuse one */
+	/* all taken: the channel that tells least gives way (other pipes cannot push svcctl out) */
+	for (int i = 0, best = 3; free_slot < 0 && i < JG_RPC_CHANS; i++)
+		if (chan_rank(&s->rpc[i]) < best) {
+			best = chan_rank(&s->rpc[i]);
+			free_slot = i;
+		}
+	if (s->req.active && s->req.chan == free_slot)
+		s->req.active = 0;
 	memset(&s->rpc[free_slot], 0, sizeof(s->rpc[free_slot]));
 	s->rpc[free_slot].used = 1;
 	memcpy(s->rpc[free_slot].key, key, 16);
 	return &s->rpc[free_slot];
 }
 
+/* A context: a new id takes a free slot, or the place of the oldest that tells less (or as little). */
 static void
 ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u)
 {
+	uint8_t iface = (uint8_t)jg_rpc_iface_of(u);
 	int slot = -1;
 
 	for (int i = 0; i < ch->n_ctx; i++)
 		if (ch->ctx[i].id == id)
 			slot = i;
-	if (slot < 0) {
-		if (ch->n_ctx == JG_RPC_CTX)
-			return;
+	if (slot < 0 && ch->n_ctx < JG_RPC_CTX)
 		slot = ch->n_ctx++;
+	for (int i = 0; slot < 0 && i < ch->n_ctx; i++) {
+		int r = iface_rank(ch->ctx[i].iface);
+
+		if (r <= iface_rank(iface) && (slot < 0 || r < iface_rank(ch->ctx[slot].iface) ||
+					       (r == iface_rank(ch->ctx[slot].iface) &&
+						(uint8_t)(ch->ctx[i].age - ch->ctx[slot].age) > 127)))
+			slot = i;
 	}
+	if (slot < 0)
+		return;
 	ch->ctx[slot].id = id;
 	ch->ctx[slot].uuid = *u;
-	ch->ctx[slot].iface = (uint8_t)jg_rpc_iface_of(u);
+	ch->ctx[slot].iface = iface;
+	ch->ctx[slot].age = ch->next_age++;
+}
+
+static void
+ctx_remove(struct jg_rpc_chan *ch, uint16_t id)
+{
+	for (int i = 0; i < ch->n_ctx; i++)
+		if (ch->ctx[i].id == id) {
+			ch->ctx[i] = ch->ctx[--ch->n_ctx];
+			return;
+		}
 }
 
 static int
@@ -241,15 +298,17 @@ svcctl_request(struct jg_detect *d, struct jg_session *s, int dir, const struct 
 		break;
 	case JG_SCM_OPEN_SERVICE_W:
 	case JG_SCM_OPEN_SERVICE_A:
-		if (clear && jg_svcctl_decode(pdu->opnum, pdu->stub, pdu->stub_len, &r) == 0)
+		if (clear && jg_svcctl_decode_drep(pdu->opnum, pdu->stub, pdu->stub_len, pdu->big_endian, &r) == 0)
 			snprintf(s->cur.service, sizeof(s->cur.service), "%s", r.service);
 		return;
 	default:
 		return;
 	}
-	if (!clear || jg_svcctl_decode(pdu->opnum, pdu->stub, pdu->stub_len, &r) != 0)
+	if (!clear || jg_svcctl_decode_drep(pdu->opnum, pdu->stub, pdu->stub_len, pdu->big_endian, &r) != 0)
 		memset(&r, 0, sizeof(r));
 	snprintf(s->cur.service, sizeof(s->cur.service), "%s", r.service);
+	/* the decoded name is the artifact however it was sent (big-endian units, fragments, pieces) */
+	jg_hits_from_name(d, &s->dir[dir], r.service);
 	jg_ev_begin(d, s, &ev, type, service_tool(d, s, dir, &r));
 	jg_ev_str(&ev, JG_ATTR_SERVICE_NAME, r.service);
 	jg_ev_str(&ev, JG_ATTR_BINARY_PATH, r.binary_path);
@@ -341,6 +400,10 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 static void
 bind(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu)
 {
+	/* kept until the ack says which the server took (a bind whose ack is not seen keeps them all) */
+	ch->n_prop = (uint8_t)(pdu->n_ctx < sizeof(ch->prop_id) / sizeof(ch->prop_id[0]) ? pdu->n_ctx : 64);
+	for (uint8_t i = 0; i < ch->n_prop; i++)
+		ch->prop_id[i] = pdu->ctx[i].id;
 	for (uint8_t i = 0; i < pdu->n_ctx; i++) {
 		ctx_add(ch, pdu->ctx[i].id, &pdu->ctx[i].uuid);
 		switch (jg_rpc_iface_of(&pdu->ctx[i].uuid)) {
@@ -354,6 +417,78 @@ bind(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, const st
 			break;
 		}
 	}
+}
+
+/* bind_ack, alter_context_resp: contexts the server refused are no contexts. */
+static void
+bind_ack(struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu)
+{
+	for (uint8_t i = 0; i < pdu->n_ctx && i < ch->n_prop; i++)
+		if (pdu->ctx[i].result != 0)
+			ctx_remove(ch, ch->prop_id[i]);
+	ch->n_prop = 0;
+}
+
+/* The request put together so far goes to the rules (its last fragment came, or it never will). */
+static void
+req_deliver(struct jg_detect *d, struct jg_session *s, int dir)
+{
+	struct jg_rpc_pdu whole;
+
+	if (!s->req.active)
+		return;
+	memset(&whole, 0, sizeof(whole));
+	whole.ptype = JG_RPC_REQUEST;
+	whole.flags = 3;
+	whole.auth_level = s->req.auth_level;
+	whole.big_endian = s->req.big_endian;
+	whole.call_id = s->req.call_id;
+	whole.ctx_id = s->req.ctx_id;
+	whole.opnum = s->req.opnum;
+	whole.stub = s->req.buf;
+	whole.stub_len = s->req.len;
+	s->req.active = 0;
+	request(d, s, dir, &s->rpc[s->req.chan], &whole);
+}
+
+/* A fragment of a request: the stubs are joined (up to JG_RPC_REQ bytes) so what follows the first fragment counts too. */
+static void
+req_fragment(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu)
+{
+	uint8_t chan = (uint8_t)(ch - s->rpc);
+	uint32_t take;
+
+	if (pdu->flags & 0x01) {
+		req_deliver(d, s, dir); /* another call began: what the last one had */
+		s->req.active = 1;
+		s->req.chan = chan;
+		s->req.auth_level = pdu->auth_level;
+		s->req.big_endian = pdu->big_endian;
+		s->req.call_id = pdu->call_id;
+		s->req.ctx_id = pdu->ctx_id;
+		s->req.opnum = pdu->opnum;
+		s->req.len = 0;
+	} else if (!s->req.active || s->req.chan != chan || s->req.call_id != pdu->call_id) {
+		return; /* its first fragment was not seen */
+	}
+	take = JG_RPC_REQ - s->req.len < pdu->stub_len ? JG_RPC_REQ - s->req.len : pdu->stub_len;
+	if (take < pdu->stub_len)
+		d->cnt[JG_CNT_RPC_REQ_CUT]++;
+	if (take > 0)
+		memcpy(s->req.buf + s->req.len, pdu->stub, take);
+	s->req.len += take;
+	if (pdu->flags & 0x02)
+		req_deliver(d, s, dir);
+}
+
+void
+jg_rpc_end(struct jg_detect *d, struct jg_session *s)
+{
+	if (!s->req.active)
+		return;
+	memset(&s->cur, 0, sizeof(s->cur));
+	req_deliver(d, s, s->client_dir);
+	jg_hits_flush(d, s, &s->dir[s->client_dir]);
 }
 
 void
@@ -375,10 +510,15 @@ jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc
 		case JG_RPC_ALTER:
 			bind(d, s, ch, &pdu);
 			break;
+		case JG_RPC_BIND_ACK:
+		case JG_RPC_ALTER_RESP:
+			bind_ack(ch, &pdu);
+			break;
 		case JG_RPC_REQUEST:
-			/* Only the first fragment has the stub's start, where the names are. */
-			if (pdu.flags & 0x01)
+			if ((pdu.flags & 0x03) == 0x03)
 				request(d, s, dir, ch, &pdu);
+			else
+				req_fragment(d, s, dir, ch, &pdu);
 			break;
 		case JG_RPC_RESPONSE: {
 			int c = ctx_find(ch, pdu.ctx_id);
