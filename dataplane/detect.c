@@ -161,6 +161,12 @@ classify(const struct jg_pkt *p, const uint8_t *data, uint32_t len)
 			for (size_t k = 0; k < sizeof(by_port) / sizeof(by_port[0]); k++)
 				if (by_port[k].port == ports[i])
 					return (enum jg_app)by_port[k].app;
+	return jg_detect_classify_bytes(data, len);
+}
+
+enum jg_app
+jg_detect_classify_bytes(const uint8_t *data, uint32_t len)
+{
 	if (len == 0)
 		return JG_APP_NONE;
 	/* Unusual ports: recognise the protocol from its first bytes. */
@@ -242,6 +248,23 @@ sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 	f->app = (uint64_t)idx + 2;
 	d->used++;
 	d->cnt[JG_CNT_SESS_NEW]++;
+	/* The flow is taken at its first payload: the handshake the flow table kept starts the streams. */
+	for (int k = 0; k < 2; k++) {
+		struct jg_dir *dr = &s->dir[k];
+
+		if (!(f->flags[k] & JG_TCP_SYN))
+			continue;
+		dr->syn = 1;
+		dr->isn = k == 0 ? f->syn_seq : f->syn_seq_resp;
+		dr->wscale = f->syn_wscale[k];
+		dr->next_seq = dr->held_hi = dr->hist_from = dr->isn + 1;
+		dr->seq_ok = 1;
+		dr->synced = 1;
+		if (f->syn_ttl[k] != 0) {
+			dr->ttl = f->syn_ttl[k];
+			dr->pkt_seen = 1;
+		}
+	}
 	return s;
 }
 
@@ -274,17 +297,25 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 	if (p->proto != 6 || f->app == JG_FLOW_APP_SKIP)
 		return;
 	if (f->app == 0) {
-		enum jg_app app = classify(p, n_seg ? seg[0] : NULL, n_seg ? seg_len[0] : 0);
+		/* Sessions are taken at the first payload, not at the SYN: a SYN sweep costs none. */
+		enum jg_app app = p->payload_len > 0 ? classify(p, seg[0], seg_len[0]) : JG_APP_NONE;
 
-		if (app == JG_APP_NONE) {
-			/* Decide on the first payload; until then (handshake) keep asking. */
-			if (p->payload_len > 0)
-				f->app = JG_FLOW_APP_SKIP;
+		if (p->payload_len == 0)
 			return;
+		if (app == JG_APP_NONE) {
+			/* Fewer bytes than a header in the first segment (one byte, to blind the guess):
+			 * the decision waits for 16 bytes of the stream, put together in order. */
+			if (p->payload_len >= 16 || n_seg == 0 || seg_len[0] >= 16) {
+				f->app = JG_FLOW_APP_SKIP;
+				return;
+			}
+			app = JG_APP_UNDECIDED;
 		}
 		d->ts = ts;
 		if ((s = sess_alloc(d, f, app)) == NULL) {
-			flow_event(d, f, p, JG_EV_INSPECTION_CUT, "session pool full (detect.sessions): flow not inspected");
+			if (app != JG_APP_UNDECIDED)
+				flow_event(d, f, p, JG_EV_INSPECTION_CUT,
+					   "session pool full (detect.sessions): flow not inspected");
 			return;
 		}
 	} else {
@@ -292,8 +323,15 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 	}
 	d->flow = f;
 	d->ts = ts;
-	f->guard = 1;
+	f->guard = s->app != JG_APP_UNDECIDED;
 	rc = jg_stream_segment(d, s, dir, p, seg, seg_len, n_seg);
+	if (s->app == JG_APP_NONE) { /* 16 bytes said it is none of ours */
+		jg_detect_release(d, f);
+		f->app = JG_FLOW_APP_SKIP;
+		f->guard = 0;
+		return;
+	}
+	f->guard = s->app != JG_APP_UNDECIDED;
 	if (rc & (JG_SEG_RST | JG_SEG_FIN))
 		jg_flow_tcp_end(f, rc & JG_SEG_RST ? JG_TCP_RST : JG_TCP_FIN, dir);
 }

@@ -33,7 +33,13 @@ enum jg_app {
 	JG_APP_RPC,    /**< DCE-RPC over TCP */
 	JG_APP_RDP,
 	JG_APP_WINRM,
+	JG_APP_UNDECIDED, /**< a port of no protocol of ours, and too few bytes yet to tell */
 };
+
+#define JG_CLASSIFY_BYTES 16 /* what the first-bytes guess needs */
+
+/** The protocol of a stream that starts with these bytes, or JG_APP_NONE. */
+enum jg_app jg_detect_classify_bytes(const uint8_t *data, uint32_t len);
 
 
 /** One direction of a TCP stream and its message framing. */

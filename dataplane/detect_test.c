@@ -782,8 +782,8 @@ test_rpc_evasions(struct jg_hs_db *db)
 {
 	static uint8_t stub[1024];
 	static const struct {
-		int junk, frags, be;
-	} cases[] = { { 0, 1, 0 }, { 20, 1, 0 }, { 0, 3, 0 }, { 0, 1, 1 }, { 20, 3, 1 } };
+		int junk, frags, be, first1;
+	} cases[] = { { 0, 1, 0, 0 }, { 20, 1, 0, 0 }, { 0, 3, 0, 0 }, { 0, 1, 1, 0 }, { 20, 3, 1, 1 }, { 0, 1, 0, 1 } };
 	char v[256];
 
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -794,7 +794,13 @@ test_rpc_evasions(struct jg_hs_db *db)
 					cases[c].be);
 
 		n = rpc_bind(rpdu, cases[c].junk, cases[c].be);
-		rpc_flow(d, 0, seq, rpdu, n);
+		if (cases[c].first1) { /* one byte first: too few to tell the protocol by */
+			rpc_flow(d, 0, seq, rpdu, 1);
+			CHECK(jg_detect_sessions_used(d) == 1);
+			rpc_flow(d, 0, seq, rpdu + 1, n - 1);
+		} else {
+			rpc_flow(d, 0, seq, rpdu, n);
+		}
 		n = rpc_bind_ack(rpdu, cases[c].junk, cases[c].be);
 		rpc_flow(d, 1, seq, rpdu, n);
 		n = rpc_request(rpdu, stub, sl, cases[c].frags, cases[c].be);
@@ -803,8 +809,8 @@ test_rpc_evasions(struct jg_hs_db *db)
 		ev = find_event(JG_EV_SERVICE_INSTALL, JG_TOOL_PAEXEC);
 		CHECK(ev != NULL);
 		if (ev == NULL) {
-			fprintf(stderr, "case %zu: junk %d frags %d big-endian %d\n", c, cases[c].junk, cases[c].frags,
-				cases[c].be);
+			fprintf(stderr, "case %zu: junk %d frags %d big-endian %d first byte alone %d\n", c, cases[c].junk,
+				cases[c].frags, cases[c].be, cases[c].first1);
 			continue;
 		}
 		CHECK(!strcmp(attr(ev, JG_ATTR_SERVICE_NAME, v, sizeof(v)), "PAExec-4242-WKSTN07"));
@@ -813,6 +819,22 @@ test_rpc_evasions(struct jg_hs_db *db)
 		ev = find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC);
 		CHECK(ev != NULL && !strcmp(attr(ev, JG_ATTR_ORIGIN_HOST, v, sizeof(v)), "WKSTN07"));
 	}
+}
+
+/* A SYN sweep takes no session; a flow of another protocol that starts with one byte gives its session back. */
+static void
+test_sessions_at_payload(struct jg_hs_db *db)
+{
+	struct jg_detect *d = fresh(db);
+	uint32_t seq[2] = { 1000, 5000 };
+
+	for (uint8_t h = 1; h <= 200; h++)
+		raw_segment(d, h, 0, JG_TCP_SYN, 999, NULL, 0);
+	CHECK(cnt[JG_CNT_SESS_NEW] == 0 && cnt[JG_CNT_SESS_FULL] == 0 && n_events == 0);
+	rpc_flow(d, 0, seq, (const uint8_t *)"G", 1);
+	CHECK(jg_detect_sessions_used(d) == 1);
+	rpc_flow(d, 0, seq, (const uint8_t *)"ET / HTTP/1.1\r\nHost: x\r\n", 24);
+	CHECK(jg_detect_sessions_used(d) == 0 && n_events == 0);
 }
 
 int
@@ -839,6 +861,7 @@ main(void)
 	test_offload(db);
 	test_ooo_bounds(db);
 	test_rpc_evasions(db);
+	test_sessions_at_payload(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #define SEED1 0x9e3779b9u
+#ifndef unlikely
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
 
 size_t
 jg_flow_table_mem_size(uint32_t capacity)
@@ -419,6 +422,13 @@ jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_f
 	f->pkts[dir]++;
 	f->bytes[dir] += frame_len;
 	if (p->proto == 6) {
+		/* the handshake, for detection that takes the flow at its first payload */
+		if (unlikely(p->tcp_flags & JG_TCP_SYN)) {
+			if (dir == 1)
+				f->syn_seq_resp = p->tcp_seq;
+			f->syn_wscale[dir] = p->tcp_wscale;
+			f->syn_ttl[dir] = p->ttl;
+		}
 		f->flags[dir] |= p->tcp_flags;
 		tcp_update(f, p->tcp_flags, dir);
 	}

@@ -53,7 +53,7 @@ struct jg_flow {
 	uint8_t fin_seen;  /**< bit 0: FIN from initiator, bit 1: from responder */
 	uint8_t guard;     /**< inspected: FIN and RST count only once detection found them in the window
 			        (jg_flow_tcp_end), and the session idle timeout applies */
-	uint8_t pad[2];
+	uint8_t syn_ttl[2]; /**< TTL of each direction's SYN, 0 when none was seen */
 	uint64_t first_ns;
 	uint64_t last_ns;
 	uint64_t pkts[2];
@@ -64,7 +64,8 @@ struct jg_flow {
 	uint32_t pol_seen; /**< services the policy has judged in this flow (bit per service) */
 	uint8_t verdict;   /**< the strongest action so far (enum jg_action) */
 	uint8_t pol_gen;   /**< low byte of the policy generation pol_seen refers to */
-	uint8_t pad3[6];
+	uint8_t syn_wscale[2]; /**< window scale option of each direction's SYN (0xff: none) */
+	uint32_t syn_seq_resp; /**< the responder's SYN+ACK sequence number */
 } __attribute__((aligned(64)));
 static_assert(sizeof(struct jg_flow) == 128, "flow entry is two cache lines");
 

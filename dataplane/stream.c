@@ -212,6 +212,37 @@ raw(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_
 	flush_loose(d, s, dir);
 }
 
+static void push(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_t len);
+
+/*
+ * A stream on a port of no protocol of ours whose first segment was too short
+ * to tell: its first 16 in-order bytes decide; they are then framed as the
+ * protocol's from the start, or the session is given back (app NONE).
+ */
+static void
+undecided(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_t len)
+{
+	struct jg_dir *dir = &s->dir[di];
+	uint8_t first[JG_CLASSIFY_BYTES];
+	uint32_t take = JG_CLASSIFY_BYTES - dir->buf_len < len ? JG_CLASSIFY_BYTES - dir->buf_len : len;
+	enum jg_app app;
+
+	memcpy(dir->buf + dir->buf_len, p, take);
+	dir->buf_len += take;
+	if (dir->buf_len < JG_CLASSIFY_BYTES)
+		return;
+	app = jg_detect_classify_bytes(dir->buf, JG_CLASSIFY_BYTES);
+	s->app = (uint8_t)app;
+	if (app == JG_APP_NONE)
+		return;
+	memcpy(first, dir->buf, sizeof(first));
+	dir->buf_len = 0;
+	dir->synced = 1;
+	dir->next_seq -= JG_CLASSIFY_BYTES - take; /* the bytes gathered go again, from their start */
+	push(d, s, di, first, JG_CLASSIFY_BYTES);
+	push(d, s, di, p + take, len - take);
+}
+
 /* Bytes in order, starting at next_seq: remembered, then framed. */
 static void
 push(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_t len)
@@ -233,6 +264,13 @@ push(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32
 		dir->hist_from = dir->next_seq - JG_HIST;
 	if (SEQ_GT(dir->next_seq, dir->held_hi))
 		dir->held_hi = dir->next_seq;
+	if (s->app == JG_APP_UNDECIDED) {
+		dir->next_seq = seq; /* undecided() pushes the bytes again, with the protocol known */
+		undecided(d, s, di, p, len);
+		if (s->app == JG_APP_UNDECIDED || s->app == JG_APP_NONE)
+			dir->next_seq = seq + len;
+		return;
+	}
 	if (s->app == JG_APP_SMB || s->app == JG_APP_RPC)
 		frame(d, s, di, p, len);
 	else
