@@ -369,8 +369,12 @@ jg_ev_session(struct jg_session *s, struct jg_event_rec *ev)
 {
 	char dialect[8];
 
-	jg_ev_str(ev, JG_ATTR_USER, s->user);
-	jg_ev_str(ev, JG_ATTR_DOMAIN, s->domain);
+	int u = jg_smb_user_slot(s);
+
+	if (u >= 0) {
+		jg_ev_str(ev, JG_ATTR_USER, s->users[u].user);
+		jg_ev_str(ev, JG_ATTR_DOMAIN, s->users[u].domain);
+	}
 	if (s->dialect) {
 		switch (s->dialect) {
 		case 0x0100: snprintf(dialect, sizeof(dialect), "1"); break;

@@ -18,6 +18,7 @@
 #define JG_HIST 2048      /* bytes delivered last, per direction: a retransmission is compared with them */
 #define JG_HIT_WORDS (JG_PAT_MAX / 64)
 #define JG_TREES 8
+#define JG_SMB_USERS 8   /* SMB sessions (users) per connection: an RDS or jump host multiplexes several */
 #define JG_FILES 16
 #define JG_PENDING 8
 #define JG_RPC_CTX 16    /* contexts kept per channel: the least telling ones give way first */
@@ -109,12 +110,22 @@ struct jg_session {
 	uint16_t n_dedup;
 	uint8_t cut;        /**< an inspection_cut was said for this flow */
 	uint8_t pad0[3];
-	char user[64];
-	char domain[64];
-	char workstation[64];
+	/* SMB: who is logged on, per SessionId (SMB1: UID); the message being parsed is of cur_sid */
+	struct {
+		uint64_t sid;
+		uint8_t used;
+		uint8_t age;
+		char user[64];
+		char domain[64];
+		char workstation[64];
+	} users[JG_SMB_USERS];
+	uint8_t user_age;
+	uint8_t last_user;  /**< the user authenticated last (slot + 1): for messages of an unseen SessionId */
+	uint64_t cur_sid;
 	/* SMB: trees and files by id, and requests waiting for their response */
 	struct {
 		uint32_t id;
+		uint64_t sid;
 		char share[48];
 	} trees[JG_TREES];
 	struct {
@@ -194,6 +205,8 @@ void jg_ev_begin(struct jg_detect *d, struct jg_session *s, struct jg_event_rec 
 void jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const char *dedup_key);
 /** Add session context (user, domain, dialect, encrypted) to an event. */
 void jg_ev_session(struct jg_session *s, struct jg_event_rec *ev);
+/** The SMB user of the message being parsed (its SessionId, else the last to log on), or NULL. */
+int jg_smb_user_slot(const struct jg_session *s);
 /** Tool attribution of the Hyperscan matches of the message being parsed, or UNKNOWN. */
 uint8_t jg_hits_tool(struct jg_detect *d, struct jg_dir *dir, unsigned int kind);
 /** A decoded name of the message being parsed: the artifact patterns it holds count as matches of the message. */

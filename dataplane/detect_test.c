@@ -122,6 +122,8 @@ put(int dir, const void *p, size_t n)
 
 
 
+static uint64_t smb_sid; /* the SessionId the next messages carry */
+
 /* One NetBIOS-framed SMB2 message; body_len bytes of body after the header. */
 static void
 smb2(int dir, uint16_t cmd, uint64_t mid, uint32_t tid, const uint8_t *body, size_t body_len)
@@ -138,6 +140,7 @@ smb2(int dir, uint16_t cmd, uint64_t mid, uint32_t tid, const uint8_t *body, siz
 	h[20] = dir ? 1 : 0;
 	memcpy(h + 28, &mid, 8);
 	memcpy(h + 40, &tid, 4);
+	memcpy(h + 44, &smb_sid, 8);
 	put(dir, h, 68);
 	put(dir, body, body_len);
 }
@@ -837,6 +840,75 @@ test_sessions_at_payload(struct jg_hs_db *db)
 	CHECK(jg_detect_sessions_used(d) == 0 && n_events == 0);
 }
 
+/* A session setup request carrying an NTLMSSP AUTHENTICATE for user@CORP from host. */
+static void
+session_setup(const char *user, const char *host)
+{
+	uint8_t b[256] = { 0 }, *a = b + 24;
+	size_t n = 0, un = strlen(user) * 2, hn = strlen(host) * 2;
+
+	w16(b, 25);
+	memcpy(a, "NTLMSSP", 8);
+	w32(a + 8, 3);
+	w32(a + 60, 0x1); /* flags: unicode */
+	n = 72;
+	w16(a + 28, 8), w16(a + 30, 8), w32(a + 32, (uint32_t)n);
+	n += u16s(a + n, "CORP");
+	w16(a + 36, (uint16_t)un), w16(a + 38, (uint16_t)un), w32(a + 40, (uint32_t)n);
+	n += u16s(a + n, user);
+	w16(a + 44, (uint16_t)hn), w16(a + 46, (uint16_t)hn), w32(a + 48, (uint32_t)n);
+	n += u16s(a + n, host);
+	w16(b + 12, 64 + 24);
+	w16(b + 14, (uint16_t)n);
+	smb2(0, 1, 1, 0, b, 24 + n);
+}
+
+static void
+tree_connect(uint64_t mid, const char *path)
+{
+	uint8_t b[128] = { 0 };
+	size_t n;
+
+	w16(b, 9);
+	w16(b + 4, 72);
+	n = u16s(b + 8, path);
+	w16(b + 6, (uint16_t)n);
+	smb2(0, 3, mid, 0, b, 8 + n);
+}
+
+/* Two users on one SMB connection (an RDS jump host): each event names the user of its SessionId. */
+static void
+test_smb_users(struct jg_hs_db *db)
+{
+	struct jg_detect *d = fresh(db);
+	char v[64];
+	int alice = 0, bob = 0;
+
+	slen[0] = slen[1] = 0;
+	smb_sid = 0x1000000001ull;
+	session_setup("alice", "JUMP1");
+	smb_sid = 0x1000000002ull;
+	session_setup("bob", "JUMP1");
+	smb_sid = 0x1000000001ull;
+	tree_connect(2, "\\\\srv\\ADMIN$");
+	smb_sid = 0x1000000002ull;
+	tree_connect(3, "\\\\srv\\C$");
+	smb_sid = 0;
+	segment(d, 0, (size_t)-1, (size_t)-1);
+	segment(d, 1, (size_t)-1, (size_t)-1);
+	segment(d, 0, 0, slen[0]);
+	for (uint32_t i = 0; i < n_events; i++) {
+		if (events[i].type != JG_EV_ADMIN_SESSION)
+			continue;
+		attr(&events[i], JG_ATTR_SHARE, v, sizeof(v));
+		if (!strcmp(v, "ADMIN$"))
+			alice = !strcmp(attr(&events[i], JG_ATTR_USER, v, sizeof(v)), "alice");
+		else if (!strcmp(v, "C$"))
+			bob = !strcmp(attr(&events[i], JG_ATTR_USER, v, sizeof(v)), "bob");
+	}
+	CHECK(alice && bob);
+}
+
 int
 main(void)
 {
@@ -862,6 +934,7 @@ main(void)
 	test_ooo_bounds(db);
 	test_rpc_evasions(db);
 	test_sessions_at_payload(db);
+	test_smb_users(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);

@@ -43,30 +43,81 @@ executable(const char *name)
 	return 0;
 }
 
+int
+jg_smb_user_slot(const struct jg_session *s)
+{
+	for (int i = 0; i < JG_SMB_USERS; i++)
+		if (s->users[i].used && s->users[i].sid == s->cur_sid)
+			return i;
+	return (int)s->last_user - 1;
+}
+
+/* A user logged on with SessionId sid: a new id takes a free slot, or the oldest's. */
+static void
+user_set(struct jg_session *s, uint64_t sid, const struct jg_ntlm_auth *a)
+{
+	int slot = -1;
+
+	for (int i = 0; i < JG_SMB_USERS && slot < 0; i++)
+		if (s->users[i].used && s->users[i].sid == sid)
+			slot = i;
+	for (int i = 0; i < JG_SMB_USERS && slot < 0; i++)
+		if (!s->users[i].used)
+			slot = i;
+	for (int i = 0; slot < 0 && i < JG_SMB_USERS; i++)
+		if ((uint8_t)(s->user_age - s->users[i].age) >= JG_SMB_USERS - 1)
+			slot = i;
+	if (slot < 0)
+		slot = 0;
+	s->users[slot].used = 1;
+	s->users[slot].sid = sid;
+	s->users[slot].age = s->user_age++;
+	memcpy(s->users[slot].user, a->user, sizeof(s->users[slot].user));
+	memcpy(s->users[slot].domain, a->domain, sizeof(s->users[slot].domain));
+	memcpy(s->users[slot].workstation, a->workstation, sizeof(s->users[slot].workstation));
+	s->last_user = (uint8_t)(slot + 1);
+}
+
+/* How much a share tells: admin shares, then IPC$ (pipes), then the rest; the least gives way first. */
+static int
+share_rank(const char *share)
+{
+	return admin_share(share) ? 2 : strcasecmp(share, "IPC$") == 0 ? 1 : 0;
+}
+
 static const char *
 tree_share(struct jg_session *s, uint32_t tid)
 {
+	const char *any = "";
+
 	for (int i = 0; i < JG_TREES; i++)
-		if (s->trees[i].id == tid && s->trees[i].share[0])
-			return s->trees[i].share;
-	return "";
+		if (s->trees[i].id == tid && s->trees[i].share[0]) {
+			if (s->trees[i].sid == s->cur_sid)
+				return s->trees[i].share;
+			any = s->trees[i].share; /* connected under another SessionId, or its setup not seen */
+		}
+	return any;
 }
 
 static void
 tree_add(struct jg_session *s, uint32_t tid, const char *name)
 {
 	char share[sizeof(s->trees[0].share)];
-	int slot = 0;
+	int slot = -1;
 
 	snprintf(share, sizeof(share), "%s", name); /* name may live in the session itself */
-	for (int i = 0; i < JG_TREES; i++) {
-		if (s->trees[i].id == tid || s->trees[i].share[0] == '\0') {
+	for (int i = 0; i < JG_TREES && slot < 0; i++)
+		if ((s->trees[i].id == tid && s->trees[i].sid == s->cur_sid) || s->trees[i].share[0] == '\0')
 			slot = i;
-			break;
-		}
-		slot = (int)(tid % JG_TREES); /* all taken: replace one */
-	}
+	/* all taken: a tree that tells no more than this one gives way (eight file shares cannot push ADMIN$ out) */
+	for (int i = 0; i < JG_TREES && slot < 0; i++)
+		if (share_rank(s->trees[i].share) <= share_rank(share) &&
+		    (slot < 0 || share_rank(s->trees[i].share) < share_rank(s->trees[slot].share)))
+			slot = i;
+	if (slot < 0)
+		return;
 	s->trees[slot].id = tid;
+	s->trees[slot].sid = s->cur_sid;
 	memcpy(s->trees[slot].share, share, sizeof(share));
 }
 
@@ -136,7 +187,8 @@ logon_failure(struct jg_detect *d, struct jg_session *s, uint32_t status)
 			continue;
 		jg_ev_begin(d, s, &ev, JG_EV_LOGON_FAILURE, JG_TOOL_UNKNOWN);
 		jg_ev_session(s, &ev);
-		jg_ev_str(&ev, JG_ATTR_WORKSTATION, s->workstation);
+		if (jg_smb_user_slot(s) >= 0)
+			jg_ev_str(&ev, JG_ATTR_WORKSTATION, s->users[jg_smb_user_slot(s)].workstation);
 		jg_ev_str(&ev, JG_ATTR_DETAIL, logon_failures[i].name);
 		/* Every attempt counts: the key includes the user and the message. */
 		d->emit(d->emit_ctx, d->flow, &ev);
@@ -196,11 +248,8 @@ on_request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg
 	}
 	switch (m->cmd) {
 	case JG_SMB_SESSION_SETUP:
-		if (m->blob != NULL && jg_ntlm_find_auth(m->blob, m->blob_len, &a) == 0 && a.user[0]) {
-			memcpy(s->user, a.user, sizeof(s->user));
-			memcpy(s->domain, a.domain, sizeof(s->domain));
-			memcpy(s->workstation, a.workstation, sizeof(s->workstation));
-		}
+		if (m->blob != NULL && jg_ntlm_find_auth(m->blob, m->blob_len, &a) == 0 && a.user[0])
+			user_set(s, m->session_id, &a);
 		/* SMB1 may chain the tree connect to the session setup */
 		if (m->version == 1 && m->name[0]) {
 			jg_share_of_path(m->name, s->cur.share, sizeof(s->cur.share));
@@ -308,14 +357,17 @@ jg_smb_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t
 		encrypted(d, s);
 		return;
 	case JG_SMB1:
-		if (jg_smb1_parse(p, len, &m) == 0)
+		if (jg_smb1_parse(p, len, &m) == 0) {
+			s->cur_sid = m.session_id;
 			(m.response ? on_response : on_request)(d, s, dir, &m);
+		}
 		return;
 	case JG_SMB2:
 		/* a compound: each command in turn */
 		for (int n = 0; n < 16 && off < len; n++) {
 			if (jg_smb2_parse(p + off, len - off, &m, &next) != 0)
 				return;
+			s->cur_sid = m.session_id;
 			(m.response ? on_response : on_request)(d, s, dir, &m);
 			if (next == 0)
 				return;
