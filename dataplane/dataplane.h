@@ -38,6 +38,7 @@ struct jg_dataplane {
 	struct jg_shm *shm;
 	uint16_t port_ids[JG_MAX_PORTS];
 	struct jg_worker *workers[JG_MAX_WORKERS];
+	const struct jg_detect *dets[JG_MAX_WORKERS]; /**< every worker's detection context (peers of each other) */
 	struct rte_ring *dispatch[JG_MAX_WORKERS];
 	struct jg_rss_map rss[JG_MAX_PORTS]; /**< per configured port: how its RSS spreads flows */
 	uint64_t t_start_ns;

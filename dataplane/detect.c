@@ -43,6 +43,9 @@ jg_detect_create(const struct jg_hs_db *db, const struct jg_detect_limits *lim, 
 	d->emit_ctx = emit_ctx;
 	d->cnt = cnt;
 	d->n_sess = sessions;
+	d->self = d;
+	d->peers = &d->self;
+	d->n_peers = 1;
 	d->policy = lim->policy;
 	d->ooo_win = lim->ooo_window;
 	d->ooo_n = lim->ooo_buffers;
@@ -128,6 +131,13 @@ uint32_t
 jg_detect_stream_count(const struct jg_detect *d)
 {
 	return 2 * d->n_sess;
+}
+
+void
+jg_detect_set_peers(struct jg_detect *d, const struct jg_detect *const *all, uint32_t n)
+{
+	d->peers = all;
+	d->n_peers = n;
 }
 
 void

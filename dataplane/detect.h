@@ -79,6 +79,13 @@ jg_detect_ooo_size(uint32_t window)
 	return (size_t)window + window / 4;
 }
 
+/**
+ * The contexts of every worker (this one among them), before the workers run:
+ * what one learns from the endpoint mapper the others read. Without a call a
+ * context reads only its own.
+ */
+void jg_detect_set_peers(struct jg_detect *d, const struct jg_detect *const *all, uint32_t n);
+
 /** Close the streams and free a context made by jg_detect_create(). */
 void jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *));
 

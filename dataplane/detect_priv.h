@@ -26,6 +26,7 @@
 #define JG_RPC_BUF 2048  /* bytes kept of a DCE-RPC PDU written to a pipe in pieces */
 #define JG_RPC_REQ 4096  /* bytes kept of a request's stub sent in several fragments */
 #define JG_DEDUP 32
+#define JG_EPM_SLOTS 1024 /* endpoints learnt from the endpoint mapper, per worker */
 
 /** Application protocol of a session. */
 enum jg_app {
@@ -192,6 +193,11 @@ struct jg_detect {
 	uint32_t ooo_free; /**< index + 1 of the first free buffer, 0 when none */
 	uint32_t ooo_win;  /**< power of two */
 	uint8_t policy;    /**< enum jg_overlap_policy */
+	/* endpoint-mapper answers this worker learnt (only it writes them); peers: every worker's context */
+	uint64_t epm[JG_EPM_SLOTS];
+	const struct jg_detect *const *peers;
+	uint32_t n_peers;
+	const struct jg_detect *self;
 	/* the packet being handled */
 	struct jg_flow *flow;
 	uint64_t ts;

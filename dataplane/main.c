@@ -335,6 +335,11 @@ setup_workers(struct jg_dataplane *dp, int dispatch, struct rte_mempool *mp)
 			return -ENOMEM;
 		}
 	}
+	/* what one worker learns from the endpoint mapper, the others read */
+	for (uint32_t i = 0; dp->hs != NULL && i < cfg->n_workers; i++)
+		dp->dets[i] = dp->workers[i]->det;
+	for (uint32_t i = 0; dp->hs != NULL && i < cfg->n_workers; i++)
+		jg_detect_set_peers(dp->workers[i]->det, dp->dets, cfg->n_workers);
 	return 0;
 }
 

@@ -31,36 +31,38 @@ static const struct {
 /*
  * Endpoints the endpoint mapper announced (ept_map responses): server IPv4 and
  * TCP port -> interface, so a DCE-RPC flow on a dynamic port whose bind was
- * not captured is still known. Shared by the workers of the process: each
+ * not captured is still known. Each worker writes only its own table (the
+ * mapper's flow and the dynamic port's flow may be on different workers);
+ * a lookup, rare (a request with no bind seen), reads every worker's. Each
  * entry is one 64-bit word, written and read whole, a newer one replacing an
  * older one in its slot.
  */
-#define EPM_SLOTS 1024
-static uint64_t epm_slots[EPM_SLOTS];
-
 static uint32_t
 epm_slot(uint32_t ip, uint16_t port)
 {
-	return ((ip * 2654435761u) ^ port) & (EPM_SLOTS - 1);
+	return ((ip * 2654435761u) ^ port) & (JG_EPM_SLOTS - 1);
 }
 
 static void
-epm_learn(const uint8_t *ip4, uint16_t port, enum jg_rpc_iface iface)
+epm_learn(struct jg_detect *d, const uint8_t *ip4, uint16_t port, enum jg_rpc_iface iface)
 {
 	uint32_t ip = (uint32_t)ip4[0] << 24 | (uint32_t)ip4[1] << 16 | (uint32_t)ip4[2] << 8 | ip4[3];
 
-	__atomic_store_n(&epm_slots[epm_slot(ip, port)], (uint64_t)ip << 32 | (uint64_t)port << 16 | (uint64_t)iface << 8 | 1,
+	__atomic_store_n(&d->epm[epm_slot(ip, port)], (uint64_t)ip << 32 | (uint64_t)port << 16 | (uint64_t)iface << 8 | 1,
 			 __ATOMIC_RELAXED);
 }
 
 static enum jg_rpc_iface
-epm_lookup(const uint8_t *ip4, uint16_t port)
+epm_lookup(const struct jg_detect *d, const uint8_t *ip4, uint16_t port)
 {
 	uint32_t ip = (uint32_t)ip4[0] << 24 | (uint32_t)ip4[1] << 16 | (uint32_t)ip4[2] << 8 | ip4[3];
-	uint64_t w = __atomic_load_n(&epm_slots[epm_slot(ip, port)], __ATOMIC_RELAXED);
 
-	if ((w & 1) && (uint32_t)(w >> 32) == ip && (uint16_t)(w >> 16) == port)
-		return (enum jg_rpc_iface)((w >> 8) & 0xff);
+	for (uint32_t k = 0; k < d->n_peers; k++) {
+		uint64_t w = __atomic_load_n(&d->peers[k]->epm[epm_slot(ip, port)], __ATOMIC_RELAXED);
+
+		if ((w & 1) && (uint32_t)(w >> 32) == ip && (uint16_t)(w >> 16) == port)
+			return (enum jg_rpc_iface)((w >> 8) & 0xff);
+	}
 	return JG_IF_UNKNOWN;
 }
 
@@ -92,9 +94,9 @@ epm_response(struct jg_detect *d, struct jg_session *s, const struct jg_rpc_pdu 
 		if (iface == JG_IF_UNKNOWN)
 			continue;
 		if (memcmp(e[i].ip, zero, 4) != 0)
-			epm_learn(e[i].ip, e[i].port, iface);
+			epm_learn(d, e[i].ip, e[i].port, iface);
 		else if (version == 4)
-			epm_learn(ip, e[i].port, iface);
+			epm_learn(d, ip, e[i].port, iface);
 		else
 			continue;
 		d->cnt[JG_CNT_EPM_LEARNED]++;
@@ -354,7 +356,7 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 		enum jg_rpc_iface iface;
 
 		server_of(d, s, ip, &port, &version);
-		if (version == 4 && (iface = epm_lookup(ip, port)) != JG_IF_UNKNOWN && jg_rpc_iface_uuid(iface, &u) == 0) {
+		if (version == 4 && (iface = epm_lookup(d, ip, port)) != JG_IF_UNKNOWN && jg_rpc_iface_uuid(iface, &u) == 0) {
 			ctx_add(ch, pdu->ctx_id, &u);
 			c = ctx_find(ch, pdu->ctx_id);
 			d->cnt[JG_CNT_EPM_USED]++;
