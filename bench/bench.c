@@ -36,7 +36,7 @@
 #include "flow.h"
 #include "gen.h"
 #include "jg_patterns.h"
-#include "jg_policy.h"
+#include "jg_policy_load.h"
 #include "pkt_fastpath.h"
 #include "worker.h"
 #include "zones.h"

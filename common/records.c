@@ -51,7 +51,6 @@ put_endpoints(struct jg_buf *b, const uint8_t *src, uint16_t sport, const uint8_
 size_t
 jg_flow_json(const struct jg_flow_rec *r, const struct jg_policy *pol, char *out, size_t cap)
 {
-	static const char *const actions[] = { "allow", "alert", "block" };
 	static const char *const tcp_states[] = { "none", "syn_sent", "syn_acked", "established",
 						  "midstream", "closing", "closed" };
 	char t1[32], t2[32], f1[9], f2[9];
@@ -88,7 +87,7 @@ jg_flow_json(const struct jg_flow_rec *r, const struct jg_policy *pol, char *out
 					jg_buf_printf(&b, "%s\"%s\"", sep, pol->services[i].name);
 					sep = ",";
 				}
-			jg_buf_printf(&b, "],\"action\":\"%s\"", r->action < 3 ? actions[r->action] : "unknown");
+			jg_buf_printf(&b, "],\"action\":\"%s\"", r->action < 3 ? jg_action_names[r->action] : "unknown");
 		}
 	}
 	jg_buf_printf(&b, ",\"worker\":%u}", r->worker);

@@ -66,3 +66,5 @@ jg_dp_state_name(unsigned int state)
 		return "unknown";
 	return names[state];
 }
+
+const char *const jg_action_names[3] = { "allow", "alert", "block" };

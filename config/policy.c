@@ -10,7 +10,7 @@
  *     rules:                        # the first matching rule decides
  *       - { from: admin-jump, to: any, service: any, action: allow }
  */
-#include "jg_policy.h"
+#include "jg_policy_load.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +20,6 @@
 #include <string.h>
 #include <yaml.h>
 
-const char *const jg_action_names[3] = { "allow", "alert", "block" };
 
 static const struct {
 	const char *name;

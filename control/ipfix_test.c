@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "jg_config.h"
-#include "jg_policy.h"
+#include "jg_policy_load.h"
 #include "jg_test.h"
 #include "sink_priv.h"
 

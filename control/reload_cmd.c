@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jg_policy_load.h"
 #include "control.h"
 #include "jg_patterns.h"
 

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "jg_policy_load.h"
 #include "control.h"
 
 static int

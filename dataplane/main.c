@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "jg_policy_load.h"
 #include "dataplane.h"
 #include "detect.h"
 #include "jg_fmt.h"

@@ -8,7 +8,7 @@
 
 #include <rte_eal.h>
 
-#include "jg_policy.h"
+#include "jg_policy_load.h"
 #include "jg_test.h"
 #include "zones.h"
 

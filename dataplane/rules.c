@@ -3,6 +3,7 @@
  * Rule generations and their swap into the workers (see rules.h). Everything
  * here but jg_rules_worker_sync() runs on the main lcore.
  */
+#include "jg_policy_load.h"
 #include "rules.h"
 
 #include <errno.h>

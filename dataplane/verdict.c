@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "jg_policy_load.h"
 #include "verdict.h"
 
 #include <string.h>

@@ -5,7 +5,7 @@
 
 #include "jg_config.h"
 #include "jg_patterns.h"
-#include "jg_policy.h"
+#include "jg_policy_load.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Zones, remote-administration services and the policy between them, from a
- * policy YAML file (or the built-in default: no zones, every remote
- * administration is an alert from `unknown` to `unknown`). Rules are compiled
- * at load into a matrix (source zone, destination zone, service) -> action, so
- * evaluation on the fast path is one array read.
+ * Zones, remote-administration services and the policy between them, as the
+ * dataplane runs it and the control plane reads it (the policy memzone):
+ * rules compiled into a matrix (source zone, destination zone, service) ->
+ * action, so evaluation on the fast path is one array read. The loader that
+ * builds one from YAML is config/jg_policy_load.h.
  */
 #ifndef JG_POLICY_H
 #define JG_POLICY_H
@@ -13,12 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jg_config.h"
-
 #define JG_ZONES_MAX 64      /* zone 0 is `unknown` */
 #define JG_ZONE_PREFIXES 1024
 #define JG_SERVICES_MAX 32
 #define JG_SERVICE_PORTS 16
+#define JG_POLICY_PATH 4096  /* the file it came from */
 
 /** Built-in services; operators add their own after these. */
 #define JG_BUILTIN_SERVICES(X)                                                   \
@@ -56,7 +55,7 @@ struct jg_service_def {
 };
 
 struct jg_policy {
-	char path[JG_CFG_PATH];
+	char path[JG_POLICY_PATH];
 	uint32_t n_zones;
 	char zones[JG_ZONES_MAX][32];
 	uint32_t n_prefixes;
@@ -67,27 +66,5 @@ struct jg_policy {
 	/** action[src zone][dst zone][service] */
 	uint8_t action[JG_ZONES_MAX][JG_ZONES_MAX][JG_SERVICES_MAX];
 };
-
-/** The built-in default: zone `unknown` only, built-in services, every action alert. */
-void jg_policy_defaults(struct jg_policy *p);
-
-/**
- * Load and validate a policy file; every error collected as file:line: key: reason.
- * @return 0, -EINVAL, or -errno when unreadable
- */
-int jg_policy_load(const char *path, struct jg_policy *p, struct jg_cfg_errors *errs);
-
-/** Same from memory. */
-int jg_policy_load_mem(const char *name, const char *text, size_t len, struct jg_policy *p,
-		       struct jg_cfg_errors *errs);
-
-/** The service a TCP/UDP destination port names (port-only services), or -1. */
-int jg_policy_port_service(const struct jg_policy *p, uint16_t port);
-
-/**
- * Parse "10.0.0.0/8", "fd00::/16" or a bare address (host prefix).
- * @return 0, or -EINVAL
- */
-int jg_prefix_parse(const char *s, struct jg_prefix *out);
 
 #endif
