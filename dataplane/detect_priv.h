@@ -224,7 +224,13 @@ void jg_ev_evasion(struct jg_detect *d, struct jg_session *s, const char *kind, 
 /** A bound was reached and part of a flow goes uninspected: a counter was bumped; one event per flow. */
 void jg_ev_cut(struct jg_detect *d, struct jg_session *s, const char *why);
 
-/* stream.c: TCP segment -> in-order bytes -> messages */
+/* frame.c: in-order bytes -> messages; the reassembler's narrow interface to the protocols */
+/** Bytes of direction di in order, from where the last ones ended (a gap notice between). */
+void jg_frame_bytes(struct jg_detect *d, struct jg_session *s, int di, const uint8_t *p, uint32_t len);
+/** n bytes of direction di are lost: the message they were in is given up. */
+void jg_frame_gap(struct jg_detect *d, struct jg_session *s, int di, uint32_t n);
+
+/* stream.c: TCP segments -> in-order bytes, as the endpoint would take them */
 #define JG_SEG_RST 0x1u /**< a RST the endpoint would take: the connection ends */
 #define JG_SEG_FIN 0x2u /**< a FIN inside the window */
 /**
