@@ -249,9 +249,7 @@ checksum_bad(const struct rte_mbuf *m, const struct jg_pkt *p)
 	uint32_t alen = p->ip_version == 4 ? 4 : 16, len, sum;
 	uint16_t l4;
 
-	/* A datagram past a 1500-byte MTU is the sender's segmentation offload, captured before
-	 * the NIC cut it and filled the checksums in (no such frame crosses an ordinary link). */
-	if (p->cut || p->ip_len > 1500)
+	if (p->cut)
 		return 0;
 	if (p->ip_version == 4 && ipf != RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
 		if (ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD)
