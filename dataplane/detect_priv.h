@@ -141,6 +141,7 @@ struct jg_session {
 		uint16_t cmd;
 		uint64_t msg_id;
 		uint32_t tree;
+		uint8_t fid[16]; /**< a read of a pipe: whose answer the response carries */
 		char name[JG_NAME_MAX];
 	} pending[JG_PENDING];
 	struct jg_rpc_chan rpc[JG_RPC_CHANS];

@@ -174,16 +174,18 @@ ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u)
 			slot = i;
 	if (slot < 0 && ch->n_ctx < JG_RPC_CTX)
 		slot = ch->n_ctx++;
-	for (int i = 0; slot < 0 && i < ch->n_ctx; i++) {
-		int r = iface_rank(ch->ctx[i].iface);
+	if (slot < 0) {
+		for (int i = 0; i < ch->n_ctx; i++) {
+			int r = iface_rank(ch->ctx[i].iface);
 
-		if (r <= iface_rank(iface) && (slot < 0 || r < iface_rank(ch->ctx[slot].iface) ||
-					       (r == iface_rank(ch->ctx[slot].iface) &&
-						(uint8_t)(ch->ctx[i].age - ch->ctx[slot].age) > 127)))
-			slot = i;
+			if (r <= iface_rank(iface) && (slot < 0 || r < iface_rank(ch->ctx[slot].iface) ||
+						       (r == iface_rank(ch->ctx[slot].iface) &&
+							(uint8_t)(ch->ctx[i].age - ch->ctx[slot].age) > 127)))
+				slot = i;
+		}
+		if (slot < 0)
+			return;
 	}
-	if (slot < 0)
-		return;
 	ch->ctx[slot].id = id;
 	ch->ctx[slot].uuid = *u;
 	ch->ctx[slot].iface = iface;

@@ -131,8 +131,12 @@ smb2_body(const uint8_t *p, size_t len, struct jg_smb_msg *m)
 		}
 		break;
 	case JG_SMB_READ:
-		if (m->response && bl >= 8)
+		if (m->response && bl >= 8) {
 			m->data = span(p, len, b[2], jg_le32(b + 4), &m->data_len);
+		} else if (!m->response && bl >= 32) {
+			memcpy(m->file_id, b + 16, 16);
+			m->has_file_id = 1;
+		}
 		break;
 	case JG_SMB_IOCTL:
 		if (bl >= 40 && jg_le32(b + 4) == FSCTL_PIPE_TRANSCEIVE) {

@@ -275,6 +275,16 @@ on_request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg
 		pending_add(s, JG_SMB_CREATE, m->msg_id, m->tree_id, name);
 		break;
 	}
+	case JG_SMB_READ:
+		/* a pipe's answer (a bind_ack: which contexts the server took) comes in the response */
+		f = m->has_file_id ? file_find(s, m->file_id) : -1;
+		if (f >= 0 && s->files[f].pipe) {
+			pending_add(s, JG_SMB_READ, m->msg_id, 0, "");
+			for (int i = 0; i < JG_PENDING; i++)
+				if (s->pending[i].used && s->pending[i].cmd == JG_SMB_READ && s->pending[i].msg_id == m->msg_id)
+					memcpy(s->pending[i].fid, m->file_id, 16);
+		}
+		break;
 	case JG_SMB_WRITE:
 	case JG_SMB_IOCTL:
 	case JG_SMB_TRANS:
@@ -293,12 +303,30 @@ on_request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg
 	}
 }
 
+/* What the server answers on a pipe: whole DCE-RPC PDUs only (its byte stream is not the client's). */
+static void
+pipe_answer(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *fid, const struct jg_smb_msg *m)
+{
+	if (m->data == NULL || m->status != 0 || !jg_rpc_looks_like(m->data, m->data_len) ||
+	    jg_rpc_frag_len(m->data, m->data_len) > (int32_t)m->data_len)
+		return;
+	jg_rpc_message(d, s, dir, jg_rpc_chan_of(s, fid), m->data, m->data_len);
+}
+
 static void
 on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg *m)
 {
 	int i;
 
 	switch (m->cmd) {
+	case JG_SMB_READ:
+		if ((i = pending_take(s, JG_SMB_READ, m->msg_id)) >= 0)
+			pipe_answer(d, s, dir, s->pending[i].fid, m);
+		break;
+	case JG_SMB_IOCTL:
+		if (m->has_file_id && file_find(s, m->file_id) >= 0 && s->files[file_find(s, m->file_id)].pipe)
+			pipe_answer(d, s, dir, m->file_id, m);
+		break;
 	case JG_SMB_NEGOTIATE:
 		if (m->dialect)
 			s->dialect = m->dialect;
