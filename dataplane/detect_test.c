@@ -647,7 +647,8 @@ finish_pdu(uint8_t *p, size_t len, int be)
 	put16x(p + 8, (uint16_t)len, be);
 }
 
-/* bind: `junk` contexts of made-up interfaces, then svcctl as context 77 */
+/* bind: `junk` contexts of made-up interfaces, then svcctl as context 77, then svcctl again as 78
+ * (Windows offers the bind-time feature negotiation as a second context of the same interface) */
 static size_t
 rpc_bind(uint8_t *p, int junk, int be)
 {
@@ -655,15 +656,15 @@ rpc_bind(uint8_t *p, int junk, int be)
 					       0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10, 0x03 };
 	size_t off = rpc_hdr(p, JG_RPC_BIND, 3, be, 1) + 8;
 
-	p[off] = (uint8_t)(junk + 1);
+	p[off] = (uint8_t)(junk + 2);
 	off += 4;
-	for (int i = 0; i <= junk; i++, off += 44) {
+	for (int i = 0; i <= junk + 1; i++, off += 44) {
 		uint8_t *c = p + off;
 
 		memset(c, 0, 44);
-		put16x(c, (uint16_t)(i == junk ? 77 : i), be);
+		put16x(c, (uint16_t)(i >= junk ? 77 + i - junk : i), be);
 		c[2] = 1;
-		if (i == junk) {
+		if (i >= junk) {
 			memcpy(c + 4, svcctl_le, 16);
 			if (be) { /* the first three fields in the sender's order */
 				for (int k = 0; k < 4; k++)
@@ -679,7 +680,7 @@ rpc_bind(uint8_t *p, int junk, int be)
 	return off;
 }
 
-/* bind_ack: every junk context refused, svcctl accepted */
+/* bind_ack: every junk context refused, svcctl accepted, the feature negotiation acknowledged */
 static size_t
 rpc_bind_ack(uint8_t *p, int junk, int be)
 {
@@ -688,11 +689,11 @@ rpc_bind_ack(uint8_t *p, int junk, int be)
 	put16x(p + off, 4, be);
 	memcpy(p + off + 2, "135", 4);
 	off = (off + 2 + 4 + 3) & ~(size_t)3;
-	p[off] = (uint8_t)(junk + 1);
+	p[off] = (uint8_t)(junk + 2);
 	off += 4;
-	for (int i = 0; i <= junk; i++, off += 24) {
+	for (int i = 0; i <= junk + 1; i++, off += 24) {
 		memset(p + off, 0, 24);
-		put16x(p + off, i == junk ? 0 : 2, be);
+		put16x(p + off, i == junk ? 0 : i == junk + 1 ? 3 : 2, be); /* 3: negotiate_ack */
 	}
 	finish_pdu(p, off, be);
 	return off;
