@@ -60,6 +60,7 @@
 	X(EVENT_SENT, "events", "events enqueued to the control plane")           \
 	X(EVENT_DROP, "event-ring-full", "events dropped: event ring full")       \
 	X(SESS_NEW, "sessions", "flows given a protocol session (SMB, DCE-RPC, RDP, WinRM)") \
+	X(SESS_LIGHT, "sessions-first-bytes", "RDP and WinRM flows judged on their first client bytes, with no session kept") \
 	X(SESS_FULL, "session-pool-full", "flows not inspected: session pool exhausted") \
 	X(SEG_GAP, "stream-gaps", "TCP sequence gaps (missing bytes, resynchronised)") \
 	X(SEG_RETRANS, "stream-retransmits", "segments or bytes already seen")      \

@@ -297,6 +297,31 @@ jg_detect_release(struct jg_detect *d, struct jg_flow *f)
 	f->app = 0;
 }
 
+/*
+ * RDP and WinRM say all they say in the client's first bytes: when those come
+ * whole, in order (the segment right after the handshake) and as the endpoint
+ * takes them, the event is made on a scratch session and the flow keeps none
+ * (an RDP brute force takes no pool). @return 1 when it was judged so
+ */
+static int
+first_bytes(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int dir, const uint8_t *b, uint32_t len,
+	    enum jg_app app)
+{
+	struct jg_session *s = &d->first_bytes;
+
+	if ((app != JG_APP_RDP && app != JG_APP_WINRM) || dir != 0 || !(f->flags[0] & JG_TCP_SYN) ||
+	    p->tcp_seq != f->syn_seq + 1 || len < 11 || p->payload_len != len || p->csum_bad || p->ttl != f->syn_ttl[0])
+		return 0;
+	memset(s, 0, offsetof(struct jg_session, dir));
+	s->app = (uint8_t)app;
+	s->client_known = 1;
+	d->flow = f;
+	jg_raw_message(d, s, 0, b, len);
+	f->app = JG_FLOW_APP_SKIP;
+	d->cnt[JG_CNT_SESS_LIGHT]++;
+	return 1;
+}
+
 void
 jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int dir,
 		 const uint8_t *const *seg, const uint32_t *seg_len, unsigned int n_seg, uint64_t ts)
@@ -322,6 +347,8 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 			app = JG_APP_UNDECIDED;
 		}
 		d->ts = ts;
+		if (first_bytes(d, f, p, dir, seg[0], seg_len[0], app))
+			return;
 		if ((s = sess_alloc(d, f, app)) == NULL) {
 			if (app != JG_APP_UNDECIDED)
 				flow_event(d, f, p, JG_EV_INSPECTION_CUT,

@@ -194,6 +194,8 @@ struct jg_detect {
 	uint32_t ooo_free; /**< index + 1 of the first free buffer, 0 when none */
 	uint32_t ooo_win;  /**< power of two */
 	uint8_t policy;    /**< enum jg_overlap_policy */
+	/* RDP and WinRM flows whose first client bytes come whole are judged on this, with no session */
+	struct jg_session first_bytes;
 	/* endpoint-mapper answers this worker learnt (only it writes them); peers: every worker's context */
 	uint64_t epm[JG_EPM_SLOTS];
 	const struct jg_detect *const *peers;

@@ -910,6 +910,53 @@ test_smb_users(struct jg_hs_db *db)
 	CHECK(alice && bob);
 }
 
+/* One packet of an RDP flow from 10.0.0.host:50000 to 10.0.0.2:3389. */
+static void
+rdp_packet(struct jg_detect *d, uint8_t host, int dir, uint8_t flags, uint32_t seq, const char *data, uint32_t len)
+{
+	struct jg_pkt p;
+	struct jg_flow *f;
+	const uint8_t *b = (const uint8_t *)data;
+	int fdir;
+
+	memset(&p, 0, sizeof(p));
+	p.src[0] = p.dst[0] = 10;
+	p.src[3] = dir ? 2 : host;
+	p.dst[3] = dir ? host : 2;
+	p.sport = dir ? 3389 : 50000;
+	p.dport = dir ? 50000 : 3389;
+	p.proto = 6;
+	p.ip_version = 4;
+	p.tcp_flags = flags;
+	p.tcp_seq = seq;
+	p.tcp_wscale = 0xff;
+	p.ttl = 64;
+	p.payload_len = len;
+	f = jg_flow_packet(&ft, &p, 60 + len, 1000000000ull, &fdir);
+	jg_detect_packet(d, f, &p, fdir, &b, &len, len ? 1 : 0, 1000000000ull);
+}
+
+/* RDP judged on its first client bytes keeps no session; a first segment too short for that takes one. */
+static void
+test_rdp_first_bytes(struct jg_hs_db *db)
+{
+	static const char cr[] = "\x03\x00\x00\x2a\x25\xe0\x00\x00\x00\x00\x00" "Cookie: mstshash=alice\r\n";
+	struct jg_detect *d = fresh(db);
+	char v[64];
+
+	rdp_packet(d, 1, 0, JG_TCP_SYN, 999, NULL, 0);
+	rdp_packet(d, 1, 1, JG_TCP_SYN | JG_TCP_ACK, 4999, NULL, 0);
+	rdp_packet(d, 1, 0, JG_TCP_ACK | JG_TCP_PSH, 1000, cr, sizeof(cr) - 1);
+	CHECK(cnt[JG_CNT_SESS_LIGHT] == 1 && jg_detect_sessions_used(d) == 0 && cnt[JG_CNT_SESS_NEW] == 0);
+	CHECK(n_events == 1 && events[0].type == JG_EV_RDP_SESSION &&
+	      !strcmp(attr(&events[0], JG_ATTR_USER, v, sizeof(v)), "alice") && events[0].dst_port == 3389);
+	/* five bytes first: the rest may hold the cookie, a session puts them together */
+	rdp_packet(d, 2, 0, JG_TCP_SYN, 999, NULL, 0);
+	rdp_packet(d, 2, 1, JG_TCP_SYN | JG_TCP_ACK, 4999, NULL, 0);
+	rdp_packet(d, 2, 0, JG_TCP_ACK | JG_TCP_PSH, 1000, cr, 5);
+	CHECK(cnt[JG_CNT_SESS_LIGHT] == 1 && jg_detect_sessions_used(d) == 1);
+}
+
 int
 main(void)
 {
@@ -936,6 +983,7 @@ main(void)
 	test_rpc_evasions(db);
 	test_sessions_at_payload(db);
 	test_smb_users(db);
+	test_rdp_first_bytes(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);
