@@ -182,9 +182,18 @@ confirm_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit)
 static uint32_t
 hole_after(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
 {
-	for (uint32_t k = 0; k < d->ooo_win; k++)
-		if (held_at(d, dir, seq + k))
-			return k;
+	const uint64_t *bits = ooo_bits(d, dir->ooo);
+	uint32_t start = seq & (d->ooo_win - 1);
+
+	/* a word of the bitmap at a time: a window of scattered bytes costs its words, not its bits */
+	for (uint32_t k = 0; k < d->ooo_win;) {
+		uint32_t pos = (start + k) & (d->ooo_win - 1);
+		uint64_t w = bits[pos / 64] >> (pos % 64);
+
+		if (w != 0)
+			return k + (uint32_t)__builtin_ctzll(w);
+		k += 64 - pos % 64;
+	}
 	return 0;
 }
 
@@ -209,14 +218,36 @@ ooo_drain(struct jg_detect *d, struct jg_session *s, int di)
 		ooo_give_back(d, dir);
 }
 
-/* Give up the holes before `limit` (or all of them, limit == next_seq + window), delivering what follows each. */
+/* Weak bytes before `limit` that no good copy and no ACK vouched for: as the endpoint dropped them, dropped. */
 static void
-release_upto(struct jg_detect *d, struct jg_session *s, int di, uint32_t limit)
+drop_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit)
+{
+	uint64_t *bits = ooo_bits(d, dir->ooo), *weak = ooo_weak(d, dir->ooo);
+
+	for (uint32_t q = dir->next_seq; SEQ_LT(q, limit) && q - dir->next_seq < d->ooo_win; q++) {
+		uint32_t i = q & (d->ooo_win - 1);
+		uint64_t bit = 1ull << (i % 64);
+
+		if (weak[i / 64] & bit) {
+			weak[i / 64] &= ~bit;
+			bits[i / 64] &= ~bit;
+			dir->held--;
+		}
+	}
+}
+
+/*
+ * Give up the holes before `limit`, delivering what follows each. took: the
+ * endpoint took the bytes up to limit (its ACK), or the flow ended: weak bytes
+ * there are kept; otherwise (the window overflows) they are dropped.
+ */
+static void
+release_upto(struct jg_detect *d, struct jg_session *s, int di, uint32_t limit, int took)
 {
 	struct jg_dir *dir = &s->dir[di];
 
 	if (dir->ooo != 0)
-		confirm_weak(d, dir, limit);
+		(took ? confirm_weak : drop_weak)(d, dir, limit);
 	ooo_drain(d, s, di);
 	while (dir->ooo != 0 && SEQ_LT(dir->next_seq, limit)) {
 		uint32_t k = hole_after(d, dir, dir->next_seq);
@@ -224,7 +255,7 @@ release_upto(struct jg_detect *d, struct jg_session *s, int di, uint32_t limit)
 		if (k == 0 || SEQ_GT(dir->next_seq + k, limit))
 			break;
 		gap(d, s, di, k);
-		confirm_weak(d, dir, limit);
+		(took ? confirm_weak : drop_weak)(d, dir, limit);
 		ooo_drain(d, s, di);
 	}
 }
@@ -387,7 +418,7 @@ take_ack(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt 
 			    : (uint32_t)p->tcp_win << dir->wscale;
 	/* the endpoint has bytes the capture lost: the holes before the ACK are gaps */
 	if (peer->ooo != 0 && SEQ_GT(ack, peer->next_seq))
-		release_upto(d, s, !di, ack);
+		release_upto(d, s, !di, ack, 1);
 }
 
 /* Data: in order, retransmitted, overlapping, or early. */
@@ -428,7 +459,7 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 	} else if (SEQ_GT(seq, dir->next_seq)) {
 		/* Early. A hole the endpoint already acknowledged is lost to the capture, not reordered. */
 		if (dir->ack_ok && SEQ_LE(seq, dir->acked)) {
-			release_upto(d, s, di, seq);
+			release_upto(d, s, di, seq, 1);
 			if (SEQ_LT(dir->next_seq, seq) && (dir->ooo == 0 || !held_at(d, dir, dir->next_seq)))
 				gap(d, s, di, seq - dir->next_seq);
 			if (SEQ_LE(end, dir->next_seq))
@@ -466,7 +497,7 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 			uint32_t to = end - d->ooo_win;
 
 			if (dir->held != 0)
-				release_upto(d, s, di, to);
+				release_upto(d, s, di, to, 0);
 			if (SEQ_LT(dir->next_seq, to))
 				gap(d, s, di, to - dir->next_seq);
 			break;
@@ -535,7 +566,7 @@ jg_stream_end(struct jg_detect *d, struct jg_session *s)
 		if (dir->ooo == 0)
 			continue;
 		/* what is still weak was never contradicted: the only copy there is */
-		release_upto(d, s, di, dir->held_hi);
+		release_upto(d, s, di, dir->held_hi, 1);
 		ooo_give_back(d, dir);
 	}
 }
