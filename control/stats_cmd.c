@@ -16,10 +16,19 @@ static const enum jg_counter drops[] = {
 	JG_CNT_FLOW_REC_DROP, JG_CNT_EVENT_DROP,
 };
 
-/* What was handled but not in full: policy blocks, bad or cut packets, inspection given up. */
+/* What was handled but not in full: policy blocks, bad or cut packets, a bound reached, inspection given up. */
 static const enum jg_counter degraded[] = {
-	JG_CNT_PKT_BLOCKED, JG_CNT_PKT_TRUNCATED, JG_CNT_PKT_MALFORMED, JG_CNT_FLOW_END_EVICTED,
-	JG_CNT_SESS_FULL,   JG_CNT_SEG_GAP,       JG_CNT_PDU_CUT,       JG_CNT_HS_ERR,
+	JG_CNT_PKT_BLOCKED,     JG_CNT_PKT_TRUNCATED,  JG_CNT_PKT_MALFORMED, JG_CNT_FLOW_END_EVICTED,
+	JG_CNT_SESS_FULL,       JG_CNT_SEG_GAP,        JG_CNT_PDU_CUT,       JG_CNT_HS_ERR,
+	JG_CNT_FRAG_TIMEOUT,    JG_CNT_FRAG_TABLE_FULL, JG_CNT_FRAG_MEM_FULL, JG_CNT_FRAG_TOO_MANY,
+	JG_CNT_FRAG_TOO_BIG,    JG_CNT_FRAG_BAD,       JG_CNT_FRAG_LOST,     JG_CNT_SEG_OOO_FULL,
+	JG_CNT_SEG_OOO_POOL,    JG_CNT_RPC_REQ_CUT,
+};
+
+/* Signs of evasion: what only an IDS would have taken, and overlaps whose bytes differ. */
+static const enum jg_counter evasion[] = {
+	JG_CNT_FRAG_CONFLICT, JG_CNT_SEG_CONFLICT, JG_CNT_SEG_BAD_CSUM, JG_CNT_SEG_OUT_OF_WINDOW,
+	JG_CNT_SEG_TTL,       JG_CNT_SEG_SYN_IGNORED,
 };
 
 static uint64_t
@@ -122,6 +131,10 @@ stats_json(struct jg_control *c, struct jg_buf *o)
 	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++)
 		jg_buf_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", jg_counter_names[degraded[i]],
 			      total(s, degraded[i]));
+	jg_buf_printf(o, "},\"evasion\":{");
+	for (size_t i = 0; i < sizeof(evasion) / sizeof(evasion[0]); i++)
+		jg_buf_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", jg_counter_names[evasion[i]],
+			      total(s, evasion[i]));
 	jg_buf_printf(o, "}");
 	control_json(c, o);
 	jg_buf_printf(o, "}\n");
@@ -165,6 +178,10 @@ stats_text(struct jg_control *c, struct jg_buf *o)
 	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++)
 		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[degraded[i]], total(s, degraded[i]),
 			      jg_counter_help[degraded[i]]);
+	jg_buf_printf(o, "\nEVASION (what only an IDS would take; overlaps that differ)\n");
+	for (size_t i = 0; i < sizeof(evasion) / sizeof(evasion[0]); i++)
+		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[evasion[i]], total(s, evasion[i]),
+			      jg_counter_help[evasion[i]]);
 	jg_buf_printf(o, "\nALERTS  events %" PRIu64 ", alerts %" PRIu64 ", repeats counted %" PRIu64
 			 ", final counts %" PRIu64 ", open %" PRIu64 ", closed early %" PRIu64 "\n",
 		      a->events, a->alerts, a->repeats, a->updates, a->open, a->evicted);
