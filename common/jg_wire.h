@@ -64,7 +64,6 @@
 	X(SESS_FULL, "session-pool-full", "flows not inspected: session pool exhausted") \
 	X(SEG_GAP, "stream-gaps", "TCP sequence gaps (missing bytes, resynchronised)") \
 	X(SEG_RETRANS, "stream-retransmits", "segments or bytes already seen")      \
-	X(SEG_REORDERED, "stream-reordered", "segments that arrived early, held and delivered in order") \
 	X(RESYNC, "stream-resyncs", "message framing found after a gap or a mid-stream start") \
 	X(PDU, "pdus", "protocol messages parsed")                                    \
 	X(PDU_CUT, "pdus-cut", "messages longer than the per-message cap (parsed as far as kept)") \

@@ -262,6 +262,7 @@ sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 	for (int k = 0; k < 2; k++) {
 		struct jg_dir *dr = &s->dir[k];
 
+		dr->good_csum = (f->det & JG_FLOW_GOOD_CSUM(k)) != 0;
 		if (!(f->flags[k] & JG_TCP_SYN))
 			continue;
 		dr->syn = 1;
@@ -335,8 +336,11 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 		/* Sessions are taken at the first payload, not at the SYN: a SYN sweep costs none. */
 		enum jg_app app = p->payload_len > 0 ? classify(p, seg[0], seg_len[0]) : JG_APP_NONE;
 
-		if (p->payload_len == 0)
+		if (p->payload_len == 0) {
+			if (!p->csum_bad) /* this side's checksums are real: its bad ones later are not offload */
+				f->det |= (uint8_t)JG_FLOW_GOOD_CSUM(dir);
 			return;
+		}
 		if (app == JG_APP_NONE) {
 			/* Fewer bytes than a header in the first segment (one byte, to blind the guess):
 			 * the decision waits for 16 bytes of the stream, put together in order. */
@@ -360,15 +364,15 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 	}
 	d->flow = f;
 	d->ts = ts;
-	f->guard = s->app != JG_APP_UNDECIDED;
+	f->det = (uint8_t)((f->det & ~JG_FLOW_GUARD) | (s->app != JG_APP_UNDECIDED ? JG_FLOW_GUARD : 0));
 	rc = jg_stream_segment(d, s, dir, p, seg, seg_len, n_seg);
 	if (s->app == JG_APP_NONE) { /* 16 bytes said it is none of ours */
 		jg_detect_release(d, f);
 		f->app = JG_FLOW_APP_SKIP;
-		f->guard = 0;
+		f->det &= (uint8_t)~JG_FLOW_GUARD;
 		return;
 	}
-	f->guard = s->app != JG_APP_UNDECIDED;
+	f->det = (uint8_t)((f->det & ~JG_FLOW_GUARD) | (s->app != JG_APP_UNDECIDED ? JG_FLOW_GUARD : 0));
 	if (rc & (JG_SEG_RST | JG_SEG_FIN))
 		jg_flow_tcp_end(f, rc & JG_SEG_RST ? JG_TCP_RST : JG_TCP_FIN, dir);
 }

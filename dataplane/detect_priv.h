@@ -16,6 +16,10 @@
 
 #define JG_PDU_CAP 4096   /* bytes kept of one message: headers, names, the start of a stub */
 #define JG_HIST 2048      /* bytes delivered last, per direction: a retransmission is compared with them */
+/* A hole the receiver acknowledged is given up this long (packet time) after the ACK: the
+ * capture lost its bytes. Not at once: the bytes may be on their way to this worker by
+ * another (a datagram reassembled elsewhere), behind the ACK that followed them. */
+#define JG_HOLE_GRACE_NS 100000000ull
 #define JG_HIT_WORDS (JG_PAT_MAX / 64)
 #define JG_TREES 8
 #define JG_SMB_USERS 8   /* SMB sessions (users) per connection: an RDS or jump host multiplexes several */
@@ -58,8 +62,10 @@ struct jg_dir {
 	uint8_t ttl_odd;  /**< packets in a row with a lower TTL (a route change adopts it) */
 	uint8_t pkt_seen; /**< a packet of this direction was seen (ttl is set) */
 	uint8_t ack_ok;   /**< `acked` and `win` are set */
-	uint8_t pad0[2];
+	uint8_t good_csum; /**< it sent a packet with a good checksum: a bad one later may be chaff */
+	uint8_t pad0;
 	uint32_t hist_from; /**< hist holds the delivered bytes from this sequence number on */
+	uint64_t hole_acked_ns; /**< packet time the receiver first acknowledged bytes past the hole, 0: none */
 	uint32_t isn;     /**< its SYN's sequence number */
 	uint32_t acked;   /**< highest ACK the other side sent for this direction's bytes */
 	uint32_t win;     /**< bytes the other side last said it would take beyond `acked` */

@@ -189,6 +189,7 @@ no_emit(void *c, const struct jg_flow *f, enum jg_flow_end r)
 static size_t acked[2];
 static uint8_t seg_ttl = 64, seg_csum_bad, seg_flags;
 static uint32_t seg_seq_shift;
+static uint64_t seg_ts = 1000000000ull; /* packet time */
 
 /* Feed stream[dir] from `from` to `to` as one segment of the flow (from == to == -1: the SYN). */
 static void
@@ -223,8 +224,8 @@ segment(struct jg_detect *d, int dir, size_t from, size_t to)
 		seg = NULL;
 	}
 	p.payload_len = len;
-	f = jg_flow_packet(&ft, &p, 60 + len, 1000000000ull, &fdir);
-	jg_detect_packet(d, f, &p, fdir, &seg, &len, len ? 1 : 0, 1000000000ull);
+	f = jg_flow_packet(&ft, &p, 60 + len, seg_ts, &fdir);
+	jg_detect_packet(d, f, &p, fdir, &seg, &len, len ? 1 : 0, seg_ts);
 }
 
 static struct jg_detect *cur_det;
@@ -259,6 +260,7 @@ fresh(struct jg_hs_db *db)
 	seg_ttl = 64;
 	seg_csum_bad = seg_flags = 0;
 	seg_seq_shift = 0;
+	seg_ts = 1000000000ull;
 	return d;
 }
 
@@ -314,6 +316,8 @@ test_gap(struct jg_hs_db *db)
 	CHECK(cnt[JG_CNT_SEG_HELD] == 1 && cnt[JG_CNT_SEG_GAP] == 0); /* it may still come */
 	acked[1] = 68 + 32; /* the server has it all: the capture lost it */
 	segment(d, 1, 0, 68 + 16);
+	CHECK(cnt[JG_CNT_SEG_GAP] == 0); /* not at once: the bytes may still be on their way */
+	seg_ts += 200000000; /* ... but not 200 ms later */
 	segment(d, 0, 68 + 32, slen[0]);
 	segment(d, 1, 68 + 16, slen[1]);
 	CHECK(cnt[JG_CNT_SEG_GAP] == 1 && cnt[JG_CNT_RESYNC] == 1); /* SYNs start in sync; the gap needs one */
@@ -350,6 +354,9 @@ test_reordered(struct jg_hs_db *db)
 	acked[1] = 100;
 	seg_flags = 0;
 	segment(d, 1, 0, 0 + 1);
+	CHECK(cnt[JG_CNT_SEG_GAP] == 0);
+	seg_ts += 200000000;
+	segment(d, 1, 1, 2);
 	CHECK(cnt[JG_CNT_SEG_GAP] == 2);
 }
 
@@ -475,6 +482,7 @@ test_offload(struct jg_hs_db *db)
 	seg_csum_bad = 0;
 	acked[1] = 100;
 	segment(d, 1, 0, 68 + 16);
+	seg_ts += 200000000;
 	seg_csum_bad = 1;
 	segment(d, 0, 100, slen[0]); /* the direction's checksums are no longer looked at */
 	seg_csum_bad = 0;

@@ -256,7 +256,7 @@ static void
 tcp_update(struct jg_flow *f, uint8_t flags, int dir)
 {
 	/* An inspected flow ends on what the endpoints would take, which detection decides. */
-	if (f->guard)
+	if (f->det & JG_FLOW_GUARD)
 		flags &= (uint8_t)~(JG_TCP_RST | JG_TCP_FIN);
 	if (flags & JG_TCP_RST) {
 		f->tcp_state = JG_TCP_CLOSED;
@@ -280,11 +280,11 @@ tcp_update(struct jg_flow *f, uint8_t flags, int dir)
 void
 jg_flow_tcp_end(struct jg_flow *f, uint8_t flags, int dir)
 {
-	uint8_t guard = f->guard;
+	uint8_t det = f->det;
 
-	f->guard = 0;
+	f->det &= (uint8_t)~JG_FLOW_GUARD;
 	tcp_update(f, flags, dir);
-	f->guard = guard;
+	f->det = det;
 }
 
 /* Long flows are reported in slices; the flow itself lives on. */
@@ -303,7 +303,7 @@ idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
 	if (f->key.proto == 6) {
 		if (f->tcp_state == JG_TCP_CLOSED)
 			return t->to.closed_ns;
-		return f->guard && t->to.session_idle_ns ? t->to.session_idle_ns : t->to.tcp_idle_ns;
+		return (f->det & JG_FLOW_GUARD) && t->to.session_idle_ns ? t->to.session_idle_ns : t->to.tcp_idle_ns;
 	}
 	if (f->key.proto == 17)
 		return t->to.udp_idle_ns;

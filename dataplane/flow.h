@@ -44,6 +44,12 @@ enum jg_tcp_state {
 	JG_TCP_CLOSED,    /**< FIN from both sides, or RST */
 };
 
+/** Inspected: FIN and RST count only once detection found them in the window (jg_flow_tcp_end),
+ * and the session idle timeout applies. */
+#define JG_FLOW_GUARD 0x1u
+/** A packet with a good checksum came from direction dir before the flow had a session. */
+#define JG_FLOW_GOOD_CSUM(dir) (0x2u << (dir))
+
 /** One flow: two cache lines. Index 0 of the counters is initiator -> responder. */
 struct jg_flow {
 	struct jg_flow_key key;
@@ -51,8 +57,7 @@ struct jg_flow {
 	uint8_t tcp_state; /**< enum jg_tcp_state */
 	uint8_t flags[2];  /**< OR of TCP flags per direction */
 	uint8_t fin_seen;  /**< bit 0: FIN from initiator, bit 1: from responder */
-	uint8_t guard;     /**< inspected: FIN and RST count only once detection found them in the window
-			        (jg_flow_tcp_end), and the session idle timeout applies */
+	uint8_t det;       /**< detection's bits: JG_FLOW_GUARD, JG_FLOW_GOOD_CSUM(dir) */
 	uint8_t syn_ttl[2]; /**< TTL of each direction's SYN, 0 when none was seen */
 	uint64_t first_ns;
 	uint64_t last_ns;

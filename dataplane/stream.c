@@ -360,8 +360,11 @@ reaches_endpoint(struct jg_detect *d, struct jg_session *s, struct jg_dir *dir, 
 		dir->pkt_seen = 1;
 		dir->ttl = p->ttl;
 	}
+	if (!p->csum_bad)
+		dir->good_csum = 1;
 	/* Control and empty segments with a bad checksum are dropped by the endpoint; data is held weak. */
-	if (p->csum_bad && !dir->csum_off && (p->payload_len == 0 || (p->tcp_flags & (JG_TCP_SYN | JG_TCP_RST)))) {
+	if (p->csum_bad && !dir->csum_off && dir->good_csum &&
+	    (p->payload_len == 0 || (p->tcp_flags & (JG_TCP_SYN | JG_TCP_RST)))) {
 		d->cnt[JG_CNT_SEG_BAD_CSUM]++;
 		return 0;
 	}
@@ -416,9 +419,45 @@ take_ack(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt 
 	peer->win = (p->tcp_flags & JG_TCP_SYN) || dir->wscale == 0xff || peer->wscale == 0xff
 			    ? p->tcp_win
 			    : (uint32_t)p->tcp_win << dir->wscale;
-	/* the endpoint has bytes the capture lost: the holes before the ACK are gaps */
-	if (peer->ooo != 0 && SEQ_GT(ack, peer->next_seq))
-		release_upto(d, s, !di, ack, 1);
+	/* Weak bytes right at the next expected one, acknowledged: the endpoint took them (a capture
+	 * made before the sender's checksum offload). Bytes past a hole wait for the hole. */
+	if (peer->ooo != 0 && SEQ_GT(ack, peer->next_seq)) {
+		uint64_t *weak = ooo_weak(d, peer->ooo);
+		int any = 0;
+
+		for (uint32_t q = peer->next_seq; SEQ_LT(q, ack) && held_at(d, peer, q); q++) {
+			uint32_t i = q & (d->ooo_win - 1);
+
+			any |= (int)((weak[i / 64] >> (i % 64)) & 1);
+			weak[i / 64] &= ~(1ull << (i % 64));
+		}
+		if (any) {
+			peer->csum_off = 1;
+			ooo_drain(d, s, !di);
+		}
+	}
+	/* the endpoint has bytes this worker has not seen yet: lost by the capture, or still on their way */
+	if (SEQ_GT(ack, peer->next_seq) && peer->hole_acked_ns == 0)
+		peer->hole_acked_ns = d->ts ? d->ts : 1;
+}
+
+/* Holes the receiver acknowledged long enough ago are lost to the capture: given up, what follows delivered. */
+static void
+stale_holes(struct jg_detect *d, struct jg_session *s, int di)
+{
+	struct jg_dir *dir = &s->dir[di];
+
+	if (dir->hole_acked_ns == 0)
+		return;
+	if (!SEQ_GT(dir->acked, dir->next_seq)) {
+		dir->hole_acked_ns = 0;
+		return;
+	}
+	if (d->ts < dir->hole_acked_ns + JG_HOLE_GRACE_NS)
+		return;
+	if (dir->ooo != 0)
+		release_upto(d, s, di, dir->acked, 1);
+	dir->hole_acked_ns = SEQ_GT(dir->acked, dir->next_seq) ? d->ts : 0;
 }
 
 /* Data: in order, retransmitted, overlapping, or early. */
@@ -428,7 +467,8 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 {
 	struct jg_dir *dir = &s->dir[di];
 	uint32_t seq = p->tcp_seq, len = 0, end, skip = 0;
-	int weak = p->csum_bad && !dir->csum_off;
+	/* a direction that never sent a good checksum is a capture made before its offload */
+	int weak = p->csum_bad && !dir->csum_off && dir->good_csum;
 
 	for (unsigned int i = 0; i < n_seg; i++)
 		len += seg_len[i];
@@ -458,7 +498,8 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 			return;
 	} else if (SEQ_GT(seq, dir->next_seq)) {
 		/* Early. A hole the endpoint already acknowledged is lost to the capture, not reordered. */
-		if (dir->ack_ok && SEQ_LE(seq, dir->acked)) {
+		if (dir->ack_ok && SEQ_LE(seq, dir->acked) && dir->hole_acked_ns != 0 &&
+		    d->ts >= dir->hole_acked_ns + JG_HOLE_GRACE_NS) {
 			release_upto(d, s, di, seq, 1);
 			if (SEQ_LT(dir->next_seq, seq) && (dir->ooo == 0 || !held_at(d, dir, dir->next_seq)))
 				gap(d, s, di, seq - dir->next_seq);
@@ -497,7 +538,7 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 			uint32_t to = end - d->ooo_win;
 
 			if (dir->held != 0)
-				release_upto(d, s, di, to, 0);
+				release_upto(d, s, di, to, dir->ack_ok && SEQ_GE(dir->acked, to));
 			if (SEQ_LT(dir->next_seq, to))
 				gap(d, s, di, to - dir->next_seq);
 			break;
@@ -550,6 +591,8 @@ jg_stream_segment(struct jg_detect *d, struct jg_session *s, int di, const struc
 	}
 	if (fl & JG_TCP_ACK)
 		take_ack(d, s, di, p);
+	stale_holes(d, s, 0);
+	stale_holes(d, s, 1);
 	if (fl & JG_TCP_FIN)
 		ret |= JG_SEG_FIN;
 	if (p->payload_len > 0 && !(fl & JG_TCP_SYN))

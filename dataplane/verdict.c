@@ -72,6 +72,11 @@ jg_verdict_event(const struct jg_verdict *v, struct jg_flow *f, struct jg_event_
 	uint8_t sz, dz, act;
 
 	if (svc < 0 || v->pol == NULL) {
+		/* no service judged (an evasion, a cut inspection): the zones still say between whom */
+		if (v->pol != NULL && (ev->type == JG_EV_EVASION || ev->type == JG_EV_INSPECTION_CUT)) {
+			jg_ev_str(ev, JG_ATTR_SRC_ZONE, v->pol->zones[jg_zone_of(v->zones, ev->src_ip, ev->ip_version)]);
+			jg_ev_str(ev, JG_ATTR_DST_ZONE, v->pol->zones[jg_zone_of(v->zones, ev->dst_ip, ev->ip_version)]);
+		}
 		v->out(v->out_ctx, ev);
 		return;
 	}
