@@ -25,6 +25,7 @@ PACKAGES = {
     "tcpreplay": "/usr/bin/tcpreplay",
     "iproute2": "/usr/sbin/tc",
     "ethtool": "/usr/sbin/ethtool",
+    "nftables": "/usr/sbin/nft",    # the hostile path's corruption (scenario 6)
 }
 # system services those packages start on install; the lab runs its own instances
 SERVICES = {"samba": ["smbd", "nmbd", "samba-ad-dc"], "openssh-server": ["ssh"]}

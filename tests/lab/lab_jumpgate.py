@@ -11,6 +11,7 @@ from lab_env import JGCTL, JUMPGATE, SRC
 from lab_net import ZONE_PREFIX
 
 AFP = "qpairs=1,framecnt=16384,blocksz=4096,framesz=2048"
+TAP = "jgtap1"   # net_tap's interface in the Jumpgate namespace (monitor mode)
 
 
 def policy_yaml(ws_action):
@@ -31,7 +32,10 @@ policy:
 def config_yaml(mode, work, prefix):
     out = os.path.join(work, f"out-{mode}")
     if mode == "monitor":
-        ports = f"""  - {{ name: span, device: "net_af_packet0,iface=span0,{AFP}" }}"""
+        # a tap (fed from span1, see Net.feed_tap) leaves IP fragments as they came;
+        # net_af_packet has the kernel reassemble them. Fed only during scenario 6.
+        ports = f"""  - {{ name: span, device: "net_af_packet0,iface=span0,{AFP}" }}
+  - {{ name: span-frag, device: "net_tap0,iface={TAP}" }}"""
         inline = ""
     else:
         ports = f"""  - {{ name: clients, device: "net_af_packet0,iface=out0,{AFP}" }}

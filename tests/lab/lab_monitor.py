@@ -47,7 +47,8 @@ def paexec_attack(res, jg, target, run, role, zone_action):
     viol = [e for e in mine if e["event"] == "zone_violation"]
     pax = [e for e in mine if e["tool"] == "paexec"]
     res.check(mine and all(e.get("src_zone") == src_zone and e.get("dst_zone") == "servers"
-                           and e.get("action") == zone_action for e in mine if e["event"] != "logon_failure"),
+                           and e.get("action") == zone_action for e in mine
+                           if e["event"] not in ("logon_failure", "evasion")),
               f"{role}: every event says {src_zone} -> servers, action {zone_action} ({len(mine)} events)",
               str([(e['event'], e.get('src_zone'), e.get('action')) for e in mine]))
     if zone_action == "allow":

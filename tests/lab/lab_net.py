@@ -100,24 +100,53 @@ class Net:
                        "nud", "permanent")
 
     def monitor(self):
-        """The target on the switch; every frame entering a switch port mirrored to span0."""
-        self._veth("sw", "mon", "jg", "span0")
-        self.link("sw", "set", "mon", "up")
-        self.link("jg", "set", "span0", "up")
+        """The target on the switch; every frame entering a switch port mirrored to span0.
+        A second mirror port, mon1 ~ span1, takes the mirror's copies instead while
+        mirror_to("mon1") says so (scenario 6); feed_tap() passes them on to the tap that
+        Jumpgate reads with net_tap. DPDK's net_af_packet joins a PACKET_FANOUT group with
+        PACKET_FANOUT_FLAG_DEFRAG, so on span0 the kernel reassembles IPv4 fragments before
+        Jumpgate sees them; a tap hands over frames as they came."""
+        for mon, span in (("mon", "span0"), ("mon1", "span1")):
+            self._veth("sw", mon, "jg", span)
+            self.link("sw", "set", mon, "up")
+            self.link("jg", "set", span, "up")
+        self.mirror_dev = "mon"
         for role in ("adm", "ws", "srv"):
-            dev = f"p-{role}"
-            self.run("sw", "tc", "qdisc", "add", "dev", dev, "clsact")
-            # u32 matching everything: available wherever tc is (matchall is not in every kernel)
-            self.run("sw", "tc", "filter", "add", "dev", dev, "ingress", "protocol", "all", "u32",
-                     "match", "u32", "0", "0", "action", "mirred", "egress", "mirror", "dev", "mon")
+            self.mirror_port(f"p-{role}")
         self.mode = "monitor"
+
+    def mirror_port(self, dev):
+        """Every frame entering switch port dev copied to the mirror port."""
+        self.run("sw", "tc", "qdisc", "add", "dev", dev, "clsact")
+        # u32 matching everything: available wherever tc is (matchall is not in every kernel)
+        self.run("sw", "tc", "filter", "add", "dev", dev, "ingress", "protocol", "all", "u32",
+                 "match", "u32", "0", "0", "action", "mirred", "egress", "mirror", "dev", self.mirror_dev)
+
+    def feed_tap(self, tap):
+        """Every frame reaching span1 goes out of Jumpgate's tap (net_tap reads what the kernel
+        sends into it). Once: the tap lives as long as this Jumpgate."""
+        if getattr(self, "tap_fed", None) == tap:
+            return
+        self.run("jg", "ip", "link", "set", tap, "txqueuelen", "10000")
+        self.run("jg", "tc", "qdisc", "add", "dev", "span1", "clsact")
+        self.run("jg", "tc", "filter", "add", "dev", "span1", "ingress", "protocol", "all", "u32",
+                 "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", tap)
+        self.tap_fed = tap
+
+    def mirror_to(self, mon):
+        """Every switch port's mirror to mon (mon: span0, read by af_packet; mon1: span1, fed to a tap)."""
+        self.mirror_dev = mon
+        for role in ("adm", "ws", "srv"):
+            self.run("sw", "tc", "qdisc", "del", "dev", f"p-{role}", "clsact")
+            self.mirror_port(f"p-{role}")
 
     def inline(self):
         """The target moved behind Jumpgate: clients -> br0 -> up ~ out0 [jg] in0 ~ srv."""
         if self.mode == "monitor":
             for role in ("adm", "ws", "srv"):
                 self.run("sw", "tc", "qdisc", "del", "dev", f"p-{role}", "clsact")
-            self.link("sw", "del", "mon")
+            for mon in ("mon", "mon1"):
+                self.link("sw", "del", mon)
         # the target keeps its interface, address and daemons; only its cable moves
         self.link("sw", "set", "p-srv", "nomaster", "down")
         self.link("sw", "set", "p-srv", "netns", self.ns["jg"])
