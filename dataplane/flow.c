@@ -54,6 +54,24 @@ jg_flow_hash(const struct jg_flow_key *k)
 	return crc_key(k, SEED1);
 }
 
+uint32_t
+jg_host_pair_hash(const struct jg_pkt *p)
+{
+	const uint8_t *lo = p->src, *hi = p->dst;
+	uint64_t w[4];
+	uint64_t c = SEED1 ^ p->vlan;
+
+	if (memcmp(lo, hi, 16) > 0) {
+		lo = p->dst;
+		hi = p->src;
+	}
+	memcpy(w, lo, 16);
+	memcpy(w + 2, hi, 16);
+	for (int i = 0; i < 4; i++)
+		c = _mm_crc32_u64(c, w[i]);
+	return (uint32_t)c;
+}
+
 /*
  * Side a is the lower (address, port) in byte order, the same as memcmp over
  * the address then the port; compared as two big-endian words, without a call.

@@ -118,6 +118,13 @@ int jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, ui
 /** Symmetric hash of a parsed packet's flow: the same for both directions. */
 uint32_t jg_flow_hash(const struct jg_flow_key *k);
 
+/**
+ * Symmetric hash of a packet's two hosts (and VLAN), ports left out: what
+ * software dispatch spreads by, so a flow's packets and the fragments of its
+ * datagrams (which carry no ports) meet on one worker, in their order.
+ */
+uint32_t jg_host_pair_hash(const struct jg_pkt *p);
+
 /** Canonical key of a parsed packet. @return 1 when the packet's source is side a. */
 int jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k);
 

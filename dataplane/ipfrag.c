@@ -158,16 +158,6 @@ frag_fields(const uint8_t *frame, const struct jg_pkt *k, uint32_t *id, uint32_t
 	}
 }
 
-uint32_t
-jg_frag_hash(const uint8_t *frame, const struct jg_pkt *k)
-{
-	uint32_t id, off;
-	int more;
-
-	frag_fields(frame, k, &id, &off, &more);
-	return key_hash(k->src, k->dst, id, k->proto, k->vlan);
-}
-
 static void
 age_unlink(struct jg_frag_table *t, uint32_t i)
 {

@@ -89,11 +89,4 @@ uint32_t jg_frag_expire(struct jg_frag_table *t, uint64_t now_ns);
 /** Datagrams in reassembly now. */
 uint32_t jg_frag_in_flight(const struct jg_frag_table *t);
 
-/**
- * The worker that reassembles a fragment when packets are spread in software:
- * every fragment of a datagram carries its addresses, protocol and id, and
- * nothing else is common to all of them.
- */
-uint32_t jg_frag_hash(const uint8_t *frame, const struct jg_pkt *k);
-
 #endif

@@ -498,10 +498,7 @@ handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p,
 		finish(w, m, 0);
 	c = jg_pkt_parse(rte_pktmbuf_mtod(r, const uint8_t *), r->data_len, r->pkt_len, &q);
 	if (c == JG_PKT_FLOW && w->dispatch) {
-		struct jg_flow_key k;
-
-		jg_flow_key_of(&q, &k);
-		owner = (uint32_t)(((uint64_t)jg_flow_hash(&k) * w->n_workers) >> 32);
+		owner = (uint32_t)(((uint64_t)jg_host_pair_hash(&q) * w->n_workers) >> 32);
 	} else if (c == JG_PKT_FLOW && m->port < RTE_MAX_ETHPORTS && w->rss[m->port] != NULL) {
 		/* the NIC spread the fragments by addresses only: the flow is on the queue its whole packets hash to */
 		owner = jg_rss_queue(w->rss[m->port], &q);
@@ -571,7 +568,6 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rte_mbuf *out[JG_MAX_WORKERS][64];
 	uint16_t n_out[JG_MAX_WORKERS] = { 0 };
-	struct jg_flow_key k;
 	struct jg_pkt p;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -579,13 +575,9 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		enum jg_pkt_class c = jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p);
 		uint32_t owner = w->id;
 
-		if (c == JG_PKT_FLOW) {
-			jg_flow_key_of(&p, &k);
-			owner = (uint32_t)(((uint64_t)jg_flow_hash(&k) * w->n_workers) >> 32);
-		} else if (c == JG_PKT_FRAGMENT && w->frag != NULL) {
-			/* all fragments of a datagram meet on one worker; the whole datagram then goes to its flow's */
-			owner = (uint32_t)(((uint64_t)jg_frag_hash(rte_pktmbuf_mtod(m, const uint8_t *), &p) * w->n_workers) >> 32);
-		}
+		/* by host pair: a flow's packets and its datagrams' fragments meet on one worker, in order */
+		if (c == JG_PKT_FLOW || (c == JG_PKT_FRAGMENT && w->frag != NULL))
+			owner = (uint32_t)(((uint64_t)jg_host_pair_hash(&p) * w->n_workers) >> 32);
 		if (owner == w->id) {
 			process_parsed(w, m, &p, c, NULL);
 		} else {
