@@ -68,6 +68,9 @@ jg_port_setup(const struct jg_cfg_port *p, uint16_t port_id, uint16_t n_txq, str
 	/* Captures hold frames larger than one mbuf (LSO, jumbo): take them as chains. */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	/* Checksums the NIC verifies are not computed again (detection ignores what fails them) */
+	conf.rxmode.offloads |= info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+							RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	/* net_pcap hands over capture times only when asked to */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;

@@ -13,6 +13,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 
+#include "cksum.h"
 #include "jg_fmt.h"
 #include "pkt_fastpath.h"
 
@@ -246,8 +247,8 @@ static int
 checksum_bad(const struct rte_mbuf *m, const struct jg_pkt *p)
 {
 	uint64_t ipf = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK, l4f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	uint32_t alen = p->ip_version == 4 ? 4 : 16, len, sum;
-	uint16_t l4;
+	uint32_t alen = p->ip_version == 4 ? 4 : 16, len;
+	uint64_t acc;
 
 	if (p->cut)
 		return 0;
@@ -255,7 +256,8 @@ checksum_bad(const struct rte_mbuf *m, const struct jg_pkt *p)
 		if (ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 			return 1;
 		if (m->data_len >= p->l4_off &&
-		    rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, p->l3_off), p->l4_off - p->l3_off) != 0xffff)
+		    jg_cksum_fold(jg_cksum_add(0, rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off),
+					       p->l4_off - p->l3_off)) != 0xffff)
 			return 1;
 	}
 	if (l4f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
@@ -263,11 +265,19 @@ checksum_bad(const struct rte_mbuf *m, const struct jg_pkt *p)
 	if (l4f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return 1;
 	len = p->payload_off + p->payload_len - p->l4_off;
-	if (rte_raw_cksum_mbuf(m, p->l4_off, len, &l4) != 0)
-		return 0;
-	sum = (uint32_t)l4 + __rte_raw_cksum(p->src, alen, 0) + __rte_raw_cksum(p->dst, alen, 0) +
-	      rte_cpu_to_be_16(p->proto) + rte_cpu_to_be_16((uint16_t)len) + (len >> 16 ? rte_cpu_to_be_16((uint16_t)(len >> 16)) : 0);
-	return __rte_raw_cksum_reduce(sum) != 0xffff;
+	/* the pseudo-header: addresses, protocol, length (network-order words, summed natively) */
+	acc = jg_cksum_add(jg_cksum_add(0, p->src, alen), p->dst, alen) + rte_cpu_to_be_16(p->proto) +
+	      rte_cpu_to_be_16((uint16_t)len) + rte_cpu_to_be_16((uint16_t)(len >> 16));
+	if (p->l4_off + len <= m->data_len) {
+		acc = jg_cksum_add(acc, rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off), len);
+	} else { /* a chain: DPDK's walk handles the odd byte between segments */
+		uint16_t l4;
+
+		if (rte_raw_cksum_mbuf(m, p->l4_off, len, &l4) != 0)
+			return 0;
+		acc += l4;
+	}
+	return jg_cksum_fold(acc) != 0xffff;
 }
 
 /* Hand the TCP payload, as the pieces of its mbuf chain, to detection. */
