@@ -39,6 +39,12 @@ main(void)
 		got = jg_cksum_fold(jg_cksum_add(0, buf + off, len));
 		want = reference(buf + off, len);
 		CHECK((uint16_t)(got << 8 | got >> 8) == want); /* native little-endian words: the sum byte-swapped */
+		got = jg_cksum_fold(jg_cksum_add_scalar(0, buf + off, len));
+		CHECK((uint16_t)(got << 8 | got >> 8) == want);
+		if (__builtin_cpu_supports("avx2")) {
+			got = jg_cksum_fold(jg_cksum_add_avx2(0, buf + off, len));
+			CHECK((uint16_t)(got << 8 | got >> 8) == want);
+		}
 	}
 	/* a verified header folds to 0xffff: an IPv4 header with its checksum filled in */
 	{
