@@ -965,6 +965,56 @@ test_rdp_first_bytes(struct jg_hs_db *db)
 	CHECK(cnt[JG_CNT_SESS_LIGHT] == 1 && jg_detect_sessions_used(d) == 1);
 }
 
+/* SMB's bounds: eight trees (ordinary shares never push ADMIN$ out), eight users (the oldest gives way). */
+static void
+test_smb_bounds(struct jg_hs_db *db)
+{
+	static const uint8_t resp[16] = { 16 };
+	struct jg_detect *d = fresh(db);
+	struct jg_session *s = NULL;
+	size_t c0 = 0, c1 = 0;
+	char path[40];
+	int admin = 0, first_user = 0, users = 0;
+
+	slen[0] = slen[1] = 0;
+	segment(d, 0, (size_t)-1, (size_t)-1);
+	segment(d, 1, (size_t)-1, (size_t)-1);
+	for (int u = 1; u <= JG_SMB_USERS + 1; u++) { /* one more user than kept */
+		char name[16];
+
+		smb_sid = (uint64_t)u;
+		snprintf(name, sizeof(name), "user%d", u);
+		session_setup(name, "JUMP1");
+		segment(d, 0, c0, slen[0]);
+		c0 = slen[0];
+	}
+	for (int t = 0; t <= JG_TREES + 4; t++) { /* ADMIN$ first, then twelve ordinary shares, each answered */
+		if (t == 0)
+			snprintf(path, sizeof(path), "\\\\srv\\ADMIN$");
+		else
+			snprintf(path, sizeof(path), "\\\\srv\\share%d", t);
+		tree_connect((uint64_t)(10 + t), path);
+		smb2(1, 3, (uint64_t)(10 + t), (uint32_t)(t == 0 ? 5 : 100 + t), resp, 16);
+		segment(d, 0, c0, slen[0]);
+		segment(d, 1, c1, slen[1]);
+		c0 = slen[0];
+		c1 = slen[1];
+	}
+	for (uint32_t i = 0; i < ft.capacity; i++)
+		if (ft.flows[i].app >= 2)
+			s = &d->sess[ft.flows[i].app - 2];
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (int i = 0; i < JG_TREES; i++)
+		admin |= s->trees[i].id == 5 && !strcmp(s->trees[i].share, "ADMIN$");
+	for (int i = 0; i < JG_SMB_USERS; i++) {
+		users += s->users[i].used;
+		first_user |= s->users[i].used && s->users[i].sid == 1;
+	}
+	CHECK(admin && users == JG_SMB_USERS && !first_user);
+}
+
 int
 main(void)
 {
@@ -992,6 +1042,7 @@ main(void)
 	test_sessions_at_payload(db);
 	test_smb_users(db);
 	test_rdp_first_bytes(db);
+	test_smb_bounds(db);
 	test_pool_full(db);
 	jg_detect_destroy(cur_det, free);
 	free(mem);

@@ -31,7 +31,7 @@ RPC_TCP = ("svcctl-tcp", os.path.join(SHARED, "suricata-verify",
                                       "dcerpc__dcerpc-dce-iface-01__20171220_smb_psexec_mimikatz_ticket_dump-s2.pcap"),
            "192.168.10.31", "192.168.10.30", 49155)
 
-CLASSES = ["frag4-inorder", "frag4-reverse", "frag4-random", "frag6-inorder", "frag6-random",
+CLASSES = ["frag4-inorder", "frag4-reverse", "frag4-random", "frag6-inorder", "frag6-reverse", "frag6-random",
            "frag4-overlap-old", "frag4-overlap-new", "tcp-tiny-reorder", "tcp-dup", "tcp-overlap-inorder",
            "tcp-overlap-ooo", "chaff-badsum", "chaff-oow", "rst-forged", "syn-midsession", "ttl-chaff",
            "idle-gap", "rpc-junk-ctx", "rpc-frag3", "rpc-bigendian", "decoy-literals", "rpc-1byte", "syn-sweep"]

@@ -71,6 +71,10 @@ class Frag6InOrder(Frag):
     name, doc, v6 = "frag6-inorder", "capture moved to IPv6 (fd00::<ipv4>), client packets in 8-64 B fragments, in order", True
 
 
+class Frag6Reverse(Frag):
+    name, doc, v6, order = "frag6-reverse", "the same over IPv6, fragments of each datagram in reverse order", True, "reverse"
+
+
 class Frag6Random(Frag):
     name, doc, v6, order = "frag6-random", "the same over IPv6, fragments shuffled", True, "random"
 
@@ -343,6 +347,6 @@ class SynSweep(Evasion):
         return out.frames
 
 
-CLASSES = (Frag4InOrder, Frag4Reverse, Frag4Random, Frag6InOrder, Frag6Random, FragOverlapOld, FragOverlapNew,
+CLASSES = (Frag4InOrder, Frag4Reverse, Frag4Random, Frag6InOrder, Frag6Reverse, Frag6Random, FragOverlapOld, FragOverlapNew,
            TinyReorder, TcpDup, OverlapInOrder, OverlapOoo, ChaffBadsum, ChaffOow, RstForged, SynMidsession,
            TtlChaff, IdleGap)
