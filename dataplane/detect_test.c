@@ -833,6 +833,26 @@ test_rpc_evasions(struct jg_hs_db *db)
 	}
 }
 
+/* A request in fragments longer than the 4 KiB kept: counted, and what was kept still parsed. */
+static void
+test_rpc_request_cut(struct jg_hs_db *db)
+{
+	static uint8_t stub[8192];
+	struct jg_detect *d = fresh(db);
+	uint32_t seq[2] = { 1000, 5000 };
+	size_t n, sl = svc_stub(stub, "PAExec-1-LONG", "%SystemRoot%\\PAExec-1-LONG.exe -service", 0);
+
+	memset(stub + sl, 'A', 6000); /* a long tail past what is kept */
+	n = rpc_bind(rpdu, 0, 0);
+	rpc_flow(d, 0, seq, rpdu, n);
+	n = rpc_bind_ack(rpdu, 0, 0);
+	rpc_flow(d, 1, seq, rpdu, n);
+	n = rpc_request(rpdu, stub, sl + 6000, 3, 0);
+	rpc_flow(d, 0, seq, rpdu, n);
+	CHECK(cnt[JG_CNT_RPC_REQ_CUT] >= 1);
+	CHECK(find_event(JG_EV_SERVICE_INSTALL, JG_TOOL_PAEXEC) != NULL);
+}
+
 /* A SYN sweep takes no session; a flow of another protocol that starts with one byte gives its session back. */
 static void
 test_sessions_at_payload(struct jg_hs_db *db)
@@ -1039,6 +1059,7 @@ main(void)
 	test_offload(db);
 	test_ooo_bounds(db);
 	test_rpc_evasions(db);
+	test_rpc_request_cut(db);
 	test_sessions_at_payload(db);
 	test_smb_users(db);
 	test_rdp_first_bytes(db);
