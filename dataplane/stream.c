@@ -205,11 +205,20 @@ ooo_drain(struct jg_detect *d, struct jg_session *s, int di)
 
 	while (dir->ooo != 0 && dir->held != 0 && strong_at(d, dir, dir->next_seq)) {
 		uint32_t at = dir->next_seq & (d->ooo_win - 1), run = 0;
-		uint64_t *bits = ooo_bits(d, dir->ooo);
+		uint64_t *bits = ooo_bits(d, dir->ooo), *weak = ooo_weak(d, dir->ooo);
 
-		while (at + run < d->ooo_win && run < dir->held && strong_at(d, dir, dir->next_seq + run)) {
-			bits[(at + run) / 64] &= ~(1ull << ((at + run) % 64));
-			run++;
+		/* the run of strong bytes, a word of the bitmap at a time (up to the ring's end) */
+		while (at + run < d->ooo_win && run < dir->held) {
+			uint32_t pos = at + run, sh = pos % 64, room = 64 - sh;
+			uint64_t w = (bits[pos / 64] & ~weak[pos / 64]) >> sh;
+			uint32_t ones = ~w == 0 ? 64 : (uint32_t)__builtin_ctzll(~w);
+
+			if (ones > room)
+				ones = room;
+			bits[pos / 64] &= ~((ones == 64 ? UINT64_MAX : (1ull << ones) - 1) << sh);
+			run += ones;
+			if (ones < room)
+				break;
 		}
 		dir->held -= run;
 		push(d, s, di, ooo_data(d, dir->ooo) + at, run);
@@ -286,6 +295,16 @@ ooo_store(struct jg_detect *d, struct jg_session *s, int di, uint32_t seq, uint3
 			uint32_t at = (seq + i) & (d->ooo_win - 1);
 			uint64_t bit = 1ull << (at % 64);
 
+			/* a whole 64-byte block none of whose bytes is held: one copy, one word of bits */
+			if (at % 64 == 0 && bits[at / 64] == 0 && seg_len[k] - j >= 64 && len - i >= 64) {
+				memcpy(data + at, seg[k] + j, 64);
+				bits[at / 64] = UINT64_MAX;
+				wk[at / 64] = weak ? UINT64_MAX : 0;
+				dir->held += 64;
+				j += 63;
+				i += 63;
+				continue;
+			}
 			if (!(bits[at / 64] & bit)) {
 				data[at] = seg[k][j];
 				bits[at / 64] |= bit;
