@@ -198,10 +198,9 @@ def evasions(res, events, role):
     res.check(all(k in EXPECTED_EVASION for k in kinds),
               f"{role}: evasion events only of kinds a corrupting link explains: {len(ev)} ({', '.join(kinds) or 'none'})",
               str([e.get("detail") for e in ev]))
-    bare = [e for e in ev if not (e.get("src_zone") and e.get("action"))]
-    if bare:
-        res.note(f"{role}: {len(bare)} evasion event(s) without src_zone/dst_zone/action/user (raised before the "
-                 f"flow was judged), tool {sorted({e.get('tool') for e in bare})}")
+    res.check(all(e.get("src_zone") == HOSTS[role][2] and e.get("dst_zone") == "servers" for e in ev),
+              f"{role}: every evasion event names the zones ({HOSTS[role][2]} -> servers)",
+              str([(e.get("src_zone"), e.get("dst_zone")) for e in ev]))
     return ev
 
 
