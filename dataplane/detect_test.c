@@ -549,9 +549,10 @@ test_pool_full(struct jg_hs_db *db)
 	CHECK(events[0].dst_port == 445 && events[0].src_ip[0] == 5);
 }
 
-/* One segment of flow `host` (client 10.0.0.host:50000 <-> 10.0.0.2:445), direction dir. */
+/* One segment of flow `host` (client 10.0.0.host:50000 <-> server 10.0.0.2:port), direction dir. */
 static void
-raw_segment(struct jg_detect *d, uint8_t host, int dir, uint8_t flags, uint32_t seq, const uint8_t *data, uint32_t len)
+tcp_packet(struct jg_detect *d, uint8_t host, uint16_t port, int dir, uint8_t flags, uint32_t seq, const uint8_t *data,
+	   uint32_t len)
 {
 	struct jg_pkt p;
 	struct jg_flow *f;
@@ -561,8 +562,8 @@ raw_segment(struct jg_detect *d, uint8_t host, int dir, uint8_t flags, uint32_t 
 	p.src[0] = p.dst[0] = 10;
 	p.src[3] = dir ? 2 : host;
 	p.dst[3] = dir ? host : 2;
-	p.sport = dir ? 445 : 50000;
-	p.dport = dir ? 50000 : 445;
+	p.sport = dir ? port : 50000;
+	p.dport = dir ? 50000 : port;
 	p.proto = 6;
 	p.ip_version = 4;
 	p.tcp_flags = flags;
@@ -573,6 +574,12 @@ raw_segment(struct jg_detect *d, uint8_t host, int dir, uint8_t flags, uint32_t 
 	p.payload_len = len;
 	f = jg_flow_packet(&ft, &p, 60 + len, 1000000000ull, &fdir);
 	jg_detect_packet(d, f, &p, fdir, &data, &len, len ? 1 : 0, 1000000000ull);
+}
+
+static void
+raw_segment(struct jg_detect *d, uint8_t host, int dir, uint8_t flags, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+	tcp_packet(d, host, 445, dir, flags, seq, data, len);
 }
 
 /* The out-of-order store's bounds: a direction's window, the worker's buffers. */
@@ -765,28 +772,8 @@ rpc_request(uint8_t *p, const uint8_t *stub, size_t stub_len, int frags, int be)
 static void
 rpc_flow(struct jg_detect *d, int dir, uint32_t *seq, const uint8_t *p, size_t len)
 {
-	struct jg_pkt k;
-	struct jg_flow *f;
-	int fdir;
-	uint32_t n = (uint32_t)len;
-
-	memset(&k, 0, sizeof(k));
-	k.src[0] = k.dst[0] = 10;
-	k.src[3] = dir ? 40 : 7;
-	k.dst[3] = dir ? 7 : 40;
-	k.sport = dir ? 49155 : 50001;
-	k.dport = dir ? 50001 : 49155;
-	k.proto = 6;
-	k.ip_version = 4;
-	k.tcp_flags = JG_TCP_ACK | JG_TCP_PSH;
-	k.tcp_seq = seq[dir];
-	k.tcp_win = 65535;
-	k.tcp_wscale = 0xff;
-	k.ttl = 64;
-	k.payload_len = n;
-	f = jg_flow_packet(&ft, &k, 60 + n, 1000000000ull, &fdir);
-	jg_detect_packet(d, f, &k, fdir, &p, &n, 1, 1000000000ull);
-	seq[dir] += n;
+	tcp_packet(d, 7, 49155, dir, JG_TCP_ACK | JG_TCP_PSH, seq[dir], p, (uint32_t)len);
+	seq[dir] += (uint32_t)len;
 }
 
 static void
@@ -942,26 +929,7 @@ test_smb_users(struct jg_hs_db *db)
 static void
 rdp_packet(struct jg_detect *d, uint8_t host, int dir, uint8_t flags, uint32_t seq, const char *data, uint32_t len)
 {
-	struct jg_pkt p;
-	struct jg_flow *f;
-	const uint8_t *b = (const uint8_t *)data;
-	int fdir;
-
-	memset(&p, 0, sizeof(p));
-	p.src[0] = p.dst[0] = 10;
-	p.src[3] = dir ? 2 : host;
-	p.dst[3] = dir ? host : 2;
-	p.sport = dir ? 3389 : 50000;
-	p.dport = dir ? 50000 : 3389;
-	p.proto = 6;
-	p.ip_version = 4;
-	p.tcp_flags = flags;
-	p.tcp_seq = seq;
-	p.tcp_wscale = 0xff;
-	p.ttl = 64;
-	p.payload_len = len;
-	f = jg_flow_packet(&ft, &p, 60 + len, 1000000000ull, &fdir);
-	jg_detect_packet(d, f, &p, fdir, &b, &len, len ? 1 : 0, 1000000000ull);
+	tcp_packet(d, host, 3389, dir, flags, seq, (const uint8_t *)data, len);
 }
 
 /* RDP judged on its first client bytes keeps no session; a first segment too short for that takes one. */
