@@ -364,7 +364,6 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 	}
 	d->flow = f;
 	d->ts = ts;
-	f->det = (uint8_t)((f->det & ~JG_FLOW_GUARD) | (s->app != JG_APP_UNDECIDED ? JG_FLOW_GUARD : 0));
 	rc = jg_stream_segment(d, s, dir, p, seg, seg_len, n_seg);
 	if (s->app == JG_APP_NONE) { /* 16 bytes said it is none of ours */
 		jg_detect_release(d, f);
@@ -372,6 +371,7 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 		f->det &= (uint8_t)~JG_FLOW_GUARD;
 		return;
 	}
+	/* the flow table leaves FIN and RST to detection from the next packet on (this one it has counted) */
 	f->det = (uint8_t)((f->det & ~JG_FLOW_GUARD) | (s->app != JG_APP_UNDECIDED ? JG_FLOW_GUARD : 0));
 	if (rc & (JG_SEG_RST | JG_SEG_FIN))
 		jg_flow_tcp_end(f, rc & JG_SEG_RST ? JG_TCP_RST : JG_TCP_FIN, dir);

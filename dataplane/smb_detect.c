@@ -121,7 +121,8 @@ tree_add(struct jg_session *s, uint32_t tid, const char *name)
 	memcpy(s->trees[slot].share, share, sizeof(share));
 }
 
-static void
+/* A request waiting for its response. @return its slot */
+static int
 pending_add(struct jg_session *s, uint16_t cmd, uint64_t msg_id, uint32_t tree, const char *name)
 {
 	int slot = (int)(msg_id % JG_PENDING);
@@ -136,6 +137,7 @@ pending_add(struct jg_session *s, uint16_t cmd, uint64_t msg_id, uint32_t tree, 
 	s->pending[slot].msg_id = msg_id;
 	s->pending[slot].tree = tree;
 	snprintf(s->pending[slot].name, sizeof(s->pending[slot].name), "%s", name);
+	return slot;
 }
 
 static int
@@ -278,12 +280,8 @@ on_request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg
 	case JG_SMB_READ:
 		/* a pipe's answer (a bind_ack: which contexts the server took) comes in the response */
 		f = m->has_file_id ? file_find(s, m->file_id) : -1;
-		if (f >= 0 && s->files[f].pipe) {
-			pending_add(s, JG_SMB_READ, m->msg_id, 0, "");
-			for (int i = 0; i < JG_PENDING; i++)
-				if (s->pending[i].used && s->pending[i].cmd == JG_SMB_READ && s->pending[i].msg_id == m->msg_id)
-					memcpy(s->pending[i].fid, m->file_id, 16);
-		}
+		if (f >= 0 && s->files[f].pipe)
+			memcpy(s->pending[pending_add(s, JG_SMB_READ, m->msg_id, 0, "")].fid, m->file_id, 16);
 		break;
 	case JG_SMB_WRITE:
 	case JG_SMB_IOCTL:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * TCP reassembly per direction, and message framing on top of it.
+ * TCP reassembly per direction.
  *
  * Segments are first checked the way the receiving endpoint would check them,
  * so that what an attacker inserts for the monitor alone is not taken: a TTL
@@ -19,8 +19,8 @@
  * by default) and bytes that differ from the copy held are a conflict, reported.
  * Retransmissions of bytes already delivered are compared with the last
  * JG_HIST bytes delivered. A hole is given up as a gap only when the endpoint
- * acknowledged bytes past it (the capture missed them), when the buffer would
- * overflow, or when the flow ends.
+ * acknowledged bytes past it a while ago (JG_HOLE_GRACE_NS: the capture missed
+ * them), when the buffer would overflow, or when the flow ends.
  *
  * What comes out is the narrow interface to the protocols (frame.c): ordered
  * bytes (jg_frame_bytes) and gap notices (jg_frame_gap). Nothing here knows a
@@ -159,9 +159,13 @@ strong_at(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
 	return ((ooo_bits(d, dir->ooo)[i / 64] & ~ooo_weak(d, dir->ooo)[i / 64]) >> (i % 64)) & 1;
 }
 
-/* The receiver acknowledged bytes before `limit`: weak ones among them were good after all. */
-static void
-confirm_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit)
+/*
+ * The receiver acknowledged bytes before `limit`: weak ones among them were
+ * good after all. run_only: only the run held from next_seq on (bytes past a
+ * hole wait for the hole). @return whether any was weak
+ */
+static int
+confirm_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit, int run_only)
 {
 	uint64_t *weak = ooo_weak(d, dir->ooo);
 	int any = 0;
@@ -169,6 +173,8 @@ confirm_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit)
 	for (uint32_t q = dir->next_seq; SEQ_LT(q, limit) && q - dir->next_seq < d->ooo_win; q++) {
 		uint32_t i = q & (d->ooo_win - 1);
 
+		if (run_only && !held_at(d, dir, q))
+			break;
 		if ((weak[i / 64] >> (i % 64)) & 1) {
 			weak[i / 64] &= ~(1ull << (i % 64));
 			any = 1;
@@ -176,6 +182,7 @@ confirm_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit)
 	}
 	if (any)
 		dir->csum_off = 1;
+	return any;
 }
 
 /* Bytes from seq up to the next held one (the hole's size), or 0 when nothing is held within the window. */
@@ -255,8 +262,10 @@ release_upto(struct jg_detect *d, struct jg_session *s, int di, uint32_t limit, 
 {
 	struct jg_dir *dir = &s->dir[di];
 
-	if (dir->ooo != 0)
-		(took ? confirm_weak : drop_weak)(d, dir, limit);
+	if (dir->ooo != 0 && took)
+		confirm_weak(d, dir, limit, 0);
+	else if (dir->ooo != 0)
+		drop_weak(d, dir, limit);
 	ooo_drain(d, s, di);
 	while (dir->ooo != 0 && SEQ_LT(dir->next_seq, limit)) {
 		uint32_t k = hole_after(d, dir, dir->next_seq);
@@ -264,7 +273,10 @@ release_upto(struct jg_detect *d, struct jg_session *s, int di, uint32_t limit, 
 		if (k == 0 || SEQ_GT(dir->next_seq + k, limit))
 			break;
 		gap(d, s, di, k);
-		(took ? confirm_weak : drop_weak)(d, dir, limit);
+		if (took)
+			confirm_weak(d, dir, limit, 0);
+		else
+			drop_weak(d, dir, limit);
 		ooo_drain(d, s, di);
 	}
 }
@@ -440,24 +452,18 @@ take_ack(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt 
 			    : (uint32_t)p->tcp_win << dir->wscale;
 	/* Weak bytes right at the next expected one, acknowledged: the endpoint took them (a capture
 	 * made before the sender's checksum offload). Bytes past a hole wait for the hole. */
-	if (peer->ooo != 0 && SEQ_GT(ack, peer->next_seq)) {
-		uint64_t *weak = ooo_weak(d, peer->ooo);
-		int any = 0;
-
-		for (uint32_t q = peer->next_seq; SEQ_LT(q, ack) && held_at(d, peer, q); q++) {
-			uint32_t i = q & (d->ooo_win - 1);
-
-			any |= (int)((weak[i / 64] >> (i % 64)) & 1);
-			weak[i / 64] &= ~(1ull << (i % 64));
-		}
-		if (any) {
-			peer->csum_off = 1;
-			ooo_drain(d, s, !di);
-		}
-	}
+	if (peer->ooo != 0 && SEQ_GT(ack, peer->next_seq) && confirm_weak(d, peer, ack, 1))
+		ooo_drain(d, s, !di);
 	/* the endpoint has bytes this worker has not seen yet: lost by the capture, or still on their way */
 	if (SEQ_GT(ack, peer->next_seq) && peer->hole_acked_ns == 0)
 		peer->hole_acked_ns = d->ts ? d->ts : 1;
+}
+
+/* The receiver acknowledged bytes past the hole long enough ago: the capture lost them, nothing else is coming. */
+static int
+hole_lost(const struct jg_detect *d, const struct jg_dir *dir)
+{
+	return dir->hole_acked_ns != 0 && d->ts >= dir->hole_acked_ns + JG_HOLE_GRACE_NS;
 }
 
 /* Holes the receiver acknowledged long enough ago are lost to the capture: given up, what follows delivered. */
@@ -472,11 +478,21 @@ stale_holes(struct jg_detect *d, struct jg_session *s, int di)
 		dir->hole_acked_ns = 0;
 		return;
 	}
-	if (d->ts < dir->hole_acked_ns + JG_HOLE_GRACE_NS)
+	if (!hole_lost(d, dir))
 		return;
 	if (dir->ooo != 0)
 		release_upto(d, s, di, dir->acked, 1);
 	dir->hole_acked_ns = SEQ_GT(dir->acked, dir->next_seq) ? d->ts : 0;
+}
+
+/* The direction's out-of-order buffer, taken from the pool if it has none. @return 0 when the pool is empty (counted) */
+static int
+have_buffer(struct jg_detect *d, struct jg_dir *dir)
+{
+	if (dir->ooo != 0 || ooo_take(d, dir) == 0)
+		return 1;
+	d->cnt[JG_CNT_SEG_OOO_POOL]++;
+	return 0;
 }
 
 /* Data: in order, retransmitted, overlapping, or early. */
@@ -517,8 +533,7 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 			return;
 	} else if (SEQ_GT(seq, dir->next_seq)) {
 		/* Early. A hole the endpoint already acknowledged is lost to the capture, not reordered. */
-		if (dir->ack_ok && SEQ_LE(seq, dir->acked) && dir->hole_acked_ns != 0 &&
-		    d->ts >= dir->hole_acked_ns + JG_HOLE_GRACE_NS) {
+		if (dir->ack_ok && SEQ_LE(seq, dir->acked) && hole_lost(d, dir)) {
 			release_upto(d, s, di, seq, 1);
 			if (SEQ_LT(dir->next_seq, seq) && (dir->ooo == 0 || !held_at(d, dir, dir->next_seq)))
 				gap(d, s, di, seq - dir->next_seq);
@@ -526,17 +541,14 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 				return;
 			skip = SEQ_LT(seq, dir->next_seq) ? dir->next_seq - seq : 0;
 		} else {
-			if (dir->ooo == 0 && ooo_take(d, dir) != 0) {
-				d->cnt[JG_CNT_SEG_OOO_POOL]++;
-				jg_ev_cut(d, s, "out-of-order buffers exhausted (detect.reassembly.buffers): bytes skipped");
+			if (!have_buffer(d, dir)) {
+				jg_ev_cut(d, s, "out-of-order buffers exhausted (detect.reassembly.tcp_buffers): bytes skipped");
 				gap(d, s, di, seq - dir->next_seq);
 			}
 		}
 	}
-	if (weak && dir->ooo == 0 && ooo_take(d, dir) != 0) {
-		d->cnt[JG_CNT_SEG_OOO_POOL]++; /* a bad checksum and nowhere to hold it: as the endpoint would, drop it */
-		return;
-	}
+	if (weak && !have_buffer(d, dir))
+		return; /* a bad checksum and nowhere to hold it: as the endpoint would, dropped */
 	if (dir->ooo == 0) { /* in order, nothing held: straight from the packet */
 		for (unsigned int i = 0; i < n_seg; i++) {
 			if (skip >= seg_len[i]) {
@@ -564,19 +576,15 @@ data(struct jg_detect *d, struct jg_session *s, int di, const struct jg_pkt *p, 
 		}
 		gap(d, s, di, k);
 		ooo_drain(d, s, di);
-		if (dir->ooo == 0 && ooo_take(d, dir) != 0) {
-			d->cnt[JG_CNT_SEG_OOO_POOL]++;
+		if (!have_buffer(d, dir))
 			return;
-		}
 	}
 	if (SEQ_LE(end, dir->next_seq))
 		return;
 	if (SEQ_LT(seq + skip, dir->next_seq))
 		skip = dir->next_seq - seq;
-	if (dir->ooo == 0 && ooo_take(d, dir) != 0) {
-		d->cnt[JG_CNT_SEG_OOO_POOL]++;
+	if (!have_buffer(d, dir))
 		return;
-	}
 	if (SEQ_GT(seq + skip, dir->next_seq))
 		d->cnt[JG_CNT_SEG_HELD]++;
 	ooo_store(d, s, di, seq + skip, skip, seg, seg_len, n_seg, len - skip, weak);

@@ -507,10 +507,9 @@ handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p,
 	if (ra->orig == NULL)
 		finish(w, m, 0);
 	c = jg_pkt_parse(rte_pktmbuf_mtod(r, const uint8_t *), r->data_len, r->pkt_len, &q);
-	if (c == JG_PKT_FLOW && w->dispatch) {
-		owner = (uint32_t)(((uint64_t)jg_host_pair_hash(&q) * w->n_workers) >> 32);
-	} else if (c == JG_PKT_FLOW && m->port < RTE_MAX_ETHPORTS && w->rss[m->port] != NULL) {
-		/* the NIC spread the fragments by addresses only: the flow is on the queue its whole packets hash to */
+	/* Software dispatch spreads fragments and whole packets alike by host pair: this worker owns the
+	 * flow. The NIC spreads fragments by addresses only: the flow is on the queue its whole packets hash to. */
+	if (c == JG_PKT_FLOW && m->port < RTE_MAX_ETHPORTS && w->rss[m->port] != NULL) {
 		owner = jg_rss_queue(w->rss[m->port], &q);
 		if (owner >= w->n_workers)
 			owner = w->id;
