@@ -198,7 +198,7 @@ make_worker(struct bench *b, int policy, int detect, const char *tag)
 {
 	struct jg_flow_timeouts to = { 300000000000ull, 60000000000ull, 30000000000ull, 5000000000ull,
 				       1800000000000ull, 3600000000000ull };
-	const struct jg_detect_limits dlim = { b->o.sessions, 256, 65536, JG_OVERLAP_FIRST };
+	const struct jg_detect_limits dlim = { b->o.sessions, 256, 65536, JG_OVERLAP_FIRST, 0 };
 	const struct jg_frag_limits flim = { 1024, 256, 8u << 20, 30000000000ull, JG_OVERLAP_FIRST };
 	struct jg_worker *w = rte_zmalloc("bench_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	char name[32];

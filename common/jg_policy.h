@@ -22,7 +22,7 @@
 /** Built-in services; operators add their own after these. */
 #define JG_BUILTIN_SERVICES(X)                                                   \
 	X(SMB_ADMIN, "smb-admin", "SMB to an admin share, or an SMB3-encrypted session") \
-	X(RPC, "rpc", "service control, task scheduling, registry over DCE-RPC")        \
+	X(RPC, "rpc", "DCE-RPC remote administration over TCP (service control, tasks, DCSync, registry...)") \
 	X(WMI, "wmi", "WMI and DCOM remote execution")                                  \
 	X(WINRM, "winrm", "WinRM (5985/5986, or POST /wsman on any port)")              \
 	X(RDP, "rdp", "RDP (3389, or an X.224 connection request on any port)")        \

@@ -30,6 +30,11 @@ void jg_ev_uint(struct jg_event_rec *ev, enum jg_attr key, uint64_t v);
 /** Append a boolean attribute (left out when it does not fit). */
 void jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v);
 
+/** The name of the event's tool: a custom tool's own name (its `tool` attribute), else the built-in name. @return out */
+const char *jg_ev_tool(const struct jg_event_rec *ev, char *out, size_t cap);
+/** Remove every attribute of a key (to set it anew). */
+void jg_ev_del(struct jg_event_rec *ev, enum jg_attr key);
+
 /** The value of an attribute as text ("" when absent). @return out */
 const char *jg_ev_get(const struct jg_event_rec *ev, enum jg_attr key, char *out, size_t cap);
 

@@ -16,7 +16,7 @@
 
 #include "jg_policy.h"
 
-#define JG_WIRE_VERSION 6u
+#define JG_WIRE_VERSION 7u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -217,7 +217,8 @@ static_assert(sizeof(struct jg_flow_rec) == 128, "flow record is two cache lines
 	X(LOGON_FAILURE, "logon_failure")     \
 	X(ZONE_VIOLATION, "zone_violation")   \
 	X(INSPECTION_CUT, "inspection_cut")   \
-	X(EVASION, "evasion")
+	X(EVASION, "evasion")                 \
+	X(RPC_CALL, "rpc_call")
 
 enum jg_event_type {
 	JG_EV_NONE = 0,
@@ -240,7 +241,12 @@ enum jg_event_type {
 	X(METASPLOIT_PSEXEC, "metasploit-psexec")     \
 	X(ATEXEC, "atexec")                           \
 	X(WMIEXEC, "wmiexec")                         \
-	X(DCOMEXEC, "dcomexec")
+	X(DCOMEXEC, "dcomexec")                       \
+	X(COBALT_STRIKE, "cobalt-strike")             \
+	X(SHARPMOVE, "sharpmove")                     \
+	X(SCSHELL, "scshell")                         \
+	X(CSEXEC, "csexec")                           \
+	X(CUSTOM, "custom") /* an operator's rule names it: the event's `tool` attribute */
 
 enum jg_tool {
 #define JG_X_ENUM(e, n) JG_TOOL_##e,
@@ -275,7 +281,14 @@ enum jg_attr_kind { JG_ATTR_STR = 0, JG_ATTR_UINT, JG_ATTR_BOOL };
 	X(SRC_ZONE, "src_zone", JG_ATTR_STR)           \
 	X(DST_ZONE, "dst_zone", JG_ATTR_STR)           \
 	X(SERVICE, "service", JG_ATTR_STR)             \
-	X(ACTION, "action", JG_ATTR_STR)
+	X(ACTION, "action", JG_ATTR_STR)               \
+	X(RPC_FUNCTION, "rpc_function", JG_ATTR_STR)   \
+	X(TECHNIQUE, "technique", JG_ATTR_STR)         \
+	X(TACTIC, "tactic", JG_ATTR_STR)               \
+	X(SEVERITY, "severity", JG_ATTR_STR)           \
+	X(RULE, "rule", JG_ATTR_STR)                   \
+	X(INTERFACE_FROM, "interface_from", JG_ATTR_STR) \
+	X(TOOL, "tool", JG_ATTR_STR) /* the name of a JG_TOOL_CUSTOM tool */
 
 enum jg_attr {
 	JG_ATTR_END = 0,

@@ -97,16 +97,18 @@ jg_flow_json(const struct jg_flow_rec *r, const struct jg_policy *pol, char *out
 size_t
 jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap)
 {
-	char ts[32];
+	char ts[32], tool[64];
 	struct jg_buf b;
 	uint32_t off = 0;
 	uint32_t len = ev->data_len < JG_EVENT_DATA_LEN ? ev->data_len : JG_EVENT_DATA_LEN;
 
 	jg_buf_init(&b, out, cap);
 	jg_fmt_time(ts, sizeof(ts), ev->ts_ns);
-	jg_buf_printf(&b, "{\"timestamp\":\"%s\",\"event\":\"%s\",\"tool\":\"%s\",", ts,
-		      ev->type < JG_EV_MAX ? jg_event_names[ev->type] : "unknown",
-		      ev->tool < JG_TOOL_MAX ? jg_tool_names[ev->tool] : "unknown");
+	jg_buf_printf(&b, "{\"timestamp\":\"%s\",\"event\":\"%s\",\"tool\":", ts,
+		      ev->type < JG_EV_MAX ? jg_event_names[ev->type] : "unknown");
+	jg_ev_tool(ev, tool, sizeof(tool));
+	jg_buf_json_str(&b, tool, strlen(tool));
+	jg_buf_put(&b, ",", 1);
 	put_endpoints(&b, ev->src_ip, ev->src_port, ev->dst_ip, ev->dst_port, ev->ip_version, ev->proto);
 	jg_buf_printf(&b, ",\"flow_id\":%llu", (unsigned long long)ev->flow_id);
 	/* Attributes: {key, len, bytes}; stop at END or at anything that does not fit. */
@@ -116,6 +118,10 @@ jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap)
 
 		if (key >= JG_ATTR_MAX || off + 2u + n > len)
 			break;
+		if (key == JG_ATTR_TOOL) { /* said as "tool" above */
+			off += 2u + n;
+			continue;
+		}
 		jg_buf_printf(&b, ",\"%s\":", jg_attr_names[key]);
 		if (jg_attr_kinds[key] == JG_ATTR_UINT && n == 8) {
 			uint64_t x;
@@ -203,4 +209,34 @@ jg_ev_get(const struct jg_event_rec *ev, enum jg_attr key, char *out, size_t cap
 		off += 2u + n;
 	}
 	return out;
+}
+
+const char *
+jg_ev_tool(const struct jg_event_rec *ev, char *out, size_t cap)
+{
+	if (ev->tool == JG_TOOL_CUSTOM && jg_ev_get(ev, JG_ATTR_TOOL, out, cap)[0])
+		return out;
+	snprintf(out, cap, "%s", ev->tool < JG_TOOL_MAX ? jg_tool_names[ev->tool] : "unknown");
+	return out;
+}
+
+void
+jg_ev_del(struct jg_event_rec *ev, enum jg_attr key)
+{
+	uint32_t len = ev->data_len < JG_EVENT_DATA_LEN ? ev->data_len : JG_EVENT_DATA_LEN;
+
+	for (uint32_t off = 0; off + 2 <= len && ev->data[off] != JG_ATTR_END;) {
+		uint32_t n = 2u + ev->data[off + 1];
+
+		if (off + n > len)
+			break;
+		if (ev->data[off] == key) {
+			memmove(&ev->data[off], &ev->data[off + n], len - off - n);
+			len -= n;
+			memset(&ev->data[len], 0, n);
+			ev->data_len = (uint16_t)len;
+			continue;
+		}
+		off += n;
+	}
 }

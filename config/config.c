@@ -147,6 +147,7 @@ static const struct jg_opt port_opts[] = {
 static const struct jg_opt detect_opts[] = {
 	{ "enabled", OPT_BOOL, CFG_OFF(detect_on), 0, 0, 0, 1, 0 },
 	U32("sessions", detect_sessions, 16, 1u << 22, 0),
+	BOOL("rpc_discovery", rpc_discovery),
 	STR("patterns", patterns_path),
 	MAP("reassembly"),
 	STR("policy", policy_path),
@@ -552,6 +553,7 @@ jg_config_defaults(struct jg_config *cfg)
 	cfg->fail_open = 1;
 	cfg->detect_on = 1;
 	cfg->detect_sessions = 4096;
+	cfg->rpc_discovery = 1;
 	cfg->ooo_buffers = 256;
 	cfg->ooo_window = 65536;
 	strcpy(cfg->overlap_policy, "first");

@@ -119,6 +119,7 @@ struct jg_config {
 	/* detect */
 	uint32_t detect_on;
 	uint32_t detect_sessions; /**< per worker */
+	uint32_t rpc_discovery;   /**< 1: discovery calls (share lists, SID lookups) are low-severity rpc_call events */
 	/* reassembly: IP fragments and out-of-order TCP segments, per worker */
 	uint32_t ooo_buffers;      /**< out-of-order buffers (TCP directions holding segments at once) */
 	uint32_t ooo_window;       /**< bytes each may hold ahead of the next expected one */

@@ -8,6 +8,13 @@
  *       kind: artifact            # artifact | attribute | wmi
  *       encodings: [ascii, utf16le]
  *       nocase: true
+ *   rules:
+ *     - name: impacket-smbexec
+ *       event: service_install    # or a list of event kinds
+ *       tool: smbexec             # a built-in tool name or the operator's own
+ *       technique: T1569.002      # optional
+ *       match:                    # every field must match (Hyperscan, caseless)
+ *         binary_path: '%COMSPEC%\s+/Q\s+/c\s+echo\s'
  */
 #include "jg_patterns.h"
 
@@ -152,6 +159,172 @@ load_one(yaml_document_t *doc, const yaml_node_t *m, uint32_t idx, struct jg_pat
 }
 
 int
+jg_rule_field(unsigned int attr)
+{
+	switch (attr) {
+	case JG_ATTR_SHARE: case JG_ATTR_FILE: case JG_ATTR_PIPE: case JG_ATTR_SERVICE_NAME: case JG_ATTR_BINARY_PATH:
+	case JG_ATTR_RPC_INTERFACE: case JG_ATTR_RPC_FUNCTION: case JG_ATTR_USER: case JG_ATTR_DOMAIN:
+	case JG_ATTR_WORKSTATION: case JG_ATTR_DETAIL: case JG_ATTR_ORIGIN_HOST:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+event_of(const char *s)
+{
+	for (int e = 1; e < JG_EV_MAX; e++)
+		if (!strcmp(jg_event_names[e], s))
+			return e;
+	return -1;
+}
+
+static void
+rule_events(yaml_document_t *doc, const yaml_node_t *v, struct jg_rule *r, const char *file, const char *key,
+	    struct jg_cfg_errors *errs)
+{
+	const yaml_node_t *one[1] = { v };
+	size_t n = 1;
+
+	if (v->type == YAML_SEQUENCE_NODE)
+		n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *it = v->type == YAML_SEQUENCE_NODE ?
+						yaml_document_get_node(doc, v->data.sequence.items.start[i]) : one[0];
+		const char *s = sval(it);
+		int e = s ? event_of(s) : -1;
+
+		if (e < 0 || e == JG_EV_ZONE_VIOLATION)
+			perr(errs, file, line_of(it), key, "%s: not an event kind that names a tool", s ? s : "(not a scalar)");
+		else
+			r->events |= 1u << e;
+	}
+}
+
+static void
+rule_match(yaml_document_t *doc, const yaml_node_t *v, struct jg_rule *r, const char *file, const char *key,
+	   struct jg_cfg_errors *errs)
+{
+	if (v->type != YAML_MAPPING_NODE) {
+		perr(errs, file, line_of(v), key, "expected a mapping of field: regular expression");
+		return;
+	}
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *kn = yaml_document_get_node(doc, pr->key), *vn = yaml_document_get_node(doc, pr->value);
+		const char *k = sval(kn), *re = sval(vn);
+		char fk[160];
+		int attr = -1;
+
+		snprintf(fk, sizeof(fk), "%s.%s", key, k ? k : "?");
+		for (int a = 1; k && a < JG_ATTR_MAX; a++)
+			if (!strcmp(jg_attr_names[a], k) && jg_rule_field((unsigned int)a))
+				attr = a;
+		if (attr < 0) {
+			perr(errs, file, line_of(kn), fk, "not a field a rule may test (service_name, binary_path, file, pipe, "
+							 "share, rpc_interface, rpc_function, user, domain, workstation, detail, origin_host)");
+			continue;
+		}
+		if (re == NULL || re[0] == '\0' || strlen(re) >= JG_RULE_RE) {
+			perr(errs, file, line_of(vn), fk, "expected a regular expression of 1..%d bytes", JG_RULE_RE - 1);
+			continue;
+		}
+		for (uint8_t c = 0; c < r->n_cond; c++)
+			if (r->cond[c].attr == attr)
+				perr(errs, file, line_of(kn), fk, "given twice");
+		if (r->n_cond >= JG_RULE_CONDS) {
+			perr(errs, file, line_of(kn), fk, "more than %d fields", JG_RULE_CONDS);
+			continue;
+		}
+		r->cond[r->n_cond].attr = (uint8_t)attr;
+		r->cond[r->n_cond].line = (uint32_t)line_of(vn);
+		snprintf(r->cond[r->n_cond].re, sizeof(r->cond[0].re), "%s", re);
+		r->n_cond++;
+	}
+}
+
+static int
+technique_ok(const char *s)
+{
+	/* T, four digits, optionally a dot and three more: T1003, T1003.006 */
+	size_t n = strlen(s);
+
+	if ((n != 5 && n != 9) || s[0] != 'T' || (n == 9 && s[5] != '.'))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (i != 5 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return 1;
+}
+
+static void
+load_rule(yaml_document_t *doc, const yaml_node_t *m, uint32_t idx, struct jg_patterns *pats, const char *file,
+	  struct jg_cfg_errors *errs)
+{
+	struct jg_rule *r = &pats->rules[idx];
+	char key[64];
+
+	memset(r, 0, sizeof(*r));
+	r->line = (uint32_t)line_of(m);
+	snprintf(key, sizeof(key), "rules[%u]", idx);
+	if (m->type != YAML_MAPPING_NODE) {
+		perr(errs, file, line_of(m), key, "expected a mapping");
+		return;
+	}
+	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *kn = yaml_document_get_node(doc, pr->key), *v = yaml_document_get_node(doc, pr->value);
+		const char *k = sval(kn), *s = sval(v);
+		char fk[160];
+
+		snprintf(fk, sizeof(fk), "%s.%s", key, k ? k : "?");
+		if (k == NULL) {
+			perr(errs, file, line_of(kn), key, "keys must be plain words");
+		} else if (!strcmp(k, "event")) {
+			rule_events(doc, v, r, file, fk, errs);
+		} else if (!strcmp(k, "match")) {
+			rule_match(doc, v, r, file, fk, errs);
+		} else if (s == NULL) {
+			perr(errs, file, line_of(v), fk, "(not a scalar): expected a value");
+		} else if (!strcmp(k, "name")) {
+			if (strlen(s) >= sizeof(r->name))
+				perr(errs, file, line_of(v), fk, "%s: longer than %zu", s, sizeof(r->name) - 1);
+			else
+				strcpy(r->name, s);
+		} else if (!strcmp(k, "tool")) {
+			int t = tool_of(s);
+			int ok = strlen(s) > 0 && strlen(s) < sizeof(r->tool);
+
+			for (const char *c = s; ok && *c; c++)
+				ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
+			if (!ok || t == JG_TOOL_CUSTOM)
+				perr(errs, file, line_of(v), fk, "%s: a tool name is 1..%zu of a-z 0-9 - _ .", s, sizeof(r->tool) - 1);
+			else {
+				strcpy(r->tool, s);
+				r->tool_id = (uint8_t)(t < 0 ? JG_TOOL_CUSTOM : t);
+			}
+		} else if (!strcmp(k, "technique")) {
+			if (!technique_ok(s))
+				perr(errs, file, line_of(v), fk, "%s: an ATT&CK technique id (T1569 or T1569.002)", s);
+			else
+				snprintf(r->technique, sizeof(r->technique), "%s", s);
+		} else {
+			perr(errs, file, line_of(kn), fk, "unknown key");
+		}
+	}
+	if (r->name[0] == '\0')
+		perr(errs, file, line_of(m), key, "name: missing");
+	if (r->events == 0)
+		perr(errs, file, line_of(m), key, "event: missing");
+	if (r->n_cond == 0)
+		perr(errs, file, line_of(m), key, "match: missing (a rule tests at least one field)");
+	if (r->tool[0] == '\0' && r->technique[0] == '\0')
+		perr(errs, file, line_of(m), key, "tool or technique: a rule names at least one");
+	for (uint32_t j = 0; j < idx; j++)
+		if (r->name[0] && !strcmp(pats->rules[j].name, r->name))
+			perr(errs, file, line_of(m), key, "name: %s: given twice", r->name);
+}
+
+int
 jg_patterns_load_mem(const char *name, const char *text, size_t len, struct jg_patterns *pats,
 		     struct jg_cfg_errors *errs)
 {
@@ -161,6 +334,7 @@ jg_patterns_load_mem(const char *name, const char *text, size_t len, struct jg_p
 	uint32_t before = errs->n + errs->dropped;
 
 	memset(pats, 0, sizeof(*pats));
+	snprintf(pats->file, sizeof(pats->file), "%s", name);
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -178,14 +352,26 @@ jg_patterns_load_mem(const char *name, const char *text, size_t len, struct jg_p
 			const yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
 			const yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
 
-			if (sval(k) == NULL || strcmp(sval(k), "patterns") != 0) {
+			int rules = sval(k) != NULL && strcmp(sval(k), "rules") == 0;
+
+			if (sval(k) == NULL || (strcmp(sval(k), "patterns") != 0 && !rules)) {
 				perr(errs, name, line_of(k), sval(k) ? sval(k) : "?", "unknown section");
 				continue;
 			}
 			if (v->type != YAML_SEQUENCE_NODE) {
-				perr(errs, name, line_of(v), "patterns", "expected a list");
+				perr(errs, name, line_of(v), sval(k), "expected a list");
 				continue;
 			}
+			for (yaml_node_item_t *it = v->data.sequence.items.start; rules && it < v->data.sequence.items.top; it++) {
+				if (pats->n_rules >= JG_RULES_MAX) {
+					perr(errs, name, line_of(v), "rules", "more than %d rules", JG_RULES_MAX);
+					break;
+				}
+				load_rule(&doc, yaml_document_get_node(&doc, *it), pats->n_rules, pats, name, errs);
+				pats->n_rules++;
+			}
+			if (rules)
+				continue;
 			for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 				if (pats->n >= JG_PAT_MAX) {
 					perr(errs, name, line_of(v), "patterns", "more than %d patterns", JG_PAT_MAX);

@@ -54,6 +54,10 @@ key_of(const struct jg_event_rec *ev)
 
 	h = jg_fnv1a(h, &ev->type, 1);
 	h = jg_fnv1a(h, &ev->tool, 1);
+	if (ev->tool == JG_TOOL_CUSTOM) {
+		jg_ev_tool(ev, v, sizeof(v));
+		h = jg_fnv1a(h, v, strlen(v));
+	}
 	h = jg_fnv1a(h, &ev->ip_version, 1);
 	h = jg_fnv1a(h, ev->src_ip, 16);
 	h = jg_fnv1a(h, ev->dst_ip, 16);

@@ -65,6 +65,9 @@ jg_lateral_add(struct jg_lateral *l, const struct jg_event_rec *ev)
 
 	if (ev->type == JG_EV_LOGON_FAILURE || ev->type == JG_EV_EVASION || ev->type == JG_EV_NONE || ev->type >= JG_EV_MAX)
 		return;
+	/* discovery (a share list, a SID lookup) moves nobody anywhere */
+	if (ev->type == JG_EV_RPC_CALL && strcmp(jg_ev_get(ev, JG_ATTR_SEVERITY, v, sizeof(v)), "low") == 0)
+		return;
 	h = edge_hash(ev->src_ip, ev->dst_ip);
 	for (i = 0; i < JG_EDGES; i++) {
 		struct jg_edge *c = &l->edges[(h + i) % JG_EDGES];
@@ -93,7 +96,7 @@ jg_lateral_add(struct jg_lateral *l, const struct jg_event_rec *ev)
 		e->last_ns = ev->ts_ns;
 	e->events++;
 	if (ev->tool != JG_TOOL_UNKNOWN && ev->tool < JG_TOOL_MAX)
-		set_add(e->tools, sizeof(e->tools), jg_tool_names[ev->tool]);
+		set_add(e->tools, sizeof(e->tools), jg_ev_tool(ev, v, sizeof(v)));
 	set_add(e->kinds, sizeof(e->kinds), jg_event_names[ev->type]);
 	set_add(e->services, sizeof(e->services), jg_ev_get(ev, JG_ATTR_SERVICE, v, sizeof(v)));
 	if (jg_ev_get(ev, JG_ATTR_SRC_ZONE, v, sizeof(v))[0])

@@ -197,7 +197,7 @@ jg_store_alert_add(struct jg_store *s, const struct jg_event_rec *ev, const char
 	begin(s);
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)ev->ts_ns);
 	bind_text(q, 2, ev->type < JG_EV_MAX ? jg_event_names[ev->type] : "unknown");
-	bind_text(q, 3, ev->tool < JG_TOOL_MAX ? jg_tool_names[ev->tool] : "unknown");
+	bind_text(q, 3, jg_ev_tool(ev, v, sizeof(v)));
 	bind_text(q, 4, jg_fmt_ip(a, sizeof(a), ev->src_ip, ev->ip_version));
 	bind_text(q, 5, jg_fmt_ip(b, sizeof(b), ev->dst_ip, ev->ip_version));
 	sqlite3_bind_int(q, 6, ev->dst_port);

@@ -53,6 +53,14 @@ jg_syslog_severity(const struct jg_alert *a)
 		return SEV_NOTICE;
 	case JG_EV_EVASION:
 		return SEV_WARNING; /* someone is working at not being seen */
+	case JG_EV_RPC_CALL: {
+		char sev[8];
+
+		/* discovery is what every Explorer window does too */
+		if (strcmp(jg_ev_get(a->ev, JG_ATTR_SEVERITY, sev, sizeof(sev)), "low") == 0)
+			return SEV_INFO;
+		return allowed ? SEV_NOTICE : SEV_WARNING;
+	}
 	default:
 		return SEV_INFO;
 	}
@@ -108,7 +116,9 @@ attr_params(struct jg_buf *b, const struct jg_event_rec *ev)
 
 		if (key >= JG_ATTR_MAX || off + 2u + n > len)
 			break;
-		if (jg_attr_kinds[key] == JG_ATTR_UINT && n == 8) {
+		if (key == JG_ATTR_TOOL) {
+			/* the tool's name, said once with the header's parameters */
+		} else if (jg_attr_kinds[key] == JG_ATTR_UINT && n == 8) {
 			uint64_t x;
 
 			memcpy(&x, v, 8);
@@ -127,7 +137,7 @@ jg_syslog_format(const struct jg_syslog_id *id, const struct jg_alert *a, uint8_
 {
 	const struct jg_event_rec *ev = a->ev;
 	uint64_t ts = a->update ? a->last_ns : a->first_ns;
-	char t[32], src[64], dst[64], lenp[12];
+	char t[32], src[64], dst[64], lenp[12], tool[64];
 	size_t start, n;
 	struct jg_buf b;
 	int plen = 0;
@@ -154,8 +164,8 @@ jg_syslog_format(const struct jg_syslog_id *id, const struct jg_alert *a, uint8_
 	param(&b, "dst_ip", dst, strlen(dst));
 	param_u(&b, "dst_port", ev->dst_port);
 	param_u(&b, "proto", ev->proto);
-	if (ev->tool < JG_TOOL_MAX)
-		param(&b, "tool", jg_tool_names[ev->tool], strlen(jg_tool_names[ev->tool]));
+	jg_ev_tool(ev, tool, sizeof(tool));
+	param(&b, "tool", tool, strlen(tool));
 	param_u(&b, "flow_id", (unsigned long long)ev->flow_id);
 	attr_params(&b, ev);
 	jg_buf_put(&b, "] ", 2);

@@ -360,6 +360,29 @@ jg_svcctl_decode_drep(uint16_t opnum, const uint8_t *stub, size_t len, int big_e
 	return r->service[0] || r->binary_path[0] ? 0 : -1;
 }
 
+int
+jg_winreg_decode(uint16_t opnum, const uint8_t *stub, size_t len, int big_endian, char *out, size_t cap)
+{
+	struct ndr n = { stub, len, 0, 0, big_endian };
+
+	out[0] = '\0';
+	if (stub == NULL)
+		return -1;
+	switch (opnum) {
+	case JG_REG_CREATE_KEY:
+	case JG_REG_OPEN_KEY:
+	case JG_REG_SAVE_KEY:
+	case JG_REG_SET_VALUE:
+	case JG_REG_SAVE_KEY_EX:
+		ndr_skip(&n, 20); /* key handle */
+		ndr_skip(&n, 4);  /* Length, MaximumLength (bytes) */
+		ndr_unique_string(&n, 1, out, cap);
+		return out[0] ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
 /* One protocol tower: floors of (lhs, rhs); floor 1 names the interface, 4 the TCP port, 5 the IP. */
 static int
 parse_tower(const uint8_t *t, size_t len, struct jg_epm_entry *e)

@@ -46,7 +46,12 @@ enum jg_rpc_ptype {
 	X(DRSUAPI, "drsuapi", "e3514235-4b06-11d1-ab04-00c04fc2dcd2")      \
 	X(WKSSVC, "wkssvc", "6bffd098-a112-3610-9833-46c3f87e345a")        \
 	X(SPOOLSS, "spoolss", "12345678-1234-abcd-ef00-0123456789ab")      \
-	X(EVENTLOG, "eventlog", "82273fdc-e32a-18c3-3f78-827929dc23ea")
+	X(EVENTLOG, "eventlog", "82273fdc-e32a-18c3-3f78-827929dc23ea")    \
+	X(EVEN6, "IEventService", "f6beaff7-1e19-4fbb-9f8f-b89e2018337c")  \
+	X(SECLOGON, "ISecLogon", "12b81e99-f207-4a4c-85d3-77b42f76fd14")   \
+	X(INITSHUTDOWN, "InitShutdown", "894de0c0-0d55-11d3-a322-00c04fa321a1") \
+	X(WINSHUTDOWN, "WindowsShutdown", "d95afe70-a6d5-4259-822e-2c84da1ddb0d") \
+	X(PAR, "IRemoteWinspool", "76f03f96-cdfd-44fc-a22c-64950a001209")
 
 enum jg_rpc_iface {
 	JG_IF_UNKNOWN = 0,
@@ -153,5 +158,27 @@ int jg_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t len, struct jg_
 
 /** jg_svcctl_decode() for a stub in either data representation (big_endian from the PDU). */
 int jg_svcctl_decode_drep(uint16_t opnum, const uint8_t *stub, size_t len, int big_endian, struct jg_svc_req *r);
+
+/** winreg (MS-RRP) opnums Jumpgate decodes. */
+enum jg_winreg_op {
+	JG_REG_OPEN_CLASSES_ROOT = 0,
+	JG_REG_OPEN_CURRENT_USER = 1,
+	JG_REG_OPEN_LOCAL_MACHINE = 2,
+	JG_REG_OPEN_USERS = 4,
+	JG_REG_CREATE_KEY = 6,
+	JG_REG_ENUM_KEY = 9,
+	JG_REG_OPEN_KEY = 15,
+	JG_REG_SAVE_KEY = 20,
+	JG_REG_SET_VALUE = 22,
+	JG_REG_SAVE_KEY_EX = 31,
+};
+
+/**
+ * Decode the name a clear winreg request carries: the subkey of
+ * BaseRegOpenKey and BaseRegCreateKey, the file of BaseRegSaveKey(Ex), the
+ * value of BaseRegSetValue (an RRP_UNICODE_STRING after the key handle).
+ * @return 0 when a name was decoded, -1 otherwise
+ */
+int jg_winreg_decode(uint16_t opnum, const uint8_t *stub, size_t len, int big_endian, char *out, size_t cap);
 
 #endif

@@ -47,6 +47,7 @@ jg_detect_create(const struct jg_hs_db *db, const struct jg_detect_limits *lim, 
 	d->peers = &d->self;
 	d->n_peers = 1;
 	d->policy = lim->policy;
+	d->no_discovery = lim->no_discovery;
 	d->ooo_win = lim->ooo_window;
 	d->ooo_n = lim->ooo_buffers;
 	d->sess = mem_alloc((size_t)sessions * sizeof(struct jg_session));
@@ -62,7 +63,7 @@ jg_detect_create(const struct jg_hs_db *db, const struct jg_detect_limits *lim, 
 		d->ooo_free = 1;
 	}
 	memset(d->sess, 0, (size_t)sessions * sizeof(struct jg_session));
-	if (hs_alloc_scratch(db->db, &d->scratch) != HS_SUCCESS) {
+	if (jg_hs_scratch(db, &d->scratch) != 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -83,8 +84,10 @@ int
 jg_detect_hs_alloc(const struct jg_detect *d, const struct jg_hs_db *db, hs_scratch_t **scratch, hs_stream_t **streams)
 {
 	*scratch = NULL;
-	if (hs_alloc_scratch(db->db, scratch) != HS_SUCCESS)
+	if (jg_hs_scratch(db, scratch) != 0) {
+		hs_free_scratch(*scratch);
 		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < 2 * d->n_sess; i++)
 		if (hs_open_stream(db->db, 0, &streams[i]) != HS_SUCCESS) {
 			jg_detect_hs_free(d, *scratch, streams, i);
@@ -433,6 +436,37 @@ jg_ev_session(struct jg_session *s, struct jg_event_rec *ev)
 		jg_ev_bool(ev, JG_ATTR_ENCRYPTED, s->encrypted);
 }
 
+/* The ATT&CK technique an event is evidence of when its parser named none (a catalogue function names its own). */
+static const char *
+default_technique(const struct jg_event_rec *ev)
+{
+	char v[8];
+
+	switch (ev->type) {
+	case JG_EV_ADMIN_SESSION:
+		return "T1021.002"; /* SMB/Windows admin shares */
+	case JG_EV_TOOL_ARTIFACT:
+		/* a tool's executable copied to the target, or its service's pipes */
+		return jg_ev_get(ev, JG_ATTR_FILE, v, sizeof(v))[0] ? "T1570" : "T1569.002";
+	case JG_EV_SERVICE_INSTALL:
+		return "T1569.002";
+	case JG_EV_SERVICE_CHANGE:
+		return "T1543.003";
+	case JG_EV_TASK_CREATE:
+		return "T1053.005";
+	case JG_EV_WMI_EXEC:
+		return ev->tool == JG_TOOL_DCOMEXEC ? "T1021.003" : "T1047";
+	case JG_EV_WINRM_SESSION:
+		return "T1021.006";
+	case JG_EV_RDP_SESSION:
+		return "T1021.001";
+	case JG_EV_LOGON_FAILURE:
+		return "T1110";
+	default:
+		return ""; /* evasion and cut inspections are about Jumpgate, not a technique */
+	}
+}
+
 void
 jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const char *key)
 {
@@ -447,6 +481,17 @@ jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, c
 		}
 	if (s->n_dedup < JG_DEDUP)
 		s->dedup[s->n_dedup++] = h;
+	jg_rules_attribute(d, s, ev);
+	{
+		char t[48];
+
+		/* the tool the session was named by earlier: the rule or pattern that named it */
+		if (ev->tool != JG_TOOL_UNKNOWN && ev->tool == s->tool && s->tool_rule[0] &&
+		    jg_ev_get(ev, JG_ATTR_RULE, t, sizeof(t))[0] == '\0')
+			jg_ev_str(ev, JG_ATTR_RULE, s->tool_rule);
+		if (jg_ev_get(ev, JG_ATTR_TECHNIQUE, t, sizeof(t))[0] == '\0')
+			jg_ev_str(ev, JG_ATTR_TECHNIQUE, default_technique(ev));
+	}
 	d->emit(d->emit_ctx, d->flow, ev);
 }
 
@@ -504,6 +549,8 @@ hit_event(struct jg_detect *d, struct jg_session *s, const struct jg_pattern *p)
 			return;
 		jg_ev_begin(d, s, &ev, JG_EV_WMI_EXEC, p->tool);
 		jg_ev_str(&ev, JG_ATTR_DETAIL, p->literal);
+		if (p->tool != JG_TOOL_UNKNOWN)
+			jg_ev_str(&ev, JG_ATTR_RULE, p->name);
 		jg_ev_session(s, &ev);
 		jg_ev_emit(d, s, &ev, p->name);
 		return;
@@ -515,9 +562,12 @@ hit_event(struct jg_detect *d, struct jg_session *s, const struct jg_pattern *p)
 		s->remcom_svc = 1;
 	else if (tool == JG_TOOL_REMCOM && !s->remcom_svc)
 		tool = JG_TOOL_IMPACKET_PSEXEC;
-	if (s->tool == JG_TOOL_UNKNOWN)
+	if (s->tool == JG_TOOL_UNKNOWN) {
 		s->tool = tool;
+		snprintf(s->tool_rule, sizeof(s->tool_rule), "%s", p->name);
+	}
 	jg_ev_begin(d, s, &ev, JG_EV_TOOL_ARTIFACT, tool);
+	jg_ev_str(&ev, JG_ATTR_RULE, p->name);
 	jg_ev_str(&ev, JG_ATTR_SHARE, s->cur.share);
 	jg_ev_str(&ev, JG_ATTR_FILE, s->cur.file);
 	jg_ev_str(&ev, JG_ATTR_PIPE, s->cur.pipe);

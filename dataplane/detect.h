@@ -60,6 +60,7 @@ struct jg_detect_limits {
 	uint32_t ooo_buffers; /**< out-of-order buffers (directions holding segments at once) */
 	uint32_t ooo_window;  /**< bytes a direction may hold ahead of the next expected one (power of two) */
 	uint8_t policy;       /**< whose bytes win a TCP overlap: enum jg_overlap_policy (ipfrag.h) */
+	uint8_t no_discovery; /**< 1: the catalogue's discovery functions (share lists, SID lookups) raise no event */
 };
 
 /**

@@ -103,7 +103,15 @@ struct jg_rpc_chan {
 	uint8_t n_prop;                   /**< contexts the last bind offered, whose results the ack gives in order */
 	uint8_t next_age;
 	uint16_t prop_id[64];
+	/* no bind seen: what the requests tell of the interface */
+	uint8_t unk_ops;   /**< opnums seen on no known context (JG_UNK_* bits) */
+	uint8_t inferred;  /**< enum jg_rpc_inferred: how the interface of the contexts was found */
+	/* winreg: the key the next call is about (the last opened or created), as "HKLM\SAM" */
+	char reg_key[96];
 };
+
+/** How a channel's interface was known without its bind. */
+enum jg_rpc_inferred { JG_INF_BIND = 0, JG_INF_EPM, JG_INF_PIPE, JG_INF_CALLS };
 
 struct jg_session {
 	uint32_t next_free;
@@ -117,6 +125,7 @@ struct jg_session {
 	uint16_t n_dedup;
 	uint8_t cut;        /**< an inspection_cut was said for this flow */
 	uint8_t pad0[3];
+	char tool_rule[48]; /**< the rule or pattern that named `tool` */
 	/* SMB: who is logged on, per SessionId (SMB1: UID); the message being parsed is of cur_sid */
 	struct {
 		uint64_t sid;
@@ -180,6 +189,8 @@ struct jg_hs_db {
 	hs_database_t *db;
 	struct jg_patterns pats;
 	size_t stream_size;
+	/* attribution rules: per event field, one block-mode database of every rule's expression on it (id: rule index) */
+	hs_database_t *rule_db[JG_ATTR_MAX];
 };
 
 struct jg_detect {
@@ -200,6 +211,7 @@ struct jg_detect {
 	uint32_t ooo_free; /**< index + 1 of the first free buffer, 0 when none */
 	uint32_t ooo_win;  /**< power of two */
 	uint8_t policy;    /**< enum jg_overlap_policy */
+	uint8_t no_discovery;
 	/* RDP and WinRM flows whose first client bytes come whole are judged on this, with no session */
 	struct jg_session first_bytes;
 	/* endpoint-mapper answers this worker learnt (only it writes them); peers: every worker's context */
@@ -216,6 +228,10 @@ struct jg_detect {
 /* detect.c */
 void jg_ev_begin(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, enum jg_event_type type,
 		 uint8_t tool);
+/** The attribution rules' verdict on an event about to be emitted (its tool, rule and technique). */
+void jg_rules_attribute(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev);
+/** Allocate (or grow) a scratch for every database of db, the rules' among them. @return 0, or -ENOMEM */
+int jg_hs_scratch(const struct jg_hs_db *db, hs_scratch_t **scratch);
 /** Emit unless the same (type, tool, key) was emitted in this flow already. */
 void jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const char *dedup_key);
 /** Add session context (user, domain, dialect, encrypted) to an event. */
@@ -262,6 +278,21 @@ void jg_rpc_pipe_data(struct jg_detect *d, struct jg_session *s, int dir, struct
 void jg_rpc_end(struct jg_detect *d, struct jg_session *s);
 /** The DCE-RPC channel of a pipe (or the TCP stream for a NULL key). */
 struct jg_rpc_chan *jg_rpc_chan_of(struct jg_session *s, const uint8_t *key);
+/* rpc_calls.c: the catalogue's functions (rpc_catalog.h) as events, and what a request without a bind tells */
+struct jg_rpc_func;
+/**
+ * Attributes of a DCE-RPC event: interface, opnum, function and technique
+ * (fn: NULL for the catalogue's entry of the request; technique: NULL for fn's).
+ */
+void jg_rpc_event_attrs(struct jg_session *s, struct jg_event_rec *ev, const struct jg_rpc_chan *ch, int c,
+			const struct jg_rpc_pdu *pdu, const struct jg_rpc_func *fn, const char *technique);
+/** A request on a context of no known interface: the pipe's name or the calls so far may tell. @return the context, or -1 */
+int jg_rpc_infer(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu);
+/** A request of a known interface that no rule of rpc_detect.c took: a catalogue function is an rpc_call event. */
+void jg_rpc_call(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, int c, const struct jg_rpc_pdu *pdu);
+/** Add the context id of a known interface to a channel (a learnt or inferred endpoint). */
+void jg_rpc_ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u);
+
 /** RDP and WinRM: the first bytes of a client stream. */
 void jg_raw_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *m, size_t len);
 

@@ -9,61 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_priv.h"
+#include "detect_test_kit.h"
 #include "jg_test.h"
-#include "jg_test_bytes.h"
 
-static uint64_t cnt[JG_CNT_MAX];
-static struct jg_event_rec events[64];
-static unsigned int n_events;
-
-static void
-on_event(void *ctx, struct jg_flow *f, struct jg_event_rec *ev)
-{
-	(void)ctx;
-	(void)f;
-	if (n_events < 64)
-		events[n_events++] = *ev;
-}
-
-static void *
-zalloc(size_t n)
-{
-	return calloc(1, n);
-}
-
-/* The value of a string attribute of an event, "" when absent. */
-static const char *
-attr(const struct jg_event_rec *ev, enum jg_attr key, char *out, size_t cap)
-{
-	out[0] = '\0';
-	for (uint32_t off = 0; off + 2 <= ev->data_len && ev->data[off];) {
-		uint8_t k = ev->data[off], n = ev->data[off + 1];
-
-		if (k == key) {
-			if (jg_attr_kinds[k] == JG_ATTR_UINT) {
-				uint64_t x;
-
-				memcpy(&x, &ev->data[off + 2], sizeof(x));
-				snprintf(out, cap, "%llu", (unsigned long long)x);
-			} else {
-				snprintf(out, cap, "%.*s", n, (const char *)&ev->data[off + 2]);
-			}
-			break;
-		}
-		off += 2u + n;
-	}
-	return out;
-}
-
-static const struct jg_event_rec *
-find_event(enum jg_event_type type, uint8_t tool)
-{
-	for (unsigned int i = 0; i < n_events; i++)
-		if (events[i].type == type && events[i].tool == tool)
-			return &events[i];
-	return NULL;
-}
 
 static void
 test_expr(void)
@@ -174,16 +122,7 @@ build_session(void)
 	smb2(1, 5, 2, 5, b, 89);
 }
 
-static struct jg_flow_table ft;
 
-static int
-no_emit(void *c, const struct jg_flow *f, enum jg_flow_end r)
-{
-	(void)c;
-	(void)f;
-	(void)r;
-	return 0;
-}
 
 /* What each segment carries besides its bytes: the ACK of the other side's bytes, TTL, checksum, extra flags. */
 static size_t acked[2];
@@ -228,40 +167,18 @@ segment(struct jg_detect *d, int dir, size_t from, size_t to)
 	jg_detect_packet(d, f, &p, fdir, &seg, &len, len ? 1 : 0, seg_ts);
 }
 
-static struct jg_detect *cur_det;
 
-static void
-release(void *c, struct jg_flow *f)
-{
-	(void)c;
-	jg_detect_release(cur_det, f);
-}
 
-static void *mem;
-
+/* A fresh context for a test, and the segment writer's state back to its defaults. */
 static struct jg_detect *
 fresh(struct jg_hs_db *db)
 {
-	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9, 3600e9 };
-	struct jg_detect *d;
-
-	jg_detect_destroy(cur_det, free);
-	d = jg_detect_create(db, &(struct jg_detect_limits){ 4, 4, 65536, JG_OVERLAP_FIRST }, 0, on_event, NULL, zalloc, cnt);
-
-	if (mem == NULL)
-		mem = aligned_alloc(64, jg_flow_table_mem_size(1024));
-	memset(mem, 0, jg_flow_table_mem_size(1024));
-	jg_flow_table_init(&ft, mem, 1024, 1, &to, no_emit, NULL, cnt);
-	ft.release = release;
-	cur_det = d;
-	n_events = 0;
-	memset(cnt, 0, sizeof(cnt));
 	acked[0] = acked[1] = 0;
 	seg_ttl = 64;
 	seg_csum_bad = seg_flags = 0;
 	seg_seq_shift = 0;
 	seg_ts = 1000000000ull;
-	return d;
+	return kit_fresh(db, NULL);
 }
 
 static void
@@ -550,31 +467,6 @@ test_pool_full(struct jg_hs_db *db)
 }
 
 /* One segment of flow `host` (client 10.0.0.host:50000 <-> server 10.0.0.2:port), direction dir. */
-static void
-tcp_packet(struct jg_detect *d, uint8_t host, uint16_t port, int dir, uint8_t flags, uint32_t seq, const uint8_t *data,
-	   uint32_t len)
-{
-	struct jg_pkt p;
-	struct jg_flow *f;
-	int fdir;
-
-	memset(&p, 0, sizeof(p));
-	p.src[0] = p.dst[0] = 10;
-	p.src[3] = dir ? 2 : host;
-	p.dst[3] = dir ? host : 2;
-	p.sport = dir ? port : 50000;
-	p.dport = dir ? 50000 : port;
-	p.proto = 6;
-	p.ip_version = 4;
-	p.tcp_flags = flags;
-	p.tcp_seq = seq;
-	p.tcp_win = 65535;
-	p.tcp_wscale = 0xff;
-	p.ttl = 64;
-	p.payload_len = len;
-	f = jg_flow_packet(&ft, &p, 60 + len, 1000000000ull, &fdir);
-	jg_detect_packet(d, f, &p, fdir, &data, &len, len ? 1 : 0, 1000000000ull);
-}
 
 static void
 raw_segment(struct jg_detect *d, uint8_t host, int dir, uint8_t flags, uint32_t seq, const uint8_t *data, uint32_t len)
@@ -621,46 +513,6 @@ test_ooo_bounds(struct jg_hs_db *db)
 
 static uint8_t rpdu[8192];
 
-/* A PDU header in either byte order; @return 16 */
-static size_t
-rpc_hdr(uint8_t *p, uint8_t ptype, uint8_t flags, int be, uint32_t call_id)
-{
-	memset(p, 0, 16);
-	p[0] = 5;
-	p[2] = ptype;
-	p[3] = flags;
-	p[4] = be ? 0x00 : 0x10;
-	if (be)
-		p[12] = (uint8_t)(call_id >> 24), p[13] = (uint8_t)(call_id >> 16), p[14] = (uint8_t)(call_id >> 8),
-		p[15] = (uint8_t)call_id;
-	else
-		w32(p + 12, call_id);
-	return 16;
-}
-
-static void
-put16x(uint8_t *p, uint16_t v, int be)
-{
-	if (be)
-		p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
-	else
-		w16(p, v);
-}
-
-static void
-put32x(uint8_t *p, uint32_t v, int be)
-{
-	if (be)
-		p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-	else
-		w32(p, v);
-}
-
-static void
-finish_pdu(uint8_t *p, size_t len, int be)
-{
-	put16x(p + 8, (uint16_t)len, be);
-}
 
 /* bind: `junk` contexts of made-up interfaces, then svcctl as context 77, then svcctl again as 78
  * (Windows offers the bind-time feature negotiation as a second context of the same interface) */
@@ -714,21 +566,6 @@ rpc_bind_ack(uint8_t *p, int junk, int be)
 	return off;
 }
 
-/* NDR conformant varying string (wide), in either byte order */
-static size_t
-ndr_wstr(uint8_t *p, size_t off, const char *s, int be)
-{
-	size_t n = strlen(s) + 1;
-
-	put32x(p + off, (uint32_t)n, be);
-	put32x(p + off + 4, 0, be);
-	put32x(p + off + 8, (uint32_t)n, be);
-	off += 12;
-	for (size_t i = 0; i < n; i++)
-		put16x(p + off + 2 * i, (uint8_t)s[i], be);
-	off += 2 * n;
-	return (off + 3) & ~(size_t)3;
-}
 
 /* CreateServiceW's stub: handle, name, no display name, access/type/start/error, binary path */
 static size_t
@@ -1033,8 +870,7 @@ main(void)
 	test_rdp_first_bytes(db);
 	test_smb_bounds(db);
 	test_pool_full(db);
-	jg_detect_destroy(cur_det, free);
-	free(mem);
+	kit_done();
 	jg_hs_free(db);
 	return jg_test_done();
 }

@@ -1,14 +1,58 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The Hyperscan database: every pattern of patterns.yaml in each of its
- * encodings, compiled once for streaming. The expression id is the pattern's
- * index, so a match names its pattern whatever the encoding.
+ * The Hyperscan databases. The stream one: every pattern of patterns.yaml in
+ * each of its encodings, compiled once for streaming; the expression id is the
+ * pattern's index, so a match names its pattern whatever the encoding. The
+ * rules': per event field, every rule's regular expression on that field, in
+ * block mode (a field is scanned whole when an event is made); the id is the
+ * rule's index.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect_priv.h"
+
+/* One block-mode database per field that rules test; an expression that does not compile names its file and line. */
+static int
+compile_rules(struct jg_hs_db *db, char *err, size_t err_len)
+{
+	const struct jg_patterns *pats = &db->pats;
+
+	for (unsigned int a = 1; a < JG_ATTR_MAX; a++) {
+		const char *exprs[JG_RULES_MAX];
+		unsigned int flags[JG_RULES_MAX], ids[JG_RULES_MAX], lines[JG_RULES_MAX];
+		hs_compile_error_t *cerr = NULL;
+		unsigned int n = 0;
+
+		for (uint32_t r = 0; r < pats->n_rules; r++)
+			for (uint8_t c = 0; c < pats->rules[r].n_cond; c++)
+				if (pats->rules[r].cond[c].attr == a) {
+					exprs[n] = pats->rules[r].cond[c].re;
+					/* Windows names are caseless; one match per rule is all a verdict needs */
+					flags[n] = HS_FLAG_CASELESS | HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH;
+					ids[n] = r;
+					lines[n] = pats->rules[r].cond[c].line;
+					n++;
+				}
+		if (n == 0)
+			continue;
+		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db->rule_db[a], &cerr) != HS_SUCCESS) {
+			int e = cerr != NULL ? cerr->expression : -1;
+
+			if (e >= 0 && (unsigned int)e < n)
+				snprintf(err, err_len, "%s:%u: rules[%u].match.%s: %s: %s", pats->file, lines[e], ids[e],
+					 jg_attr_names[a], exprs[e], cerr->message);
+			else
+				snprintf(err, err_len, "%s: rules on %s: %s", pats->file, jg_attr_names[a],
+					 cerr ? cerr->message : "compile failed");
+			hs_free_compile_error(cerr);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 struct jg_hs_db *
 jg_hs_compile(const struct jg_patterns *pats, char *err, size_t err_len)
@@ -50,7 +94,22 @@ jg_hs_compile(const struct jg_patterns *pats, char *err, size_t err_len)
 		return NULL;
 	}
 	hs_stream_size(db->db, &db->stream_size);
+	if (compile_rules(db, err, err_len) != 0) {
+		jg_hs_free(db);
+		return NULL;
+	}
 	return db;
+}
+
+int
+jg_hs_scratch(const struct jg_hs_db *db, hs_scratch_t **scratch)
+{
+	if (hs_alloc_scratch(db->db, scratch) != HS_SUCCESS)
+		return -ENOMEM;
+	for (unsigned int a = 0; a < JG_ATTR_MAX; a++)
+		if (db->rule_db[a] != NULL && hs_alloc_scratch(db->rule_db[a], scratch) != HS_SUCCESS)
+			return -ENOMEM;
+	return 0;
 }
 
 void
@@ -59,5 +118,7 @@ jg_hs_free(struct jg_hs_db *db)
 	if (db == NULL)
 		return;
 	hs_free_database(db->db);
+	for (unsigned int a = 0; a < JG_ATTR_MAX; a++)
+		hs_free_database(db->rule_db[a]);
 	free(db);
 }

@@ -272,6 +272,7 @@ setup_workers(struct jg_dataplane *dp, int dispatch, struct rte_mempool *mp)
 		.ooo_buffers = cfg->ooo_buffers,
 		.ooo_window = cfg->ooo_window,
 		.policy = strcmp(cfg->overlap_policy, "last") == 0 ? JG_OVERLAP_LAST : JG_OVERLAP_FIRST,
+		.no_discovery = !cfg->rpc_discovery,
 	};
 	const struct jg_frag_limits flim = {
 		.datagrams = cfg->frag_datagrams,

@@ -117,6 +117,7 @@ iface_rank(unsigned int iface)
 	case JG_IF_SVCCTL: case JG_IF_ATSVC: case JG_IF_TSCH: case JG_IF_SASEC: case JG_IF_REMOTE_ACTIVATION:
 	case JG_IF_ISYSTEM_ACTIVATOR: case JG_IF_WBEM_LOGIN: case JG_IF_WBEM_SERVICES: case JG_IF_IDISPATCH:
 	case JG_IF_WINREG: case JG_IF_DRSUAPI: case JG_IF_EVENTLOG: case JG_IF_SPOOLSS: case JG_IF_EPM:
+	case JG_IF_EVEN6: case JG_IF_SECLOGON: case JG_IF_INITSHUTDOWN: case JG_IF_WINSHUTDOWN: case JG_IF_PAR:
 		return 2;
 	default:
 		return 1;
@@ -163,8 +164,8 @@ jg_rpc_chan_of(struct jg_session *s, const uint8_t *key)
 }
 
 /* A context: a new id takes a free slot, or the place of the oldest that tells less (or as little). */
-static void
-ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u)
+void
+jg_rpc_ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u)
 {
 	uint8_t iface = (uint8_t)jg_rpc_iface_of(u);
 	int slot = -1;
@@ -212,28 +213,14 @@ ctx_find(const struct jg_rpc_chan *ch, uint16_t id)
 	return ch->n_ctx == 1 ? 0 : -1;
 }
 
-static void
-rpc_event(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, const struct jg_rpc_chan *ch, int c,
-	  const struct jg_rpc_pdu *pdu)
-{
-	char u[40];
-
-	if (c >= 0)
-		jg_ev_str(ev, JG_ATTR_RPC_INTERFACE,
-			  ch->ctx[c].iface ? jg_rpc_iface_names[ch->ctx[c].iface] : jg_uuid_str(&ch->ctx[c].uuid, u, sizeof(u)));
-	if (pdu->ptype == JG_RPC_REQUEST)
-		jg_ev_uint(ev, JG_ATTR_RPC_OPNUM, pdu->opnum);
-	jg_ev_str(ev, JG_ATTR_PIPE, s->cur.pipe);
-	jg_ev_session(s, ev);
-	(void)d;
-}
-
 /* Which tool a service points to: a match inside this message, what the session showed, its names. */
 static uint8_t
-service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_svc_req *r)
+service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_svc_req *r, const char **by)
 {
 	struct jg_dir *dr = &s->dir[dir];
 	uint8_t t = JG_TOOL_UNKNOWN;
+
+	*by = NULL;
 
 	/*
 	 * The decoded names first: they are what the service really is (decoys
@@ -245,8 +232,10 @@ service_tool(struct jg_detect *d, struct jg_session *s, int dir, const struct jg
 		const struct jg_pattern *p = &d->db->pats.p[i];
 
 		if ((p->kind == JG_PAT_ATTRIBUTE || p->kind == JG_PAT_ARTIFACT) &&
-		    (strcasestr(r->binary_path, p->literal) != NULL || strcasestr(r->service, p->literal) != NULL))
+		    (strcasestr(r->binary_path, p->literal) != NULL || strcasestr(r->service, p->literal) != NULL)) {
 			t = p->tool;
+			*by = p->name;
+		}
 	}
 	if (t == JG_TOOL_UNKNOWN)
 		t = jg_hits_tool(d, dr, JG_PAT_ATTRIBUTE);
@@ -279,7 +268,7 @@ wmi_capable(unsigned int iface)
 	}
 }
 
-static void
+static int
 svcctl_request(struct jg_detect *d, struct jg_session *s, int dir, const struct jg_rpc_chan *ch, int c,
 	       const struct jg_rpc_pdu *pdu)
 {
@@ -287,6 +276,7 @@ svcctl_request(struct jg_detect *d, struct jg_session *s, int dir, const struct 
 	struct jg_svc_req r;
 	enum jg_event_type type;
 	char key[JG_NAME_MAX + 16];
+	const char *by;
 	int clear = pdu->auth_level < 6 && pdu->stub != NULL;
 
 	switch (pdu->opnum) {
@@ -304,23 +294,25 @@ svcctl_request(struct jg_detect *d, struct jg_session *s, int dir, const struct 
 	case JG_SCM_OPEN_SERVICE_A:
 		if (clear && jg_svcctl_decode_drep(pdu->opnum, pdu->stub, pdu->stub_len, pdu->big_endian, &r) == 0)
 			snprintf(s->cur.service, sizeof(s->cur.service), "%s", r.service);
-		return;
+		return 1;
 	default:
-		return;
+		return 0;
 	}
 	if (!clear || jg_svcctl_decode_drep(pdu->opnum, pdu->stub, pdu->stub_len, pdu->big_endian, &r) != 0)
 		memset(&r, 0, sizeof(r));
 	snprintf(s->cur.service, sizeof(s->cur.service), "%s", r.service);
 	/* the decoded name is the artifact however it was sent (big-endian units, fragments, pieces) */
 	jg_hits_from_name(d, &s->dir[dir], r.service);
-	jg_ev_begin(d, s, &ev, type, service_tool(d, s, dir, &r));
+	jg_ev_begin(d, s, &ev, type, service_tool(d, s, dir, &r, &by));
+	jg_ev_str(&ev, JG_ATTR_RULE, by);
 	jg_ev_str(&ev, JG_ATTR_SERVICE_NAME, r.service);
 	jg_ev_str(&ev, JG_ATTR_BINARY_PATH, r.binary_path);
 	if (!clear)
 		jg_ev_str(&ev, JG_ATTR_DETAIL, "stub sealed (auth level privacy): interface and opnum only");
-	rpc_event(d, s, &ev, ch, c, pdu);
+	jg_rpc_event_attrs(s, &ev, ch, c, pdu, NULL, NULL);
 	snprintf(key, sizeof(key), "%u|%s|%s", pdu->opnum, r.service, r.binary_path);
 	jg_ev_emit(d, s, &ev, key);
+	return 1;
 }
 
 static void
@@ -331,7 +323,7 @@ simple_event(struct jg_detect *d, struct jg_session *s, enum jg_event_type type,
 
 	jg_ev_begin(d, s, &ev, type, tool);
 	jg_ev_str(&ev, JG_ATTR_DETAIL, detail);
-	rpc_event(d, s, &ev, ch, c, pdu);
+	jg_rpc_event_attrs(s, &ev, ch, c, pdu, NULL, NULL);
 	jg_ev_emit(d, s, &ev, detail);
 }
 
@@ -348,7 +340,7 @@ activation(struct jg_detect *d, struct jg_session *s, const struct jg_rpc_chan *
 static void
 request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu)
 {
-	int c = ctx_find(ch, pdu->ctx_id);
+	int c = ctx_find(ch, pdu->ctx_id), handled = 0;
 
 	/* No bind seen on this stream: what the endpoint mapper said lives at this port. */
 	if (c < 0 && s->app == JG_APP_RPC) {
@@ -359,11 +351,15 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 
 		server_of(d, s, ip, &port, &version);
 		if (version == 4 && (iface = epm_lookup(d, ip, port)) != JG_IF_UNKNOWN && jg_rpc_iface_uuid(iface, &u) == 0) {
-			ctx_add(ch, pdu->ctx_id, &u);
+			jg_rpc_ctx_add(ch, pdu->ctx_id, &u);
 			c = ctx_find(ch, pdu->ctx_id);
+			ch->inferred = JG_INF_EPM;
 			d->cnt[JG_CNT_EPM_USED]++;
 		}
 	}
+	/* nor from the mapper: the pipe's name, or the calls so far */
+	if (c < 0)
+		c = jg_rpc_infer(d, s, ch, pdu);
 
 	/*
 	 * WMI/DCOM command-line patterns count in clear request stubs of WMI/DCOM
@@ -374,31 +370,36 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 	s->cur.rpc_request = pdu->auth_level < 6 && wmi_capable(c >= 0 ? ch->ctx[c].iface : JG_IF_UNKNOWN);
 	switch (c >= 0 ? ch->ctx[c].iface : JG_IF_UNKNOWN) {
 	case JG_IF_SVCCTL:
-		svcctl_request(d, s, dir, ch, c, pdu);
+		handled = svcctl_request(d, s, dir, ch, c, pdu);
 		break;
 	case JG_IF_ATSVC:
-		if (pdu->opnum == 0)
+		if ((handled = pdu->opnum == 0))
 			simple_event(d, s, JG_EV_TASK_CREATE, s->tool, "NetrJobAdd", ch, c, pdu);
 		break;
 	case JG_IF_TSCH:
-		if (pdu->opnum == 1)
+		if ((handled = pdu->opnum == 1))
 			simple_event(d, s, JG_EV_TASK_CREATE, s->tool, "SchRpcRegisterTask", ch, c, pdu);
 		break;
 	case JG_IF_SASEC:
-		if (pdu->opnum == 0)
+		if ((handled = pdu->opnum == 0))
 			simple_event(d, s, JG_EV_TASK_CREATE, s->tool, "SASetAccountInformation", ch, c, pdu);
 		break;
 	case JG_IF_REMOTE_ACTIVATION:
 	case JG_IF_ISYSTEM_ACTIVATOR:
 		activation(d, s, ch, c, pdu);
+		handled = 1;
 		break;
 	case JG_IF_WBEM_SERVICES:
-		if (pdu->opnum == 24)
-			simple_event(d, s, JG_EV_WMI_EXEC, JG_TOOL_UNKNOWN, "IWbemServices::ExecMethod", ch, c, pdu);
+		if ((handled = pdu->opnum == 24 || pdu->opnum == 25))
+			simple_event(d, s, JG_EV_WMI_EXEC, JG_TOOL_UNKNOWN,
+				     pdu->opnum == 24 ? "IWbemServices::ExecMethod" : "IWbemServices::ExecMethodAsync", ch, c, pdu);
 		break;
 	default:
 		break;
 	}
+	/* the rest of the catalogue: credential access, log clearing, registry, spooler, shutdown, discovery */
+	if (!handled)
+		jg_rpc_call(d, s, ch, c, pdu);
 }
 
 static void
@@ -409,7 +410,7 @@ bind(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, const st
 	for (uint8_t i = 0; i < ch->n_prop; i++)
 		ch->prop_id[i] = pdu->ctx[i].id;
 	for (uint8_t i = 0; i < pdu->n_ctx; i++) {
-		ctx_add(ch, pdu->ctx[i].id, &pdu->ctx[i].uuid);
+		jg_rpc_ctx_add(ch, pdu->ctx[i].id, &pdu->ctx[i].uuid);
 		switch (jg_rpc_iface_of(&pdu->ctx[i].uuid)) {
 		case JG_IF_WBEM_LOGIN:
 		case JG_IF_WBEM_SERVICES:

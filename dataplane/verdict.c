@@ -26,6 +26,15 @@ service_of(const struct jg_event_rec *ev)
 		return JG_SVC_WINRM;
 	case JG_EV_RDP_SESSION:
 		return JG_SVC_RDP;
+	case JG_EV_RPC_CALL: {
+		char sev[8];
+
+		/* discovery is reported, not judged: every file browser lists shares and looks SIDs up */
+		if (strcmp(jg_ev_get(ev, JG_ATTR_SEVERITY, sev, sizeof(sev)), "low") == 0)
+			return -1;
+		/* as the service installs and tasks: a policy that allows PsExec from a jump host allows its StartService */
+		return smb ? JG_SVC_SMB_ADMIN : JG_SVC_RPC;
+	}
 	default:
 		return -1;
 	}
@@ -73,7 +82,8 @@ jg_verdict_event(const struct jg_verdict *v, struct jg_flow *f, struct jg_event_
 
 	if (svc < 0 || v->pol == NULL) {
 		/* no service judged (an evasion, a cut inspection): the zones still say between whom */
-		if (v->pol != NULL && (ev->type == JG_EV_EVASION || ev->type == JG_EV_INSPECTION_CUT)) {
+		if (v->pol != NULL &&
+		    (ev->type == JG_EV_EVASION || ev->type == JG_EV_INSPECTION_CUT || ev->type == JG_EV_RPC_CALL)) {
 			jg_ev_str(ev, JG_ATTR_SRC_ZONE, v->pol->zones[jg_zone_of(v->zones, ev->src_ip, ev->ip_version)]);
 			jg_ev_str(ev, JG_ATTR_DST_ZONE, v->pol->zones[jg_zone_of(v->zones, ev->dst_ip, ev->ip_version)]);
 		}
@@ -109,6 +119,8 @@ jg_verdict_new_flow(const struct jg_verdict *v, struct jg_flow *f, uint64_t ts)
 	ev.tool = JG_TOOL_UNKNOWN;
 	ev.flow_id = f->flow_id;
 	ev.ts_ns = ts;
+	if (svc == JG_SVC_SSH || svc == JG_SVC_VNC)
+		jg_ev_str(&ev, JG_ATTR_TECHNIQUE, svc == JG_SVC_SSH ? "T1021.004" : "T1021.005");
 	{
 		uint8_t sz = jg_zone_of(v->zones, ev.src_ip, ev.ip_version);
 		uint8_t dz = jg_zone_of(v->zones, ev.dst_ip, ev.ip_version);

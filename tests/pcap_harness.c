@@ -69,7 +69,7 @@ main(int argc, char **argv)
 	static struct jg_patterns pats;
 	static struct jg_cfg_errors errs;
 	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9, 3600e9 };
-	const struct jg_detect_limits dlim = { SESSIONS, 64, 65536, JG_OVERLAP_FIRST };
+	const struct jg_detect_limits dlim = { SESSIONS, 64, 65536, JG_OVERLAP_FIRST, 0 };
 	const struct jg_frag_limits flim = { 256, 256, 1u << 20, 30000000000ull, JG_OVERLAP_FIRST };
 	struct jg_frag_table *frag;
 	uint8_t *frame;

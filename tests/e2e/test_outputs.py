@@ -144,7 +144,8 @@ def severity(ev):
     t, action = ev["event"], ev.get("action")
     if t == "zone_violation":
         return 4 if action == "block" else 3
-    if t in ("tool_artifact", "service_install", "service_change", "task_create", "wmi_exec"):
+    if t in ("tool_artifact", "service_install", "service_change", "task_create", "wmi_exec") or \
+            (t == "rpc_call" and ev.get("severity") != "low"):
         return 5 if action == "allow" else 4
     if t in ("admin_session", "winrm_session", "rdp_session"):
         return 6 if action == "allow" else 5

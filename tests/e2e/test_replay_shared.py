@@ -21,9 +21,10 @@ need_shared()
 
 LONG = os.path.join(SRC, "tests", "e2e", "long-timeouts.yaml")
 EVENTS = {"admin_session", "tool_artifact", "service_install", "service_change", "task_create", "wmi_exec",
-          "winrm_session", "rdp_session", "logon_failure", "zone_violation", "inspection_cut"}
+          "winrm_session", "rdp_session", "logon_failure", "zone_violation", "inspection_cut", "rpc_call"}
 TOOLS = {"paexec", "psexec", "impacket-psexec", "remcom", "winexe", "smbexec", "crackmapexec",
-         "metasploit-psexec", "atexec", "wmiexec", "dcomexec", "unknown"}
+         "metasploit-psexec", "atexec", "wmiexec", "dcomexec", "cobalt-strike", "sharpmove", "scshell", "csexec",
+         "unknown"}
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 

@@ -67,7 +67,7 @@ init(void)
 	    (db = jg_hs_compile(&pats, err, sizeof(err))) == NULL)
 		abort();
 	/* few, small out-of-order buffers: their bounds are reached */
-	det = jg_detect_create(db, &(struct jg_detect_limits){ 8, 4, 4096, JG_OVERLAP_FIRST }, 0, on_event, NULL, zalloc, cnt);
+	det = jg_detect_create(db, &(struct jg_detect_limits){ 8, 4, 4096, JG_OVERLAP_FIRST, 0 }, 0, on_event, NULL, zalloc, cnt);
 	mem = aligned_alloc(64, jg_flow_table_mem_size(64));
 	memset(mem, 0, jg_flow_table_mem_size(64));
 	jg_flow_table_init(&ft, mem, 64, 1, &to, on_flow, NULL, cnt);
