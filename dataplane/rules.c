@@ -37,7 +37,20 @@ jg_rules_build(const char *policy_path, const char *patterns_path, uint32_t gen,
 		goto err;
 	r->hs = jg_hs_compile(pats, err, sizeof(err));
 	if (r->hs == NULL) {
-		jg_cfg_err(errs, patterns_path, 0, "patterns", "%s", err);
+		size_t n = strlen(patterns_path);
+		char *rest;
+		unsigned long line;
+
+		/* a rule's expression names its own line: "<file>:<line>: rules[i].match.<field>: ..." */
+		if (strncmp(err, patterns_path, n) == 0 && err[n] == ':' && (line = strtoul(err + n + 1, &rest, 10)) > 0 &&
+		    strncmp(rest, ": ", 2) == 0 && strchr(rest + 2, ':') != NULL) {
+			char *colon = strchr(rest + 2, ':');
+
+			*colon = '\0';
+			jg_cfg_err(errs, patterns_path, line, rest + 2, "%s", colon + 2);
+		} else {
+			jg_cfg_err(errs, patterns_path, 0, "patterns", "%s", err);
+		}
 		goto err;
 	}
 	snprintf(tag, sizeof(tag), "g%u", gen);
