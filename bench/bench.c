@@ -487,7 +487,6 @@ load_rules(struct bench *b)
 {
 	struct jg_cfg_errors *errs = calloc(1, sizeof(*errs));
 	struct jg_patterns *pats = calloc(1, sizeof(*pats));
-	char err[256];
 	int rc = -1;
 
 	if (errs == NULL || pats == NULL)
@@ -500,10 +499,8 @@ load_rules(struct bench *b)
 	}
 	if (jg_patterns_load(b->o.patterns, pats, errs) != 0)
 		goto out;
-	if ((b->hs = jg_hs_compile(pats, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "jg-bench: %s\n", err);
+	if ((b->hs = jg_hs_compile(pats, errs)) == NULL)
 		goto out;
-	}
 	if (jg_zones_build(&b->zones, &b->pol, "bench") != 0)
 		goto out;
 	rc = 0;

@@ -32,6 +32,8 @@ void jg_ev_bool(struct jg_event_rec *ev, enum jg_attr key, int v);
 
 /** The name of the event's tool: a custom tool's own name (its `tool` attribute), else the built-in name. @return out */
 const char *jg_ev_tool(const struct jg_event_rec *ev, char *out, size_t cap);
+/** 1 when the event is discovery (an rpc_call of severity low: a share list, a SID lookup): reported, never judged. */
+int jg_ev_discovery(const struct jg_event_rec *ev);
 /** Remove every attribute of a key (to set it anew). */
 void jg_ev_del(struct jg_event_rec *ev, enum jg_attr key);
 

@@ -240,3 +240,11 @@ jg_ev_del(struct jg_event_rec *ev, enum jg_attr key)
 		off += n;
 	}
 }
+
+int
+jg_ev_discovery(const struct jg_event_rec *ev)
+{
+	char sev[8];
+
+	return ev->type == JG_EV_RPC_CALL && strcmp(jg_ev_get(ev, JG_ATTR_SEVERITY, sev, sizeof(sev)), "low") == 0;
+}

@@ -61,6 +61,17 @@ kind_of(const char *s)
 	return -1;
 }
 
+/* The name of a pattern or rule: what fits, or an error. */
+static void
+set_name(char *dst, size_t cap, const char *s, const char *file, unsigned long line, const char *key,
+	 struct jg_cfg_errors *errs)
+{
+	if (strlen(s) >= cap)
+		perr(errs, file, line, key, "%s: longer than %zu", s, cap - 1);
+	else
+		strcpy(dst, s);
+}
+
 static void
 load_encodings(yaml_document_t *doc, const yaml_node_t *v, struct jg_pattern *p, const char *file, const char *key,
 	       struct jg_cfg_errors *errs)
@@ -114,10 +125,7 @@ load_one(yaml_document_t *doc, const yaml_node_t *m, uint32_t idx, struct jg_pat
 		} else if (s == NULL) {
 			perr(errs, file, line_of(v), fk, "(not a scalar): expected a value");
 		} else if (!strcmp(k, "name")) {
-			if (strlen(s) >= sizeof(p->name))
-				perr(errs, file, line_of(v), fk, "%s: longer than %zu", s, sizeof(p->name) - 1);
-			else
-				strcpy(p->name, s);
+			set_name(p->name, sizeof(p->name), s, file, line_of(v), fk, errs);
 		} else if (!strcmp(k, "literal")) {
 			if (strlen(s) >= sizeof(p->literal) || strlen(s) < 3)
 				perr(errs, file, line_of(v), fk, "%s: length must be 3..%zu", s, sizeof(p->literal) - 1);
@@ -286,10 +294,7 @@ load_rule(yaml_document_t *doc, const yaml_node_t *m, uint32_t idx, struct jg_pa
 		} else if (s == NULL) {
 			perr(errs, file, line_of(v), fk, "(not a scalar): expected a value");
 		} else if (!strcmp(k, "name")) {
-			if (strlen(s) >= sizeof(r->name))
-				perr(errs, file, line_of(v), fk, "%s: longer than %zu", s, sizeof(r->name) - 1);
-			else
-				strcpy(r->name, s);
+			set_name(r->name, sizeof(r->name), s, file, line_of(v), fk, errs);
 		} else if (!strcmp(k, "tool")) {
 			int t = tool_of(s);
 			int ok = strlen(s) > 0 && strlen(s) < sizeof(r->tool);

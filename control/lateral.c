@@ -66,7 +66,7 @@ jg_lateral_add(struct jg_lateral *l, const struct jg_event_rec *ev)
 	if (ev->type == JG_EV_LOGON_FAILURE || ev->type == JG_EV_EVASION || ev->type == JG_EV_NONE || ev->type >= JG_EV_MAX)
 		return;
 	/* discovery (a share list, a SID lookup) moves nobody anywhere */
-	if (ev->type == JG_EV_RPC_CALL && strcmp(jg_ev_get(ev, JG_ATTR_SEVERITY, v, sizeof(v)), "low") == 0)
+	if (jg_ev_discovery(ev))
 		return;
 	h = edge_hash(ev->src_ip, ev->dst_ip);
 	for (i = 0; i < JG_EDGES; i++) {

@@ -53,14 +53,11 @@ jg_syslog_severity(const struct jg_alert *a)
 		return SEV_NOTICE;
 	case JG_EV_EVASION:
 		return SEV_WARNING; /* someone is working at not being seen */
-	case JG_EV_RPC_CALL: {
-		char sev[8];
-
+	case JG_EV_RPC_CALL:
 		/* discovery is what every Explorer window does too */
-		if (strcmp(jg_ev_get(a->ev, JG_ATTR_SEVERITY, sev, sizeof(sev)), "low") == 0)
+		if (jg_ev_discovery(a->ev))
 			return SEV_INFO;
 		return allowed ? SEV_NOTICE : SEV_WARNING;
-	}
 	default:
 		return SEV_INFO;
 	}

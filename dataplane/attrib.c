@@ -37,7 +37,7 @@ jg_rules_attribute(struct jg_detect *d, struct jg_session *s, struct jg_event_re
 	const struct jg_rule *r = NULL;
 	char v[256];
 
-	if (pats->n_rules == 0)
+	if (!(d->db->rule_events & (1u << ev->type)))
 		return;
 	memset(got, 0, pats->n_rules);
 	for (unsigned int a = 1; a < JG_ATTR_MAX; a++) {

@@ -46,10 +46,12 @@ jg_detect_known_port(uint16_t port)
 typedef void (*jg_event_fn)(void *ctx, struct jg_flow *f, struct jg_event_rec *ev);
 
 /**
- * Compile the patterns into a streaming Hyperscan database (once, at start).
- * @return the database, or NULL with the reason in err
+ * Compile the patterns into a streaming Hyperscan database, and the attribution
+ * rules into a block-mode one per field they test (at start and at reload).
+ * @return the databases, or NULL with every problem in errs (a rule's
+ *         expression named at its file:line, like the loader's errors)
  */
-struct jg_hs_db *jg_hs_compile(const struct jg_patterns *pats, char *err, size_t err_len);
+struct jg_hs_db *jg_hs_compile(const struct jg_patterns *pats, struct jg_cfg_errors *errs);
 
 /** Free a database. */
 void jg_hs_free(struct jg_hs_db *db);

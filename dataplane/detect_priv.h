@@ -191,6 +191,7 @@ struct jg_hs_db {
 	size_t stream_size;
 	/* attribution rules: per event field, one block-mode database of every rule's expression on it (id: rule index) */
 	hs_database_t *rule_db[JG_ATTR_MAX];
+	uint32_t rule_events; /**< event kinds some rule applies to (bit per enum jg_event_type) */
 };
 
 struct jg_detect {
@@ -290,8 +291,8 @@ void jg_rpc_event_attrs(struct jg_session *s, struct jg_event_rec *ev, const str
 int jg_rpc_infer(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu);
 /** A request of a known interface that no rule of rpc_detect.c took: a catalogue function is an rpc_call event. */
 void jg_rpc_call(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, int c, const struct jg_rpc_pdu *pdu);
-/** Add the context id of a known interface to a channel (a learnt or inferred endpoint). */
-void jg_rpc_ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u);
+/** Add a context id and its interface to a channel (bound, learnt or inferred). @return its slot, or -1 when the contexts it holds tell more */
+int jg_rpc_ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u);
 
 /** RDP and WinRM: the first bytes of a client stream. */
 void jg_raw_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *m, size_t len);

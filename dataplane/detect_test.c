@@ -843,15 +843,11 @@ test_smb_bounds(struct jg_hs_db *db)
 int
 main(void)
 {
-	static struct jg_patterns pats;
-	static struct jg_cfg_errors errs;
 	struct jg_hs_db *db;
-	char err[128];
 
 	test_expr();
 	test_loader();
-	if (jg_patterns_load("config/patterns.yaml", &pats, &errs) != 0 ||
-	    (db = jg_hs_compile(&pats, err, sizeof(err))) == NULL) {
+	if ((db = kit_db()) == NULL) {
 		CHECK(!"patterns compile");
 		return jg_test_done();
 	}

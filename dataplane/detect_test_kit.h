@@ -196,6 +196,21 @@ kit_fresh(struct jg_hs_db *db, const struct jg_detect_limits *lim)
 	return d;
 }
 
+/** The bundled patterns and rules (config/patterns.yaml, from the source root), compiled. @return NULL with the errors printed */
+static struct jg_hs_db *
+kit_db(void)
+{
+	static struct jg_patterns pats;
+	static struct jg_cfg_errors errs;
+	struct jg_hs_db *db = NULL;
+
+	memset(&errs, 0, sizeof(errs));
+	if (jg_patterns_load("config/patterns.yaml", &pats, &errs) != 0 || (db = jg_hs_compile(&pats, &errs)) == NULL)
+		for (uint32_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.e[i].msg);
+	return db;
+}
+
 /** Free what kit_fresh() made. */
 static void
 kit_done(void)

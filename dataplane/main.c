@@ -105,18 +105,14 @@ static int
 load_patterns(struct jg_dataplane *dp, struct jg_cfg_errors *errs)
 {
 	static struct jg_patterns pats;
-	char path[JG_CFG_PATH + 512], err[256];
+	char path[JG_CFG_PATH + 512];
 
 	jg_config_patterns_path(&dp->cfg, path, sizeof(path));
 	snprintf(dp->patterns_path, sizeof(dp->patterns_path), "%s", path);
 	if (jg_patterns_load(path, &pats, errs) != 0)
 		return -EINVAL;
-	dp->hs = jg_hs_compile(&pats, err, sizeof(err));
-	if (dp->hs == NULL) {
-		fprintf(stderr, "jg-dataplane: %s: %s\n", path, err);
-		return -EINVAL;
-	}
-	return 0;
+	dp->hs = jg_hs_compile(&pats, errs);
+	return dp->hs == NULL ? -EINVAL : 0;
 }
 
 static int

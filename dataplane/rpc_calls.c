@@ -59,15 +59,6 @@ jg_rpc_event_attrs(struct jg_session *s, struct jg_event_rec *ev, const struct j
 	jg_ev_session(s, ev);
 }
 
-static int
-ctx_of_id(const struct jg_rpc_chan *ch, uint16_t id)
-{
-	for (int i = 0; i < ch->n_ctx; i++)
-		if (ch->ctx[i].id == id)
-			return i;
-	return -1;
-}
-
 int
 jg_rpc_infer(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, const struct jg_rpc_pdu *pdu)
 {
@@ -100,9 +91,8 @@ jg_rpc_infer(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, 
 	}
 	if (iface == JG_IF_UNKNOWN || jg_rpc_iface_uuid(iface, &u) != 0)
 		return -1;
-	jg_rpc_ctx_add(ch, pdu->ctx_id, &u);
 	ch->inferred = how;
-	return ctx_of_id(ch, pdu->ctx_id);
+	return jg_rpc_ctx_add(ch, pdu->ctx_id, &u);
 }
 
 static void

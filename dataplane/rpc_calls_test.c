@@ -339,22 +339,25 @@ test_rule_errors(void)
 				 "    tool: acme-deploy\n    match:\n      service_name: '^acmesvc\\d+$'\n";
 	static const char bad_re[] = "patterns:\n  - { name: a, literal: abcd, tool: psexec }\n"
 				     "rules:\n  - name: r\n    event: service_install\n    tool: psexec\n    match:\n"
-				     "      binary_path: 'foo(bar'\n";
+				     "      binary_path: 'foo(bar'\n  - name: s\n    event: service_change\n    tool: psexec\n"
+				     "    match:\n      service_name: '[z-a]'\n";
 	static const char bad[] = "patterns:\n  - { name: a, literal: abcd, tool: psexec }\n"
 				  "rules:\n  - name: r\n    event: nosuch\n    tool: 'Bad Tool'\n    technique: X1\n"
 				  "    match: { colour: red }\n";
 	struct jg_hs_db *db;
-	char err[512];
 	int found = 0;
 
 	CHECK(jg_patterns_load_mem("ok.yaml", ok, strlen(ok), &pats, &errs) == 0 && pats.n_rules == 1 &&
 	      pats.rules[0].tool_id == JG_TOOL_CUSTOM && pats.rules[0].events == (1u << JG_EV_SERVICE_INSTALL |
 										      1u << JG_EV_SERVICE_CHANGE));
-	db = jg_hs_compile(&pats, err, sizeof(err));
-	CHECK(db != NULL);
+	db = jg_hs_compile(&pats, &errs);
+	CHECK(db != NULL && errs.n == 0);
 	jg_hs_free(db);
 	CHECK(jg_patterns_load_mem("re.yaml", bad_re, strlen(bad_re), &pats, &errs) == 0);
-	CHECK(jg_hs_compile(&pats, err, sizeof(err)) == NULL && strstr(err, "re.yaml:8: rules[0].match.binary_path: foo(bar") != NULL);
+	/* every expression that does not compile, each at its line */
+	CHECK(jg_hs_compile(&pats, &errs) == NULL && errs.n == 2 &&
+	      strstr(errs.e[0].msg, "re.yaml:8: rules[0].match.binary_path: foo(bar") != NULL &&
+	      strstr(errs.e[1].msg, "re.yaml:13: rules[1].match.service_name: [z-a]") != NULL);
 	memset(&errs, 0, sizeof(errs));
 	CHECK(jg_patterns_load_mem("bad.yaml", bad, strlen(bad), &pats, &errs) == -EINVAL);
 	for (uint32_t i = 0; i < errs.n; i++) {
@@ -369,13 +372,9 @@ test_rule_errors(void)
 int
 main(void)
 {
-	static struct jg_patterns pats;
-	static struct jg_cfg_errors errs;
 	struct jg_hs_db *db;
-	char err[128];
 
-	if (jg_patterns_load("config/patterns.yaml", &pats, &errs) != 0 ||
-	    (db = jg_hs_compile(&pats, err, sizeof(err))) == NULL) {
+	if ((db = kit_db()) == NULL) {
 		CHECK(!"patterns compile");
 		return jg_test_done();
 	}

@@ -164,7 +164,7 @@ jg_rpc_chan_of(struct jg_session *s, const uint8_t *key)
 }
 
 /* A context: a new id takes a free slot, or the place of the oldest that tells less (or as little). */
-void
+int
 jg_rpc_ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u)
 {
 	uint8_t iface = (uint8_t)jg_rpc_iface_of(u);
@@ -185,12 +185,13 @@ jg_rpc_ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u)
 				slot = i;
 		}
 		if (slot < 0)
-			return;
+			return -1;
 	}
 	ch->ctx[slot].id = id;
 	ch->ctx[slot].uuid = *u;
 	ch->ctx[slot].iface = iface;
 	ch->ctx[slot].age = ch->next_age++;
+	return slot;
 }
 
 static void
@@ -351,8 +352,7 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 
 		server_of(d, s, ip, &port, &version);
 		if (version == 4 && (iface = epm_lookup(d, ip, port)) != JG_IF_UNKNOWN && jg_rpc_iface_uuid(iface, &u) == 0) {
-			jg_rpc_ctx_add(ch, pdu->ctx_id, &u);
-			c = ctx_find(ch, pdu->ctx_id);
+			c = jg_rpc_ctx_add(ch, pdu->ctx_id, &u);
 			ch->inferred = JG_INF_EPM;
 			d->cnt[JG_CNT_EPM_USED]++;
 		}

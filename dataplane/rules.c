@@ -21,7 +21,7 @@ jg_rules_build(const char *policy_path, const char *patterns_path, uint32_t gen,
 {
 	struct jg_rules *r = calloc(1, sizeof(*r));
 	struct jg_patterns *pats = calloc(1, sizeof(*pats));
-	char tag[32], err[256];
+	char tag[32];
 	uint32_t w;
 
 	if (r == NULL || pats == NULL || (r->pol = calloc(1, sizeof(*r->pol))) == NULL) {
@@ -35,24 +35,8 @@ jg_rules_build(const char *policy_path, const char *patterns_path, uint32_t gen,
 		goto err;
 	if (jg_patterns_load(patterns_path, pats, errs) != 0)
 		goto err;
-	r->hs = jg_hs_compile(pats, err, sizeof(err));
-	if (r->hs == NULL) {
-		size_t n = strlen(patterns_path);
-		char *rest;
-		unsigned long line;
-
-		/* a rule's expression names its own line: "<file>:<line>: rules[i].match.<field>: ..." */
-		if (strncmp(err, patterns_path, n) == 0 && err[n] == ':' && (line = strtoul(err + n + 1, &rest, 10)) > 0 &&
-		    strncmp(rest, ": ", 2) == 0 && strchr(rest + 2, ':') != NULL) {
-			char *colon = strchr(rest + 2, ':');
-
-			*colon = '\0';
-			jg_cfg_err(errs, patterns_path, line, rest + 2, "%s", colon + 2);
-		} else {
-			jg_cfg_err(errs, patterns_path, 0, "patterns", "%s", err);
-		}
+	if ((r->hs = jg_hs_compile(pats, errs)) == NULL)
 		goto err;
-	}
 	snprintf(tag, sizeof(tag), "g%u", gen);
 	if (jg_zones_build(&r->zones, r->pol, tag) != 0) {
 		jg_cfg_err(errs, policy_path, 0, "zones", "cannot build the zone tables (out of DPDK memory?)");

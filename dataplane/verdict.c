@@ -26,15 +26,12 @@ service_of(const struct jg_event_rec *ev)
 		return JG_SVC_WINRM;
 	case JG_EV_RDP_SESSION:
 		return JG_SVC_RDP;
-	case JG_EV_RPC_CALL: {
-		char sev[8];
-
+	case JG_EV_RPC_CALL:
 		/* discovery is reported, not judged: every file browser lists shares and looks SIDs up */
-		if (strcmp(jg_ev_get(ev, JG_ATTR_SEVERITY, sev, sizeof(sev)), "low") == 0)
+		if (jg_ev_discovery(ev))
 			return -1;
 		/* as the service installs and tasks: a policy that allows PsExec from a jump host allows its StartService */
 		return smb ? JG_SVC_SMB_ADMIN : JG_SVC_RPC;
-	}
 	default:
 		return -1;
 	}

@@ -85,13 +85,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: jg-harness PATTERNS.yaml FILE...\n");
 		return 2;
 	}
-	if (jg_patterns_load(argv[1], &pats, &errs) != 0) {
+	if (jg_patterns_load(argv[1], &pats, &errs) != 0 || (db = jg_hs_compile(&pats, &errs)) == NULL) {
 		for (uint32_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.e[i].msg);
-		return 2;
-	}
-	if ((db = jg_hs_compile(&pats, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "jg-harness: %s\n", err);
 		return 2;
 	}
 	/* The same normalisation as `jumpgate replay`: every frame Ethernet. */

@@ -59,12 +59,11 @@ init(void)
 	static struct jg_patterns pats;
 	static struct jg_cfg_errors errs;
 	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9, 3600e9 };
-	char err[128];
 	struct jg_hs_db *db;
 	void *mem;
 
 	if (jg_patterns_load(JG_SOURCE_DIR "/config/patterns.yaml", &pats, &errs) != 0 ||
-	    (db = jg_hs_compile(&pats, err, sizeof(err))) == NULL)
+	    (db = jg_hs_compile(&pats, &errs)) == NULL)
 		abort();
 	/* few, small out-of-order buffers: their bounds are reached */
 	det = jg_detect_create(db, &(struct jg_detect_limits){ 8, 4, 4096, JG_OVERLAP_FIRST, 0 }, 0, on_event, NULL, zalloc, cnt);

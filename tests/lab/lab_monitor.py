@@ -46,11 +46,15 @@ def paexec_attack(res, jg, target, run, role, zone_action):
     mine = within(ev, run, role)
     viol = [e for e in mine if e["event"] == "zone_violation"]
     pax = [e for e in mine if e["tool"] == "paexec"]
+    # judged: everything but logon failures, evasions and discovery (psexec's share list: severity low)
+    unjudged = [e for e in mine if e["event"] in ("logon_failure", "evasion") or e.get("severity") == "low"]
     res.check(mine and all(e.get("src_zone") == src_zone and e.get("dst_zone") == "servers"
-                           and e.get("action") == zone_action for e in mine
-                           if e["event"] not in ("logon_failure", "evasion")),
+                           and e.get("action") == zone_action for e in mine if e not in unjudged),
               f"{role}: every event says {src_zone} -> servers, action {zone_action} ({len(mine)} events)",
               str([(e['event'], e.get('src_zone'), e.get('action')) for e in mine]))
+    res.check(all(e.get("src_zone") == src_zone and "action" not in e for e in unjudged if e["event"] != "logon_failure"),
+              f"{role}: evasions and discovery name the zones and no action ({len(unjudged)} events)",
+              str([(e['event'], e.get('rpc_function'), e.get('src_zone'), e.get('action')) for e in unjudged]))
     if zone_action == "allow":
         res.check(not viol, f"{role}: no zone_violation for the allowed jump host", str(viol))
     else:
