@@ -21,7 +21,8 @@
 
 /** Built-in services; operators add their own after these. */
 #define JG_BUILTIN_SERVICES(X)                                                   \
-	X(SMB_ADMIN, "smb-admin", "SMB to an admin share, or an SMB3-encrypted session") \
+	X(SMB_ADMIN, "smb-admin", "SMB to an admin share, or an SMB3-encrypted session shaped like a service install") \
+	X(SMB_ENCRYPTED, "smb-encrypted", "an SMB3 session whose content is sealed (only its sizes show)") \
 	X(RPC, "rpc", "DCE-RPC remote administration over TCP (service control, tasks, DCSync, registry...)") \
 	X(WMI, "wmi", "WMI and DCOM remote execution")                                  \
 	X(WINRM, "winrm", "WinRM (5985/5986, or POST /wsman on any port)")              \

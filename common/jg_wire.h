@@ -16,7 +16,7 @@
 
 #include "jg_policy.h"
 
-#define JG_WIRE_VERSION 7u
+#define JG_WIRE_VERSION 8u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -288,7 +288,11 @@ enum jg_attr_kind { JG_ATTR_STR = 0, JG_ATTR_UINT, JG_ATTR_BOOL };
 	X(SEVERITY, "severity", JG_ATTR_STR)           \
 	X(RULE, "rule", JG_ATTR_STR)                   \
 	X(INTERFACE_FROM, "interface_from", JG_ATTR_STR) \
-	X(TOOL, "tool", JG_ATTR_STR) /* the name of a JG_TOOL_CUSTOM tool */
+	X(TOOL, "tool", JG_ATTR_STR) /* the name of a JG_TOOL_CUSTOM tool */ \
+	X(SRC_HOST, "src_host", JG_ATTR_STR)           \
+	X(DST_HOST, "dst_host", JG_ATTR_STR)           \
+	X(HOST_CONFLICT, "host_conflict", JG_ATTR_STR) \
+	X(SHAPE, "shape", JG_ATTR_STR) /* what an encrypted session's message sizes look like */
 
 enum jg_attr {
 	JG_ATTR_END = 0,

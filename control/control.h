@@ -16,6 +16,8 @@
 #include "jg_fmt.h"
 #include "jg_proto.h"
 #include "jg_records.h"
+#include "hosts.h"
+#include "out.h"
 #include "lateral.h"
 #include "sink.h"
 #include "agg.h"
@@ -26,21 +28,6 @@
  * A JSON-lines output file. Lines are buffered whole and written with write(2),
  * so a control plane killed at any moment never leaves half a line behind.
  */
-struct jg_out {
-	int fd;
-	size_t len;
-	uint64_t errors;
-	char buf[1 << 16];
-};
-
-/** Open for appending. @return 0 or -errno */
-int jg_out_open(struct jg_out *o, const char *dir, const char *name);
-/** Append one line (a newline is added). */
-void jg_out_line(struct jg_out *o, const char *line, size_t n);
-/** Write what is buffered. */
-void jg_out_flush(struct jg_out *o);
-/** Flush and close. */
-void jg_out_close(struct jg_out *o);
 
 struct jg_control {
 	struct jg_config cfg;
@@ -57,6 +44,7 @@ struct jg_control {
 	uint64_t start_ns;
 	int listen_fd;
 	struct jg_lateral *lat; /**< the lateral-movement graph, fed by every event */
+	struct jg_hosts *hosts; /**< host names by address: every event names both ends it can */
 	struct jg_policy_mz *pm; /**< the rules the dataplane runs (names of zones and services) */
 	struct jg_store *store; /**< NULL when store.enabled is false */
 	struct jg_agg *agg;     /**< events -> alerts with counts */
@@ -141,6 +129,9 @@ int jg_cmd_zones(struct jg_control *c, int argc, char **argv, int json, struct j
 
 /** Drop every capability for good (after attaching and binding). @return 0 or -errno */
 int jg_drop_privileges(void);
+
+/** `hosts [--json]`: the names the wire gave each address. */
+int jg_cmd_hosts(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
 
 /** Write out_dir/lateral.dot (end of a replay). */
 void jg_lateral_write_dot(struct jg_control *c);

@@ -16,64 +16,6 @@
 
 #define DRAIN_BURST 64
 
-int
-jg_out_open(struct jg_out *o, const char *dir, const char *name)
-{
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	o->len = 0;
-	o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (o->fd < 0) {
-		fprintf(stderr, "jg-control: cannot open %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-void
-jg_out_flush(struct jg_out *o)
-{
-	size_t done = 0;
-
-	while (done < o->len) {
-		ssize_t n = write(o->fd, o->buf + done, o->len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			o->errors++;
-			break;
-		}
-		done += (size_t)n;
-	}
-	o->len = 0;
-}
-
-void
-jg_out_line(struct jg_out *o, const char *line, size_t n)
-{
-	if (o->len + n + 1 > sizeof(o->buf))
-		jg_out_flush(o);
-	if (n + 1 > sizeof(o->buf)) {
-		o->errors++;
-		return;
-	}
-	memcpy(o->buf + o->len, line, n);
-	o->buf[o->len + n] = '\n';
-	o->len += n + 1;
-}
-
-void
-jg_out_close(struct jg_out *o)
-{
-	if (o->fd < 0)
-		return;
-	jg_out_flush(o);
-	close(o->fd);
-	o->fd = -1;
-}
-
 /*
  * From the packet that raised an event to its alert in the store (or its
  * repeat counted there): measured for live traffic only, where the packet's
@@ -108,6 +50,7 @@ drain_events(struct jg_control *c, struct rte_ring *r)
 	uint64_t now = jg_unix_ns();
 
 	for (unsigned int i = 0; i < n; i++) {
+		jg_hosts_event(c->hosts, &ev[i]);
 		jg_agg_event(c->agg, &ev[i], now);
 		jg_lateral_add(c->lat, &ev[i]);
 		latency(c, &ev[i]);

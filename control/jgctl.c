@@ -41,6 +41,14 @@ static const struct help helps[] = {
 	  "  --since TIME  only edges active since TIME (RFC 3339 UTC, 2026-03-02T09:00:00Z)\n"
 	  "  --dot         Graphviz DOT (jgctl lateral --dot | dot -Tsvg > chain.svg)\n"
 	  "  --json        one JSON array\n" },
+	{ "hosts",
+	  "jgctl hosts [--json]\n\n"
+	  "What the wire called each address: the NTLM workstation a client gave, the\n"
+	  "NetBIOS name a server gave in its NTLM challenge (or the server a tree path\n"
+	  "named), or the origin a PAExec/PsExec artifact named; since when, how many\n"
+	  "events, and how often another name contradicted it (the last one shown).\n"
+	  "Events carry these names as src_host/dst_host, and host_conflict when a\n"
+	  "name contradicts the table or the event itself.\n" },
 	{ "events",
 	  "jgctl events [--since TIME] [--host IP] [--zone Z] [--tool T] [--type T] [--limit N]\n"
 	  "             [--follow] [--json]\n\n"
@@ -94,6 +102,7 @@ usage(FILE *f)
 		   "  status     dataplane, ports, workers and rings\n"
 		   "  version    versions of the control plane and its protocols\n"
 		   "  lateral    the lateral-movement chain (table, --json or Graphviz --dot)\n"
+		   "  hosts      host names the wire gave each address, and contradictions\n"
 		   "  events     alerts from the store (filters, --follow)\n"
 		   "  flows top  the largest flows, remote administration first\n"
 		   "  stats      every counter: ports, workers, drops, store, outputs\n"

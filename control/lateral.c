@@ -105,6 +105,12 @@ jg_lateral_add(struct jg_lateral *l, const struct jg_event_rec *ev)
 		snprintf(e->dst_zone, sizeof(e->dst_zone), "%s", v);
 	if (verdict_rank(jg_ev_get(ev, JG_ATTR_ACTION, v, sizeof(v))) > e->verdict)
 		e->verdict = (uint8_t)verdict_rank(v);
+	if (jg_ev_get(ev, JG_ATTR_SRC_HOST, v, sizeof(v))[0])
+		snprintf(e->src_host, sizeof(e->src_host), "%s", v);
+	if (jg_ev_get(ev, JG_ATTR_DST_HOST, v, sizeof(v))[0])
+		snprintf(e->dst_host, sizeof(e->dst_host), "%s", v);
+	if (jg_ev_get(ev, JG_ATTR_HOST_CONFLICT, v, sizeof(v))[0])
+		e->conflicts++;
 	if (jg_ev_get(ev, JG_ATTR_ORIGIN_HOST, v, sizeof(v))[0]) {
 		snprintf(e->origin_host, sizeof(e->origin_host), "%s", v);
 		e->origin_pid = (uint32_t)strtoul(jg_ev_get(ev, JG_ATTR_ORIGIN_PID, v, sizeof(v)), NULL, 10);
@@ -139,10 +145,30 @@ select_edges(const struct jg_lateral *l, const struct jg_lateral_query *q, const
 	return n;
 }
 
+/* "DESKTOP-6APUK92 (10.77.0.10)", or the address alone; fit for a DOT label (names come from the wire). */
+static const char *
+host_label(char *out, size_t cap, const char *name, const uint8_t *ip, uint8_t version)
+{
+	char a[64];
+	size_t n;
+
+	jg_fmt_ip(a, sizeof(a), ip, version);
+	if (name[0] == '\0') {
+		snprintf(out, cap, "%s", a);
+		return out;
+	}
+	snprintf(out, cap, "%s (%s)", name, a);
+	n = strlen(name);
+	for (size_t i = 0; i < n && i < cap; i++)
+		if (out[i] == '"' || out[i] == '\\' || out[i] < 0x20 || out[i] >= 0x7f)
+			out[i] = '?';
+	return out;
+}
+
 static void
 dot(const struct jg_lateral *l, const struct jg_edge **sel, uint32_t n, struct jg_buf *o)
 {
-	char a[64], b[64], t1[32];
+	char a[64], b[64], t1[32], la[140], lb[140];
 
 	(void)l;
 	jg_buf_printf(o, "digraph lateral {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
@@ -153,8 +179,11 @@ dot(const struct jg_lateral *l, const struct jg_edge **sel, uint32_t n, struct j
 		jg_fmt_ip(a, sizeof(a), e->src, e->ip_version);
 		jg_fmt_ip(b, sizeof(b), e->dst, e->ip_version);
 		jg_fmt_time(t1, sizeof(t1), e->first_ns);
-		jg_buf_printf(o, "  \"%s\" [label=\"%s\\n%s\"];\n  \"%s\" [label=\"%s\\n%s\"];\n", a, a,
-			      e->src_zone[0] ? e->src_zone : "unknown", b, b, e->dst_zone[0] ? e->dst_zone : "unknown");
+		host_label(la, sizeof(la), e->src_host, e->src, e->ip_version);
+		host_label(lb, sizeof(lb), e->dst_host, e->dst, e->ip_version);
+		jg_buf_printf(o, "  \"%s\" [label=\"%s\\n%s\"%s];\n  \"%s\" [label=\"%s\\n%s\"];\n", a, la,
+			      e->src_zone[0] ? e->src_zone : "unknown", e->conflicts ? ", color=orange" : "", b, lb,
+			      e->dst_zone[0] ? e->dst_zone : "unknown");
 		jg_buf_printf(o, "  \"%s\" -> \"%s\" [label=\"%d. %s\\n%s%s%s\", color=%s];\n", a, b, (int)i + 1, t1,
 			      e->services[0] ? e->services : e->kinds, e->tools[0] ? "\\n" : "", e->tools,
 			      e->verdict >= 2 ? "red" : e->verdict == 1 ? "darkgreen" : "black");
@@ -165,16 +194,16 @@ dot(const struct jg_lateral *l, const struct jg_edge **sel, uint32_t n, struct j
 static void
 table(const struct jg_lateral *l, const struct jg_edge **sel, uint32_t n, struct jg_buf *o)
 {
-	char a[64], b[64], t1[32], t2[32], zones[72];
+	char a[140], b[140], t1[32], t2[32], zones[72];
 
 	jg_buf_printf(o, "%-3s %-27s %-27s %-34s %-16s %-18s %-22s %-7s %s\n", "#", "FIRST", "LAST", "SOURCE -> TARGET",
 		      "SERVICES", "TOOLS", "ZONES", "VERDICT", "ORIGIN");
 	for (uint32_t i = 0; i < n; i++) {
 		const struct jg_edge *e = sel[i];
-		char pair[140];
+		char pair[290];
 
-		jg_fmt_ip(a, sizeof(a), e->src, e->ip_version);
-		jg_fmt_ip(b, sizeof(b), e->dst, e->ip_version);
+		host_label(a, sizeof(a), e->src_host, e->src, e->ip_version);
+		host_label(b, sizeof(b), e->dst_host, e->dst, e->ip_version);
 		jg_fmt_time(t1, sizeof(t1), e->first_ns);
 		jg_fmt_time(t2, sizeof(t2), e->last_ns);
 		snprintf(pair, sizeof(pair), "%s -> %s", a, b);
@@ -184,6 +213,8 @@ table(const struct jg_lateral *l, const struct jg_edge **sel, uint32_t n, struct
 			      verdicts[e->verdict][0] ? verdicts[e->verdict] : "-");
 		if (e->origin_host[0])
 			jg_buf_printf(o, " %s (pid %u)", e->origin_host, e->origin_pid);
+		if (e->conflicts)
+			jg_buf_printf(o, " [%u name conflicts: jgctl hosts]", e->conflicts);
 		jg_buf_printf(o, "\n");
 	}
 	if (l->dropped)
@@ -212,7 +243,11 @@ json(const struct jg_edge **sel, uint32_t n, struct jg_buf *o)
 		jg_buf_json_str(o, e->dst_zone, strlen(e->dst_zone));
 		jg_buf_printf(o, ",\"origin_host\":");
 		jg_buf_json_str(o, e->origin_host, strlen(e->origin_host));
-		jg_buf_printf(o, ",\"origin_pid\":%u}", e->origin_pid);
+		jg_buf_printf(o, ",\"origin_pid\":%u,\"src_host\":", e->origin_pid);
+		jg_buf_json_str(o, e->src_host, strlen(e->src_host));
+		jg_buf_printf(o, ",\"dst_host\":");
+		jg_buf_json_str(o, e->dst_host, strlen(e->dst_host));
+		jg_buf_printf(o, ",\"host_conflicts\":%u}", e->conflicts);
 	}
 	jg_buf_printf(o, "]\n");
 }

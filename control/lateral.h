@@ -29,6 +29,9 @@ struct jg_edge {
 	char src_zone[32];
 	char dst_zone[32];
 	char origin_host[64];
+	char src_host[64];  /**< what the events named each end (hosts.h) */
+	char dst_host[64];
+	uint32_t conflicts; /**< events whose names contradicted each other or the host table */
 };
 
 struct jg_lateral {

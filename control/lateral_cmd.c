@@ -67,6 +67,17 @@ jg_cmd_lateral(struct jg_control *c, int argc, char **argv, int json, struct jg_
 	return JG_OK;
 }
 
+int
+jg_cmd_hosts(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out)
+{
+	if (argc > 0) {
+		jg_buf_printf(out, "%.64s: unknown argument (--json)", argv[0]);
+		return JG_USAGE;
+	}
+	jg_hosts_render(c->hosts, json, out);
+	return JG_OK;
+}
+
 void
 jg_lateral_write_dot(struct jg_control *c)
 {

@@ -224,7 +224,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	c->start_ns = jg_unix_ns();
 	c->lat = calloc(1, sizeof(*c->lat));
-	rc = c->lat != NULL ? attach(c) : -ENOMEM;
+	c->hosts = calloc(1, sizeof(*c->hosts));
+	rc = c->lat != NULL && c->hosts != NULL ? attach(c) : -ENOMEM;
 	if (rc == 0) {
 		mkdir(c->out_dir, 0755);
 		c->events = &ev_out;

@@ -95,6 +95,7 @@ static const struct jg_cmd cmds[] = {
 	{ "status", jg_cmd_status },
 	{ "version", cmd_version },
 	{ "lateral", jg_cmd_lateral },
+	{ "hosts", jg_cmd_hosts },
 	{ "events", jg_cmd_events },
 	{ "flows", jg_cmd_flows },
 	{ "stats", jg_cmd_stats },

@@ -71,10 +71,22 @@ finish(struct jg_store *s, sqlite3_stmt *st, int rc, int rows, int close_array, 
 	return rows;
 }
 
+/* "WKSTN20 (10.77.2.20)" when the wire named the host (printable ASCII only: names come from the wire), else the address. */
+static const char *
+host(char *out, size_t cap, const char *name, const char *ip)
+{
+	size_t n = 0;
+
+	for (; name[n] && n + 1 < cap && n < 40; n++)
+		out[n] = name[n] > 0x20 && name[n] < 0x7f ? name[n] : '?';
+	snprintf(out + n, cap - n, n ? " (%s)" : "%s", ip);
+	return out;
+}
+
 int
 jg_store_alerts(struct jg_store *s, struct jg_alert_query *q, int json, struct jg_buf *out)
 {
-	char sql[768], t[32], target[80], zones[72];
+	char sql[768], t[32], target[200], zones[72], a[100], b[100];
 	const char *binds[4];
 	int n_binds = 0, rows = 0, rc;
 	sqlite3_stmt *st;
@@ -82,7 +94,7 @@ jg_store_alerts(struct jg_store *s, struct jg_alert_query *q, int json, struct j
 
 	len = (size_t)snprintf(sql, sizeof(sql),
 			       "SELECT id,first_ns,last_ns,count,type,tool,src,dst,dst_port,src_zone,dst_zone,service,"
-			       "action,json FROM alerts WHERE last_ns >= %llu AND id > %llu",
+			       "action,json,json_extract(json,'$.src_host'),json_extract(json,'$.dst_host') FROM alerts WHERE last_ns >= %llu AND id > %llu",
 			       (unsigned long long)q->since_ns, (unsigned long long)q->after_id);
 	if (q->host[0]) {
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (src = ?%d OR dst = ?%d)", n_binds + 1,
@@ -124,7 +136,7 @@ jg_store_alerts(struct jg_store *s, struct jg_alert_query *q, int json, struct j
 	if (json == 1)
 		jg_buf_printf(out, "[");
 	else if (json == 0)
-		jg_buf_printf(out, "%-6s %-20s %6s %-16s %-16s %-40s %-10s %-24s %s\n", "ID", "LAST SEEN", "COUNT",
+		jg_buf_printf(out, "%-6s %-20s %6s %-16s %-16s %-56s %-10s %-24s %s\n", "ID", "LAST SEEN", "COUNT",
 			      "EVENT", "TOOL", "SOURCE -> TARGET", "SERVICE", "ZONES", "ACTION");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((uint64_t)sqlite3_column_int64(st, 0) > q->last_id)
@@ -137,12 +149,12 @@ jg_store_alerts(struct jg_store *s, struct jg_alert_query *q, int json, struct j
 			if (json == 2)
 				jg_buf_printf(out, "\n");
 		} else {
-			snprintf(target, sizeof(target), "%s -> %s:%d", col(st, 6), col(st, 7),
-				 sqlite3_column_int(st, 8));
+			snprintf(target, sizeof(target), "%s -> %s:%d", host(a, sizeof(a), col(st, 14), col(st, 6)),
+				 host(b, sizeof(b), col(st, 15), col(st, 7)), sqlite3_column_int(st, 8));
 			snprintf(zones, sizeof(zones), "%s", col(st, 9)[0] ? col(st, 9) : "-");
 			if (col(st, 10)[0])
 				snprintf(zones + strlen(zones), sizeof(zones) - strlen(zones), "->%s", col(st, 10));
-			jg_buf_printf(out, "%-6lld %-20s %6lld %-16s %-16s %-40s %-10s %-24s %s\n",
+			jg_buf_printf(out, "%-6lld %-20s %6lld %-16s %-16s %-56s %-10s %-24s %s\n",
 				      (long long)sqlite3_column_int64(st, 0), short_time(t, sizeof(t), sqlite3_column_int64(st, 2)),
 				      (long long)sqlite3_column_int64(st, 3), col(st, 4), col(st, 5), target,
 				      col(st, 11)[0] ? col(st, 11) : "-", zones, col(st, 12)[0] ? col(st, 12) : "-");

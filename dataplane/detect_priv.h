@@ -110,6 +110,9 @@ struct jg_rpc_chan {
 	char reg_key[96];
 };
 
+/** How the server's name is known (a better source replaces a worse one, never the reverse). */
+enum jg_name_from { JG_NAME_NONE = 0, JG_NAME_PATH, JG_NAME_CHALLENGE };
+
 /** How a channel's interface was known without its bind. */
 enum jg_rpc_inferred { JG_INF_BIND = 0, JG_INF_EPM, JG_INF_PIPE, JG_INF_CALLS };
 
@@ -136,6 +139,15 @@ struct jg_session {
 		char workstation[64];
 	} users[JG_SMB_USERS];
 	uint8_t user_age;
+	uint8_t server_from; /**< enum jg_name_from: how server_name is known */
+	char server_name[64];/**< the server's own name (NTLM CHALLENGE), or the one the client asked for (tree path) */
+	/* SMB3 encrypted: what the sizes of the sealed messages tell (smb_detect.c, encrypted_shape) */
+	struct {
+		uint32_t up;   /**< bytes the client sent in upload-sized messages */
+		uint8_t state; /**< where the current request/response exchange is */
+		uint8_t calls; /**< consecutive RPC-shaped calls after an upload */
+		uint8_t shaped;/**< said once */
+	} enc;
 	uint8_t last_user;  /**< the user authenticated last (slot + 1): for messages of an unseen SessionId */
 	uint64_t cur_sid;
 	/* SMB: trees and files by id, and requests waiting for their response */
@@ -293,6 +305,11 @@ int jg_rpc_infer(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *
 void jg_rpc_call(struct jg_detect *d, struct jg_session *s, struct jg_rpc_chan *ch, int c, const struct jg_rpc_pdu *pdu);
 /** Add a context id and its interface to a channel (bound, learnt or inferred). @return its slot, or -1 when the contexts it holds tell more */
 int jg_rpc_ctx_add(struct jg_rpc_chan *ch, uint16_t id, const struct jg_uuid *u);
+
+/** NTLM AUTHENTICATE seen for SessionId sid (SMB) or on an RPC connection (sid 0): who, from which workstation. */
+void jg_session_user(struct jg_session *s, uint64_t sid, const struct jg_ntlm_auth *a);
+/** NTLM CHALLENGE seen: the server's own name replaces what a tree path called it. */
+void jg_session_server(struct jg_session *s, const struct jg_ntlm_chal *c);
 
 /** RDP and WinRM: the first bytes of a client stream. */
 void jg_raw_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *m, size_t len);

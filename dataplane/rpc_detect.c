@@ -496,6 +496,25 @@ jg_rpc_end(struct jg_detect *d, struct jg_session *s)
 	jg_hits_flush(d, s, &s->dir[s->client_dir]);
 }
 
+/* NTLM in a bind's (or alter context's, or auth3's) auth trailer names the client; in the ack, the server. */
+static void
+auth_names(struct jg_session *s, const struct jg_rpc_pdu *pdu, const uint8_t *p, size_t len)
+{
+	uint16_t alen = pdu->big_endian ? (uint16_t)(p[10] << 8 | p[11]) : (uint16_t)(p[10] | p[11] << 8);
+	struct jg_ntlm_auth a;
+	struct jg_ntlm_chal c;
+
+	if (alen == 0 || pdu->frag_len > len || alen > pdu->frag_len - 16u)
+		return;
+	p += pdu->frag_len - alen;
+	if (pdu->ptype == JG_RPC_BIND_ACK || pdu->ptype == JG_RPC_ALTER_RESP) {
+		if (jg_ntlm_find_challenge(p, alen, &c) == 0)
+			jg_session_server(s, &c);
+	} else if (jg_ntlm_find_auth(p, alen, &a) == 0 && a.user[0]) {
+		jg_session_user(s, s->cur_sid, &a);
+	}
+}
+
 void
 jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *ch, const uint8_t *p,
 	       size_t len)
@@ -513,11 +532,16 @@ jg_rpc_message(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc
 		switch (pdu.ptype) {
 		case JG_RPC_BIND:
 		case JG_RPC_ALTER:
+			auth_names(s, &pdu, p, len);
 			bind(d, s, ch, &pdu);
 			break;
 		case JG_RPC_BIND_ACK:
 		case JG_RPC_ALTER_RESP:
+			auth_names(s, &pdu, p, len);
 			bind_ack(ch, &pdu);
+			break;
+		case JG_RPC_AUTH3:
+			auth_names(s, &pdu, p, len);
 			break;
 		case JG_RPC_REQUEST:
 			if ((pdu.flags & 0x03) == 0x03)

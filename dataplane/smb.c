@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "le.h"
 
@@ -379,4 +380,71 @@ jg_ntlm_find_auth(const uint8_t *blob, size_t len, struct jg_ntlm_auth *a)
 		return 0;
 	}
 	return -1;
+}
+
+/* MS-NLMP AV_PAIR ids of the names a server gives */
+#define AV_EOL 0
+#define AV_NB_COMPUTER 1
+#define AV_NB_DOMAIN 2
+#define AV_DNS_COMPUTER 3
+
+int
+jg_ntlm_find_challenge(const uint8_t *blob, size_t len, struct jg_ntlm_chal *c)
+{
+	static const uint8_t sig[8] = { 'N', 'T', 'L', 'M', 'S', 'S', 'P', 0 };
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i + 48 <= len; i++) {
+		const uint8_t *m = blob + i;
+		size_t ml = len - i, off, end;
+
+		if (memcmp(m, sig, 8) != 0 || jg_le32(m + 8) != 2)
+			continue;
+		off = jg_le32(m + 44);
+		end = off + jg_le16(m + 40);
+		if (off > ml || end > ml)
+			return -1;
+		/* AV_PAIRs: id, length, value (UTF-16LE), until MsvAvEOL */
+		while (off + 4 <= end) {
+			uint16_t id = jg_le16(m + off), n = jg_le16(m + off + 2);
+			char *out = id == AV_NB_COMPUTER ? c->nb_computer
+				    : id == AV_NB_DOMAIN  ? c->nb_domain
+				    : id == AV_DNS_COMPUTER ? c->dns_computer
+							    : NULL;
+
+			off += 4;
+			if (id == AV_EOL || n > end - off)
+				break;
+			if (out != NULL)
+				jg_utf16_to_ascii(m + off, n, out, sizeof(c->nb_computer));
+			off += n;
+		}
+		return c->nb_computer[0] || c->dns_computer[0] ? 0 : -1;
+	}
+	return -1;
+}
+
+int
+jg_server_of_path(const char *path, char *out, size_t cap)
+{
+	const char *s = path, *e;
+	size_t n;
+	int letter = 0;
+
+	out[0] = '\0';
+	while (*s == '\\')
+		s++;
+	e = strchr(s, '\\');
+	n = e != NULL ? (size_t)(e - s) : 0; /* a bare share name has no server */
+	if (n == 0 || n >= cap || memchr(s, ':', n) != NULL)
+		return 0; /* none, too long, or an IPv6 address */
+	for (size_t i = 0; i < n; i++)
+		if (isalpha((unsigned char)s[i]))
+			letter = 1;
+	/* an IPv4 address has no letter; an IPv6 one in UNC form ends .ipv6-literal.net */
+	if (!letter || (n > 17 && strncasecmp(s + n - 17, ".ipv6-literal.net", 17) == 0))
+		return 0;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 1;
 }

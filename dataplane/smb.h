@@ -91,6 +91,26 @@ struct jg_ntlm_auth {
  */
 int jg_ntlm_find_auth(const uint8_t *blob, size_t len, struct jg_ntlm_auth *a);
 
+/** NTLMSSP CHALLENGE: the server names itself in its target info (MS-NLMP 2.2.2.1 AV_PAIRs). */
+struct jg_ntlm_chal {
+	char nb_computer[64];  /**< MsvAvNbComputerName */
+	char nb_domain[64];    /**< MsvAvNbDomainName */
+	char dns_computer[64]; /**< MsvAvDnsComputerName */
+};
+
+/**
+ * Find an NTLMSSP CHALLENGE message inside a security blob and read the
+ * names in its target info. @return 0 when one names the server, -1 otherwise
+ */
+int jg_ntlm_find_challenge(const uint8_t *blob, size_t len, struct jg_ntlm_chal *c);
+
+/**
+ * The server of a UNC path ("\\SRV30\ADMIN$" -> "SRV30"), when it is a name:
+ * an address (IPv4, IPv6, or its ipv6-literal.net form) names nothing.
+ * @return 1 when out holds a name, else 0
+ */
+int jg_server_of_path(const char *path, char *out, size_t cap);
+
 /**
  * Copy a UTF-16LE string of `bytes` bytes to NUL-terminated ASCII (non-ASCII -> '?').
  * Stops at a NUL character. @return length written

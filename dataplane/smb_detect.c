@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "detect_priv.h"
+#include "le.h"
 
 /* NT status codes of a refused logon. */
 static const struct {
@@ -52,9 +53,19 @@ jg_smb_user_slot(const struct jg_session *s)
 	return (int)s->last_user - 1;
 }
 
+void
+jg_session_server(struct jg_session *s, const struct jg_ntlm_chal *c)
+{
+	if (s->server_from >= JG_NAME_CHALLENGE)
+		return;
+	/* the server's own NetBIOS name; its DNS name when it gives none */
+	snprintf(s->server_name, sizeof(s->server_name), "%s", c->nb_computer[0] ? c->nb_computer : c->dns_computer);
+	s->server_from = JG_NAME_CHALLENGE;
+}
+
 /* A user logged on with SessionId sid: a new id takes a free slot, or the oldest's. */
-static void
-user_set(struct jg_session *s, uint64_t sid, const struct jg_ntlm_auth *a)
+void
+jg_session_user(struct jg_session *s, uint64_t sid, const struct jg_ntlm_auth *a)
 {
 	int slot = -1;
 
@@ -76,6 +87,14 @@ user_set(struct jg_session *s, uint64_t sid, const struct jg_ntlm_auth *a)
 	memcpy(s->users[slot].domain, a->domain, sizeof(s->users[slot].domain));
 	memcpy(s->users[slot].workstation, a->workstation, sizeof(s->users[slot].workstation));
 	s->last_user = (uint8_t)(slot + 1);
+}
+
+/* The server a tree path names ("\\\\SRV30\\ADMIN$"): what the session calls it until the server names itself. */
+static void
+server_named(struct jg_session *s, const char *path)
+{
+	if (s->server_from < JG_NAME_PATH && jg_server_of_path(path, s->server_name, sizeof(s->server_name)))
+		s->server_from = JG_NAME_PATH;
 }
 
 /* How much a share tells: admin shares, then IPC$ (pipes), then the rest; the least gives way first. */
@@ -189,8 +208,6 @@ logon_failure(struct jg_detect *d, struct jg_session *s, uint32_t status)
 			continue;
 		jg_ev_begin(d, s, &ev, JG_EV_LOGON_FAILURE, JG_TOOL_UNKNOWN);
 		jg_ev_session(s, &ev);
-		if (jg_smb_user_slot(s) >= 0)
-			jg_ev_str(&ev, JG_ATTR_WORKSTATION, s->users[jg_smb_user_slot(s)].workstation);
 		jg_ev_str(&ev, JG_ATTR_DETAIL, logon_failures[i].name);
 		/* Every attempt counts: the key includes the user and the message. */
 		d->emit(d->emit_ctx, d->flow, &ev);
@@ -251,9 +268,10 @@ on_request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg
 	switch (m->cmd) {
 	case JG_SMB_SESSION_SETUP:
 		if (m->blob != NULL && jg_ntlm_find_auth(m->blob, m->blob_len, &a) == 0 && a.user[0])
-			user_set(s, m->session_id, &a);
+			jg_session_user(s, m->session_id, &a);
 		/* SMB1 may chain the tree connect to the session setup */
 		if (m->version == 1 && m->name[0]) {
+			server_named(s, m->name);
 			jg_share_of_path(m->name, s->cur.share, sizeof(s->cur.share));
 			pending_add(s, JG_SMB_TREE_CONNECT, m->msg_id, 0, s->cur.share);
 			if (admin_share(s->cur.share))
@@ -261,6 +279,7 @@ on_request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg
 		}
 		break;
 	case JG_SMB_TREE_CONNECT:
+		server_named(s, m->name);
 		jg_share_of_path(m->name, s->cur.share, sizeof(s->cur.share));
 		pending_add(s, JG_SMB_TREE_CONNECT, m->msg_id, 0, s->cur.share);
 		if (admin_share(s->cur.share))
@@ -314,6 +333,7 @@ pipe_answer(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *f
 static void
 on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_msg *m)
 {
+	struct jg_ntlm_chal c;
 	int i;
 
 	switch (m->cmd) {
@@ -330,6 +350,8 @@ on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_ms
 			s->dialect = m->dialect;
 		break;
 	case JG_SMB_SESSION_SETUP:
+		if (m->blob != NULL && s->server_from < JG_NAME_CHALLENGE && jg_ntlm_find_challenge(m->blob, m->blob_len, &c) == 0)
+			jg_session_server(s, &c);
 		logon_failure(d, s, m->status);
 		/* SMB1 session setup + tree connect in one chain */
 		if (m->version == 1 && (i = pending_take(s, JG_SMB_TREE_CONNECT, m->msg_id)) >= 0 && m->status == 0)
@@ -355,17 +377,116 @@ on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_ms
 	(void)dir;
 }
 
+/*
+ * The shape of a sealed session. Encryption hides every byte but keeps each
+ * message's size (the transform header's OriginalMessageSize: AES-CCM/GCM
+ * does not pad), its direction and its order. Remote service installation is
+ * an upload (the service binary) followed by DCE-RPC calls on a pipe, whose
+ * SMB2 messages have sizes of their own: a transceive (IOCTL) request of 120
+ * bytes plus the PDU answered by 112 plus a PDU, or a pipe write (112 plus
+ * the PDU) answered by 80, then a 113-byte READ answered by 80 plus a PDU.
+ * Browsing and copying files interleave CLOSE (88), QUERY_INFO (104) and
+ * READ/WRITE of data, which break such a run. Measured on the shared captures
+ * read as if sealed (docs/detection.md): the rule below marks 5 of the 22
+ * service-install captures (those whose upload and svcctl share a
+ * connection) and none of the 25 benign and encrypted SMB ones.
+ */
+#define SHAPE_UPLOAD_MSG 1024   /* a message this big is file data */
+#define SHAPE_UPLOAD_MIN 16384  /* a service binary is at least this */
+#define SHAPE_CALLS 4           /* bind, open, create, start */
+#define SHAPE_REQ_MIN 136       /* a request PDU: 24 bytes of header and some stub */
+#define SHAPE_REQ_MAX 1124
+#define SHAPE_RSP_MIN 128
+#define SHAPE_RSP_MAX 1124
+#define SHAPE_WRITE_ACK 80      /* WRITE response */
+#define SHAPE_READ_REQ 113      /* READ request */
+#define SHAPE_READ_RSP_MIN 104  /* READ response: 80 and a PDU */
+#define SHAPE_READ_RSP_MAX 1104
+
+enum { SH_IDLE = 0, SH_REQ, SH_WRITTEN, SH_READ };
+
 static void
-encrypted(struct jg_detect *d, struct jg_session *s)
+shape_break(struct jg_session *s)
+{
+	s->enc.calls = 0;
+	s->enc.state = SH_IDLE;
+}
+
+static void
+shape_call(struct jg_session *s)
+{
+	s->enc.state = SH_IDLE;
+	if (s->enc.up >= SHAPE_UPLOAD_MIN && s->enc.calls < 255)
+		s->enc.calls++;
+}
+
+/* One sealed message: @return 1 when the session has just taken the shape of a service install */
+static int
+encrypted_shape(struct jg_session *s, int from_client, uint32_t size)
+{
+	if (from_client) {
+		if (s->enc.state == SH_WRITTEN && size == SHAPE_READ_REQ) {
+			s->enc.state = SH_READ;
+			return 0;
+		}
+		if (size >= SHAPE_UPLOAD_MSG) {
+			s->enc.up = s->enc.up + size < s->enc.up ? UINT32_MAX : s->enc.up + size;
+			shape_break(s);
+		} else if (size >= SHAPE_REQ_MIN && size <= SHAPE_REQ_MAX) {
+			s->enc.state = SH_REQ;
+		} else {
+			shape_break(s);
+		}
+		return 0;
+	}
+	switch (s->enc.state) {
+	case SH_REQ:
+		if (size == SHAPE_WRITE_ACK)
+			s->enc.state = SH_WRITTEN;
+		else if (size >= SHAPE_RSP_MIN && size <= SHAPE_RSP_MAX)
+			shape_call(s);
+		else
+			shape_break(s);
+		break;
+	case SH_READ:
+		if (size >= SHAPE_READ_RSP_MIN && size <= SHAPE_READ_RSP_MAX)
+			shape_call(s);
+		else
+			shape_break(s);
+		break;
+	default:
+		break;
+	}
+	if (s->enc.calls < SHAPE_CALLS || s->enc.shaped)
+		return 0;
+	s->enc.shaped = 1;
+	return 1;
+}
+
+static void
+encrypted(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t *p, size_t len)
 {
 	struct jg_event_rec ev;
+	char detail[128];
 
-	s->encrypted = 1;
-	/* All that shows is an SMB3 session whose content is sealed: still remote access. */
+	if (!s->encrypted) {
+		s->encrypted = 1;
+		/* All that shows is an SMB3 session whose content is sealed: judged as smb-encrypted. */
+		jg_ev_begin(d, s, &ev, JG_EV_ADMIN_SESSION, s->tool);
+		jg_ev_session(s, &ev);
+		jg_ev_str(&ev, JG_ATTR_DETAIL, "SMB3 encrypted session");
+		jg_ev_emit(d, s, &ev, "encrypted");
+	}
+	if (len < 52 || !encrypted_shape(s, dir == s->client_dir, jg_le32(p + 36)))
+		return;
+	/* ...unless it behaves like a tool: then it is remote administration, judged as smb-admin */
 	jg_ev_begin(d, s, &ev, JG_EV_ADMIN_SESSION, s->tool);
 	jg_ev_session(s, &ev);
-	jg_ev_str(&ev, JG_ATTR_DETAIL, "SMB3 encrypted session");
-	jg_ev_emit(d, s, &ev, "encrypted");
+	jg_ev_str(&ev, JG_ATTR_SHAPE, "service-install");
+	snprintf(detail, sizeof(detail), "SMB3 encrypted session shaped like a remote service install: %u KiB uploaded, then %u RPC-sized calls",
+		 s->enc.up / 1024, s->enc.calls);
+	jg_ev_str(&ev, JG_ATTR_DETAIL, detail);
+	jg_ev_emit(d, s, &ev, "encrypted-shape");
 }
 
 void
@@ -380,7 +501,7 @@ jg_smb_message(struct jg_detect *d, struct jg_session *s, int dir, const uint8_t
 			s->client_dir = (uint8_t)dir;
 			s->client_known = 1;
 		}
-		encrypted(d, s);
+		encrypted(d, s, dir, p, len);
 		return;
 	case JG_SMB1:
 		if (jg_smb1_parse(p, len, &m) == 0) {

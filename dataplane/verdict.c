@@ -12,8 +12,14 @@ service_of(const struct jg_event_rec *ev)
 {
 	int smb = ev->dst_port == 445 || ev->dst_port == 139;
 
+	char v[24];
+
 	switch (ev->type) {
 	case JG_EV_ADMIN_SESSION:
+		/* a sealed session is smb-encrypted, unless its shape is a tool's */
+		if (smb && !strcmp(jg_ev_get(ev, JG_ATTR_ENCRYPTED, v, sizeof(v)), "true") &&
+		    !jg_ev_get(ev, JG_ATTR_SHAPE, v, sizeof(v))[0])
+			return JG_SVC_SMB_ENCRYPTED;
 		return smb ? JG_SVC_SMB_ADMIN : JG_SVC_RPC;
 	case JG_EV_TOOL_ARTIFACT:
 	case JG_EV_SERVICE_INSTALL:

@@ -99,7 +99,7 @@ with Live(cfg):
     check(got is not None and len(got) == 1, f"jgctl events: one violation counted {REPEATS} times")
     r = ctl("events")
     check(r.returncode == 0 and r.stdout.startswith("ID") and "paexec" in r.stdout and
-          "10.20.30.7 -> 10.20.30.40:445" in r.stdout, "events as a table")
+          "WKSTN07 (10.20.30.7) -> SRV-DB01 (10.20.30.40):445" in r.stdout, f"events as a table, hosts by name: {r.stdout[:900]!r}")
     r = ctl("events", "--json", "--tool", "paexec", "--host", "10.20.30.40")
     check(r.returncode == 0 and len(json.loads(r.stdout)) == 3 and
           all(e["tool"] == "paexec" for e in json.loads(r.stdout)), "filters by tool and host")

@@ -2,8 +2,8 @@
 """Zones and policy on real captures: the same PsExec session replayed with a policy
 that allows the attacker's zone (no violation; its admin session recorded with
 action allow) and with one that does not (a zone_violation naming the zones, the
-service and the action); an SMB3-encrypted session from a disallowed zone is still a
-violation; with no policy at all, every remote administration is an alert from
+service and the action); an SMB3-encrypted session is judged as smb-encrypted (a
+violation from a zone that may not, nothing where encrypted file access is allowed); with no policy at all, every remote administration is an alert from
 unknown to unknown; a broken policy file is refused with its errors."""
 import os
 import subprocess
@@ -88,11 +88,24 @@ zones:
 policy:
   default: allow
   rules:
-    - {{ from: outside, to: any, service: smb-admin, action: alert }}
+    - {{ from: outside, to: any, service: smb-encrypted, action: alert }}
 """)
         zv = [x for x in events([enc], deny) if x["event"] == "zone_violation"]
-        check(len(zv) == 1 and zv[0].get("encrypted") is True and zv[0]["src_zone"] == "outside",
-              "an SMB3-encrypted session from a disallowed zone is a violation")
+        check(len(zv) == 1 and zv[0].get("encrypted") is True and zv[0]["src_zone"] == "outside"
+              and zv[0].get("service") == "smb-encrypted",
+              "an SMB3-encrypted session from a disallowed zone is a violation (smb-encrypted)")
+        allow = policy("enc-allow.yaml", f"""
+zones:
+  - {{ name: outside, prefixes: [{e[0]['src_ip']}/32] }}
+policy:
+  default: alert
+  rules:
+    - {{ from: outside, to: any, service: smb-encrypted, action: allow }}
+""")
+        evs = events([enc], allow)
+        check(not [x for x in evs if x["event"] == "zone_violation"] and
+              all(x.get("action") == "allow" for x in evs if x["event"] == "admin_session"),
+              "smb-encrypted: allow lets the encrypted file share be (it is not tool-shaped)")
 
 bad = policy("bad.yaml", "zones:\n  - { name: x, prefixes: [10.0.0.1/8] }\npolicy:\n  default: maybe\n")
 r, out = replay([DEMO_PCAP], extra=("--policy", bad))
