@@ -386,10 +386,12 @@ on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_ms
  * bytes plus the PDU answered by 112 plus a PDU, or a pipe write (112 plus
  * the PDU) answered by 80, then a 113-byte READ answered by 80 plus a PDU.
  * Browsing and copying files interleave CLOSE (88), QUERY_INFO (104) and
- * READ/WRITE of data, which break such a run. Measured on the shared captures
- * read as if sealed (docs/detection.md): the rule below marks 5 of the 22
- * service-install captures (those whose upload and svcctl share a
- * connection) and none of the 25 benign and encrypted SMB ones.
+ * READ/WRITE of data, which break such a run; an interim response
+ * (STATUS_PENDING, 72 or 73 bytes) waits for the final one. Measured on the
+ * shared captures read as if sealed (docs/detection.md): the rule below marks
+ * 6 of the 22 service-install captures (those whose upload and svcctl share
+ * a connection) and none of the 25 benign and encrypted SMB ones; in the lab,
+ * Impacket's psexec against an encrypting Samba.
  */
 #define SHAPE_UPLOAD_MSG 1024   /* a message this big is file data */
 #define SHAPE_UPLOAD_MIN 16384  /* a service binary is at least this */
@@ -401,6 +403,8 @@ on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_ms
 #define SHAPE_WRITE_ACK 80      /* WRITE response */
 #define SHAPE_READ_REQ 113      /* READ request */
 #define SHAPE_READ_RSP_MIN 104  /* READ response: 80 and a PDU */
+#define SHAPE_INTERIM_MIN 72    /* an interim response (STATUS_PENDING): the final one follows */
+#define SHAPE_INTERIM_MAX 73
 #define SHAPE_READ_RSP_MAX 1104
 
 enum { SH_IDLE = 0, SH_REQ, SH_WRITTEN, SH_READ };
@@ -439,6 +443,8 @@ encrypted_shape(struct jg_session *s, int from_client, uint32_t size)
 		}
 		return 0;
 	}
+	if ((s->enc.state == SH_REQ || s->enc.state == SH_READ) && size >= SHAPE_INTERIM_MIN && size <= SHAPE_INTERIM_MAX)
+		return 0;
 	switch (s->enc.state) {
 	case SH_REQ:
 		if (size == SHAPE_WRITE_ACK)

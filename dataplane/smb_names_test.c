@@ -225,8 +225,9 @@ test_sealed(struct jg_hs_db *db)
 		sealed(d, 0, 8112), sealed(d, 1, 80); /* the service binary, written */
 	sealed(d, 0, 88), sealed(d, 1, 124); /* close */
 	sealed(d, 0, 132), sealed(d, 1, 240); /* open svcctl */
-	for (int i = 0; i < 3; i++) /* bind, OpenSCManagerW, CreateServiceW: pipe write, then read */
-		sealed(d, 0, 184 + 40 * i), sealed(d, 1, 80), sealed(d, 0, 113), sealed(d, 1, 148);
+	for (int i = 0; i < 3; i++) /* bind, OpenSCManagerW, CreateServiceW: pipe write, then read (once pending first) */
+		sealed(d, 0, 184 + 40 * i), sealed(d, 1, 80), sealed(d, 0, 113), i == 1 ? sealed(d, 1, 73) : (void)0,
+			sealed(d, 1, 148);
 	CHECK(n_events == 1 && events[0].type == JG_EV_ADMIN_SESSION && has(&events[0], JG_ATTR_WORKSTATION, "WKSTN20") &&
 	      has(&events[0], JG_ATTR_DST_HOST, "SRV30") && has(&events[0], JG_ATTR_SHAPE, ""));
 	sealed(d, 0, 220), sealed(d, 1, 152); /* StartServiceW, by transceive */

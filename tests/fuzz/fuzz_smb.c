@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* libFuzzer: NetBIOS, SMB1 (AndX chains), SMB2/3 (compounds), NTLMSSP on arbitrary messages. */
+/* libFuzzer: NetBIOS, SMB1 (AndX chains), SMB2/3 (compounds), NTLMSSP AUTHENTICATE and CHALLENGE, tree paths, on arbitrary messages. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +20,22 @@ use(const struct jg_smb_msg *m, const uint8_t *base, size_t len)
 		abort();
 }
 
+/* the server of a tree path: a name that fits, never an address */
+static void
+names(const struct jg_smb_msg *m)
+{
+	char out[64];
+
+	if (jg_server_of_path(m->name, out, sizeof(out)) && (strnlen(out, sizeof(out)) == sizeof(out) || !out[0]))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct jg_smb_msg m;
 	struct jg_ntlm_auth a;
+	struct jg_ntlm_chal c;
 	size_t off = 0, next;
 
 	if (size < 1)
@@ -35,8 +46,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (jg_smb2_parse(data + 1 + off, size - 1 - off, &m, &next) != 0)
 				break;
 			use(&m, data + 1 + off, size - 1 - off);
-			if (m.blob)
+			if (m.blob) {
 				jg_ntlm_find_auth(m.blob, m.blob_len, &a);
+				jg_ntlm_find_challenge(m.blob, m.blob_len, &c);
+			}
+			names(&m);
 			if (next == 0)
 				break;
 			off += next;
@@ -51,6 +65,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		jg_ntlm_find_auth(data + 1, size - 1, &a);
+		/* names are NUL-terminated within their buffers */
+		if (jg_ntlm_find_challenge(data + 1, size - 1, &c) == 0 &&
+		    (strnlen(c.nb_computer, sizeof(c.nb_computer)) == sizeof(c.nb_computer) ||
+		     strnlen(c.dns_computer, sizeof(c.dns_computer)) == sizeof(c.dns_computer)))
+			abort();
 		break;
 	default:
 		jg_nbss_len(data + 1, size - 1);

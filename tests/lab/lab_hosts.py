@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from lab_env import log, sh
-from lab_net import HOSTS, ip_of
+from lab_net import HOSTS, SEALED, ip_of
 
 DOMAIN = "CORP"
 PASSWORD = "Winter2024!"     # lab only; the account exists for the length of the run
@@ -64,7 +64,7 @@ class Target:
     server min protocol = SMB2_02
     smb encrypt = off
     smb ports = 445
-    interfaces = {ip_of('srv')}/16
+    interfaces = {ip_of('srv')}/16 {SEALED}/16
     bind interfaces only = yes
     disable netbios = yes
     load printers = no
@@ -84,6 +84,8 @@ class Target:
     # samba-dcerpcd runs on its own, as Windows' RPC services do, with the endpoint
     # mapper on TCP 135 (started on demand by smbd it would serve named pipes only)
     rpc start on demand helpers = no
+    # per address the client reached (%i): on {SEALED} every session is SMB3-encrypted
+    include = {w}/smb-%i.conf
 
 # ADMIN$ first: Impacket uploads to the first writable disk share. Deleted files go to
 # .recycle, so what psexec uploaded and then removed (Samba cannot start services) is
@@ -106,6 +108,8 @@ class Target:
     path = {w}/data
     read only = no
 """)
+        with open(os.path.join(w, f"smb-{SEALED}.conf"), "w") as f:
+            f.write("[global]\n    server smb encrypt = required\n")
         sh("testparm", "-s", conf)
         sh("smbpasswd", "-c", conf, "-a", "-s", self.user, input=f"{PASSWORD}\n{PASSWORD}\n")
         # Samba's SCM grants psexec's access only to BUILTIN\Administrators: map it to the

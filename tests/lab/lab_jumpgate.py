@@ -25,6 +25,8 @@ policy:
   default: alert
   rules:
     - {{ from: admin, to: servers, service: any, action: allow }}
+    # encrypted file access is ordinary; an encrypted session shaped like a tool is smb-admin
+    - {{ from: workstations, to: servers, service: smb-encrypted, action: allow }}
     - {{ from: workstations, to: servers, service: any, action: {ws_action} }}
 """
 

@@ -5,7 +5,7 @@ import os
 import time
 
 from lab_jumpgate import parse_ts
-from lab_net import HOSTS, ip_of
+from lab_net import HOSTS, SEALED, ip_of
 from lab_tools import file_roundtrip, impacket
 
 # An event belongs to a command when its packet arrived between the command's start and
@@ -156,6 +156,51 @@ def flow_seen(jg, run, role, port):
     return False
 
 
+def scenario_sealed(res, net, jg, target):
+    """1b: on the target's encrypting address (SEALED: Samba requires SMB3 encryption there),
+    a file copy from the workstation is smb-encrypted, which the policy allows: nothing to
+    say; the PAExec-style psexec from the workstation is sealed too, yet names its
+    workstation, and its sizes (an upload, then svcctl calls on a pipe) are a service
+    install's: judged smb-admin, an alert."""
+    def to_sealed(run):
+        return [e for e in jg.events() if e["src_ip"] == ip_of("ws") and e["dst_ip"] == SEALED
+                and run.t0 - BEFORE <= parse_ts(e["timestamp"]) <= run.t1 + AFTER]
+
+    r, same = file_roundtrip(net, "ws", target.user, jg.work, "sealed.doc", 200000, server=SEALED)
+    res.check(r.rc == 0 and same, f"ws: smbclient copied sealed.doc to {SEALED} and back, encrypted ({r.brief()})")
+    time.sleep(1.0)
+    mine = to_sealed(r)
+    enc = [e for e in mine if e["event"] == "admin_session"]
+    res.check(len(enc) == 1 and enc[0].get("encrypted") is True and enc[0].get("service") == "smb-encrypted"
+              and enc[0].get("action") == "allow" and not enc[0].get("shape"),
+              "ws: the encrypted copy is one admin_session, smb-encrypted, allowed", str(mine))
+    res.check(not any(e["event"] in ALERTS for e in mine), "ws: no alert for the encrypted copy",
+              str([e for e in mine if e["event"] in ALERTS]))
+    res.check(enc and enc[0].get("workstation") == HOSTS["ws"][1] and enc[0].get("dst_host") == HOSTS["srv"][1],
+              f"ws: the encrypted copy names {HOSTS['ws'][1]} -> {HOSTS['srv'][1]}", str(enc))
+
+    run = impacket(net, "ws", "psexec", "cmd.exe", user=target.user, paexec=True, server=SEALED)
+    res.check("Creating service " + run.service in run.out,
+              f"ws: psexec over an encrypted session ran up to CreateServiceW of {run.service} ({run.brief()})")
+    res.check(uploaded(target, run.binary) == remcomsvc_binary(),
+              f"ws: {run.binary} reached ADMIN$ through the encrypted session, byte for byte")
+    time.sleep(1.0)
+    mine = to_sealed(run)
+    res.check(mine and all(e.get("encrypted") is True for e in mine if e["event"] != "logon_failure")
+              and not any(e["event"] in ("tool_artifact", "service_install") for e in mine),
+              "ws: sealed: no artifact or service install can be read, only the session", str(mine))
+    res.check(mine and all(e.get("workstation") == HOSTS["ws"][1] and e.get("user") == target.user for e in mine),
+              f"ws: every event of the sealed session names the workstation {HOSTS['ws'][1]} (the only origin there is)",
+              str([(e["event"], e.get("workstation"), e.get("user")) for e in mine]))
+    shaped = [e for e in mine if e["event"] == "admin_session" and e.get("shape") == "service-install"]
+    viol = [e for e in mine if e["event"] == "zone_violation"]
+    res.check(len(shaped) == 1 and shaped[0].get("service") == "smb-admin" and shaped[0].get("action") == "alert",
+              "ws: its sizes are a service install's: smb-admin, alert",
+              str([(e["event"], e.get("service"), e.get("action"), e.get("detail")) for e in mine]))
+    res.check(len(viol) == 1 and viol[0].get("service") == "smb-admin", "ws: one zone_violation (smb-admin)", str(viol))
+    return run
+
+
 def scenario_wrong_password(res, net, jg, target):
     """2: a wrong password, then the right one: a logon_failure tied to the attempt, then
     the attack's events."""
@@ -200,3 +245,14 @@ def scenario_jgctl(res, jg, target, runs):
                   edge[0].get("origin_host") == HOSTS[role][1] and edge[0].get("src_zone") == HOSTS[role][2],
                   f"jgctl lateral: {HOSTS[role][1]} {ip_of(role)} -> {ip_of('srv')}, paexec, {verdict}",
                   str(edge))
+    # the wire named every host: NTLM workstations (as Windows sends them), the server's NTLM challenge
+    res.check(lat and all(l.get("src_host") and l.get("dst_host") for l in lat),
+              f"jgctl lateral: both ends of every edge ({len(lat)}) named",
+              str([(l["src_ip"], l.get("src_host"), l["dst_ip"], l.get("dst_host")) for l in lat]))
+    res.check(all(l.get("src_host") == HOSTS[r][1] for l in lat for r in ("adm", "ws") if l["src_ip"] == ip_of(r)) and
+              all(l.get("dst_host") == HOSTS["srv"][1] for l in lat),
+              f"jgctl lateral: {HOSTS['ws'][1]}, {HOSTS['adm'][1]} -> {HOSTS['srv'][1]}")
+    rc, dot = jg.ctl("lateral", "--dot")
+    dot = dot if isinstance(dot, str) else ""
+    res.check(rc == 0 and f"{HOSTS['ws'][1]} ({ip_of('ws')})" in dot and f"{HOSTS['srv'][1]} ({SEALED})" in dot,
+              "jgctl lateral --dot: nodes read NAME (address)", dot[:400])

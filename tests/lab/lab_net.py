@@ -21,6 +21,7 @@ HOSTS = {  # role: (address, NetBIOS-style name, zone)
     "ws": ("10.77.2.20", "WKSTN20", "workstations"),
     "srv": ("10.77.3.30", "SRV30", "servers"),
 }
+SEALED = "10.77.3.31"  # the target's second address: there Samba requires SMB3 encryption
 ZONE_PREFIX = {"admin": "10.77.1.0/24", "workstations": "10.77.2.0/24", "servers": "10.77.3.0/24"}
 
 
@@ -89,6 +90,8 @@ class Net:
             addr = ip_of(role)
             self._veth("sw", f"p-{role}", role, "eth0")
             sh("ip", "-n", self.ns[role], "addr", "add", f"{addr}/16", "dev", "eth0")
+            if role == "srv":
+                sh("ip", "-n", self.ns[role], "addr", "add", f"{SEALED}/16", "dev", "eth0")
             self.link(role, "set", "eth0", "up")
             self.link("sw", "set", f"p-{role}", "master", "br0", "up")
         # Static neighbours: no ARP on the wire, so packet counts are the lab's traffic only.
@@ -98,6 +101,9 @@ class Net:
                 if other != r:
                     sh("ip", "-n", self.ns[r], "neigh", "replace", ip_of(other), "lladdr", m, "dev", "eth0",
                        "nud", "permanent")
+                    if other == "srv":
+                        sh("ip", "-n", self.ns[r], "neigh", "replace", SEALED, "lladdr", m, "dev", "eth0",
+                           "nud", "permanent")
 
     def monitor(self):
         """The target on the switch; every frame entering a switch port mirrored to span0.

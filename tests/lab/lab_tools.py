@@ -9,6 +9,8 @@ from lab_env import IMPACKET, PYTHON
 from lab_hosts import DOMAIN, PASSWORD
 from lab_net import HOSTS, ip_of
 
+AS_WINDOWS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "as_windows.py")
+
 TOOL_TIMEOUT = 60   # s; Impacket waits for pipes that never come when a service starts
 GAP = 0.3           # s of silence before each command, so that time windows cannot overlap
 
@@ -42,17 +44,18 @@ class Run:
         return f"exit {self.rc} after {self.seconds:.1f}s: " + " | ".join(lines[-6:])
 
 
-def impacket(net, role, tool, *args, user, password=PASSWORD, paexec=False, debug=False):
-    """Impacket's TOOL.py from role to the target. paexec: PAExec's names, made of the
-    tool's own pid and the host's name, as PAExec does (PAExec-<pid>-<host>)."""
-    target = f"{DOMAIN}/{user}:{password}@{ip_of('srv')}"
+def impacket(net, role, tool, *args, user, password=PASSWORD, paexec=False, debug=False, server=None):
+    """Impacket's TOOL.py from role to the target (its address `server`, default the
+    target's own), naming the host's workstation in NTLM as Windows does. paexec: PAExec's
+    names, made of the tool's own pid and the host's name, as PAExec does (PAExec-<pid>-<host>)."""
+    target = f"{DOMAIN}/{user}:{password}@{server or ip_of('srv')}"
     extra = " ".join(args)
     flags = " -debug" if debug else ""
     if paexec:
         host = HOSTS[role][1]
         flags += f" -service-name PAExec-$$-{host} -remote-binary-name PAExec-$$-{host}.exe"
     # a shell that execs the tool: $$ is the tool's pid; the password goes in single quotes
-    script = f"exec {PYTHON} {IMPACKET}/{tool}.py{flags} '{target}' {extra}"
+    script = f"exec {PYTHON} {AS_WINDOWS} {HOSTS[role][1]} {IMPACKET}/{tool}.py{flags} '{target}' {extra}"
     r = Run(net, role, ["sh", "-c", script])
     r.tool = tool
     if paexec:
@@ -78,12 +81,13 @@ def psexec_steps(out):
     return steps
 
 
-def smbclient(net, role, user, commands, share="data"):
-    return Run(net, role, ["smbclient", f"//{ip_of('srv')}/{share}", "-U", f"{DOMAIN}/{user}%{PASSWORD}",
-                           "-c", commands], timeout=30)
+def smbclient(net, role, user, commands, share="data", server=None):
+    """smbclient from role, its NetBIOS name (the NTLM workstation) the host's."""
+    return Run(net, role, ["smbclient", f"//{server or ip_of('srv')}/{share}", "-U", f"{DOMAIN}/{user}%{PASSWORD}",
+                           "-n", HOSTS[role][1], "-c", commands], timeout=30)
 
 
-def file_roundtrip(net, role, user, work, name, size):
+def file_roundtrip(net, role, user, work, name, size, server=None):
     """smbclient put then get of a file of `size` bytes; (Run, the bytes came back equal)."""
     d = os.path.join(work, f"files-{role}")
     os.makedirs(d, exist_ok=True)
@@ -91,6 +95,6 @@ def file_roundtrip(net, role, user, work, name, size):
     data = os.urandom(size)
     with open(src, "wb") as f:
         f.write(data)
-    r = smbclient(net, role, user, f"put {src} {role}-{name}; get {role}-{name} {back}")
+    r = smbclient(net, role, user, f"put {src} {role}-{name}; get {role}-{name} {back}", server=server)
     same = os.path.exists(back) and open(back, "rb").read() == data
     return r, same
