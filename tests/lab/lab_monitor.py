@@ -2,8 +2,11 @@
 host, a wrong password first, benign file copies; then what jgctl shows of them."""
 import json
 import os
+import random
+import string
 import time
 
+from lab_env import log
 from lab_jumpgate import parse_ts
 from lab_net import HOSTS, SEALED, ip_of
 from lab_tools import file_roundtrip, impacket
@@ -111,12 +114,15 @@ def scenario_attacks(res, net, jg, target):
               f"ws: psexec (own names): executable {r.binary} written to ADMIN$")
 
     # smbexec: a service whose binary path is the command (Samba refuses CreateServiceW)
-    r = runs["ws-smbexec"] = impacket(net, "ws", "smbexec", user=user)
+    svc = "".join(random.choice(string.ascii_letters) for _ in range(random.randint(6, 12)))
+    r = runs["ws-smbexec"] = impacket(net, "ws", "smbexec", user=user, opts=("-service-name", svc))
     ev = jg.wait_events(lambda ev: any(e["event"] == "service_install" for e in within(ev, r, "ws")))
     mine = within(ev, r, "ws")
     inst = [e for e in mine if e["event"] == "service_install"]
-    res.check(any(e["tool"] == "smbexec" and "__output" in e.get("binary_path", "") for e in inst),
-              f"ws: smbexec: service_install, tool smbexec, binary path with __output ({r.brief()})", str(inst))
+    res.check(any(e["tool"] == "smbexec" and e.get("rule") == "impacket-smbexec" and e.get("service_name") == svc
+                  and "__output" in e.get("binary_path", "") for e in inst),
+              f"ws: smbexec (service {svc}): service_install, tool smbexec by rule impacket-smbexec, binary path "
+              f"with __output ({r.brief()})", str(inst))
     res.check(any(e["event"] == "zone_violation" and e.get("service") == "smb-admin" for e in mine),
               "ws: smbexec: zone_violation (smb-admin)")
     res.check(not any(e["event"] == "wmi_exec" or e.get("service") == "wmi" for e in mine),
@@ -199,6 +205,37 @@ def scenario_sealed(res, net, jg, target):
               str([(e["event"], e.get("service"), e.get("action"), e.get("detail")) for e in mine]))
     res.check(len(viol) == 1 and viol[0].get("service") == "smb-admin", "ws: one zone_violation (smb-admin)", str(viol))
     return run
+
+
+def scenario_families(res, net, jg, target, seed):
+    """1c: tools told apart by the shape of what they install, their names drawn anew each
+    run (the seed is printed; JG_LAB_SEED replays it), passed through psexec.py's own
+    options (-service-name, -remote-binary-name; its payload, Impacket's RemComSvc, is no
+    artifact Jumpgate knows, and CreateServiceW fails before RemCom's pipes: the attribution
+    rule alone names the tool). Metasploit psexec: a mixed-case service running an
+    8-letter executable in %systemroot%; Impacket psexec: a 4-letter service, an 8-letter
+    executable; Sysinternals PsExec: its PSEXESVC names (an artifact pattern)."""
+    rng = random.Random(seed)
+    log(f"families: names drawn with seed {seed} (JG_LAB_SEED={seed} replays them)")
+
+    def word(n, mixed=False):
+        while True:
+            w = "".join(rng.choice(string.ascii_letters) for _ in range(n))
+            if not mixed or (w != w.lower() and w != w.upper()):
+                return w
+
+    cases = [("metasploit-psexec", "metasploit-psexec", word(rng.choice((8, 12, 16)), mixed=True), word(8) + ".exe"),
+             ("impacket-psexec", "impacket-psexec", word(4), word(8) + ".exe"),
+             ("psexec", None, "PSEXESVC", "PSEXESVC.exe")]
+    for tool, rule, svc, binary in cases:
+        r = impacket(net, "ws", "psexec", "cmd.exe", user=target.user,
+                     opts=("-service-name", svc, "-remote-binary-name", binary))
+        ev = jg.wait_events(lambda ev: any(e["event"] == "service_install" for e in within(ev, r, "ws")))
+        inst = [e for e in within(ev, r, "ws") if e["event"] == "service_install"]
+        res.check(any(e["tool"] == tool and e.get("service_name") == svc and (rule is None or e.get("rule") == rule)
+                      and e.get("src_host") == HOSTS["ws"][1] for e in inst),
+                  f"ws: service {svc} running %systemroot%\\{binary}: {tool}" + (f" by rule {rule}" if rule else ""),
+                  str([(e["tool"], e.get("rule"), e.get("service_name"), e.get("binary_path")) for e in inst]) + " " + r.brief())
 
 
 def scenario_wrong_password(res, net, jg, target):

@@ -44,18 +44,19 @@ class Run:
         return f"exit {self.rc} after {self.seconds:.1f}s: " + " | ".join(lines[-6:])
 
 
-def impacket(net, role, tool, *args, user, password=PASSWORD, paexec=False, debug=False, server=None):
+def impacket(net, role, tool, *args, user, password=PASSWORD, paexec=False, debug=False, server=None, opts=()):
     """Impacket's TOOL.py from role to the target (its address `server`, default the
     target's own), naming the host's workstation in NTLM as Windows does. paexec: PAExec's
     names, made of the tool's own pid and the host's name, as PAExec does (PAExec-<pid>-<host>)."""
     target = f"{DOMAIN}/{user}:{password}@{server or ip_of('srv')}"
+    opts = " ".join(f"'{o}'" for o in opts)   # the tool's own options, each one word
     extra = " ".join(args)
     flags = " -debug" if debug else ""
     if paexec:
         host = HOSTS[role][1]
         flags += f" -service-name PAExec-$$-{host} -remote-binary-name PAExec-$$-{host}.exe"
     # a shell that execs the tool: $$ is the tool's pid; the password goes in single quotes
-    script = f"exec {PYTHON} {AS_WINDOWS} {HOSTS[role][1]} {IMPACKET}/{tool}.py{flags} '{target}' {extra}"
+    script = f"exec {PYTHON} {AS_WINDOWS} {HOSTS[role][1]} {IMPACKET}/{tool}.py{flags} {opts} '{target}' {extra}"
     r = Run(net, role, ["sh", "-c", script])
     r.tool = tool
     if paexec:
