@@ -483,8 +483,11 @@ jg_ev_emit(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, c
 			d->cnt[JG_CNT_EV_DEDUP]++;
 			return;
 		}
+	/* full: the oldest key gives way (a session calling 33 functions in turn repeats its events, bounded) */
 	if (s->n_dedup < JG_DEDUP)
 		s->dedup[s->n_dedup++] = h;
+	else
+		s->dedup[s->dedup_next++ % JG_DEDUP] = h;
 	jg_rules_attribute(d, s, ev);
 	{
 		char t[48];

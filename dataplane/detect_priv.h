@@ -127,7 +127,8 @@ struct jg_session {
 	uint16_t dialect;
 	uint16_t n_dedup;
 	uint8_t cut;        /**< an inspection_cut was said for this flow */
-	uint8_t pad0[3];
+	uint8_t dedup_next; /**< the dedup table is full: the slot the next key takes (round robin) */
+	uint8_t pad0[2];
 	char tool_rule[48]; /**< the rule or pattern that named `tool` */
 	/* SMB: who is logged on, per SessionId (SMB1: UID); the message being parsed is of cur_sid */
 	struct {

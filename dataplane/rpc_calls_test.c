@@ -195,6 +195,31 @@ test_dcsync_without_bind(struct jg_hs_db *db)
 	CHECK(n_events == 0);
 }
 
+/* A session that names more distinct events than its dedup table holds: the oldest key gives
+ * way, so a loop over many calls repeats a bounded set, never every call once the table is full. */
+static void
+test_dedup_bound(struct jg_hs_db *db)
+{
+	static struct jg_session s;
+	struct jg_detect *d = kit_fresh(db, NULL);
+	struct jg_event_rec ev;
+	char key[16];
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = JG_EV_RPC_CALL;
+	for (int round = 0; round < 2; round++)
+		for (int k = 0; k < JG_DEDUP; k++) {
+			snprintf(key, sizeof(key), "f%d", k);
+			jg_ev_emit(d, &s, &ev, key);
+		}
+	CHECK(n_events == JG_DEDUP && cnt[JG_CNT_EV_DEDUP] == JG_DEDUP);
+	jg_ev_emit(d, &s, &ev, "new"); /* takes f0's slot */
+	jg_ev_emit(d, &s, &ev, "f1");  /* still known */
+	jg_ev_emit(d, &s, &ev, "f0");  /* forgotten: said again, taking f1's */
+	jg_ev_emit(d, &s, &ev, "new");
+	CHECK(n_events == JG_DEDUP + 2 && cnt[JG_CNT_EV_DEDUP] == JG_DEDUP + 2);
+}
+
 static void
 test_discovery_off(struct jg_hs_db *db)
 {
@@ -382,6 +407,7 @@ main(void)
 	test_winreg(db);
 	test_dcsync_without_bind(db);
 	test_discovery_off(db);
+	test_dedup_bound(db);
 	test_rules(db);
 	test_rule_errors();
 	kit_done();
