@@ -6,7 +6,9 @@ running rules stay), then a policy that allows 10.20.30.7's zone is loaded. Ever
 packet is received and handled (no drop), events before the reload say alert (with a
 zone_violation), events after it say allow, and jgctl zones shows generation 2. A
 config change that needs a restart (flows.table_size) is refused. SIGHUP (logrotate)
-makes the control plane start new events.jsonl/flows.jsonl, losing no line."""
+makes the control plane start new events.jsonl/flows.jsonl, losing no line. An
+operator's attribution rule whose expression does not compile is refused naming its
+file:line and key (the running rules stay); a good one is taken."""
 import json
 import os
 import signal
@@ -47,6 +49,13 @@ def write(path, text):
 
 
 write(policy, ALERT)
+pats = os.path.join(work, "patterns.yaml")
+PATS = open(os.path.join(SRC, "config", "patterns.yaml")).read()
+PATS += "" if PATS.endswith("\n") else "\n"
+RULE = "  - name: acme-deploy\n    event: service_install\n    tool: acme-deploy\n    match:\n      service_name: '{}'\n"
+BAD_LINE = PATS.count("\n") + 5
+N_RULES = PATS[PATS.index("\nrules:"):].count("\n  - name:")
+write(pats, PATS)
 t_before = t_after = None
 with VethNs(f"jr{os.getpid() % 100000}") as v:
     ns, host_if, peer_if = v.ns, v.host_if, v.peer_if
@@ -62,7 +71,7 @@ flows: {{ table_size: 65536 }}
 control: {{ socket: {sock} }}
 output: {{ dir: {work}/out }}
 alerts: {{ window: 0 }}
-detect: {{ policy: {policy} }}
+detect: {{ policy: {policy}, patterns: {pats} }}
 """)
     with Live(cfg) as live:
         s = wait_status(sock, lambda s: s["state"] == "running" and s["ports"][0]["link_up"])
@@ -81,6 +90,12 @@ detect: {{ policy: {policy} }}
               f"a broken policy is rejected with its errors: {r.returncode} {r.stderr.strip()}")
         z = json.loads(ctl("zones", "--json").stdout)
         check(z["generation"] == 1, "the running rules stay")
+        write(policy, ALERT)
+        write(pats, PATS + RULE.format("^acme(svc"))
+        r = ctl("reload")
+        check(r.returncode == 1 and f"{pats}:{BAD_LINE}: rules[{N_RULES}].match.service_name: ^acme(svc" in r.stderr,
+              f"an attribution rule that does not compile: its file:line and key ({r.stderr.strip()[:300]})")
+        write(pats, PATS + RULE.format("^acmesvc[0-9]+$"))
         write(policy, ALLOW)
         t_before = time.time()
         r = ctl("reload", "--json")
