@@ -131,10 +131,14 @@ jg_hosts_event(struct jg_hosts *t, struct jg_event_rec *ev)
 {
 	char src[JG_HOST_NAME], dst[JG_HOST_NAME], origin[JG_HOST_NAME], conflict[256] = "", why[200];
 	const char *known;
+	int given;
 
 	if (ev->type == JG_EV_NONE || ev->type >= JG_EV_MAX)
 		return;
-	jg_ev_get(ev, JG_ATTR_SRC_HOST, src, sizeof(src));
+	/* the source's name: the one the event gives, else its NTLM workstation */
+	given = jg_ev_get(ev, JG_ATTR_SRC_HOST, src, sizeof(src))[0] != '\0';
+	if (!given)
+		jg_ev_get(ev, JG_ATTR_WORKSTATION, src, sizeof(src));
 	jg_ev_get(ev, JG_ATTR_DST_HOST, dst, sizeof(dst));
 	jg_ev_get(ev, JG_ATTR_ORIGIN_HOST, origin, sizeof(origin));
 	/* a tool that says it came from elsewhere than the logon: a relay, a pivot, or a forged name */
@@ -148,7 +152,7 @@ jg_hosts_event(struct jg_hosts *t, struct jg_event_rec *ev)
 		add_conflict(conflict, sizeof(conflict), why);
 	if (dst[0] && learn(t, ev->dst_ip, ev->ip_version, dst, "server", ev->ts_ns, why, sizeof(why)) != 0)
 		add_conflict(conflict, sizeof(conflict), why);
-	if (!src[0] && (known = jg_hosts_name(t, ev->src_ip, ev->ip_version)) != NULL)
+	if (!given && (known = src[0] ? src : jg_hosts_name(t, ev->src_ip, ev->ip_version)) != NULL)
 		jg_ev_str(ev, JG_ATTR_SRC_HOST, known);
 	if (!dst[0] && (known = jg_hosts_name(t, ev->dst_ip, ev->ip_version)) != NULL)
 		jg_ev_str(ev, JG_ATTR_DST_HOST, known);

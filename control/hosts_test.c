@@ -68,6 +68,11 @@ main(void)
 	CHECK(strstr(get(&ev, JG_ATTR_HOST_CONFLICT), "origin_host HELPDESK7 is not the workstation JUMP10") != NULL &&
 	      strstr(get(&ev, JG_ATTR_HOST_CONFLICT), "10.0.0.20 is WKSTN20 (workstation), this workstation says JUMP10") != NULL);
 	CHECK(!strcmp(jg_hosts_name(t, ev.src_ip, 4), "WKSTN20") && t->conflicts == 1);
+	/* the NTLM workstation alone names the source (the dataplane sends it once) */
+	ev = event(23, 30, 5 * SEC, "", "", "");
+	jg_ev_str(&ev, JG_ATTR_WORKSTATION, "WS23");
+	jg_hosts_event(t, &ev);
+	CHECK(!strcmp(get(&ev, JG_ATTR_SRC_HOST), "WS23") && !strcmp(jg_hosts_name(t, ev.src_ip, 4), "WS23"));
 	/* an origin alone names the source */
 	ev = event(21, 30, 5 * SEC, "", "", "PAXHOST");
 	jg_hosts_event(t, &ev);

@@ -418,9 +418,9 @@ jg_ev_session(struct jg_session *s, struct jg_event_rec *ev)
 	if (u >= 0) {
 		jg_ev_str(ev, JG_ATTR_USER, s->users[u].user);
 		jg_ev_str(ev, JG_ATTR_DOMAIN, s->users[u].domain);
-		/* the client's own name for itself: in an encrypted session, the only origin there is */
+		/* the client's own name for itself: in an encrypted session, the only origin there is
+		 * (jg-control makes it the event's src_host: the record's room is not spent twice) */
 		jg_ev_str(ev, JG_ATTR_WORKSTATION, s->users[u].workstation);
-		jg_ev_str(ev, JG_ATTR_SRC_HOST, s->users[u].workstation);
 	}
 	jg_ev_str(ev, JG_ATTR_DST_HOST, s->server_name);
 	if (s->dialect) {
