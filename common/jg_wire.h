@@ -16,7 +16,7 @@
 
 #include "jg_policy.h"
 
-#define JG_WIRE_VERSION 8u
+#define JG_WIRE_VERSION 9u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -292,7 +292,9 @@ enum jg_attr_kind { JG_ATTR_STR = 0, JG_ATTR_UINT, JG_ATTR_BOOL };
 	X(SRC_HOST, "src_host", JG_ATTR_STR)           \
 	X(DST_HOST, "dst_host", JG_ATTR_STR)           \
 	X(HOST_CONFLICT, "host_conflict", JG_ATTR_STR) \
-	X(SHAPE, "shape", JG_ATTR_STR) /* what an encrypted session's message sizes look like */
+	X(SHAPE, "shape", JG_ATTR_STR) /* what an encrypted session's message sizes look like */ \
+	X(TASK_NAME, "task_name", JG_ATTR_STR)         \
+	X(COMMAND_LINE, "command_line", JG_ATTR_STR)
 
 enum jg_attr {
 	JG_ATTR_END = 0,

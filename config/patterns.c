@@ -172,7 +172,8 @@ jg_rule_field(unsigned int attr)
 	switch (attr) {
 	case JG_ATTR_SHARE: case JG_ATTR_FILE: case JG_ATTR_PIPE: case JG_ATTR_SERVICE_NAME: case JG_ATTR_BINARY_PATH:
 	case JG_ATTR_RPC_INTERFACE: case JG_ATTR_RPC_FUNCTION: case JG_ATTR_USER: case JG_ATTR_DOMAIN:
-	case JG_ATTR_WORKSTATION: case JG_ATTR_DETAIL: case JG_ATTR_ORIGIN_HOST:
+	case JG_ATTR_WORKSTATION: case JG_ATTR_DETAIL: case JG_ATTR_ORIGIN_HOST: case JG_ATTR_TASK_NAME:
+	case JG_ATTR_COMMAND_LINE:
 		return 1;
 	default:
 		return 0;
@@ -230,7 +231,8 @@ rule_match(yaml_document_t *doc, const yaml_node_t *v, struct jg_rule *r, const 
 				attr = a;
 		if (attr < 0) {
 			perr(errs, file, line_of(kn), fk, "not a field a rule may test (service_name, binary_path, file, pipe, "
-							 "share, rpc_interface, rpc_function, user, domain, workstation, detail, origin_host)");
+							 "share, rpc_interface, rpc_function, user, domain, workstation, detail, origin_host, "
+							 "task_name, command_line)");
 			continue;
 		}
 		if (re == NULL || re[0] == '\0' || strlen(re) >= JG_RULE_RE) {

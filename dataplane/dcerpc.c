@@ -449,3 +449,66 @@ jg_epm_map_response(const uint8_t *stub, size_t len, struct jg_epm_entry *out, u
 	}
 	return found;
 }
+
+/* The text of the first <tag>...</tag> of a task XML, its five entities undone. */
+static void
+xml_element(const char *xml, const char *tag, char *out, size_t cap)
+{
+	static const struct {
+		const char *e;
+		char c;
+	} ents[] = { { "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' }, { "&apos;", '\'' } };
+	char open[32], close[32];
+	const char *p, *end;
+	size_t n = 0;
+
+	out[0] = '\0';
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	if ((p = strstr(xml, open)) == NULL || (end = strstr(p, close)) == NULL)
+		return;
+	for (p += strlen(open); p < end && n + 1 < cap;) {
+		size_t k = 0;
+
+		for (; k < sizeof(ents) / sizeof(ents[0]); k++)
+			if (strncmp(p, ents[k].e, strlen(ents[k].e)) == 0)
+				break;
+		if (k < sizeof(ents) / sizeof(ents[0])) {
+			out[n++] = ents[k].c;
+			p += strlen(ents[k].e);
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+}
+
+int
+jg_task_decode(int atsvc, const uint8_t *stub, size_t len, int big_endian, struct jg_task_req *t)
+{
+	struct ndr n = { stub, len, 0, 0, big_endian };
+	char xml[2048], cmd[128], args[256];
+
+	memset(t, 0, sizeof(*t));
+	if (stub == NULL)
+		return -1;
+	if (atsvc) {
+		char server[JG_NAME_MAX];
+
+		/* NetrJobAdd(ServerName, AT_INFO { JobTime, DaysOfMonth, DaysOfWeek, Flags, Command }) */
+		ndr_unique_string(&n, 1, server, sizeof(server));
+		ndr_u32(&n);
+		ndr_u32(&n);
+		ndr_skip(&n, 4); /* DaysOfWeek, Flags, padding */
+		if (ndr_u32(&n) != 0 && !n.bad)
+			ndr_string(&n, 1, t->command, sizeof(t->command));
+		return t->command[0] ? 0 : -1;
+	}
+	/* SchRpcRegisterTask(path, xml, flags, sddl, logonType, cCreds, pCreds) */
+	ndr_unique_string(&n, 1, t->name, sizeof(t->name));
+	ndr_string(&n, 1, xml, sizeof(xml));
+	xml_element(xml, "Command", cmd, sizeof(cmd));
+	xml_element(xml, "Arguments", args, sizeof(args));
+	snprintf(t->command, sizeof(t->command), "%s%s%s", cmd, cmd[0] && args[0] ? " " : "", args);
+	return t->name[0] || t->command[0] ? 0 : -1;
+}

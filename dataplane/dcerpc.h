@@ -173,6 +173,19 @@ enum jg_winreg_op {
 	JG_REG_SAVE_KEY_EX = 31,
 };
 
+/** A scheduled task a request registers: its name and what it runs. */
+struct jg_task_req {
+	char name[JG_NAME_MAX]; /**< SchRpcRegisterTask's path ("\\AbCdEfGh") */
+	char command[256];      /**< the task's Exec Command and Arguments (entities undone), or NetrJobAdd's Command */
+};
+
+/**
+ * Decode a clear task registration: MS-TSCH SchRpcRegisterTask (opnum 1: the
+ * path, and the Exec action of the task XML) or, with atsvc, ATSVC NetrJobAdd
+ * (opnum 0: AT_INFO's Command). @return 0 when a name or command was read
+ */
+int jg_task_decode(int atsvc, const uint8_t *stub, size_t len, int big_endian, struct jg_task_req *t);
+
 /**
  * Decode the name a clear winreg request carries: the subkey of
  * BaseRegOpenKey and BaseRegCreateKey, the file of BaseRegSaveKey(Ex), the

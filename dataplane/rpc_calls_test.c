@@ -353,6 +353,94 @@ test_rules(struct jg_hs_db *db)
 	}
 }
 
+/* SchRpcRegisterTask in clear: the task's path, then its XML (an Exec action), flags, no SDDL, logon type, no credentials */
+static void
+register_task(struct jg_detect *d, const char *path, const char *args_xml)
+{
+	static uint8_t stub[4096];
+	char xml[1024];
+	size_t off = 4;
+
+	snprintf(xml, sizeof(xml),
+		 "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Task version=\"1.2\"><Settings><Hidden>true</Hidden>"
+		 "</Settings><Actions Context=\"LocalSystem\"><Exec><Command>cmd.exe</Command><Arguments>%s</Arguments>"
+		 "</Exec></Actions></Task>\n", args_xml);
+	memset(stub, 0, sizeof(stub));
+	w32(stub, 0x20000);
+	off = ndr_wstr(stub, off, path, 0);
+	off = ndr_wstr(stub, off, xml, 0);
+	w32(stub + off, 6); /* TASK_CREATE_OR_UPDATE; then sddl NULL, logon type, no credentials */
+	request(d, 1, stub, off + 20, 0);
+}
+
+/* atexec's families told apart by the task they register (names drawn anew, the same seed as test_rules) */
+static void
+test_task_rules(struct jg_hs_db *db)
+{
+	static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	char task[16], out[16], path[24], xml[256], want[256], tool[64];
+	static const struct {
+		const char *rule, *tool, *xml, *cmd; /* Arguments as the XML has them, and as the command line reads */
+		int out_len;
+	} fam[] = {
+		{ "impacket-atexec", "atexec", "/C whoami &gt; %%windir%%\\Temp\\%s.tmp 2&gt;&amp;1",
+		  "cmd.exe /C whoami > %%windir%%\\Temp\\%s.tmp 2>&1", 8 },
+		{ "cme-atexec", "crackmapexec", "/C ipconfig &gt; \\Windows\\Temp\\%s 2&gt;&amp;1",
+		  "cmd.exe /C ipconfig > \\Windows\\Temp\\%s 2>&1", 6 },
+		{ "cme-atexec", "crackmapexec", "/C hostname &gt; \\\\10.0.0.9\\share\\\\Windows\\Temp\\%s 2&gt;&amp;1",
+		  "cmd.exe /C hostname > \\\\10.0.0.9\\share\\\\Windows\\Temp\\%s 2>&1", 6 },
+	};
+
+	for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+		struct jg_detect *d = kit_fresh(db, NULL);
+		const struct jg_event_rec *ev;
+
+		snprintf(path, sizeof(path), "\\%s", rand_name(task, 8, alpha));
+		rand_name(out, fam[i].out_len, alpha);
+		snprintf(xml, sizeof(xml), fam[i].xml, out);
+		snprintf(want, sizeof(want), fam[i].cmd, out);
+		stream_begin(d);
+		bind_iface(d, JG_IF_TSCH);
+		register_task(d, path, xml);
+		ev = event_with(JG_ATTR_TASK_NAME, path);
+		if (ev == NULL || !has(ev, JG_ATTR_RULE, fam[i].rule) || !has(ev, JG_ATTR_COMMAND_LINE, want))
+			fprintf(stderr, "tasks: %s (task %s, %s) not attributed by its rule\n", fam[i].rule, path, want);
+		CHECK(ev != NULL && ev->type == JG_EV_TASK_CREATE && has(ev, JG_ATTR_RULE, fam[i].rule) &&
+		      !strcmp(jg_ev_tool(ev, tool, sizeof(tool)), fam[i].tool) && has(ev, JG_ATTR_COMMAND_LINE, want));
+	}
+	/* schtasks' own task (a name of words, a program of its own): a task_create, no rule */
+	{
+		struct jg_detect *d = kit_fresh(db, NULL);
+
+		stream_begin(d);
+		bind_iface(d, JG_IF_TSCH);
+		register_task(d, "\\Backup Nightly", "/C C:\\ops\\backup.cmd");
+		CHECK(n_events == 1 && events[0].type == JG_EV_TASK_CREATE && has(&events[0], JG_ATTR_RULE, "") &&
+		      has(&events[0], JG_ATTR_COMMAND_LINE, "cmd.exe /C C:\\ops\\backup.cmd"));
+	}
+	/* NetrJobAdd: AT_INFO's command; sealed, the interface and opnum only */
+	{
+		static uint8_t stub[512];
+		struct jg_detect *d = kit_fresh(db, NULL);
+		size_t off;
+
+		memset(stub, 0, sizeof(stub));
+		w32(stub + 4, 3600000);  /* JobTime; no server name, no days, flags 0 */
+		w32(stub + 16, 0x20004); /* Command */
+		off = ndr_wstr(stub, 20, "cmd /c net user x /add", 0);
+		stream_begin(d);
+		bind_iface(d, JG_IF_ATSVC);
+		request(d, 0, stub, off, 0);
+		CHECK(n_events == 1 && has(&events[0], JG_ATTR_COMMAND_LINE, "cmd /c net user x /add") &&
+		      has(&events[0], JG_ATTR_DETAIL, "NetrJobAdd"));
+		d = kit_fresh(db, NULL);
+		stream_begin(d);
+		bind_iface(d, JG_IF_ATSVC);
+		request(d, 0, stub, off, 1);
+		CHECK(n_events == 1 && events[0].type == JG_EV_TASK_CREATE && has(&events[0], JG_ATTR_COMMAND_LINE, ""));
+	}
+}
+
 /* An operator's rule: a tool of their own naming; one that does not compile names its line. */
 static void
 test_rule_errors(void)
@@ -409,6 +497,7 @@ main(void)
 	test_discovery_off(db);
 	test_dedup_bound(db);
 	test_rules(db);
+	test_task_rules(db);
 	test_rule_errors();
 	kit_done();
 	jg_hs_free(db);

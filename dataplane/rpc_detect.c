@@ -328,6 +328,27 @@ simple_event(struct jg_detect *d, struct jg_session *s, enum jg_event_type type,
 	jg_ev_emit(d, s, &ev, detail);
 }
 
+/* A task registered: in a clear stub, its name and what it runs (what attribution rules test). */
+static void
+task_event(struct jg_detect *d, struct jg_session *s, const char *fn, const struct jg_rpc_chan *ch, int c,
+	   const struct jg_rpc_pdu *pdu)
+{
+	struct jg_event_rec ev;
+	struct jg_task_req t;
+	char key[JG_NAME_MAX + 300];
+
+	if (pdu->auth_level >= 6 ||
+	    jg_task_decode(ch->ctx[c].iface == JG_IF_ATSVC, pdu->stub, pdu->stub_len, pdu->big_endian, &t) != 0)
+		memset(&t, 0, sizeof(t));
+	jg_ev_begin(d, s, &ev, JG_EV_TASK_CREATE, s->tool);
+	jg_ev_str(&ev, JG_ATTR_DETAIL, fn);
+	jg_ev_str(&ev, JG_ATTR_TASK_NAME, t.name);
+	jg_ev_str(&ev, JG_ATTR_COMMAND_LINE, t.command);
+	jg_rpc_event_attrs(s, &ev, ch, c, pdu, NULL, NULL);
+	snprintf(key, sizeof(key), "%s|%s|%s", fn, t.name, t.command);
+	jg_ev_emit(d, s, &ev, key);
+}
+
 static void
 activation(struct jg_detect *d, struct jg_session *s, const struct jg_rpc_chan *ch, int c, const struct jg_rpc_pdu *pdu)
 {
@@ -374,11 +395,11 @@ request(struct jg_detect *d, struct jg_session *s, int dir, struct jg_rpc_chan *
 		break;
 	case JG_IF_ATSVC:
 		if ((handled = pdu->opnum == 0))
-			simple_event(d, s, JG_EV_TASK_CREATE, s->tool, "NetrJobAdd", ch, c, pdu);
+			task_event(d, s, "NetrJobAdd", ch, c, pdu);
 		break;
 	case JG_IF_TSCH:
 		if ((handled = pdu->opnum == 1))
-			simple_event(d, s, JG_EV_TASK_CREATE, s->tool, "SchRpcRegisterTask", ch, c, pdu);
+			task_event(d, s, "SchRpcRegisterTask", ch, c, pdu);
 		break;
 	case JG_IF_SASEC:
 		if ((handled = pdu->opnum == 0))
