@@ -107,3 +107,19 @@ jg_unix_ns(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+char *
+jg_fmt_printable(char *out, size_t cap, const char *in, const char *also)
+{
+	size_t n = 0;
+
+	if (cap == 0)
+		return out;
+	for (; in[n] && n + 1 < cap; n++) {
+		unsigned char c = (unsigned char)in[n];
+
+		out[n] = c > 0x20 && c < 0x7f && (also == NULL || strchr(also, c) == NULL) ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return out;
+}

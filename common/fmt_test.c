@@ -52,5 +52,14 @@ main(void)
 		CHECK(strstr(line, "\"tool\":\"unknown\"") != NULL); /* the real tool field is untouched */
 		CHECK(strcmp(jg_ev_get(&ev, JG_ATTR_FILE, line, sizeof(line)), "x\",\"tool\":\"none\"}\n{\"event\":\"forged\"\x1b[2J") == 0);
 	}
+	{
+		char o[8];
+
+		/* names from the wire: control bytes, spaces, non-ASCII and the chosen few become '?', cut to fit */
+		CHECK(!strcmp(jg_fmt_printable(o, sizeof(o), "A\x1b[2J", NULL), "A?[2J"));
+		CHECK(!strcmp(jg_fmt_printable(o, sizeof(o), "a b\"\\\xe9", "\"\\"), "a?b???"));
+		CHECK(!strcmp(jg_fmt_printable(o, sizeof(o), "LONGNAME-1", NULL), "LONGNAM"));
+		CHECK(!strcmp(jg_fmt_printable(o, sizeof(o), "", NULL), ""));
+	}
 	return jg_test_done();
 }

@@ -36,6 +36,13 @@ int jg_buf_ok(const struct jg_buf *b);
 size_t jg_fmt_time(char *out, size_t cap, uint64_t unix_ns);
 
 /**
+ * A name from the wire, fit for a terminal or a quoted label: every byte that is
+ * not printable ASCII (a space included), or is one of `also`, becomes '?'.
+ * @return out
+ */
+char *jg_fmt_printable(char *out, size_t cap, const char *in, const char *also);
+
+/**
  * Format an address: IPv4 from the first four bytes when version is 4, IPv6
  * (RFC 5952) otherwise. @return out
  */

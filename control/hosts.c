@@ -75,17 +75,6 @@ take(struct jg_hosts *t, const uint8_t *ip)
 	return old;
 }
 
-/* A name from the wire, fit for a terminal: anything but printable ASCII is '?'. */
-static void
-printable(char *out, size_t cap, const char *name)
-{
-	size_t n = 0;
-
-	for (; name[n] && n + 1 < cap; n++)
-		out[n] = name[n] > 0x20 && name[n] < 0x7f ? name[n] : '?';
-	out[n] = '\0';
-}
-
 static void
 add_conflict(char *buf, size_t cap, const char *what)
 {
@@ -110,7 +99,7 @@ learn(struct jg_hosts *t, const uint8_t *ip, uint8_t version, const char *name, 
 		e->ip_version = version;
 		memcpy(e->ip, ip, 16);
 		e->first_ns = ts;
-		printable(e->name, sizeof(e->name), name);
+		jg_fmt_printable(e->name, sizeof(e->name), name, NULL);
 		snprintf(e->how, sizeof(e->how), "%s", how);
 	}
 	e->events++;
@@ -120,7 +109,7 @@ learn(struct jg_hosts *t, const uint8_t *ip, uint8_t version, const char *name, 
 		return 0;
 	e->conflicts++;
 	t->conflicts++;
-	printable(e->other, sizeof(e->other), name);
+	jg_fmt_printable(e->other, sizeof(e->other), name, NULL);
 	snprintf(why, cap, "%s is %s (%s), this %s says %s", jg_fmt_ip(addr, sizeof(addr), ip, version), e->name,
 		 e->how, how, name);
 	return -1;

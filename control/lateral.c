@@ -149,19 +149,13 @@ select_edges(const struct jg_lateral *l, const struct jg_lateral_query *q, const
 static const char *
 host_label(char *out, size_t cap, const char *name, const uint8_t *ip, uint8_t version)
 {
-	char a[64];
-	size_t n;
+	char a[64], n[64];
 
 	jg_fmt_ip(a, sizeof(a), ip, version);
-	if (name[0] == '\0') {
+	if (name[0] == '\0')
 		snprintf(out, cap, "%s", a);
-		return out;
-	}
-	snprintf(out, cap, "%s (%s)", name, a);
-	n = strlen(name);
-	for (size_t i = 0; i < n && i < cap; i++)
-		if (out[i] == '"' || out[i] == '\\' || out[i] < 0x20 || out[i] >= 0x7f)
-			out[i] = '?';
+	else
+		snprintf(out, cap, "%s (%s)", jg_fmt_printable(n, sizeof(n), name, "\"\\"), a);
 	return out;
 }
 

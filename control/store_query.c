@@ -75,10 +75,10 @@ finish(struct jg_store *s, sqlite3_stmt *st, int rc, int rows, int close_array, 
 static const char *
 host(char *out, size_t cap, const char *name, const char *ip)
 {
-	size_t n = 0;
+	size_t n;
 
-	for (; name[n] && n + 1 < cap && n < 40; n++)
-		out[n] = name[n] > 0x20 && name[n] < 0x7f ? name[n] : '?';
+	jg_fmt_printable(out, cap < 41 ? cap : 41, name, NULL);
+	n = strlen(out);
 	snprintf(out + n, cap - n, n ? " (%s)" : "%s", ip);
 	return out;
 }

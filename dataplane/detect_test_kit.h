@@ -175,6 +175,23 @@ ndr_wstr(uint8_t *p, size_t off, const char *s, int be)
 	return (off + 3) & ~(size_t)3;
 }
 
+/** An NTLMSSP AUTHENTICATE (Unicode) for user@CORP from workstation ws, written at a. @return its length */
+static size_t
+kit_ntlm_auth(uint8_t *a, const char *user, const char *ws)
+{
+	size_t n = 72, un = strlen(user) * 2, hn = strlen(ws) * 2;
+
+	memcpy(a, "NTLMSSP", 8);
+	w32(a + 8, 3);
+	w32(a + 60, 0x1); /* flags: unicode */
+	w16(a + 28, 8), w16(a + 30, 8), w32(a + 32, (uint32_t)n);
+	n += u16s(a + n, "CORP");
+	w16(a + 36, (uint16_t)un), w16(a + 38, (uint16_t)un), w32(a + 40, (uint32_t)n);
+	n += u16s(a + n, user);
+	w16(a + 44, (uint16_t)hn), w16(a + 46, (uint16_t)hn), w32(a + 48, (uint32_t)n);
+	return n + u16s(a + n, ws);
+}
+
 /** A fresh context (lim, or 4 sessions and 4 buffers of 64 KiB) and flow table; the events and counters emptied. */
 static struct jg_detect *
 kit_fresh(struct jg_hs_db *db, const struct jg_detect_limits *lim)

@@ -360,26 +360,35 @@ ntlm_field(const uint8_t *msg, size_t len, size_t field, int unicode, char *out,
 		ascii_copy(msg + off, n, out, cap);
 }
 
-int
-jg_ntlm_find_auth(const uint8_t *blob, size_t len, struct jg_ntlm_auth *a)
+/* The first NTLMSSP message of a type in a blob (raw, or wrapped in SPNEGO), at least min bytes long: @return it, its bytes in *ml */
+static const uint8_t *
+ntlm_find(const uint8_t *blob, size_t len, uint32_t type, size_t min, size_t *ml)
 {
 	static const uint8_t sig[8] = { 'N', 'T', 'L', 'M', 'S', 'S', 'P', 0 };
 
-	memset(a, 0, sizeof(*a));
-	for (size_t i = 0; i + 64 <= len; i++) {
-		const uint8_t *m = blob + i;
-		size_t ml = len - i;
-		int unicode;
+	for (size_t i = 0; i + min <= len; i++)
+		if (memcmp(blob + i, sig, 8) == 0 && jg_le32(blob + i + 8) == type) {
+			*ml = len - i;
+			return blob + i;
+		}
+	return NULL;
+}
 
-		if (memcmp(m, sig, 8) != 0 || jg_le32(m + 8) != 3)
-			continue;
-		unicode = (jg_le32(m + 60) & 1) != 0;
-		ntlm_field(m, ml, 28, unicode, a->domain, sizeof(a->domain));
-		ntlm_field(m, ml, 36, unicode, a->user, sizeof(a->user));
-		ntlm_field(m, ml, 44, unicode, a->workstation, sizeof(a->workstation));
-		return 0;
-	}
-	return -1;
+int
+jg_ntlm_find_auth(const uint8_t *blob, size_t len, struct jg_ntlm_auth *a)
+{
+	size_t ml;
+	const uint8_t *m = ntlm_find(blob, len, 3, 64, &ml);
+	int unicode;
+
+	memset(a, 0, sizeof(*a));
+	if (m == NULL)
+		return -1;
+	unicode = (jg_le32(m + 60) & 1) != 0;
+	ntlm_field(m, ml, 28, unicode, a->domain, sizeof(a->domain));
+	ntlm_field(m, ml, 36, unicode, a->user, sizeof(a->user));
+	ntlm_field(m, ml, 44, unicode, a->workstation, sizeof(a->workstation));
+	return 0;
 }
 
 /* MS-NLMP AV_PAIR ids of the names a server gives */
@@ -391,37 +400,32 @@ jg_ntlm_find_auth(const uint8_t *blob, size_t len, struct jg_ntlm_auth *a)
 int
 jg_ntlm_find_challenge(const uint8_t *blob, size_t len, struct jg_ntlm_chal *c)
 {
-	static const uint8_t sig[8] = { 'N', 'T', 'L', 'M', 'S', 'S', 'P', 0 };
+	size_t ml, off, end;
+	const uint8_t *m = ntlm_find(blob, len, 2, 48, &ml);
 
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i + 48 <= len; i++) {
-		const uint8_t *m = blob + i;
-		size_t ml = len - i, off, end;
+	if (m == NULL)
+		return -1;
+	off = jg_le32(m + 44);
+	end = off + jg_le16(m + 40);
+	if (off > ml || end > ml)
+		return -1;
+	/* AV_PAIRs: id, length, value (UTF-16LE), until MsvAvEOL */
+	while (off + 4 <= end) {
+		uint16_t id = jg_le16(m + off), n = jg_le16(m + off + 2);
+		char *out = id == AV_NB_COMPUTER ? c->nb_computer
+			    : id == AV_NB_DOMAIN  ? c->nb_domain
+			    : id == AV_DNS_COMPUTER ? c->dns_computer
+						    : NULL;
 
-		if (memcmp(m, sig, 8) != 0 || jg_le32(m + 8) != 2)
-			continue;
-		off = jg_le32(m + 44);
-		end = off + jg_le16(m + 40);
-		if (off > ml || end > ml)
-			return -1;
-		/* AV_PAIRs: id, length, value (UTF-16LE), until MsvAvEOL */
-		while (off + 4 <= end) {
-			uint16_t id = jg_le16(m + off), n = jg_le16(m + off + 2);
-			char *out = id == AV_NB_COMPUTER ? c->nb_computer
-				    : id == AV_NB_DOMAIN  ? c->nb_domain
-				    : id == AV_DNS_COMPUTER ? c->dns_computer
-							    : NULL;
-
-			off += 4;
-			if (id == AV_EOL || n > end - off)
-				break;
-			if (out != NULL)
-				jg_utf16_to_ascii(m + off, n, out, sizeof(c->nb_computer));
-			off += n;
-		}
-		return c->nb_computer[0] || c->dns_computer[0] ? 0 : -1;
+		off += 4;
+		if (id == AV_EOL || n > end - off)
+			break;
+		if (out != NULL)
+			jg_utf16_to_ascii(m + off, n, out, sizeof(c->nb_computer));
+		off += n;
 	}
-	return -1;
+	return c->nb_computer[0] || c->dns_computer[0] ? 0 : -1;
 }
 
 int

@@ -81,19 +81,10 @@ challenge(struct jg_detect *d, const char *nb, const char *dns)
 static void
 authenticate(struct jg_detect *d, const char *user, const char *ws)
 {
-	uint8_t b[256] = { 0 }, *a = b + 24;
-	size_t n = 72, un = strlen(user) * 2, hn = strlen(ws) * 2;
+	uint8_t b[256] = { 0 };
+	size_t n = kit_ntlm_auth(b + 24, user, ws);
 
 	w16(b, 25);
-	memcpy(a, "NTLMSSP", 8);
-	w32(a + 8, 3);
-	w32(a + 60, 0x1);
-	w16(a + 28, 8), w16(a + 30, 8), w32(a + 32, (uint32_t)n);
-	n += u16s(a + n, "CORP");
-	w16(a + 36, (uint16_t)un), w16(a + 38, (uint16_t)un), w32(a + 40, (uint32_t)n);
-	n += u16s(a + n, user);
-	w16(a + 44, (uint16_t)hn), w16(a + 46, (uint16_t)hn), w32(a + 48, (uint32_t)n);
-	n += u16s(a + n, ws);
 	w16(b + 12, 64 + 24);
 	w16(b + 14, (uint16_t)n);
 	smb2_msg(d, 0, 1, 2, b, 24 + n);
