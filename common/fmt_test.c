@@ -61,5 +61,25 @@ main(void)
 		CHECK(!strcmp(jg_fmt_printable(o, sizeof(o), "LONGNAME-1", NULL), "LONGNAM"));
 		CHECK(!strcmp(jg_fmt_printable(o, sizeof(o), "", NULL), ""));
 	}
+	{
+		struct jg_event_rec ev;
+		char big[256], v[64];
+
+		/* names and paths as long as a client can make them: the verdict still fits, whole */
+		memset(&ev, 0, sizeof(ev));
+		memset(big, 'A', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		jg_ev_str(&ev, JG_ATTR_BINARY_PATH, big);
+		jg_ev_str(&ev, JG_ATTR_SERVICE_NAME, big);
+		jg_ev_str(&ev, JG_ATTR_DETAIL, big);
+		jg_ev_str(&ev, JG_ATTR_SRC_ZONE, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
+		jg_ev_str(&ev, JG_ATTR_DST_ZONE, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		jg_ev_str(&ev, JG_ATTR_SERVICE, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		jg_ev_str(&ev, JG_ATTR_ACTION, "block");
+		CHECK(!strcmp(jg_ev_get(&ev, JG_ATTR_ACTION, v, sizeof(v)), "block") &&
+		      strlen(jg_ev_get(&ev, JG_ATTR_SRC_ZONE, v, sizeof(v))) == 31 &&
+		      strlen(jg_ev_get(&ev, JG_ATTR_SERVICE, v, sizeof(v))) == 31 && ev.data_len <= JG_EVENT_DATA_LEN);
+		CHECK(jg_ev_get(&ev, JG_ATTR_BINARY_PATH, v, sizeof(v))[0] == 'A'); /* the first long field whole or cut, kept */
+	}
 	return jg_test_done();
 }

@@ -140,10 +140,24 @@ jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap)
 }
 
 
+/*
+ * Room kept for the verdict, which is added last: both zones, the service and
+ * the action (names of at most 31 characters). However long the names and
+ * paths a hostile client sends, an event still says what the policy did.
+ */
+#define VERDICT_ROOM (3 * (2 + 31) + 2 + 5)
+
+static int
+verdict_key(enum jg_attr key)
+{
+	return key == JG_ATTR_SRC_ZONE || key == JG_ATTR_DST_ZONE || key == JG_ATTR_SERVICE || key == JG_ATTR_ACTION;
+}
+
 static void
 ev_put(struct jg_event_rec *ev, enum jg_attr key, const void *v, size_t n, int cut_ok)
 {
-	size_t room = JG_EVENT_DATA_LEN - ev->data_len;
+	size_t limit = JG_EVENT_DATA_LEN - (verdict_key(key) ? 0 : VERDICT_ROOM);
+	size_t room = ev->data_len < limit ? limit - ev->data_len : 0;
 
 	if (n > 255)
 		n = 255;
