@@ -230,9 +230,14 @@ rule_match(yaml_document_t *doc, const yaml_node_t *v, struct jg_rule *r, const 
 			if (!strcmp(jg_attr_names[a], k) && jg_rule_field((unsigned int)a))
 				attr = a;
 		if (attr < 0) {
-			perr(errs, file, line_of(kn), fk, "not a field a rule may test (service_name, binary_path, file, pipe, "
-							 "share, rpc_interface, rpc_function, user, domain, workstation, detail, origin_host, "
-							 "task_name, command_line)");
+			char fields[400] = "";
+
+			/* the list jg_rule_field() keeps, so the message cannot drift from it */
+			for (unsigned int a = 1; a < JG_ATTR_MAX; a++)
+				if (jg_rule_field(a))
+					snprintf(fields + strlen(fields), sizeof(fields) - strlen(fields), "%s%s",
+						 fields[0] ? ", " : "", jg_attr_names[a]);
+			perr(errs, file, line_of(kn), fk, "not a field a rule may test (%s)", fields);
 			continue;
 		}
 		if (re == NULL || re[0] == '\0' || strlen(re) >= JG_RULE_RE) {

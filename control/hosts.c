@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "hosts.h"
+#include "jg_hash.h"
 #include "jg_records.h"
 
 #define PROBE 16
@@ -16,11 +17,7 @@
 static uint32_t
 ip_hash(const uint8_t *ip)
 {
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ ip[i]) * 16777619u;
-	return h;
+	return (uint32_t)jg_fnv1a(JG_FNV_BASIS, ip, 16);
 }
 
 /* Same host: equal without case up to the first dot of either. */

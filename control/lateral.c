@@ -10,18 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jg_hash.h"
 #include "lateral.h"
 
 static uint32_t
 edge_hash(const uint8_t *src, const uint8_t *dst)
 {
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ src[i]) * 16777619u;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ dst[i]) * 16777619u;
-	return h;
+	return (uint32_t)jg_fnv1a(jg_fnv1a(JG_FNV_BASIS, src, 16), dst, 16);
 }
 
 /* Add `word` to a comma-separated set kept in a fixed buffer. */

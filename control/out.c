@@ -96,4 +96,3 @@ jg_out_close(struct jg_out *o)
 	close(o->fd);
 	o->fd = -1;
 }
-

@@ -76,19 +76,9 @@ static uint64_t smb_sid; /* the SessionId the next messages carry */
 static void
 smb2(int dir, uint16_t cmd, uint64_t mid, uint32_t tid, const uint8_t *body, size_t body_len)
 {
-	uint8_t h[68] = { 0 };
-	size_t n = 64 + body_len;
+	uint8_t h[68];
 
-	h[1] = (uint8_t)(n >> 16);
-	h[2] = (uint8_t)(n >> 8);
-	h[3] = (uint8_t)n;
-	memcpy(h + 4, "\xfeSMB", 4);
-	w16(h + 8, 64);
-	w16(h + 16, cmd);
-	h[20] = dir ? 1 : 0;
-	memcpy(h + 28, &mid, 8);
-	memcpy(h + 40, &tid, 4);
-	memcpy(h + 44, &smb_sid, 8);
+	kit_smb2_hdr(h, dir, cmd, mid, tid, smb_sid, body_len);
 	put(dir, h, 68);
 	put(dir, body, body_len);
 }
@@ -101,11 +91,7 @@ build_session(void)
 
 	slen[0] = slen[1] = 0;
 	/* TREE_CONNECT \\srv\ADMIN$ and its response (tree 5) */
-	w16(b, 9);
-	w16(b + 4, 72);
-	n = u16s(b + 8, "\\\\srv\\ADMIN$");
-	w16(b + 6, (uint16_t)n);
-	smb2(0, 3, 1, 0, b, 8 + n);
+	smb2(0, 3, 1, 0, b, kit_tree_connect(b, "\\\\srv\\ADMIN$"));
 	memset(b, 0, sizeof(b));
 	w16(b, 16);
 	smb2(1, 3, 1, 5, b, 16);
@@ -697,26 +683,17 @@ test_sessions_at_payload(struct jg_hs_db *db)
 static void
 session_setup(const char *user, const char *host)
 {
-	uint8_t b[256] = { 0 };
-	size_t n = kit_ntlm_auth(b + 24, user, host);
+	uint8_t b[256];
 
-	w16(b, 25);
-	w16(b + 12, 64 + 24);
-	w16(b + 14, (uint16_t)n);
-	smb2(0, 1, 1, 0, b, 24 + n);
+	smb2(0, 1, 1, 0, b, kit_session_setup(b, user, host));
 }
 
 static void
 tree_connect(uint64_t mid, const char *path)
 {
-	uint8_t b[128] = { 0 };
-	size_t n;
+	uint8_t b[128];
 
-	w16(b, 9);
-	w16(b + 4, 72);
-	n = u16s(b + 8, path);
-	w16(b + 6, (uint16_t)n);
-	smb2(0, 3, mid, 0, b, 8 + n);
+	smb2(0, 3, mid, 0, b, kit_tree_connect(b, path));
 }
 
 /* Two users on one SMB connection (an RDS jump host): each event names the user of its SessionId. */

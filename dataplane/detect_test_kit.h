@@ -192,6 +192,52 @@ kit_ntlm_auth(uint8_t *a, const char *user, const char *ws)
 	return n + u16s(a + n, ws);
 }
 
+/** The NetBIOS header and SMB2 header of a message with body_len bytes of body, written at h (68 bytes). */
+static void
+kit_smb2_hdr(uint8_t *h, int dir, uint16_t cmd, uint64_t mid, uint32_t tid, uint64_t sid, size_t body_len)
+{
+	size_t n = 64 + body_len;
+
+	memset(h, 0, 68);
+	h[1] = (uint8_t)(n >> 16);
+	h[2] = (uint8_t)(n >> 8);
+	h[3] = (uint8_t)n;
+	memcpy(h + 4, "\xfeSMB", 4);
+	w16(h + 8, 64);
+	w16(h + 16, cmd);
+	h[20] = dir ? 1 : 0;
+	memcpy(h + 28, &mid, 8);
+	memcpy(h + 40, &tid, 4);
+	memcpy(h + 44, &sid, 8);
+}
+
+/** A SESSION_SETUP request body carrying an NTLMSSP AUTHENTICATE for user@CORP from ws. @return its length */
+static size_t
+kit_session_setup(uint8_t *b, const char *user, const char *ws)
+{
+	size_t n = kit_ntlm_auth(b + 24, user, ws);
+
+	memset(b, 0, 24);
+	w16(b, 25);
+	w16(b + 12, 64 + 24);
+	w16(b + 14, (uint16_t)n);
+	return 24 + n;
+}
+
+/** A TREE_CONNECT request body for path. @return its length */
+static size_t
+kit_tree_connect(uint8_t *b, const char *path)
+{
+	size_t n;
+
+	memset(b, 0, 8);
+	w16(b, 9);
+	w16(b + 4, 72);
+	n = u16s(b + 8, path);
+	w16(b + 6, (uint16_t)n);
+	return 8 + n;
+}
+
 /** A fresh context (lim, or 4 sessions and 4 buffers of 64 KiB) and flow table; the events and counters emptied. */
 static struct jg_detect *
 kit_fresh(struct jg_hs_db *db, const struct jg_detect_limits *lim)

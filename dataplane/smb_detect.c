@@ -350,7 +350,7 @@ on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_ms
 			s->dialect = m->dialect;
 		break;
 	case JG_SMB_SESSION_SETUP:
-		if (m->blob != NULL && s->server_from < JG_NAME_CHALLENGE && jg_ntlm_find_challenge(m->blob, m->blob_len, &c) == 0)
+		if (m->blob != NULL && jg_ntlm_find_challenge(m->blob, m->blob_len, &c) == 0)
 			jg_session_server(s, &c);
 		logon_failure(d, s, m->status);
 		/* SMB1 session setup + tree connect in one chain */
@@ -403,9 +403,9 @@ on_response(struct jg_detect *d, struct jg_session *s, int dir, struct jg_smb_ms
 #define SHAPE_WRITE_ACK 80      /* WRITE response */
 #define SHAPE_READ_REQ 113      /* READ request */
 #define SHAPE_READ_RSP_MIN 104  /* READ response: 80 and a PDU */
+#define SHAPE_READ_RSP_MAX 1104
 #define SHAPE_INTERIM_MIN 72    /* an interim response (STATUS_PENDING): the final one follows */
 #define SHAPE_INTERIM_MAX 73
-#define SHAPE_READ_RSP_MAX 1104
 
 enum { SH_IDLE = 0, SH_REQ, SH_WRITTEN, SH_READ };
 

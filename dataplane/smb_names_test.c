@@ -33,17 +33,8 @@ static void
 smb2_msg(struct jg_detect *d, int dir, uint16_t cmd, uint64_t mid, const uint8_t *body, size_t len)
 {
 	static uint8_t m[2048];
-	uint64_t sid = 7;
-	size_t n = 64 + len;
 
-	memset(m, 0, 68);
-	m[1] = (uint8_t)(n >> 16), m[2] = (uint8_t)(n >> 8), m[3] = (uint8_t)n;
-	memcpy(m + 4, "\xfeSMB", 4);
-	w16(m + 8, 64);
-	w16(m + 16, cmd);
-	m[20] = dir ? 1 : 0;
-	memcpy(m + 28, &mid, 8);
-	memcpy(m + 44, &sid, 8);
+	kit_smb2_hdr(m, dir, cmd, mid, 0, 7, len);
 	memcpy(m + 68, body, len);
 	send_msg(d, dir, m, 68 + len);
 }
@@ -81,26 +72,17 @@ challenge(struct jg_detect *d, const char *nb, const char *dns)
 static void
 authenticate(struct jg_detect *d, const char *user, const char *ws)
 {
-	uint8_t b[256] = { 0 };
-	size_t n = kit_ntlm_auth(b + 24, user, ws);
+	uint8_t b[256];
 
-	w16(b, 25);
-	w16(b + 12, 64 + 24);
-	w16(b + 14, (uint16_t)n);
-	smb2_msg(d, 0, 1, 2, b, 24 + n);
+	smb2_msg(d, 0, 1, 2, b, kit_session_setup(b, user, ws));
 }
 
 static void
 tree(struct jg_detect *d, uint64_t mid, const char *path)
 {
-	uint8_t b[160] = { 0 };
-	size_t n;
+	uint8_t b[160];
 
-	w16(b, 9);
-	w16(b + 4, 72);
-	n = u16s(b + 8, path);
-	w16(b + 6, (uint16_t)n);
-	smb2_msg(d, 0, 3, mid, b, 8 + n);
+	smb2_msg(d, 0, 3, mid, b, kit_tree_connect(b, path));
 }
 
 /* One SMB3 transform frame sealing a message of `size` bytes (its content is noise). */

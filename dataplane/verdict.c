@@ -11,7 +11,6 @@ static int
 service_of(const struct jg_event_rec *ev)
 {
 	int smb = ev->dst_port == 445 || ev->dst_port == 139;
-
 	char v[24];
 
 	switch (ev->type) {
