@@ -141,9 +141,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 	 * passes (untimed) makes each pass a fresh pickup of the same streams. */
 	o->fresh = o->gen.profile == JG_GEN_SMB || o->gen.profile == JG_GEN_PCAP || o->gen.profile == JG_GEN_IMIX;
 	if (o->table_size == 0) {
-		/* room for the flows at a load the two-choice buckets hold without evicting */
+		/* room for the flows at a load the cuckoo table holds without evicting (96%) */
 		o->table_size = 1024;
-		while (o->table_size < o->gen.flows + o->gen.flows / 4)
+		while ((uint64_t)o->table_size * 24 < (uint64_t)o->gen.flows * 25)
 			o->table_size <<= 1;
 	}
 	return 0;
@@ -277,9 +277,29 @@ static volatile uint32_t bench_sink;
 enum stage { ST_RX, ST_PARSE, ST_FLOW, ST_POLICY, ST_FULL };
 
 /* One pass over every mbuf: each handed out again (refcount) so the pipeline may free it. */
+/* The flow stage's burst in flight. */
+struct fl_burst {
+	uint16_t n;
+	struct rte_mbuf **m;
+	struct jg_pkt p[BURST];
+	struct jg_flow_hint h[BURST];
+};
+
+static void
+fl_finish(struct jg_worker *w, struct fl_burst *b, int *dir)
+{
+	for (uint16_t k = 0; k < b->n; k++)
+		if (b->h[k].pkt != NULL)
+			jg_flow_packet_hint(&w->flows, &b->p[k], &b->h[k], b->m[k]->pkt_len, w->now_ns, dir);
+	if (b->n)
+		rte_pktmbuf_free_bulk(b->m, b->n);
+	b->n = 0;
+}
+
 static uint64_t
 pass(struct bench *b, enum stage st, struct jg_worker *w)
 {
+	static struct fl_burst fl[2];
 	struct jg_pkt p;
 	uint64_t t0, cycles = 0;
 	int dir;
@@ -311,23 +331,22 @@ pass(struct bench *b, enum stage st, struct jg_worker *w)
 			rte_pktmbuf_free_bulk(m, n);
 			break;
 		case ST_FLOW: {
-			/* what the worker does for a burst, without the policy, inspection and records */
-			struct jg_pkt pk[BURST];
-			struct jg_flow_hint h[BURST];
+			/* what the worker does for a burst (two bursts in flight), without the policy,
+			 * inspection and records */
+			struct fl_burst *cur = &fl[i / BURST & 1], *prev = &fl[(i / BURST & 1) ^ 1];
 
 			for (uint16_t k = 0; k < n; k++) {
 				if (k + 4 < n)
 					rte_prefetch0(rte_pktmbuf_mtod(m[k + 4], void *));
-				h[k].pkt = jg_pkt_parse(rte_pktmbuf_mtod(m[k], const uint8_t *), m[k]->data_len,
-							m[k]->pkt_len, &pk[k]) == JG_PKT_FLOW ? &pk[k] : NULL;
-				if (h[k].pkt != NULL)
-					jg_flow_hint_prepare(&w->flows, &h[k]);
+				cur->h[k].pkt = jg_pkt_parse(rte_pktmbuf_mtod(m[k], const uint8_t *), m[k]->data_len,
+							     m[k]->pkt_len, &cur->p[k]) == JG_PKT_FLOW ? &cur->p[k] : NULL;
+				if (cur->h[k].pkt != NULL)
+					jg_flow_hint_prepare(&w->flows, &cur->h[k]);
 			}
-			jg_flow_lookup_bulk(&w->flows, h, n);
-			for (uint16_t k = 0; k < n; k++)
-				if (h[k].pkt != NULL)
-					jg_flow_packet_hint(&w->flows, &pk[k], &h[k], m[k]->pkt_len, w->now_ns, &dir);
-			rte_pktmbuf_free_bulk(m, n);
+			fl_finish(w, prev, &dir);
+			jg_flow_lookup_bulk(&w->flows, cur->h, n);
+			cur->n = n;
+			cur->m = m;
 			break;
 		}
 		default:
@@ -342,6 +361,13 @@ pass(struct bench *b, enum stage st, struct jg_worker *w)
 			drain_rings(w);
 			t0 = rte_rdtsc_precise();
 		}
+	}
+	if (st == ST_FLOW) {
+		fl_finish(w, &fl[0], &dir);
+		fl_finish(w, &fl[1], &dir);
+	} else if (st >= ST_POLICY) {
+		jg_worker_drain(w);
+		jg_worker_tx_flush(w);
 	}
 	return cycles + rte_rdtsc_precise() - t0;
 }

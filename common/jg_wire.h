@@ -16,7 +16,7 @@
 
 #include "jg_policy.h"
 
-#define JG_WIRE_VERSION 9u
+#define JG_WIRE_VERSION 10u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -50,6 +50,7 @@
 	X(TX_DROP, "tx-full", "inline: packets the peer port did not take")        \
 	X(TX_RST, "tx-rst", "inline: TCP resets sent to the ends of blocked flows") \
 	X(FLOW_NEW, "flow-new", "flows created")                                   \
+	X(FLOW_MOVED, "flow-moved", "flows moved to their other bucket to make room for a new one") \
 	X(FLOW_END_IDLE, "flow-end-idle", "flows ended by idle timeout")           \
 	X(FLOW_END_ACTIVE, "flow-end-active", "flows ended by active timeout")     \
 	X(FLOW_END_CLOSED, "flow-end-closed", "TCP flows ended after FIN/RST")     \

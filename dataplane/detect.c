@@ -144,6 +144,21 @@ jg_detect_set_peers(struct jg_detect *d, const struct jg_detect *const *all, uin
 }
 
 void
+jg_detect_set_flows(struct jg_detect *d, struct jg_flow_table *ft)
+{
+	d->ft = ft;
+	ft->defer_first = 1;
+}
+
+/* A flow's first payload came with FIN or RST, left to detection, which does not keep the flow: the table takes them. */
+static void
+end_flags(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int dir)
+{
+	if (p->tcp_flags & (JG_TCP_RST | JG_TCP_FIN))
+		jg_flow_tcp_end(d->ft, f, p->tcp_flags & JG_TCP_RST ? JG_TCP_RST : JG_TCP_FIN, dir);
+}
+
+void
 jg_detect_destroy(struct jg_detect *d, void (*mem_free)(void *))
 {
 	if (d == NULL)
@@ -210,7 +225,7 @@ flow_event(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, enum 
 	ev.ip_version = p->ip_version;
 	ev.type = (uint8_t)type;
 	ev.tool = JG_TOOL_UNKNOWN;
-	ev.flow_id = f->flow_id;
+	ev.flow_id = jg_flow_cold(d->ft, f)->flow_id;
 	ev.ts_ns = d->ts;
 	jg_ev_str(&ev, JG_ATTR_DETAIL, detail);
 	d->emit(d->emit_ctx, f, &ev);
@@ -224,8 +239,8 @@ jg_detect_anomaly(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p
 
 	d->ts = ts;
 	d->flow = f;
-	if (f->app >= 2 && f->app - 2 < d->n_sess) {
-		jg_ev_evasion(d, &d->sess[f->app - 2], kind, detail);
+	if (f->app == JG_FLOW_APP_SESS && jg_flow_cold(d->ft, f)->sess < d->n_sess) {
+		jg_ev_evasion(d, &d->sess[jg_flow_cold(d->ft, f)->sess], kind, detail);
 		return;
 	}
 	snprintf(text, sizeof(text), "%s: %s", kind, detail);
@@ -235,6 +250,7 @@ jg_detect_anomaly(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p
 static struct jg_session *
 sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 {
+	struct jg_flow_cold *c = jg_flow_cold(d->ft, f);
 	struct jg_session *s;
 	hs_stream_t *hs[2];
 	uint32_t idx;
@@ -258,7 +274,8 @@ sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 		hs_reset_stream(dr->hs, 0, NULL, NULL, NULL);
 	}
 	s->app = (uint8_t)app;
-	f->app = (uint64_t)idx + 2;
+	f->app = JG_FLOW_APP_SESS;
+	c->sess = idx;
 	d->used++;
 	d->cnt[JG_CNT_SESS_NEW]++;
 	/* The flow is taken at its first payload: the handshake the flow table kept starts the streams. */
@@ -269,13 +286,13 @@ sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 		if (!(f->flags[k] & JG_TCP_SYN))
 			continue;
 		dr->syn = 1;
-		dr->isn = k == 0 ? f->syn_seq : f->syn_seq_resp;
-		dr->wscale = f->syn_wscale[k];
+		dr->isn = k == 0 ? c->syn_seq : c->syn_seq_resp;
+		dr->wscale = c->syn_wscale[k];
 		dr->next_seq = dr->held_hi = dr->hist_from = dr->isn + 1;
 		dr->seq_ok = 1;
 		dr->synced = 1;
-		if (f->syn_ttl[k] != 0) {
-			dr->ttl = f->syn_ttl[k];
+		if (c->syn_ttl[k] != 0) {
+			dr->ttl = c->syn_ttl[k];
 			dr->pkt_seen = 1;
 		}
 	}
@@ -287,9 +304,9 @@ jg_detect_release(struct jg_detect *d, struct jg_flow *f)
 {
 	uint32_t idx;
 
-	if (f->app < 2)
+	if (f->app != JG_FLOW_APP_SESS)
 		return;
-	idx = (uint32_t)(f->app - 2);
+	idx = jg_flow_cold(d->ft, f)->sess;
 	if (idx < d->n_sess) {
 		d->flow = f;
 		jg_stream_end(d, &d->sess[idx]);
@@ -298,7 +315,7 @@ jg_detect_release(struct jg_detect *d, struct jg_flow *f)
 		d->free_head = idx + 1;
 		d->used--;
 	}
-	f->app = 0;
+	f->app = JG_FLOW_APP_NONE;
 }
 
 /*
@@ -314,7 +331,8 @@ first_bytes(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int 
 	struct jg_session *s = &d->first_bytes;
 
 	if ((app != JG_APP_RDP && app != JG_APP_WINRM) || dir != 0 || !(f->flags[0] & JG_TCP_SYN) ||
-	    p->tcp_seq != f->syn_seq + 1 || len < 11 || p->payload_len != len || p->csum_bad || p->ttl != f->syn_ttl[0])
+	    p->tcp_seq != jg_flow_cold(d->ft, f)->syn_seq + 1 || len < 11 || p->payload_len != len || p->csum_bad ||
+	    p->ttl != jg_flow_cold(d->ft, f)->syn_ttl[0])
 		return 0;
 	memset(s, 0, offsetof(struct jg_session, dir));
 	s->app = (uint8_t)app;
@@ -335,13 +353,13 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 
 	if (p->proto != 6 || f->app == JG_FLOW_APP_SKIP)
 		return;
-	if (f->app == 0) {
+	if (f->app == JG_FLOW_APP_NONE) {
 		/* Sessions are taken at the first payload, not at the SYN: a SYN sweep costs none. */
 		enum jg_app app = p->payload_len > 0 ? classify(p, seg[0], seg_len[0]) : JG_APP_NONE;
 
 		if (p->payload_len == 0) {
 			if (!p->csum_bad) /* this side's checksums are real: its bad ones later are not offload */
-				f->det |= (uint8_t)JG_FLOW_GOOD_CSUM(dir);
+				f->det |= JG_FLOW_GOOD_CSUM(dir) & 7u;
 			return;
 		}
 		if (app == JG_APP_NONE) {
@@ -349,21 +367,25 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 			 * the decision waits for 16 bytes of the stream, put together in order. */
 			if (p->payload_len >= 16 || n_seg == 0 || seg_len[0] >= 16) {
 				f->app = JG_FLOW_APP_SKIP;
+				end_flags(d, f, p, dir);
 				return;
 			}
 			app = JG_APP_UNDECIDED;
 		}
 		d->ts = ts;
-		if (first_bytes(d, f, p, dir, seg[0], seg_len[0], app))
+		if (first_bytes(d, f, p, dir, seg[0], seg_len[0], app)) {
+			end_flags(d, f, p, dir);
 			return;
+		}
 		if ((s = sess_alloc(d, f, app)) == NULL) {
 			if (app != JG_APP_UNDECIDED)
 				flow_event(d, f, p, JG_EV_INSPECTION_CUT,
 					   "session pool full (detect.sessions): flow not inspected");
+			end_flags(d, f, p, dir);
 			return;
 		}
 	} else {
-		s = &d->sess[f->app - 2];
+		s = &d->sess[jg_flow_cold(d->ft, f)->sess];
 	}
 	d->flow = f;
 	d->ts = ts;
@@ -371,13 +393,14 @@ jg_detect_packet(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p,
 	if (s->app == JG_APP_NONE) { /* 16 bytes said it is none of ours */
 		jg_detect_release(d, f);
 		f->app = JG_FLOW_APP_SKIP;
-		f->det &= (uint8_t)~JG_FLOW_GUARD;
+		f->det &= ~JG_FLOW_GUARD & 7u;
+		end_flags(d, f, p, dir);
 		return;
 	}
 	/* the flow table leaves FIN and RST to detection from the next packet on (this one it has counted) */
-	f->det = (uint8_t)((f->det & ~JG_FLOW_GUARD) | (s->app != JG_APP_UNDECIDED ? JG_FLOW_GUARD : 0));
+	f->det = ((f->det & ~JG_FLOW_GUARD) | (s->app != JG_APP_UNDECIDED ? JG_FLOW_GUARD : 0)) & 7u;
 	if (rc & (JG_SEG_RST | JG_SEG_FIN))
-		jg_flow_tcp_end(f, rc & JG_SEG_RST ? JG_TCP_RST : JG_TCP_FIN, dir);
+		jg_flow_tcp_end(d->ft, f, rc & JG_SEG_RST ? JG_TCP_RST : JG_TCP_FIN, dir);
 }
 
 /* ---- events ---- */
@@ -404,7 +427,7 @@ jg_ev_begin(struct jg_detect *d, struct jg_session *s, struct jg_event_rec *ev, 
 	ev->ip_version = f->key.ip_version;
 	ev->type = (uint8_t)type;
 	ev->tool = tool;
-	ev->flow_id = f->flow_id;
+	ev->flow_id = jg_flow_cold(d->ft, f)->flow_id;
 	ev->ts_ns = d->ts;
 }
 

@@ -23,9 +23,6 @@
 struct jg_detect;
 struct jg_hs_db;
 
-/** flow->app: 0 undecided, JG_FLOW_APP_SKIP not inspected, else session index + 2. */
-#define JG_FLOW_APP_SKIP 1u
-
 /**
  * A server port of the protocols sessions are kept for (SMB 445/139, RPC
  * 135/593, RDP 3389, WinRM 5985/5986). Flows on other ports are recognised
@@ -74,6 +71,9 @@ struct jg_detect_limits {
  */
 struct jg_detect *jg_detect_create(const struct jg_hs_db *db, const struct jg_detect_limits *lim, uint16_t worker,
 				   jg_event_fn emit, void *emit_ctx, void *(*mem_alloc)(size_t), uint64_t *cnt);
+
+/** The flow table whose flows the context is given (their cold parts hold the sessions' indices). */
+void jg_detect_set_flows(struct jg_detect *d, struct jg_flow_table *ft);
 
 /** Bytes one out-of-order buffer of a window takes: the bytes, a bitmap of those held, one of the weak ones. */
 static inline size_t

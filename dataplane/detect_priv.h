@@ -218,6 +218,7 @@ struct jg_detect {
 	jg_event_fn emit;
 	void *emit_ctx;
 	uint64_t *cnt;
+	struct jg_flow_table *ft; /**< the flows' table (jg_detect_set_flows) */
 	/* out-of-order buffers: a ring of `ooo_win` bytes and a bitmap of the bytes held, each */
 	uint8_t *ooo_mem;
 	uint32_t *ooo_next;

@@ -362,9 +362,9 @@ test_insertion(struct jg_hs_db *db)
 		CHECK(evasion_said(chaff[c].kind));
 		CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) != NULL);
 		CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
-		f = ft.count == 1 ? &ft.flows[0] : NULL;
+		f = NULL;
 		for (uint32_t i = 0; f == NULL && i < ft.capacity; i++)
-			if (ft.flows[i].flow_id != 0)
+			if (ft.sigs[i / JG_FLOW_BUCKET][i % JG_FLOW_BUCKET] != 0)
 				f = &ft.flows[i];
 		CHECK(f != NULL && f->tcp_state != JG_TCP_CLOSED); /* a forged RST ends nothing */
 	}

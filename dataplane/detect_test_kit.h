@@ -253,6 +253,7 @@ kit_fresh(struct jg_hs_db *db, const struct jg_detect_limits *lim)
 	memset(mem, 0, jg_flow_table_mem_size(1024));
 	jg_flow_table_init(&ft, mem, 1024, 1, &to, no_emit, NULL, cnt);
 	ft.release = release;
+	jg_detect_set_flows(d, &ft);
 	cur_det = d;
 	n_events = 0;
 	memset(cnt, 0, sizeof(cnt));

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #define SEED1 0x9e3779b9u
+#define WHEEL (1u << JG_FLOW_WHEEL_BITS)
+/* Buckets a search for room may reach (two levels and part of a third). */
+#define ROOM_NODES 48
 #ifndef unlikely
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
@@ -13,14 +16,21 @@
 size_t
 jg_flow_table_mem_size(uint32_t capacity)
 {
-	return (size_t)capacity * sizeof(struct jg_flow) +
-	       (size_t)(capacity / JG_FLOW_BUCKET) * sizeof(uint32_t[JG_FLOW_BUCKET]);
+	uint32_t nb = capacity / JG_FLOW_BUCKET;
+
+	size_t sz = (size_t)capacity * (sizeof(struct jg_flow) + sizeof(struct jg_flow_cold)) +
+		    (size_t)nb * (sizeof(uint16_t[JG_FLOW_BUCKET]) + sizeof(struct jg_flow_wlink)) +
+		    (size_t)WHEEL * sizeof(uint32_t);
+
+	return (sz + 63) & ~(size_t)63;
 }
 
 int
 jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64_t id_base,
 		   const struct jg_flow_timeouts *to, jg_flow_emit_fn emit, void *emit_ctx, uint64_t *cnt)
 {
+	char *m = mem;
+
 	if (capacity < 2 * JG_FLOW_BUCKET || (capacity & (capacity - 1)) != 0)
 		return -EINVAL;
 	memset(t, 0, sizeof(*t));
@@ -31,8 +41,25 @@ jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64
 	t->emit = emit;
 	t->emit_ctx = emit_ctx;
 	t->cnt = cnt;
-	t->flows = mem;
-	t->sigs = (void *)((char *)mem + (size_t)capacity * sizeof(struct jg_flow));
+	t->min_idle_ns = to->tcp_idle_ns;
+	if (to->udp_idle_ns < t->min_idle_ns)
+		t->min_idle_ns = to->udp_idle_ns;
+	if (to->other_idle_ns < t->min_idle_ns)
+		t->min_idle_ns = to->other_idle_ns;
+	if (to->closed_ns < t->min_idle_ns)
+		t->min_idle_ns = to->closed_ns;
+	if (to->session_idle_ns != 0 && to->session_idle_ns < t->min_idle_ns)
+		t->min_idle_ns = to->session_idle_ns;
+	t->flows = (void *)m;
+	m += (size_t)capacity * sizeof(struct jg_flow);
+	t->cold = (void *)m;
+	m += (size_t)capacity * sizeof(struct jg_flow_cold);
+	t->sigs = (void *)m;
+	m += (size_t)t->n_buckets * sizeof(uint16_t[JG_FLOW_BUCKET]);
+	t->wl = (void *)m;
+	m += (size_t)t->n_buckets * sizeof(struct jg_flow_wlink);
+	t->wheel = (void *)m;
+	memset(t->wheel, 0xff, WHEEL * sizeof(uint32_t));
 	return 0;
 }
 
@@ -117,56 +144,58 @@ jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k)
 	return src_is_a;
 }
 
-static inline uint32_t
+/*
+ * The signature comes from the whole hash through a multiplicative mixer (the
+ * bucket takes its low bits), 0 marks an empty slot.
+ */
+static inline uint16_t
 sig_of(uint32_t h)
 {
-	return h | 1u; /* 0 marks an empty slot */
+	uint32_t x = h * 0x85ebca6bu;
+	uint16_t s = (uint16_t)(x >> 16);
+
+	return s != 0 ? s : 1;
 }
 
 /*
- * The second choice comes from the whole 32-bit hash through a multiplicative
- * mixer, not from a second CRC: CRC is linear, so two CRCs with different
- * seeds differ by a constant and would pair every bucket with one fixed other.
+ * The other bucket of an entry in bucket b with signature sig (partial-key
+ * cuckoo: an involution, so either bucket leads to the other, and the key is
+ * never read to find it).
  */
 static inline uint32_t
-alt_bucket(const struct jg_flow_table *t, uint32_t h, uint32_t b1)
+alt_bucket(const struct jg_flow_table *t, uint32_t b, uint16_t sig)
 {
-	uint32_t x = h;
-	uint32_t b2;
+	uint32_t x = (uint32_t)sig * 0xc2b2ae35u;
+	uint32_t m = (x ^ x >> 15) & (t->n_buckets - 1);
 
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	b2 = x & (t->n_buckets - 1);
-	return b2 == b1 ? b1 ^ 1u : b2;
+	return b ^ (m != 0 ? m : 1u);
 }
 
+/* The two addresses as two 16-byte compares, the rest as one word. */
 static inline int
 key_eq(const struct jg_flow_key *x, const struct jg_flow_key *y)
 {
-	uint64_t a[5], b[5];
+	__m128i d = _mm_or_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)x->a), _mm_loadu_si128((const __m128i *)y->a)),
+				 _mm_xor_si128(_mm_loadu_si128((const __m128i *)x->b), _mm_loadu_si128((const __m128i *)y->b)));
+	uint64_t r0, r1;
 
-	memcpy(a, x, sizeof(a));
-	memcpy(b, y, sizeof(b));
-	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
+	memcpy(&r0, &x->pa, 8);
+	memcpy(&r1, &y->pa, 8);
+	return _mm_testz_si128(d, d) && r0 == r1;
 }
 
-/* The slots of bucket b whose signature is sig, as a bit mask: two SSE compares. */
+/* The slots of bucket b whose signature is sig, as a bit mask: one SSE compare. */
 static inline uint32_t
-sig_match(const struct jg_flow_table *t, uint32_t b, uint32_t sig)
+sig_match(const struct jg_flow_table *t, uint32_t b, uint16_t sig)
 {
-	const __m128i *v = (const __m128i *)t->sigs[b];
-	__m128i want = _mm_set1_epi32((int)sig);
-	uint32_t lo = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_loadu_si128(v), want)));
-	uint32_t hi = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_loadu_si128(v + 1), want)));
+	__m128i v = _mm_loadu_si128((const __m128i *)t->sigs[b]);
+	__m128i eq = _mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig));
 
-	return lo | hi << 4;
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
 }
 
 static inline struct jg_flow *
-find_in(struct jg_flow_table *t, uint32_t b, uint32_t sig, const struct jg_flow_key *k)
+find_in(struct jg_flow_table *t, uint32_t b, uint16_t sig, const struct jg_flow_key *k)
 {
 	for (uint32_t m = sig_match(t, b, sig); m != 0; m &= m - 1) {
 		struct jg_flow *f = &t->flows[b * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m)];
@@ -176,6 +205,89 @@ find_in(struct jg_flow_table *t, uint32_t b, uint32_t sig, const struct jg_flow_
 	}
 	return NULL;
 }
+
+static inline uint16_t *
+sig_at(struct jg_flow_table *t, uint32_t idx)
+{
+	return &t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET];
+}
+
+/* ---- the timer wheel of buckets ---- */
+
+static inline uint64_t
+tick_of(uint64_t ns)
+{
+	return ns >> JG_FLOW_TICK_SHIFT;
+}
+
+static void
+wheel_unlink(struct jg_flow_table *t, uint32_t b)
+{
+	struct jg_flow_wlink *l = &t->wl[b];
+
+	if (l->prev != JG_FLOW_NIL)
+		t->wl[l->prev].next = l->next;
+	else
+		t->wheel[l->due & (WHEEL - 1)] = l->next;
+	if (l->next != JG_FLOW_NIL)
+		t->wl[l->next].prev = l->prev;
+	l->due = 0;
+}
+
+/*
+ * Bucket b holds a flow that may be due at tick `at`: file it there unless it is
+ * filed no later already. `lo`..`hi` is the window of ticks the wheel can tell
+ * apart now; a later deadline is filed at its end and filed again when visited.
+ */
+static void
+wheel_file(struct jg_flow_table *t, uint32_t b, uint64_t at, uint64_t lo)
+{
+	struct jg_flow_wlink *l = &t->wl[b];
+	uint64_t hi = lo + WHEEL - 2;
+	uint32_t due, *head;
+
+	at = at < lo ? lo : at > hi ? hi : at;
+	due = (uint32_t)at != 0 ? (uint32_t)at : 1u; /* 0 marks a bucket not filed */
+	if (l->due != 0) {
+		if ((int32_t)(l->due - due) <= 0)
+			return;
+		wheel_unlink(t, b);
+	}
+	head = &t->wheel[due & (WHEEL - 1)];
+	l->due = due;
+	l->prev = JG_FLOW_NIL;
+	l->next = *head;
+	if (*head != JG_FLOW_NIL)
+		t->wl[*head].prev = b;
+	*head = b;
+}
+
+static uint64_t
+idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
+{
+	if (f->key.proto == 6) {
+		if (f->tcp_state == JG_TCP_CLOSED)
+			return t->to.closed_ns;
+		return (f->det & JG_FLOW_GUARD) && t->to.session_idle_ns ? t->to.session_idle_ns : t->to.tcp_idle_ns;
+	}
+	if (f->key.proto == 17)
+		return t->to.udp_idle_ns;
+	return t->to.other_idle_ns;
+}
+
+/* The tick by which flow f may be due (ceiling: the wheel is never early). */
+static uint64_t
+due_tick(const struct jg_flow_table *t, const struct jg_flow *f)
+{
+	uint64_t at = f->last_ns + idle_timeout(t, f);
+	const struct jg_flow_cold *c = jg_flow_cold(t, f);
+
+	if (!f->restart && c->first_ns != 0 && c->first_ns + t->to.active_ns < at)
+		at = c->first_ns + t->to.active_ns;
+	return tick_of(at + (1ull << JG_FLOW_TICK_SHIFT) - 1);
+}
+
+/* ---- entries ---- */
 
 static void
 end_flow(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
@@ -189,26 +301,101 @@ end_flow(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
 	};
 	struct jg_flow *f = &t->flows[idx];
 
-	if (f->pkts[0] + f->pkts[1] != 0)
+	if (!f->restart)
 		t->emit(t->emit_ctx, f, reason);
-	if (f->app != 0 && t->release != NULL)
+	if (f->app == JG_FLOW_APP_SESS && t->release != NULL)
 		t->release(t->emit_ctx, f);
 	t->cnt[cnt_of[reason]]++;
-	t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET] = 0;
+	*sig_at(t, idx) = 0;
 	t->count--;
+}
+
+/* Move the entry at slot `from` to the free slot `to` (in its other bucket). */
+static void
+move_entry(struct jg_flow_table *t, uint32_t from, uint32_t to)
+{
+	/* the flow is due no later than its old bucket was */
+	int32_t ahead = (int32_t)(t->wl[from / JG_FLOW_BUCKET].due - (uint32_t)t->tick);
+
+	t->flows[to] = t->flows[from];
+	t->cold[to] = t->cold[from];
+	*sig_at(t, to) = *sig_at(t, from);
+	*sig_at(t, from) = 0;
+	wheel_file(t, to / JG_FLOW_BUCKET, t->tick + (uint64_t)(ahead > 1 ? ahead : 1), t->tick + 1);
+	t->cnt[JG_CNT_FLOW_MOVED]++;
+}
+
+static inline uint32_t
+free_slots(const struct jg_flow_table *t, uint32_t b)
+{
+	return sig_match(t, b, 0);
+}
+
+/*
+ * Both buckets are full: search breadth first, from b1 and b2, for an entry
+ * that can move to its other bucket, possibly after one there moves on; then
+ * make the moves from the far end back. Buckets are not revisited, so the
+ * moves of one path never overlap. @return the freed slot, JG_FLOW_NIL when
+ * no path was found.
+ */
+static uint32_t
+make_room(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
+{
+	struct {
+		uint32_t b;
+		uint8_t parent; /* node whose bucket's entry at `slot` moves here */
+		uint8_t slot;
+	} q[ROOM_NODES];
+	uint32_t n = 2;
+
+	q[0].b = b1;
+	q[0].parent = UINT8_MAX;
+	q[1].b = b2;
+	q[1].parent = UINT8_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
+			uint32_t alt = alt_bucket(t, q[i].b, t->sigs[q[i].b][s]);
+			uint32_t fr = free_slots(t, alt);
+			uint32_t node, hole;
+			int seen = 0;
+
+			if (fr != 0) {
+				move_entry(t, q[i].b * JG_FLOW_BUCKET + s, alt * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(fr));
+				hole = s;
+				for (node = i; q[node].parent != UINT8_MAX; node = q[node].parent) {
+					const uint32_t p = q[node].parent;
+
+					move_entry(t, q[p].b * JG_FLOW_BUCKET + q[node].slot, q[node].b * JG_FLOW_BUCKET + hole);
+					hole = q[node].slot;
+				}
+				return q[node].b * JG_FLOW_BUCKET + hole;
+			}
+			if (n == ROOM_NODES)
+				continue;
+			for (uint32_t j = 0; j < n && !seen; j++)
+				seen = q[j].b == alt;
+			if (!seen) {
+				q[n].b = alt;
+				q[n].parent = (uint8_t)i;
+				q[n].slot = (uint8_t)s;
+				n++;
+			}
+		}
+	}
+	return JG_FLOW_NIL;
 }
 
 /*
  * A free slot in the emptier of b1 and b2 (two choices by load keep buckets
- * even: filling b1 first overflows at a much lower load), else evict the
- * stalest of the 16.
+ * even), else one made by moving entries aside, else the stalest of the 16
+ * candidates evicted.
  */
 static uint32_t
 take_slot(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
 {
-	uint32_t victim = b1 * JG_FLOW_BUCKET;
+	uint32_t free1 = free_slots(t, b1), free2 = free_slots(t, b2);
+	uint32_t victim = b1 * JG_FLOW_BUCKET, idx;
 	uint64_t oldest = UINT64_MAX;
-	uint32_t free1 = sig_match(t, b1, 0), free2 = sig_match(t, b2, 0);
 	uint32_t bs[2] = { b1, b2 };
 
 	if (free1 | free2) {
@@ -216,10 +403,11 @@ take_slot(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
 			return b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free2);
 		return b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free1);
 	}
+	if ((idx = make_room(t, b1, b2)) != JG_FLOW_NIL)
+		return idx;
 	for (int i = 0; i < 2; i++)
 		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
-			uint32_t idx = bs[i] * JG_FLOW_BUCKET + s;
-
+			idx = bs[i] * JG_FLOW_BUCKET + s;
 			if (t->flows[idx].last_ns < oldest) {
 				oldest = t->flows[idx].last_ns;
 				victim = idx;
@@ -247,61 +435,74 @@ src_is_initiator(const struct jg_pkt *p)
 }
 
 static struct jg_flow *
-new_flow(struct jg_flow_table *t, uint32_t b1, uint32_t hash, const struct jg_flow_key *k,
-	 const struct jg_pkt *p, int src_is_a, uint64_t now)
+new_flow(struct jg_flow_table *t, const struct jg_flow_hint *h, const struct jg_pkt *p, uint64_t now)
 {
-	uint32_t idx = take_slot(t, b1, alt_bucket(t, hash, b1));
-	uint32_t sig = sig_of(hash);
+	uint32_t idx = take_slot(t, h->b1, h->b2);
 	struct jg_flow *f = &t->flows[idx];
+	struct jg_flow_cold *c = &t->cold[idx];
 
 	memset(f, 0, sizeof(*f));
-	f->key = *k;
-	f->init_is_a = (uint8_t)(src_is_initiator(p) ? src_is_a : !src_is_a);
-	f->first_ns = now;
-	f->flow_id = t->next_id++;
+	memset(c, 0, sizeof(*c));
+	f->key = h->k;
+	f->init_is_a = (src_is_initiator(p) ? h->src_is_a : !h->src_is_a) & 1u;
+	f->last_ns = now;
+	c->first_ns = now;
+	c->flow_id = t->next_id++;
 	if (p->proto == 6) {
 		f->tcp_state = (p->tcp_flags & JG_TCP_SYN) ? JG_TCP_SYN_SENT : JG_TCP_MIDSTREAM;
 		if ((p->tcp_flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN)
-			f->syn_seq = p->tcp_seq;
+			c->syn_seq = p->tcp_seq;
 	}
-	t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET] = sig;
+	*sig_at(t, idx) = h->sig;
+	wheel_file(t, idx / JG_FLOW_BUCKET, due_tick(t, f), t->tick + 1);
 	t->count++;
 	t->cnt[JG_CNT_FLOW_NEW]++;
 	return f;
 }
 
 static void
-tcp_update(struct jg_flow *f, uint8_t flags, int dir)
+tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, int first_payload)
 {
-	/* An inspected flow ends on what the endpoints would take, which detection decides. */
-	if (f->det & JG_FLOW_GUARD)
+	uint8_t was = f->tcp_state;
+
+	/* An inspected flow ends on what the endpoints would take, which detection decides; so does
+	 * one whose first payload comes now (a forged RST ahead of the data must not close it). */
+	if ((f->det & JG_FLOW_GUARD) || first_payload)
 		flags &= (uint8_t)~(JG_TCP_RST | JG_TCP_FIN);
 	if (flags & JG_TCP_RST) {
 		f->tcp_state = JG_TCP_CLOSED;
-		return;
-	}
-	if ((flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN && dir == 0 && f->tcp_state == JG_TCP_NONE)
-		f->tcp_state = JG_TCP_SYN_SENT;
-	if (flags & JG_TCP_FIN) {
-		f->fin_seen |= (uint8_t)(1u << dir);
+	} else if (flags & JG_TCP_FIN) {
+		f->fin_seen |= (1u << dir) & 3u;
 		f->tcp_state = f->fin_seen == 3 ? JG_TCP_CLOSED : JG_TCP_CLOSING;
-		return;
-	}
-	if ((flags & (JG_TCP_SYN | JG_TCP_ACK)) == (JG_TCP_SYN | JG_TCP_ACK)) {
+	} else if ((flags & (JG_TCP_SYN | JG_TCP_ACK)) == (JG_TCP_SYN | JG_TCP_ACK)) {
 		if (f->tcp_state == JG_TCP_SYN_SENT || f->tcp_state == JG_TCP_NONE)
 			f->tcp_state = JG_TCP_SYN_ACKED;
 	} else if ((flags & JG_TCP_ACK) && f->tcp_state == JG_TCP_SYN_ACKED) {
 		f->tcp_state = JG_TCP_ESTABLISHED;
+	} else if ((flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN && dir == 0 && f->tcp_state == JG_TCP_NONE) {
+		f->tcp_state = JG_TCP_SYN_SENT;
 	}
+	/* closing shortens the flow's timeout: its bucket may be due sooner */
+	if (unlikely(f->tcp_state == JG_TCP_CLOSED && was != JG_TCP_CLOSED))
+		wheel_file(t, (uint32_t)(f - t->flows) / JG_FLOW_BUCKET, due_tick(t, f), t->tick + 1);
+}
+
+/* Without SYN, FIN or RST a segment changes nothing, but the ACK that completes a handshake. */
+static inline void
+tcp_update(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, int first_payload)
+{
+	if (!(flags & (JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST)) && f->tcp_state != JG_TCP_SYN_ACKED)
+		return;
+	tcp_change(t, f, flags, dir, first_payload);
 }
 
 void
-jg_flow_tcp_end(struct jg_flow *f, uint8_t flags, int dir)
+jg_flow_tcp_end(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir)
 {
 	uint8_t det = f->det;
 
-	f->det &= (uint8_t)~JG_FLOW_GUARD;
-	tcp_update(f, flags, dir);
+	f->det = det & ~JG_FLOW_GUARD;
+	tcp_update(t, f, flags, dir, 0);
 	f->det = det;
 }
 
@@ -309,61 +510,40 @@ jg_flow_tcp_end(struct jg_flow *f, uint8_t flags, int dir)
 static void
 active_slice(struct jg_flow_table *t, struct jg_flow *f)
 {
+	struct jg_flow_cold *c = jg_flow_cold(t, f);
+
 	t->emit(t->emit_ctx, f, JG_FLOW_END_ACTIVE);
 	t->cnt[JG_CNT_FLOW_END_ACTIVE]++;
-	f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
-	f->first_ns = 0;
+	f->pkts[0] = f->pkts[1] = 0;
+	f->bytes[0] = f->bytes[1] = 0;
+	c->pkts_hi[0] = c->pkts_hi[1] = c->bytes_hi[0] = c->bytes_hi[1] = 0;
+	c->first_ns = 0;
+	f->restart = 1;
 }
 
-static uint64_t
-idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
+/* A low counter wrapped: carry into the cold part; a full carry cuts the slice. */
+static void
+carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi)
 {
-	if (f->key.proto == 6) {
-		if (f->tcp_state == JG_TCP_CLOSED)
-			return t->to.closed_ns;
-		return (f->det & JG_FLOW_GUARD) && t->to.session_idle_ns ? t->to.session_idle_ns : t->to.tcp_idle_ns;
+	if (*hi == UINT16_MAX) {
+		active_slice(t, f); /* 2^32 packets or 2^48 bytes in one slice */
+		return;
 	}
-	if (f->key.proto == 17)
-		return t->to.udp_idle_ns;
-	return t->to.other_idle_ns;
+	(*hi)++;
 }
 
 static inline void
 hint_key(const struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h)
 {
+	uint32_t hash;
+
 	h->src_is_a = (uint8_t)jg_flow_key_of(p, &h->k);
-	h->hash = jg_flow_hash(&h->k);
-	h->b1 = h->hash & (t->n_buckets - 1);
-	h->f = NULL;
-}
-
-void
-jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
-{
-	uint16_t i;
-
-	/* Two passes over the burst (after jg_flow_hint_prepare() hashed each packet
-	 * and prefetched its first bucket's signatures as it was parsed) so the memory
-	 * reads overlap instead of stalling one packet at a time: match the signatures
-	 * and prefetch the entry (or the second bucket); match the second bucket and
-	 * prefetch its entry. */
-	for (i = 0; i < n; i++) {
-		if (h[i].pkt == NULL)
-			continue;
-		h[i].f = find_in(t, h[i].b1, sig_of(h[i].hash), &h[i].k);
-		if (h[i].f != NULL) {
-			__builtin_prefetch(h[i].f, 0, 3);
-			__builtin_prefetch((const char *)h[i].f + 64, 0, 3);
-		} else {
-			__builtin_prefetch(t->sigs[alt_bucket(t, h[i].hash, h[i].b1)], 0, 3);
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (h[i].pkt != NULL && h[i].f == NULL) {
-			h[i].f = find_in(t, alt_bucket(t, h[i].hash, h[i].b1), sig_of(h[i].hash), &h[i].k);
-			if (h[i].f != NULL)
-				__builtin_prefetch(h[i].f, 0, 3);
-		}
+	hash = jg_flow_hash(&h->k);
+	h->sig = sig_of(hash);
+	h->b1 = hash & (t->n_buckets - 1);
+	h->b2 = alt_bucket(t, h->b1, h->sig);
+	h->cand = JG_FLOW_NIL;
+	h->created = 0;
 }
 
 void
@@ -371,6 +551,25 @@ jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h)
 {
 	hint_key(t, h->pkt, h);
 	__builtin_prefetch(t->sigs[h->b1], 0, 3);
+	__builtin_prefetch(t->sigs[h->b2], 0, 3);
+}
+
+void
+jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t m1, m2;
+
+		if (h[i].pkt == NULL)
+			continue;
+		m1 = sig_match(t, h[i].b1, h[i].sig);
+		m2 = sig_match(t, h[i].b2, h[i].sig);
+		if (m1 | m2) {
+			h[i].cand = m1 ? h[i].b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m1)
+				       : h[i].b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m2);
+			__builtin_prefetch(&t->flows[h[i].cand], 1, 3);
+		}
+	}
 }
 
 struct jg_flow *
@@ -386,101 +585,128 @@ struct jg_flow *
 jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h, uint32_t frame_len,
 		    uint64_t now, int *dir_out)
 {
-	const struct jg_flow_key *kp = &h->k;
-	int src_is_a = h->src_is_a;
-	uint32_t sig = sig_of(h->hash);
-	uint32_t b1 = h->b1;
-	struct jg_flow *f = h->f;
+	struct jg_flow *f = NULL;
 	int dir;
 
-	/* An earlier packet of the burst may have moved things: trust the hint only if its slot still holds the key. */
-	if (f != NULL) {
-		uint32_t idx = (uint32_t)(f - t->flows);
-
-		if (t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET] != sig || !key_eq(&f->key, kp))
-			f = NULL;
-	}
-	if (f == NULL)
-		f = find_in(t, b1, sig, kp);
-	if (f == NULL)
-		f = find_in(t, alt_bucket(t, h->hash, b1), sig, kp);
-	/*
-	 * A SYN on a closed connection: with the same sequence number it is a
-	 * retransmission (refused, retried); with another, the port is reused for
-	 * a new connection. tshark draws the line at the same place.
-	 */
-	if (f != NULL && p->proto == 6 && f->tcp_state == JG_TCP_CLOSED &&
-	    (p->tcp_flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN) {
-		if (p->tcp_seq == f->syn_seq && (f->flags[0] & JG_TCP_SYN)) {
-			f->tcp_state = JG_TCP_SYN_SENT;
-			f->fin_seen = 0;
-		} else {
-			end_flow(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
-			f = NULL;
+	if (h->cand != JG_FLOW_NIL && *sig_at(t, h->cand) == h->sig && key_eq(&t->flows[h->cand].key, &h->k))
+		f = &t->flows[h->cand];
+	else if ((f = find_in(t, h->b1, h->sig, &h->k)) == NULL)
+		f = find_in(t, h->b2, h->sig, &h->k);
+	if (unlikely(f != NULL && p->proto == 6 && (p->tcp_flags & JG_TCP_SYN))) {
+		/*
+		 * A SYN on a closed connection: with the same sequence number it is a
+		 * retransmission (refused, retried); with another, the port is reused for
+		 * a new connection. tshark draws the line at the same place.
+		 */
+		if (f->tcp_state == JG_TCP_CLOSED && !(p->tcp_flags & JG_TCP_ACK)) {
+			if (p->tcp_seq == jg_flow_cold(t, f)->syn_seq && (f->flags[0] & JG_TCP_SYN)) {
+				f->tcp_state = JG_TCP_SYN_SENT;
+				f->fin_seen = 0;
+			} else {
+				end_flow(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
+				f = NULL;
+			}
 		}
 	}
 	/*
 	 * Timeouts are decided here too, on the packet's own time, so where a flow
-	 * is cut never depends on when the sweep happened to pass.
+	 * is cut never depends on when the wheel happened to pass.
 	 */
-	if (f != NULL && now > f->last_ns && now - f->last_ns >= idle_timeout(t, f)) {
+	if (f != NULL && unlikely(now > f->last_ns && now - f->last_ns >= t->min_idle_ns) &&
+	    now - f->last_ns >= idle_timeout(t, f)) {
 		end_flow(t, (uint32_t)(f - t->flows), f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED
 										 : JG_FLOW_END_IDLE);
 		f = NULL;
-	} else if (f != NULL && f->first_ns != 0 && now > f->first_ns && now - f->first_ns >= t->to.active_ns) {
-		active_slice(t, f);
 	}
-	if (f == NULL)
-		f = new_flow(t, b1, h->hash, kp, p, src_is_a, now);
-	dir = (src_is_a == f->init_is_a) ? 0 : 1;
-	if (f->first_ns == 0)
-		f->first_ns = now;
+	if (f == NULL) {
+		f = new_flow(t, h, p, now);
+		h->created = 1;
+	}
+	dir = (h->src_is_a == f->init_is_a) ? 0 : 1;
+	if (unlikely(f->restart)) {
+		jg_flow_cold(t, f)->first_ns = now;
+		f->restart = 0;
+	}
 	if (now > f->last_ns)
 		f->last_ns = now;
-	f->pkts[dir]++;
+	if (unlikely(++f->pkts[dir] == 0))
+		carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
+	if (unlikely(f->bytes[dir] + frame_len < f->bytes[dir]))
+		carry(t, f, &jg_flow_cold(t, f)->bytes_hi[dir]);
 	f->bytes[dir] += frame_len;
 	if (p->proto == 6) {
 		/* the handshake, for detection that takes the flow at its first payload */
 		if (unlikely(p->tcp_flags & JG_TCP_SYN)) {
+			struct jg_flow_cold *c = jg_flow_cold(t, f);
+
 			if (dir == 1)
-				f->syn_seq_resp = p->tcp_seq;
-			f->syn_wscale[dir] = p->tcp_wscale;
-			f->syn_ttl[dir] = p->ttl;
+				c->syn_seq_resp = p->tcp_seq;
+			c->syn_wscale[dir] = p->tcp_wscale;
+			c->syn_ttl[dir] = p->ttl;
 		}
 		f->flags[dir] |= p->tcp_flags;
-		tcp_update(f, p->tcp_flags, dir);
+		tcp_update(t, f, p->tcp_flags, dir, t->defer_first && f->app == JG_FLOW_APP_NONE && p->payload_len != 0);
 	}
 	if (dir_out != NULL)
 		*dir_out = dir;
 	return f;
 }
 
+/*
+ * A bucket is due: end its flows past their timeouts, cut long ones, and file
+ * it again at its earliest remaining deadline (tick `at` is being visited).
+ */
+static uint32_t
+visit(struct jg_flow_table *t, uint32_t b, uint64_t now, uint64_t at)
+{
+	uint64_t next = UINT64_MAX;
+	uint32_t ended = 0;
+
+	wheel_unlink(t, b);
+	for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
+		uint32_t idx = b * JG_FLOW_BUCKET + s;
+		struct jg_flow *f = &t->flows[idx];
+		const struct jg_flow_cold *c = &t->cold[idx];
+		uint64_t due;
+
+		if (t->sigs[b][s] == 0)
+			continue;
+		if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f)) {
+			end_flow(t, idx, f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED : JG_FLOW_END_IDLE);
+			ended++;
+			continue;
+		}
+		if (!f->restart && c->first_ns != 0 && now > c->first_ns && now - c->first_ns >= t->to.active_ns)
+			active_slice(t, f);
+		due = due_tick(t, f);
+		if (due < next)
+			next = due;
+	}
+	if (next != UINT64_MAX)
+		wheel_file(t, b, next, at + 1);
+	return ended;
+}
+
 uint32_t
 jg_flow_expire(struct jg_flow_table *t, uint64_t now, uint32_t buckets)
 {
+	uint64_t target = tick_of(now);
 	uint32_t ended = 0;
 
-	if (buckets > t->n_buckets)
-		buckets = t->n_buckets;
-	for (uint32_t i = 0; i < buckets; i++) {
-		uint32_t b = t->cursor;
+	/* After a leap (a capture's clock, a first call), one turn of the wheel holds everything due. */
+	if (target > t->tick + WHEEL)
+		t->tick = target - WHEEL;
+	while (t->tick < target) {
+		uint64_t at = t->tick + 1;
+		uint32_t *head = &t->wheel[at & (WHEEL - 1)];
 
-		t->cursor = (t->cursor + 1) & (t->n_buckets - 1);
-		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
-			uint32_t idx = b * JG_FLOW_BUCKET + s;
-			struct jg_flow *f = &t->flows[idx];
-
-			if (t->sigs[b][s] == 0)
-				continue;
-			if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f)) {
-				end_flow(t, idx, f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED
-									     : JG_FLOW_END_IDLE);
-				ended++;
-			} else if (f->first_ns != 0 && now > f->first_ns &&
-				   now - f->first_ns >= t->to.active_ns) {
-				active_slice(t, f);
-			}
+		while (*head != JG_FLOW_NIL) {
+			if (buckets == 0)
+				return ended;
+			buckets--;
+			ended += visit(t, *head, now, at);
 		}
+		t->tick = at;
 	}
 	return ended;
 }
@@ -496,7 +722,7 @@ jg_flow_flush(struct jg_flow_table *t, uint32_t max, uint64_t now)
 
 			if (t->sigs[b][s] == 0)
 				continue;
-			/* A flow already past its timeout ends for that reason, as the sweep would have said. */
+			/* A flow already past its timeout ends for that reason, as the wheel would have said. */
 			if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f))
 				end_flow(t, b * JG_FLOW_BUCKET + s,
 					 f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED : JG_FLOW_END_IDLE);
@@ -508,9 +734,11 @@ jg_flow_flush(struct jg_flow_table *t, uint32_t max, uint64_t now)
 }
 
 void
-jg_flow_to_rec(const struct jg_flow *f, enum jg_flow_end reason, uint16_t worker, struct jg_flow_rec *r)
+jg_flow_to_rec(const struct jg_flow_table *t, const struct jg_flow *f, enum jg_flow_end reason, uint16_t worker,
+	       struct jg_flow_rec *r)
 {
 	const struct jg_flow_key *k = &f->key;
+	const struct jg_flow_cold *c = jg_flow_cold(t, f);
 
 	memset(r, 0, sizeof(*r));
 	if (f->init_is_a) {
@@ -532,13 +760,13 @@ jg_flow_to_rec(const struct jg_flow *f, enum jg_flow_end reason, uint16_t worker
 	r->tcp_flags_fwd = f->flags[0];
 	r->tcp_flags_rev = f->flags[1];
 	r->worker = worker;
-	r->flow_id = f->flow_id;
-	r->pkts_fwd = f->pkts[0];
-	r->pkts_rev = f->pkts[1];
-	r->bytes_fwd = f->bytes[0];
-	r->bytes_rev = f->bytes[1];
-	r->first_ns = f->first_ns;
+	r->flow_id = c->flow_id;
+	r->pkts_fwd = jg_flow_pkts(t, f, 0);
+	r->pkts_rev = jg_flow_pkts(t, f, 1);
+	r->bytes_fwd = jg_flow_bytes(t, f, 0);
+	r->bytes_rev = jg_flow_bytes(t, f, 1);
+	r->first_ns = c->first_ns;
 	r->last_ns = f->last_ns;
-	r->services = f->pol_seen;
+	r->services = c->pol_seen;
 	r->action = f->verdict;
 }

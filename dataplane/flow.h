@@ -3,12 +3,18 @@
  * @file
  * Per-worker flow table: no locks, no sharing, no allocation after creation.
  *
- * Bucketised two-choice hash: each key may live in one of two 8-slot buckets,
- * whose 32-bit signatures share half a cache line, so a lookup reads one or two
- * signature lines and then one 128-byte entry. When both buckets are full the
- * least recently seen of the 16 candidates is evicted (counted, and exported as
- * a flow record with reason "evicted"), so the table never refuses a flow and
- * never grows. Expiry is an incremental sweep driven by the worker's clock.
+ * Bucketised cuckoo hash. A key may live in one of two 8-slot buckets; the
+ * second is the first XOR a mix of the key's 16-bit signature (partial-key
+ * cuckoo), so a resident entry's other bucket is known from its signature
+ * alone and inserts can move entries aside without reading them. Four
+ * buckets' signatures share a cache line. Each flow is one 64-byte hot line
+ * (key, last seen, low counters, state: all a packet touches) plus a 48-byte
+ * cold record in a parallel array (first seen, flow id, session, SYN details,
+ * counter carries: touched at creation, SYN, session start and export). When
+ * no path of moves frees a slot, the stalest of the 16 candidates is evicted
+ * (counted, exported with reason "evicted"): the table never refuses a flow
+ * and never grows. Expiry is a timer wheel of buckets: a bucket is visited
+ * when its earliest flow may be due, never swept.
  */
 #ifndef JG_FLOW_H
 #define JG_FLOW_H
@@ -50,29 +56,59 @@ enum jg_tcp_state {
 /** A packet with a good checksum came from direction dir before the flow had a session. */
 #define JG_FLOW_GOOD_CSUM(dir) (0x2u << (dir))
 
-/** One flow: two cache lines. Index 0 of the counters is initiator -> responder. */
+/** jg_flow.app: what detection made of the flow. */
+#define JG_FLOW_APP_NONE 0u /**< undecided */
+#define JG_FLOW_APP_SKIP 1u /**< not inspected */
+#define JG_FLOW_APP_SESS 2u /**< inspected: jg_flow_cold.sess is its session */
+
+/**
+ * The hot part of a flow: one cache line, all a packet reads or writes.
+ * Index 0 of the per-direction fields is initiator -> responder. The counters
+ * are the low bits; jg_flow_pkts() and jg_flow_bytes() add the carries.
+ */
 struct jg_flow {
 	struct jg_flow_key key;
-	uint8_t init_is_a; /**< 1 when the initiator is side a of the key */
-	uint8_t tcp_state; /**< enum jg_tcp_state */
-	uint8_t flags[2];  /**< OR of TCP flags per direction */
-	uint8_t fin_seen;  /**< bit 0: FIN from initiator, bit 1: from responder */
-	uint8_t det;       /**< detection's bits: JG_FLOW_GUARD, JG_FLOW_GOOD_CSUM(dir) */
-	uint8_t syn_ttl[2]; /**< TTL of each direction's SYN, 0 when none was seen */
-	uint64_t first_ns;
 	uint64_t last_ns;
-	uint64_t pkts[2];
-	uint64_t bytes[2];
-	uint64_t flow_id;
-	uint64_t app;      /**< reserved for per-flow protocol state (detection) */
-	uint32_t syn_seq;  /**< initiator's SYN sequence number (tells retransmission from reuse) */
-	uint32_t pol_seen; /**< services the policy has judged in this flow (bit per service) */
-	uint8_t verdict;   /**< the strongest action so far (enum jg_action) */
-	uint8_t pol_gen;   /**< low byte of the policy generation pol_seen refers to */
-	uint8_t syn_wscale[2]; /**< window scale option of each direction's SYN (0xff: none) */
-	uint32_t syn_seq_resp; /**< the responder's SYN+ACK sequence number */
+	uint32_t bytes[2];
+	uint16_t pkts[2];
+	uint8_t flags[2];           /**< OR of TCP flags per direction */
+	uint16_t tcp_state : 3;     /**< enum jg_tcp_state */
+	uint16_t fin_seen : 2;      /**< bit 0: FIN from initiator, bit 1: from responder */
+	uint16_t init_is_a : 1;     /**< 1 when the initiator is side a of the key */
+	uint16_t det : 3;           /**< detection's bits: JG_FLOW_GUARD, JG_FLOW_GOOD_CSUM(dir) */
+	uint16_t verdict : 2;       /**< the strongest action so far (enum jg_action) */
+	uint16_t app : 2;           /**< JG_FLOW_APP_* */
+	uint16_t restart : 1;       /**< an active slice was cut: the next packet starts the next */
 } __attribute__((aligned(64)));
-static_assert(sizeof(struct jg_flow) == 128, "flow entry is two cache lines");
+static_assert(sizeof(struct jg_flow) == 64, "the hot part of a flow is one cache line");
+
+/** The cold part of a flow, at the same index in the table's cold array. */
+struct jg_flow_cold {
+	uint64_t first_ns;
+	uint64_t flow_id;
+	uint32_t sess;         /**< session index (app == JG_FLOW_APP_SESS) */
+	uint32_t pol_seen;     /**< services the policy has judged in this flow (bit per service) */
+	uint32_t syn_seq;      /**< initiator's SYN sequence number (tells retransmission from reuse) */
+	uint32_t syn_seq_resp; /**< the responder's SYN+ACK sequence number */
+	uint16_t pkts_hi[2];   /**< carries of pkts[] (units of 2^16) */
+	uint16_t bytes_hi[2];  /**< carries of bytes[] (units of 2^32) */
+	uint8_t syn_ttl[2];    /**< TTL of each direction's SYN, 0 when none was seen */
+	uint8_t syn_wscale[2]; /**< window scale option of each direction's SYN (0xff: none) */
+	uint8_t pol_gen;       /**< low byte of the policy generation pol_seen refers to */
+	uint8_t pad[3];
+};
+static_assert(sizeof(struct jg_flow_cold) == 48, "the cold part of a flow is 48 bytes");
+
+/** Wheel link of one bucket (jg_flow_expire). */
+struct jg_flow_wlink {
+	uint32_t next, prev; /**< bucket numbers, JG_FLOW_NIL at the ends */
+	uint32_t due;        /**< the wheel tick the bucket is filed at; meaningful when filed */
+};
+
+#define JG_FLOW_NIL UINT32_MAX
+/** Wheel geometry: 4096 ticks of 2^27 ns (134 ms): one turn is 550 s. */
+#define JG_FLOW_WHEEL_BITS 12
+#define JG_FLOW_TICK_SHIFT 27
 
 /**
  * Called for each finished flow. Returns 0 when the record was taken, a negative
@@ -92,16 +128,42 @@ struct jg_flow_table {
 	uint32_t n_buckets; /**< power of two */
 	uint32_t capacity;
 	uint32_t count;
-	uint32_t cursor; /**< next bucket of the expiry sweep */
+	uint32_t defer_first; /**< detection decides on a FIN or RST that carries a flow's first payload */
+	uint64_t min_idle_ns; /**< the shortest of the idle timeouts: a packet sooner than it needs no check */
 	uint64_t next_id;
+	uint64_t tick;      /**< the wheel's time: every bucket due at or before it was visited */
 	struct jg_flow_timeouts to;
 	jg_flow_emit_fn emit;
 	void *emit_ctx;
 	uint64_t *cnt; /**< the owner's counters, indexed by enum jg_counter */
-	jg_flow_release_fn release; /**< optional: flows with per-flow state (app != 0) */
-	uint32_t (*sigs)[JG_FLOW_BUCKET];
+	jg_flow_release_fn release; /**< optional: flows with per-flow state (app == JG_FLOW_APP_SESS) */
+	uint16_t (*sigs)[JG_FLOW_BUCKET];
 	struct jg_flow *flows;
+	struct jg_flow_cold *cold;
+	struct jg_flow_wlink *wl;
+	uint32_t *wheel; /**< first bucket filed at each tick (mod the wheel) */
 };
+
+/** The cold part of flow f of table t. */
+static inline struct jg_flow_cold *
+jg_flow_cold(const struct jg_flow_table *t, const struct jg_flow *f)
+{
+	return &t->cold[f - t->flows];
+}
+
+/** Packets of direction dir so far (this slice). */
+static inline uint64_t
+jg_flow_pkts(const struct jg_flow_table *t, const struct jg_flow *f, int dir)
+{
+	return (uint64_t)jg_flow_cold(t, f)->pkts_hi[dir] << 16 | f->pkts[dir];
+}
+
+/** Bytes of direction dir so far (this slice). */
+static inline uint64_t
+jg_flow_bytes(const struct jg_flow_table *t, const struct jg_flow *f, int dir)
+{
+	return (uint64_t)jg_flow_cold(t, f)->bytes_hi[dir] << 32 | f->bytes[dir];
+}
 
 /** Bytes of memory a table of `capacity` flows needs (capacity: power of two >= 8). */
 size_t jg_flow_table_mem_size(uint32_t capacity);
@@ -128,6 +190,17 @@ uint32_t jg_host_pair_hash(const struct jg_pkt *p);
 /** Canonical key of a parsed packet. @return 1 when the packet's source is side a. */
 int jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k);
 
+/** One packet's lookup, prepared ahead of its processing (see jg_flow_lookup_bulk). */
+struct jg_flow_hint {
+	const struct jg_pkt *pkt; /**< in: the parsed packet, NULL when it has no flow */
+	struct jg_flow_key k;
+	uint32_t b1, b2;          /**< its two buckets */
+	uint16_t sig;
+	uint8_t src_is_a;
+	uint8_t created;          /**< out: the packet created its flow */
+	uint32_t cand;            /**< the slot whose signature matched, JG_FLOW_NIL when none */
+};
+
 /**
  * Account one packet: find or create its flow and update counters and TCP state.
  * @param frame_len  bytes on the wire (counted in the flow's byte counters)
@@ -138,31 +211,25 @@ int jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k);
 struct jg_flow *jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len,
 			       uint64_t now_ns, int *dir);
 
-/** A burst's lookup, done ahead of the packets' processing (jg_flow_lookup_bulk). */
-struct jg_flow_hint {
-	const struct jg_pkt *pkt; /**< in: the parsed packet, NULL when it has no flow */
-	struct jg_flow_key k;
-	uint32_t hash;
-	uint32_t b1;
-	uint8_t src_is_a;
-	struct jg_flow *f; /**< where the flow was found, NULL when new */
-};
-
 /**
- * First step of a burst's lookup, per packet as soon as it is parsed: its key
- * and hash, and a prefetch of its first bucket's signatures (h->pkt set by the
- * caller), so the line is on its way while the rest of the burst is parsed.
+ * First step of a lookup, per packet as soon as it is parsed (h->pkt set by
+ * the caller): its key, buckets and signature, and prefetches of both
+ * buckets' signature lines.
  */
 void jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h);
 
 /**
- * Look up a burst's prepared flows together, with prefetches, so that the
- * table's cache misses overlap (the flow table of a busy worker is far bigger
- * than its caches). Hints whose pkt is NULL are skipped.
+ * Second step, for a burst whose signature lines were prefetched a while ago
+ * (a burst earlier): match the signatures and prefetch each candidate's hot
+ * line, so that by jg_flow_packet_hint() the entry is in cache. Reads no entry.
+ * Hints whose pkt is NULL are skipped.
  */
 void jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n);
 
-/** jg_flow_packet() for a packet looked up by jg_flow_lookup_bulk(). */
+/**
+ * jg_flow_packet() for a prepared packet. The hint is checked, not trusted:
+ * packets processed since may have moved or ended flows.
+ */
 struct jg_flow *jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h,
 				    uint32_t frame_len, uint64_t now_ns, int *dir);
 
@@ -170,9 +237,14 @@ struct jg_flow *jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt
  * A FIN or RST of a guarded flow that detection found acceptable: the TCP
  * state takes it now (flags: JG_TCP_FIN or JG_TCP_RST; dir as jg_flow_packet's).
  */
-void jg_flow_tcp_end(struct jg_flow *f, uint8_t flags, int dir);
+void jg_flow_tcp_end(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir);
 
-/** Sweep up to `buckets` buckets, ending flows past their timeouts. @return flows ended. */
+/**
+ * Advance the timer wheel to now_ns, visiting at most `buckets` buckets: flows
+ * past their timeouts end, long ones are cut into active slices, the rest are
+ * filed again at their next deadline.
+ * @return flows ended
+ */
 uint32_t jg_flow_expire(struct jg_flow_table *t, uint64_t now_ns, uint32_t buckets);
 
 /**
@@ -183,7 +255,7 @@ uint32_t jg_flow_expire(struct jg_flow_table *t, uint64_t now_ns, uint32_t bucke
 uint32_t jg_flow_flush(struct jg_flow_table *t, uint32_t max, uint64_t now_ns);
 
 /** Fill a wire record from a flow. */
-void jg_flow_to_rec(const struct jg_flow *f, enum jg_flow_end reason, uint16_t worker,
-		    struct jg_flow_rec *r);
+void jg_flow_to_rec(const struct jg_flow_table *t, const struct jg_flow *f, enum jg_flow_end reason,
+		    uint16_t worker, struct jg_flow_rec *r);
 
 #endif

@@ -10,14 +10,15 @@
 
 static struct jg_flow_rec recs[4096];
 static unsigned int n_recs;
+static uint64_t n_emitted;
 static uint64_t cnt[JG_CNT_MAX];
 
 static int
 emit(void *ctx, const struct jg_flow *f, enum jg_flow_end reason)
 {
-	(void)ctx;
+	n_emitted++;
 	if (n_recs < 4096)
-		jg_flow_to_rec(f, reason, 0, &recs[n_recs++]);
+		jg_flow_to_rec(ctx, f, reason, 0, &recs[n_recs++]);
 	return 0;
 }
 
@@ -69,7 +70,8 @@ table(uint32_t cap)
 	memset(mem, 0, jg_flow_table_mem_size(cap));
 	memset(cnt, 0, sizeof(cnt));
 	n_recs = 0;
-	CHECK(jg_flow_table_init(&t, mem, cap, 7ull << 48, &to, emit, NULL, cnt) == 0);
+	n_emitted = 0;
+	CHECK(jg_flow_table_init(&t, mem, cap, 7ull << 48, &to, emit, &t, cnt) == 0);
 	return &t;
 }
 
@@ -91,7 +93,7 @@ test_directions_and_close(void)
 	pk(t, rev(rev(syn, 0), JG_TCP_FIN | JG_TCP_ACK), 60, 12 * S + 5);
 	CHECK(f1->tcp_state == JG_TCP_CLOSED);
 	CHECK(jg_flow_expire(t, 13 * S, 1u << 20) == 0); /* closed timeout is 5 s */
-	CHECK(jg_flow_expire(t, 18 * S, 1u << 20) == 1 && t->count == 0);
+	CHECK(jg_flow_expire(t, 17 * S + 300000000, 1u << 20) == 1 && t->count == 0);
 	CHECK(n_recs == 1);
 	CHECK(recs[0].end_reason == JG_FLOW_END_CLOSED);
 	CHECK(recs[0].src_port == 50000 && recs[0].dst_port == 445); /* initiator first */
@@ -148,16 +150,22 @@ test_timeouts(void)
 	u.proto = 17;
 	jg_flow_packet(t, &u, 80, S, NULL);
 	CHECK(jg_flow_expire(t, 60 * S, 1u << 20) == 0);
-	CHECK(jg_flow_expire(t, 61 * S, 1u << 20) == 1 && recs[0].end_reason == JG_FLOW_END_IDLE);
-	/* active timeout: the packet 1800 s after the first starts a new slice; the flow stays */
+	/* the wheel's tick is 134 ms: a flow ends within one tick of its timeout */
+	CHECK(jg_flow_expire(t, 61 * S + 135000000, 1u << 20) == 1 && recs[0].end_reason == JG_FLOW_END_IDLE);
+	/* active timeout: the wheel cuts a slice once 1800 s have passed since the first packet; the flow stays */
 	u.proto = 6;
-	for (uint64_t s = 0; s <= 1800; s += 100)
+	for (uint64_t s = 0; s <= 1800; s += 100) {
 		jg_flow_packet(t, &u, 100, (100 + s) * S, NULL);
-	CHECK(n_recs == 2 && recs[1].end_reason == JG_FLOW_END_ACTIVE && recs[1].pkts_fwd + recs[1].pkts_rev == 18);
+		CHECK(jg_flow_expire(t, (100 + s) * S, 1u << 20) == 0);
+	}
+	CHECK(n_recs == 1 && t->count == 1);
 	CHECK(jg_flow_expire(t, 1901 * S, 1u << 20) == 0 && t->count == 1);
+	CHECK(n_recs == 2 && recs[1].end_reason == JG_FLOW_END_ACTIVE && recs[1].pkts_fwd + recs[1].pkts_rev == 19);
+	CHECK(recs[1].first_ns == 100 * S && recs[1].last_ns == 1900 * S);
+	/* the next packet starts the next slice */
 	jg_flow_packet(t, &u, 100, 1902 * S, NULL);
 	jg_flow_flush(t, 10, 1902 * S);
-	CHECK(n_recs == 3 && recs[2].pkts_fwd + recs[2].pkts_rev == 2 && recs[2].first_ns == 1900 * S);
+	CHECK(n_recs == 3 && recs[2].pkts_fwd + recs[2].pkts_rev == 1 && recs[2].first_ns == 1902 * S);
 	CHECK(cnt[JG_CNT_FLOW_NEW] == 2);
 }
 
@@ -184,6 +192,114 @@ test_eviction_bounded(void)
 	CHECK(t->count == 0 && n_recs == 1000);
 }
 
+/* n distinct flows (UDP, source address and port from i) at time `now`. */
+static void
+fill(struct jg_flow_table *t, uint32_t n, uint64_t now, uint32_t salt)
+{
+	struct jg_pkt p = tcp(0, 0, 0x0200000a, 53, 0);
+
+	p.proto = 17;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t a = 0x0a000000u + (i >> 10) + salt;
+
+		memcpy(p.src, &a, 4);
+		p.sport = (uint16_t)(1024 + (i & 1023));
+		jg_flow_packet(t, &p, 100, now, NULL);
+	}
+}
+
+static void
+test_high_load(void)
+{
+	const uint32_t cap = 1u << 14, n = cap / 100 * 95;
+	struct jg_flow_table *t = table(cap);
+
+	/* 95% of the slots: entries move aside, none is evicted */
+	fill(t, n, S, 0);
+	CHECK(t->count == n && cnt[JG_CNT_FLOW_NEW] == n && cnt[JG_CNT_FLOW_END_EVICTED] == 0);
+	CHECK(cnt[JG_CNT_FLOW_MOVED] > 0);
+	/* every flow is still found where the moves left it */
+	fill(t, n, 2 * S, 0);
+	CHECK(t->count == n && cnt[JG_CNT_FLOW_NEW] == n && n_recs == 0);
+	/* past the table's size: evictions, counted, and the table stays full and consistent */
+	fill(t, cap, 3 * S, 1u << 20);
+	CHECK(t->count <= cap && cnt[JG_CNT_FLOW_END_EVICTED] == n + cap - t->count);
+	CHECK(n_emitted == cnt[JG_CNT_FLOW_END_EVICTED]);
+	while (jg_flow_flush(t, 1000, 3 * S) > 0)
+		;
+	CHECK(t->count == 0 && n_emitted == n + cap);
+}
+
+static void
+test_wheel(void)
+{
+	struct jg_flow_table *t = table(1024);
+	struct jg_pkt p = tcp(0x0100000a, 40000, 0x0200000a, 80, JG_TCP_SYN);
+	const uint64_t t0 = 1700000000ull * S; /* a real clock: the wheel starts far from 0 */
+
+	/* 100 TCP flows (300 s) and 100 UDP ones (60 s) */
+	for (uint16_t i = 0; i < 100; i++) {
+		p.sport = (uint16_t)(40000 + i);
+		p.proto = 6;
+		jg_flow_packet(t, &p, 60, t0, NULL);
+		p.proto = 17;
+		jg_flow_packet(t, &p, 60, t0, NULL);
+	}
+	CHECK(jg_flow_expire(t, t0 + 59 * S, 1u << 20) == 0);
+	/* a bound on the buckets visited per call: the rest waits for the next call */
+	CHECK(jg_flow_expire(t, t0 + 61 * S, 1) <= 8);
+	while (jg_flow_expire(t, t0 + 61 * S, 1) > 0)
+		;
+	CHECK(t->count == 100 && n_recs == 100 && cnt[JG_CNT_FLOW_END_IDLE] == 100);
+	/* a flow kept alive is not ended by its first deadline */
+	p.proto = 6;
+	p.sport = 40000;
+	jg_flow_packet(t, &p, 60, t0 + 200 * S, NULL);
+	CHECK(jg_flow_expire(t, t0 + 301 * S, 1u << 20) == 99 && t->count == 1);
+	/* a FIN from both sides: the closed timeout (5 s) applies at once */
+	p.tcp_flags = JG_TCP_FIN | JG_TCP_ACK;
+	jg_flow_packet(t, &p, 60, t0 + 302 * S, NULL);
+	pk(t, rev(p, JG_TCP_FIN | JG_TCP_ACK), 60, t0 + 302 * S);
+	CHECK(jg_flow_expire(t, t0 + 306 * S, 1u << 20) == 0);
+	CHECK(jg_flow_expire(t, t0 + 308 * S, 1u << 20) == 1 && t->count == 0);
+	CHECK(recs[n_recs - 1].end_reason == JG_FLOW_END_CLOSED);
+	/* a leap of a year (a capture's clock): everything filed is visited within one turn */
+	fill(t, 500, t0 + 400 * S, 0);
+	CHECK(jg_flow_expire(t, t0 + 400 * S + 365 * 86400 * S, 1u << 20) == 500 && t->count == 0);
+}
+
+static void
+test_counter_carries(void)
+{
+	struct jg_flow_table *t = table(64);
+	struct jg_pkt p = tcp(0x0100000a, 40000, 0x0200000a, 80, JG_TCP_ACK);
+
+	/* 70000 packets and 5 GiB one way: beyond the hot line's 16 and 32 bits */
+	for (uint32_t i = 0; i < 70000; i++)
+		jg_flow_packet(t, &p, i < 5 ? 1u << 30 : 1, S + i, NULL);
+	jg_flow_flush(t, 10, 2 * S);
+	CHECK(n_recs == 1 && recs[0].pkts_fwd == 70000);
+	CHECK(recs[0].bytes_fwd == 5ull * (1u << 30) + 69995);
+}
+
+/* A hint prepared before other packets moved its flow still finds it. */
+static void
+test_stale_hint(void)
+{
+	const uint32_t cap = 1u << 10;
+	struct jg_flow_table *t = table(cap);
+	struct jg_pkt q = tcp(0x0909090a, 7, 0x0200000a, 80, JG_TCP_ACK);
+	struct jg_flow_hint h = { .pkt = &q };
+	struct jg_flow *f = jg_flow_packet(t, &q, 60, S, NULL);
+
+	jg_flow_hint_prepare(t, &h);
+	jg_flow_lookup_bulk(t, &h, 1);
+	CHECK(h.cand != JG_FLOW_NIL && &t->flows[h.cand] == f);
+	fill(t, cap / 100 * 95, S, 0); /* moves entries, maybe this one */
+	f = jg_flow_packet_hint(t, &q, &h, 60, 2 * S, NULL);
+	CHECK(!h.created && jg_flow_pkts(t, f, 0) + jg_flow_pkts(t, f, 1) == 2);
+}
+
 static void
 test_symmetric_hash(void)
 {
@@ -202,6 +318,10 @@ main(void)
 	test_port_reuse();
 	test_timeouts();
 	test_eviction_bounded();
+	test_high_load();
+	test_wheel();
+	test_counter_carries();
+	test_stale_hint();
 	test_symmetric_hash();
 	free(table(16)->flows);
 	return jg_test_done();

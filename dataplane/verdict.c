@@ -56,17 +56,18 @@ static void
 judge(const struct jg_verdict *v, struct jg_flow *f, const struct jg_event_rec *ev, int svc, uint8_t act)
 {
 	static const enum jg_counter c[] = { JG_CNT_POL_ALLOW, JG_CNT_POL_ALERT, JG_CNT_POL_BLOCK };
+	struct jg_flow_cold *fc = jg_flow_cold(v->ft, f);
 
 	/* A reload since this flow was judged: what it shows from now on is judged anew. */
-	if (f->pol_gen != (uint8_t)v->gen) {
-		f->pol_gen = (uint8_t)v->gen;
-		f->pol_seen = 0;
+	if (fc->pol_gen != (uint8_t)v->gen) {
+		fc->pol_gen = (uint8_t)v->gen;
+		fc->pol_seen = 0;
 	}
-	if (f->pol_seen & (1u << svc))
+	if (fc->pol_seen & (1u << svc))
 		return;
-	f->pol_seen |= 1u << svc;
+	fc->pol_seen |= 1u << svc;
 	if (act > f->verdict)
-		f->verdict = act;
+		f->verdict = act & 3u;
 	v->cnt[c[act]]++;
 	if (act != JG_ACT_ALLOW) {
 		struct jg_event_rec zv = *ev;
@@ -119,7 +120,7 @@ jg_verdict_new_flow(const struct jg_verdict *v, struct jg_flow *f, uint64_t ts)
 	ev.ip_version = k->ip_version;
 	ev.type = JG_EV_ADMIN_SESSION;
 	ev.tool = JG_TOOL_UNKNOWN;
-	ev.flow_id = f->flow_id;
+	ev.flow_id = jg_flow_cold(v->ft, f)->flow_id;
 	ev.ts_ns = ts;
 	if (svc == JG_SVC_SSH || svc == JG_SVC_VNC)
 		jg_ev_str(&ev, JG_ATTR_TECHNIQUE, svc == JG_SVC_SSH ? "T1021.004" : "T1021.005");

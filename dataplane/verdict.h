@@ -18,6 +18,7 @@
 struct jg_verdict {
 	const struct jg_policy *pol;
 	const struct jg_zones *zones;
+	struct jg_flow_table *ft; /**< the flows judged (their cold parts keep what was judged) */
 	uint32_t gen; /**< generation of pol and zones (struct jg_policy_mz) */
 	uint64_t *cnt; /**< the worker's counters */
 	/** where annotated events go (the worker's event staging) */

@@ -64,7 +64,7 @@ emit_flow(void *ctx, const struct jg_flow *f, enum jg_flow_end reason)
 	if (w->n_fr_stage == JG_STAGE)
 		flush_flow_stage(w);
 	r = &w->fr_stage[w->n_fr_stage++];
-	jg_flow_to_rec(f, reason, w->id, r);
+	jg_flow_to_rec(&w->flows, f, reason, w->id, r);
 	/* Zones once per flow, not per packet: the exporters (IPFIX) label every flow with them. */
 	if (w->verdict.pol != NULL) {
 		r->src_zone = jg_zone_of(w->verdict.zones, r->src_ip, r->ip_version);
@@ -111,6 +111,7 @@ jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_time
 	w->now_ns = w->clock_base_ns;
 	w->ts_off = -1;
 	w->verdict.cnt = w->cnt;
+	w->verdict.ft = &w->flows;
 	w->verdict.out = stage_event;
 	w->verdict.out_ctx = w;
 	return 0;
@@ -153,6 +154,7 @@ jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, const stru
 	w->det = jg_detect_create(db, lim, w->id, event_cb, w, heap_alloc, w->cnt);
 	if (w->det == NULL)
 		return -ENOMEM;
+	jg_detect_set_flows(w->det, &w->flows);
 	w->flows.release = release_cb;
 	return 0;
 }
@@ -392,21 +394,25 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		drop = 1;
 	}
 	if (c == JG_PKT_FLOW) {
+		struct jg_flow_hint own;
 		struct jg_flow *f;
+		uint8_t before;
 		int dir;
 
-		uint8_t before;
-
+		if (hint == NULL) {
+			own.pkt = p;
+			jg_flow_hint_prepare(&w->flows, &own);
+			hint = &own;
+		}
 		w->cnt[JG_CNT_PKT_CUT] += p->cut;
-		f = hint != NULL ? jg_flow_packet_hint(&w->flows, p, hint, m->pkt_len, t, &dir)
-				 : jg_flow_packet(&w->flows, p, m->pkt_len, t, &dir);
+		f = jg_flow_packet_hint(&w->flows, p, hint, m->pkt_len, t, &dir);
 		before = f->verdict;
-		if (unlikely(f->pkts[0] + f->pkts[1] == 1) && w->verdict.pol != NULL)
+		if (unlikely(hint->created) && w->verdict.pol != NULL)
 			jg_verdict_new_flow(&w->verdict, f, t);
 		/* Undecided flows are decided on their ports or first payload: empty segments of
 		 * other flows (handshakes, pure ACKs) skip inspection. */
 		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP &&
-		    (f->app != 0 || p->payload_len != 0 || jg_detect_known_port(p->sport) ||
+		    (f->app != JG_FLOW_APP_NONE || p->payload_len != 0 || jg_detect_known_port(p->sport) ||
 		     jg_detect_known_port(p->dport)))
 			inspect(w, m, p, f, dir, t);
 		if (unlikely(reasm) && reasm_of(w, m)->anomalies)
@@ -530,17 +536,29 @@ handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p,
 
 #define PREFETCH_AHEAD 4
 
+/* Account and inspect a held burst, in order; its entries were prefetched a burst ago. */
+static void
+finish_held(struct jg_worker *w)
+{
+	struct jg_held *b = &w->held[w->held_cur];
+
+	for (uint16_t i = 0; i < b->n; i++)
+		process_parsed(w, b->m[i], &b->p[i], (enum jg_pkt_class)b->cls[i], &b->h[i]);
+	b->n = 0;
+}
+
 /*
- * Handle packets this worker owns, a burst at a time: parse them all (packet
- * data prefetched a few ahead), look their flows up together (flow.c overlaps
- * the table's cache misses), then account and inspect each.
+ * Handle packets this worker owns as a pipeline two bursts deep, so that no
+ * load of the flow table waits on memory: parse this burst and prefetch its
+ * buckets' signatures (packet data prefetched a few ahead); account and
+ * inspect the burst held from last time, whose entries have arrived meanwhile;
+ * then match this burst's signatures (now in cache), prefetch its entries and
+ * hold it. jg_worker_drain() finishes a held burst when no other comes.
  */
 static void
 process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct jg_pkt p[64];
-	struct jg_flow_hint h[64];
-	uint8_t cls[64];
+	struct jg_held *b = &w->held[w->held_cur ^ 1];
 
 	if (unlikely(n > 64))
 		return;
@@ -551,20 +569,29 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		cls[i] = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p[i]);
-		h[i].pkt = cls[i] == JG_PKT_FLOW ? &p[i] : NULL;
-		if (h[i].pkt != NULL)
-			jg_flow_hint_prepare(&w->flows, &h[i]);
+		b->m[i] = pkts[i];
+		b->cls[i] = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+						  &b->p[i]);
+		b->h[i].pkt = b->cls[i] == JG_PKT_FLOW ? &b->p[i] : NULL;
+		if (b->h[i].pkt != NULL)
+			jg_flow_hint_prepare(&w->flows, &b->h[i]);
 	}
-	jg_flow_lookup_bulk(&w->flows, h, n);
-	for (uint16_t i = 0; i < n; i++)
-		process_parsed(w, pkts[i], &p[i], (enum jg_pkt_class)cls[i], &h[i]);
+	finish_held(w);
+	jg_flow_lookup_bulk(&w->flows, b->h, n);
+	b->n = n;
+	w->held_cur ^= 1;
 }
 
 void
 jg_worker_process(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	process_burst(w, pkts, n);
+}
+
+void
+jg_worker_drain(struct jg_worker *w)
+{
+	finish_held(w);
 }
 
 /*
@@ -579,6 +606,7 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t n_out[JG_MAX_WORKERS] = { 0 };
 	struct jg_pkt p;
 
+	finish_held(w); /* what this worker keeps is handled now: after the burst before it */
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		enum jg_pkt_class c = jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &p);
@@ -619,6 +647,7 @@ drain_dispatch(struct jg_worker *w)
 	struct rte_mbuf *pkts[64];
 
 	w->st->rx_stopped = 1;
+	finish_held(w);
 	if (w->dispatch_ring == NULL)
 		return;
 	for (;;) {
@@ -630,6 +659,7 @@ drain_dispatch(struct jg_worker *w)
 			process_burst(w, pkts, (uint16_t)n);
 			continue;
 		}
+		finish_held(w);
 		for (uint32_t i = 0; i < w->shm->n_workers; i++)
 			all_stopped &= w->shm->workers[i].rx_stopped != 0;
 		if ((all_stopped && rte_ring_count(w->dispatch_ring) == 0) || rte_rdtsc() > deadline)
@@ -738,6 +768,8 @@ jg_worker_main(void *arg)
 				process_burst(w, pkts, n);
 			}
 		}
+		if (got == 0)
+			finish_held(w);
 		if (!w->capture_time)
 			w->now_ns = clock_now(w);
 		if (w->frag != NULL)

@@ -32,6 +32,15 @@ struct jg_rxq {
 	uint16_t queue;
 };
 
+/** A burst parsed and looked up, held until the next one is parsed (the worker's pipeline). */
+struct jg_held {
+	uint16_t n;
+	uint8_t cls[64];
+	struct rte_mbuf *m[64];
+	struct jg_pkt p[64];
+	struct jg_flow_hint h[64];
+};
+
 struct jg_worker {
 	uint16_t id;
 	uint16_t n_workers;
@@ -81,6 +90,8 @@ struct jg_worker {
 	uint32_t rules_gen;            /**< the generation this worker runs */
 	struct rte_rcu_qsbr *qs;       /**< where it reports quiescent states */
 	struct jg_flow_table flows;
+	struct jg_held held[2];
+	uint8_t held_cur; /**< held[held_cur] is the burst waiting */
 	struct jg_flow_rec fr_stage[JG_STAGE];
 	struct jg_event_rec ev_stage[JG_STAGE];
 } __rte_cache_aligned;
@@ -118,6 +129,9 @@ void jg_worker_send_rsts(struct jg_worker *w, const struct rte_mbuf *m, const st
 
 /** Handle a burst of packets this worker owns, as its loop does after rx (bench/: the in-process path). */
 void jg_worker_process(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+/** Finish the burst jg_worker_process() holds back (the worker does so whenever its queues are empty). */
+void jg_worker_drain(struct jg_worker *w);
 
 /** Send what is batched for the peer ports, free what is batched for the pool. */
 void jg_worker_tx_flush(struct jg_worker *w);

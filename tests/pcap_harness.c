@@ -109,6 +109,7 @@ main(int argc, char **argv)
 	    (frag = jg_frag_init(fmem, &flim, cnt)) == NULL)
 		return 1;
 	ft.release = on_release;
+	jg_detect_set_flows(det, &ft);
 	{
 		pcap_t *in = pcap_open_offline(tmp, err);
 		struct pcap_pkthdr *h;

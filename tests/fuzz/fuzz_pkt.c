@@ -16,7 +16,7 @@ emit(void *c, const struct jg_flow *f, enum jg_flow_end r)
 	struct jg_flow_rec rec;
 
 	(void)c;
-	jg_flow_to_rec(f, r, 0, &rec);
+	jg_flow_to_rec(&ft, f, r, 0, &rec);
 	return 0;
 }
 

@@ -71,6 +71,7 @@ init(void)
 	memset(mem, 0, jg_flow_table_mem_size(64));
 	jg_flow_table_init(&ft, mem, 64, 1, &to, on_flow, NULL, cnt);
 	ft.release = on_release;
+	jg_detect_set_flows(det, &ft);
 }
 
 int
