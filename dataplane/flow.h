@@ -130,6 +130,7 @@ struct jg_flow_table {
 	uint32_t count;
 	uint32_t defer_first; /**< detection decides on a FIN or RST that carries a flow's first payload */
 	uint64_t min_idle_ns; /**< the shortest of the idle timeouts: a packet sooner than it needs no check */
+	uint32_t flush_at;    /**< the bucket jg_flow_flush() goes on from */
 	uint64_t next_id;
 	uint64_t tick;      /**< the wheel's time: every bucket due at or before it was visited */
 	struct jg_flow_timeouts to;
