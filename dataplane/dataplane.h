@@ -14,12 +14,14 @@
 #include "detect.h"
 #include "jg_policy.h"
 #include "zones.h"
+#include "replay.h"
 #include "worker.h"
 #include "rules.h"
 
 struct jg_dataplane {
 	struct jg_config cfg;
-	const char *pcap;          /**< --pcap: replay this file through net_pcap */
+	const char *pcap;          /**< --pcap: replay this file (replay.h) */
+	struct jg_replay rp;       /**< its reader, fed from the main lcore */
 	uint64_t replay_packets;   /**< --replay-packets: end of input after this many */
 	const char *out_dir;       /**< --out: where summary.json goes */
 	int ready_fd;              /**< --ready-fd: written once rings exist, -1 if none */
@@ -41,8 +43,10 @@ struct jg_dataplane {
 	const struct jg_detect *dets[JG_MAX_WORKERS]; /**< every worker's detection context (peers of each other) */
 	struct rte_ring *dispatch[JG_MAX_WORKERS];
 	struct jg_rss_map rss[JG_MAX_PORTS]; /**< per configured port: how its RSS spreads flows */
-	uint64_t t_start_ns;
-	uint64_t t_input_done_ns;
+	/* where a run's time goes (summary): start, EAL up, set up, control attached, reading,
+	 * input done, flows flushed, rings drained */
+	uint64_t t_start_ns, t_eal_ns, t_setup_ns, t_attached_ns, t_running_ns;
+	uint64_t t_input_done_ns, t_flushed_ns, t_drained_ns;
 	uint64_t unread; /**< replay packets the port never delivered (input stalled) */
 };
 

@@ -30,6 +30,8 @@
 #include "port.h"
 
 #define MAX_EAL_ARGV (16 + 2 * JG_CFG_MAX_PORTS + JG_CFG_MAX_EAL_ARGS)
+/* Frames the replay reader keeps ahead of the workers. */
+#define REPLAY_RING 4096
 
 static void
 usage(FILE *f)
@@ -39,7 +41,7 @@ usage(FILE *f)
 		"                    [--file-prefix P] [--ready-fd FD] [--check]\n"
 		"The Jumpgate dataplane (DPDK primary). Normally started by `jumpgate`.\n"
 		"  -c, --config FILE        YAML configuration\n"
-		"      --pcap FILE          replace the configured ports with net_pcap reading FILE\n"
+		"      --pcap FILE          replace the configured ports with FILE (an Ethernet pcap), read in place\n"
 		"      --replay-packets N   FILE holds N packets: stop once all are accounted for\n"
 		"      --out DIR            write DIR/summary.json at exit\n"
 		"      --file-prefix P      DPDK shared-memory prefix (overrides eal.file_prefix)\n"
@@ -151,12 +153,15 @@ load_config(struct jg_dataplane *dp, const char *path, const char *prefix)
 		if (prefix != NULL)
 			snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", prefix);
 		if (dp->pcap != NULL) {
-			if (strchr(dp->pcap, ',') != NULL || snprintf(cfg->ports[0].device, sizeof(cfg->ports[0].device),
-								   "net_pcap0,rx_pcap=%s", dp->pcap) >= (int)sizeof(cfg->ports[0].device)) {
-				fprintf(stderr, "jg-dataplane: --pcap %s: path too long or contains ','\n", dp->pcap);
+			char err[512];
+
+			if (jg_replay_open(&dp->rp, dp->pcap, err, sizeof(err)) != 0) {
+				fprintf(stderr, "jg-dataplane: --pcap %s\n", err);
 				free(errs);
 				return -EINVAL;
 			}
+			/* the port is made from the reader's ring after EAL, not probed */
+			snprintf(cfg->ports[0].device, sizeof(cfg->ports[0].device), "jg_replay");
 			cfg->n_ports = 1;
 			snprintf(cfg->ports[0].name, sizeof(cfg->ports[0].name), "replay");
 			cfg->ports[0].rx_queues = 1;
@@ -176,7 +181,7 @@ load_config(struct jg_dataplane *dp, const char *path, const char *prefix)
 }
 
 static int
-build_eal_argv(const struct jg_config *cfg, char **argv, char store[][JG_CFG_STR])
+build_eal_argv(const struct jg_config *cfg, int replay, char **argv, char store[][JG_CFG_STR])
 {
 	int argc = 0, s = 0, pci = 0;
 	int len;
@@ -198,7 +203,7 @@ build_eal_argv(const struct jg_config *cfg, char **argv, char store[][JG_CFG_STR
 	}
 	argv[argc++] = "--proc-type=primary";
 	argv[argc++] = "--log-level=*:warning";
-	for (uint32_t i = 0; i < cfg->n_ports; i++) {
+	for (uint32_t i = replay ? 1 : 0; i < cfg->n_ports; i++) {
 		if (jg_config_port_is_vdev(&cfg->ports[i])) {
 			snprintf(store[s], JG_CFG_STR, "--vdev=%s", cfg->ports[i].device);
 		} else {
@@ -278,6 +283,12 @@ setup_workers(struct jg_dataplane *dp, int dispatch, struct rte_mempool *mp)
 		.policy = dlim.policy,
 	};
 
+	uint32_t flows = cfg->flow_table_size;
+
+	/* A replay has no more flows than packets: a table that holds them all (at 96%) is enough,
+	 * and a small capture does not wait for a table of a million flows to be cleared. */
+	while (dp->replay_packets && flows > 1024 && (uint64_t)flows / 2 * 24 >= dp->replay_packets * 25)
+		flows /= 2;
 	for (uint32_t i = 0; i < cfg->n_workers; i++) {
 		struct jg_worker *w = rte_zmalloc("jg_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
 		int rc;
@@ -313,10 +324,10 @@ setup_workers(struct jg_dataplane *dp, int dispatch, struct rte_mempool *mp)
 				rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		rc = jg_worker_init(w, cfg->flow_table_size, &to);
+		rc = jg_worker_init(w, flows, &to);
 		if (rc != 0) {
 			fprintf(stderr, "jg-dataplane: worker %u: no memory for %u flows (%zu MiB); lower flows.table_size or raise eal.memory_mb\n",
-				i, cfg->flow_table_size, jg_flow_table_mem_size(cfg->flow_table_size) >> 20);
+				i, flows, jg_flow_table_mem_size(flows) >> 20);
 			return rc;
 		}
 		if (dp->policy != NULL)
@@ -443,9 +454,16 @@ setup(struct jg_dataplane *dp)
 	}
 	for (uint32_t p = 0; p < cfg->n_ports; p++) {
 		struct jg_port_status *ps = &dp->shm->ports[p];
-		int rc = jg_port_find(&cfg->ports[p], &dp->port_ids[p]);
+		int rc;
 
-		if (rc != 0) {
+		if (dp->pcap != NULL) {
+			rc = jg_replay_port(&dp->rp, mp, REPLAY_RING, err, sizeof(err));
+			if (rc != 0) {
+				fprintf(stderr, "jg-dataplane: %s\n", err);
+				return rc;
+			}
+			dp->port_ids[p] = dp->rp.port_id;
+		} else if ((rc = jg_port_find(&cfg->ports[p], &dp->port_ids[p])) != 0) {
 			fprintf(stderr, "jg-dataplane: port %s: device %s not found (check the PCI address or vdev)\n",
 				cfg->ports[p].name, cfg->ports[p].device);
 			return rc;
@@ -511,13 +529,15 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	eal_argc = build_eal_argv(&dp->cfg, eal_argv, store);
+	eal_argc = build_eal_argv(&dp->cfg, dp->pcap != NULL, eal_argv, store);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "jg-dataplane: EAL init failed: %s (hugepages reserved and mounted? see `jumpgate setup`)\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}
+	dp->t_eal_ns = jg_unix_ns();
 	rc = setup(dp);
+	dp->t_setup_ns = jg_unix_ns();
 	if (rc == 0) {
 		jg_dp_telemetry_register(dp);
 		rc = jg_dp_supervise(dp);
@@ -526,6 +546,8 @@ main(int argc, char **argv)
 		rc = 1;
 	/* Hugepage memory goes with the process; freeing it piecemeal would only
 	 * make EAL try to sync with a control plane that has already left. */
+	if (dp->pcap != NULL)
+		jg_replay_close(&dp->rp);
 	rte_eal_cleanup();
 	return rc;
 }

@@ -33,6 +33,13 @@ port_totals(const struct jg_dataplane *dp, struct jg_port_status *t)
 	}
 }
 
+/* Milliseconds from a to b (0 when either was not reached). */
+static double
+ms(uint64_t a, uint64_t b)
+{
+	return a != 0 && b >= a ? (double)(b - a) / 1e6 : 0.0;
+}
+
 static void
 write_json(const struct jg_dataplane *dp, const struct jg_port_status *pt, double secs)
 {
@@ -55,8 +62,14 @@ write_json(const struct jg_dataplane *dp, const struct jg_port_status *pt, doubl
 	for (int c = 0; c < JG_CNT_MAX; c++)
 		fprintf(f, "%s\"%s\":%llu", c ? "," : "", jg_counter_names[c],
 			(unsigned long long)total(dp, (enum jg_counter)c));
-	fprintf(f, "},\"control_attaches\":%llu,\"control_done\":%u}\n",
-		(unsigned long long)dp->shm->control_attach_count, dp->shm->control_done);
+	fprintf(f, "},\"control_attaches\":%llu,\"control_done\":%u,", (unsigned long long)dp->shm->control_attach_count,
+		dp->shm->control_done);
+	fprintf(f, "\"phases_ms\":{\"eal\":%.1f,\"setup\":%.1f,\"attach\":%.1f,\"start\":%.1f,\"packets\":%.1f,"
+		   "\"flush\":%.1f,\"drain\":%.1f},\"reader_waits\":%llu}\n",
+		ms(dp->t_start_ns, dp->t_eal_ns), ms(dp->t_eal_ns, dp->t_setup_ns), ms(dp->t_setup_ns, dp->t_attached_ns),
+		ms(dp->t_attached_ns, dp->t_running_ns), ms(dp->t_running_ns, dp->t_input_done_ns),
+		ms(dp->t_input_done_ns, dp->t_flushed_ns), ms(dp->t_flushed_ns, dp->t_drained_ns),
+		(unsigned long long)dp->rp.waits);
 	if (fclose(f) != 0)
 		perror(path);
 }
@@ -89,6 +102,14 @@ jg_dp_summary(const struct jg_dataplane *dp)
 	       (unsigned long long)total(dp, JG_CNT_FLOW_REC_DROP), (unsigned long long)total(dp, JG_CNT_FLOW_END_EVICTED));
 	printf("  events   %llu (%llu lost to a full ring)\n", (unsigned long long)total(dp, JG_CNT_EVENT_SENT),
 	       (unsigned long long)total(dp, JG_CNT_EVENT_DROP));
+	if (dp->replay_packets && dp->t_running_ns != 0 && dp->t_input_done_ns > dp->t_running_ns)
+		printf("  time     start %.2f s (EAL %.2f, set-up %.2f, control %.2f), packets %.2f s (%.2f Mpps), "
+		       "flush and drain %.2f s\n",
+		       ms(dp->t_start_ns, dp->t_running_ns) / 1e3, ms(dp->t_start_ns, dp->t_eal_ns) / 1e3,
+		       ms(dp->t_eal_ns, dp->t_setup_ns) / 1e3, ms(dp->t_setup_ns, dp->t_running_ns) / 1e3,
+		       ms(dp->t_running_ns, dp->t_input_done_ns) / 1e3,
+		       (double)dp->replay_packets / (ms(dp->t_running_ns, dp->t_input_done_ns) * 1e3),
+		       ms(dp->t_input_done_ns, dp->t_drained_ns) / 1e3);
 	if (dp->replay_packets && handled + dropped != dp->replay_packets)
 		printf("  WARNING: %llu packets unaccounted for\n",
 		       (unsigned long long)(dp->replay_packets - handled - dropped));

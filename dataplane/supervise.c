@@ -23,6 +23,8 @@
 volatile int jg_dp_stop_requested;
 
 #define TICK_US 2000
+#define FEED_MAX 8192    /* replay: frames read per turn of the loop */
+#define FEED_WAIT_US 100 /* replay: the ring is full or the pool empty: the workers are behind */
 #define ATTACH_WAIT_S 60   /* replay: how long to wait for the control plane */
 #define STALL_S 5          /* replay: input that makes no progress this long is over */
 #define FLUSH_WAIT_S 30
@@ -33,6 +35,9 @@ update_ports(struct jg_dataplane *dp)
 {
 	for (uint32_t p = 0; p < dp->cfg.n_ports; p++)
 		jg_port_status_update(dp->port_ids[p], &dp->shm->ports[p]);
+	/* a ring port counts no bytes: those the reader handed over (a ring's worth ahead, at most) */
+	if (dp->pcap != NULL)
+		dp->shm->ports[0].ibytes = dp->rp.bytes;
 }
 
 static uint64_t
@@ -152,9 +157,11 @@ stop_sequence(struct jg_dataplane *dp)
 	dp->shm->dp_state = JG_DP_FLUSHING;
 	if (wait_until(dp, all_flushed, FLUSH_WAIT_S) != 0)
 		fprintf(stderr, "jg-dataplane: workers did not finish flushing within %d s\n", FLUSH_WAIT_S);
+	dp->t_flushed_ns = jg_unix_ns();
 	dp->shm->dp_state = JG_DP_DRAINED;
 	if (wait_until(dp, drained, DRAIN_WAIT_S) != 0)
 		fprintf(stderr, "jg-dataplane: control plane did not drain the rings within %d s\n", DRAIN_WAIT_S);
+	dp->t_drained_ns = jg_unix_ns();
 	jg_worker_quit = 1;
 	rte_eal_mp_wait_lcore();
 	update_ports(dp);
@@ -174,6 +181,7 @@ jg_dp_supervise(struct jg_dataplane *dp)
 	}
 	if (dp->replay_packets && wait_for_control(dp) != 0)
 		return 1;
+	dp->t_attached_ns = jg_unix_ns();
 	for (uint32_t p = 0; p < dp->cfg.n_ports; p++) {
 		if (jg_port_start(dp->port_ids[p], err, sizeof(err)) != 0) {
 			fprintf(stderr, "jg-dataplane: %s\n", err);
@@ -191,15 +199,24 @@ jg_dp_supervise(struct jg_dataplane *dp)
 			return 1;
 		}
 	}
+	dp->t_running_ns = jg_unix_ns();
 	printf("jg-dataplane: running: %u port(s), %u worker(s), pid %d\n", dp->cfg.n_ports,
 	       dp->cfg.n_workers, getpid());
 	while (!jg_dp_stop_requested) {
+		/* a replay is read here, as fast as the workers take it */
+		unsigned int fed = dp->pcap != NULL ? jg_replay_feed(&dp->rp, FEED_MAX) : 0;
+
 		update_ports(dp);
 		control_alive(dp->shm);
 		jg_dp_reload_poll(dp);
 		if (dp->replay_packets && input_done(dp, &last_in, &last_change))
 			break;
-		rte_delay_us_sleep(TICK_US);
+		if (fed == 0 && dp->pcap != NULL && !dp->rp.eof) {
+			dp->rp.waits++; /* the workers are behind the reader */
+			rte_delay_us_sleep(FEED_WAIT_US);
+		} else if (fed == 0) {
+			rte_delay_us_sleep(TICK_US);
+		}
 	}
 	dp->t_input_done_ns = jg_unix_ns();
 	stop_sequence(dp);

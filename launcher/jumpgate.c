@@ -30,6 +30,7 @@
 #define HUGEPAGES_WANTED 1024 /* 2 GiB: room for several instances (tests run in parallel) */
 #define HUGEPAGES_MIN_FREE 64
 #define READY_WAIT_MS 60000
+#define SUPERVISE_TICK_US 2000 /* how soon the end of a replay is noticed */
 #define MAX_CONTROL_RESTARTS 5
 
 static volatile sig_atomic_t stop_signal;
@@ -43,6 +44,7 @@ struct session {
 	char input[PATH_MAX];
 	uint64_t packets;
 	int replay;
+	int temp_input; /**< input is a converted copy, removed at the end */
 	pid_t dp;
 	pid_t ctl;
 	int dp_status;
@@ -362,16 +364,16 @@ supervise(struct session *s)
 			if (s->replay)
 				progress(s, t0);
 		}
-		usleep(20000);
+		usleep(SUPERVISE_TICK_US);
 	}
 	if (s->replay && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r%70s\r", "");
-	/* The control plane exits by itself once the dataplane has stopped; give it time. */
-	for (int i = 0; s->ctl > 0 && i < 500; i++) {
+	/* The control plane exits by itself once the dataplane has stopped; give it 10 s. */
+	for (int i = 0; s->ctl > 0 && i < 10000000 / SUPERVISE_TICK_US; i++) {
 		if (waitpid(s->ctl, &st, WNOHANG) == s->ctl)
 			s->ctl = -1;
 		else
-			usleep(20000);
+			usleep(SUPERVISE_TICK_US);
 	}
 	if (s->ctl > 0) {
 		kill(s->ctl, SIGTERM);
@@ -445,6 +447,7 @@ replay(const char *config, const char *policy, const char *out, char *const *fil
 {
 	struct session s = { .config = config, .policy = policy, .out_dir = out, .replay = 1, .dp = -1, .ctl = -1 };
 	char err[512], warn[512];
+	uint64_t t_conv;
 	int rc;
 
 	if (mkdir(out, 0755) != 0 && errno != EEXIST) {
@@ -459,28 +462,39 @@ replay(const char *config, const char *policy, const char *out, char *const *fil
 		snprintf(stale, sizeof(stale), "%s/lateral.dot", out);
 		unlink(stale);
 	}
-	snprintf(s.input, sizeof(s.input), "%s/.jg-input-%d.pcap", out, getpid());
-	if (strchr(s.input, ',') != NULL) {
-		snprintf(s.input, sizeof(s.input), "/tmp/.jg-input-%d.pcap", getpid());
+	/* an Ethernet pcap is read where it is; anything else is converted into one first */
+	t_conv = jg_unix_ns();
+	if (n == 1 && jg_capture_direct(files[0], &s.packets)) {
+		snprintf(s.input, sizeof(s.input), "%s", files[0]);
+	} else {
+		s.temp_input = 1;
+		snprintf(s.input, sizeof(s.input), "%s/.jg-input-%d.pcap", out, getpid());
+		rc = jg_capture_normalize(files, n, s.input, &s.packets, err, sizeof(err), warn, sizeof(warn));
+		if (rc != 0) {
+			fprintf(stderr, "jumpgate: %s\n", err);
+			unlink(s.input);
+			return 1;
+		}
+		if (warn[0])
+			fprintf(stderr, "jumpgate: warning: %s\n", warn);
 	}
-	rc = jg_capture_normalize(files, n, s.input, &s.packets, err, sizeof(err), warn, sizeof(warn));
-	if (rc != 0) {
-		fprintf(stderr, "jumpgate: %s\n", err);
-		unlink(s.input);
-		return 1;
-	}
-	if (warn[0])
-		fprintf(stderr, "jumpgate: warning: %s\n", warn);
 	if (s.packets == 0) {
 		fprintf(stderr, "jumpgate: no packets in the input\n");
-		unlink(s.input);
+		if (s.temp_input)
+			unlink(s.input);
 		return 1;
 	}
 	snprintf(s.prefix, sizeof(s.prefix), "jg-%d-%lx", getpid(), (unsigned long)time(NULL));
 	if ((size_t)snprintf(s.socket, sizeof(s.socket), "%s/jgctl.sock", out) >= sizeof(s.socket))
 		snprintf(s.socket, sizeof(s.socket), "/tmp/jgctl-%d.sock", getpid());
+	t_conv = jg_unix_ns() - t_conv;
 	rc = start_both(&s);
-	unlink(s.input);
+	if (s.temp_input)
+		unlink(s.input);
+	if (rc == 0 && s.temp_input)
+		printf("  input    converted to one Ethernet pcap first (%.2f s)\n", (double)t_conv / 1e9);
+	else if (rc == 0)
+		printf("  input    read in place (%.2f s to check it)\n", (double)t_conv / 1e9);
 	if (rc == 0)
 		printf("  output   %s/events.jsonl, %s/flows.jsonl, %s/summary.json%s\n", out, out, out,
 		       access_ok(out, "lateral.dot") ? ", lateral.dot (the movement, for Graphviz)" : "");

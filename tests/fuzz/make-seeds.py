@@ -17,7 +17,7 @@ PER_HARNESS = 400
 PACKETS_PER_FILE = 3000
 STREAM_PORTS = [445, 139, 135, 3389, 5985, 5986, 49155, 8080]
 out = sys.argv[1]
-seeds = {h: {} for h in ("pkt", "smb", "dcerpc", "stream", "config", "ipfrag")}
+seeds = {h: {} for h in ("pkt", "smb", "dcerpc", "stream", "config", "ipfrag", "pcapfile")}
 
 
 def add(h, data):
@@ -35,6 +35,8 @@ def captures(args):
 
 flows = {}
 for path in captures(sys.argv[2:]):
+    with open(path, "rb") as fh:  # the files themselves, their first 64 KiB, for the in-place pcap reader
+        add("pcapfile", fh.read(65536))
     try:
         reader = PcapReader(path)
     except Exception:

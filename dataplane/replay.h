@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Replay reader: a classic Ethernet pcap read in large chunks and handed to
+ * the workers through a ring port (net_ring), by the main lcore, as fast as
+ * the workers take it. No copy of the capture beforehand, no libpcap on the
+ * way, and no copy of a frame either: each mbuf points into the chunk its
+ * frame was read into (an external buffer), and a chunk is read into again
+ * once the workers have freed every mbuf pointing into it. Frames are stamped
+ * with their capture time as net_pcap would; a full ring, an empty pool or no
+ * free chunk waits (a file can). Chunks rather than a mapping of the file: a
+ * mapped file's page faults cost more than reading it.
+ */
+#ifndef JG_REPLAY_H
+#define JG_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jg_pcapfile.h"
+
+#include <rte_mbuf_core.h>
+
+struct rte_mempool;
+struct rte_ring;
+
+#define JG_REPLAY_CHUNKS 4
+#define JG_REPLAY_CHUNK (4u << 20) /**< holds any record whole (JG_PCAPF_MAX_CAPLEN) many times over */
+
+/** A chunk of the file in hugepage memory, and the mbufs that still point into it. */
+struct jg_replay_chunk {
+	uint8_t *buf;
+	rte_iova_t iova;
+	struct rte_mbuf_ext_shared_info shinfo; /**< its reference count: the reader's, one per mbuf */
+	uint32_t busy; /**< read into and not yet given back by every mbuf (atomic) */
+};
+
+struct jg_replay {
+	int fd;
+	struct jg_replay_chunk ch[JG_REPLAY_CHUNKS];
+	unsigned int cur;    /**< the chunk being read */
+	unsigned int refs;   /**< mbufs pointed into it not yet added to its count */
+	size_t have;         /**< bytes in it */
+	size_t off;          /**< the next record in it */
+	int at_end;          /**< the file has no more bytes than those in the chunk */
+	struct jg_pcapf hdr;
+	uint64_t fed;        /**< frames handed to the port */
+	uint64_t bytes;      /**< their bytes */
+	uint64_t waits;      /**< turns the reader found the ring full, the pool empty or no chunk free */
+	uint64_t copied;     /**< frames copied rather than pointed to (longer than an mbuf can point to) */
+	uint64_t bad;        /**< 1 when the file ended inside a record (what follows is not read) */
+	int eof;
+	int ts_off;          /**< mbuf dynfield of the capture time (microseconds, as net_pcap) */
+	uint64_t ts_flag;
+	uint16_t port_id;
+	struct rte_ring *ring;
+	struct rte_mempool *mp;
+};
+
+/**
+ * Open a capture and check that the reader can take it (classic little-endian
+ * pcap, Ethernet link type).
+ * @return 0, or -errno with the reason in err
+ */
+int jg_replay_open(struct jg_replay *r, const char *path, char *err, size_t err_len);
+
+/**
+ * After EAL: the ring, the port (net_ring, one queue) and the capture-time
+ * mbuf field. @return 0, or -errno with the reason in err
+ */
+int jg_replay_port(struct jg_replay *r, struct rte_mempool *mp, unsigned int ring_size, char *err,
+		   size_t err_len);
+
+/**
+ * Hand up to `max` frames to the port. @return frames handed over (0: the
+ * ring is full, the pool is empty, or the file is done: see eof)
+ */
+unsigned int jg_replay_feed(struct jg_replay *r, unsigned int max);
+
+/** Close the capture. */
+void jg_replay_close(struct jg_replay *r);
+
+#endif

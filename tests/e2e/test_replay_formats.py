@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Replay input in every form the reader takes: an Ethernet pcap read in place (microsecond
+and nanosecond stamps), and converted first: pcapng whose interfaces differ in link type,
+snapshot length and timestamp resolution (libpcap gives up on it), PPP, Cisco HDLC and
+NFLOG captures, a file cut inside a record. The same traffic each time (two TCP sessions
+and a DNS exchange): the same flows, every packet in a flow, capture times kept."""
+import struct
+
+from scapy.all import DNS, DNSQR, IP, TCP, UDP, Ether, Raw  # Debian's python3-scapy
+
+from jgtest import *
+
+need_root_and_hugepages()
+T0 = 1764000000  # 2025-11-24T16:00:00Z
+
+
+def traffic():
+    """(seconds, nanoseconds, IP packet) of two TCP sessions and a DNS query and answer."""
+    pkts = []
+    for k, (cli, port) in enumerate((("10.9.0.7", 50001), ("10.9.0.8", 50002))):
+        srv = "10.9.0.40"
+        c = IP(src=cli, dst=srv) / TCP(sport=port, dport=445, seq=1000)
+        s = IP(src=srv, dst=cli) / TCP(sport=445, dport=port, seq=5000)
+        pkts += [c.copy(), s.copy(), c.copy(), c.copy(), s.copy(), c.copy(), s.copy()]
+        flags = ["S", "SA", "A", "PA", "PA", "FA", "FA"]
+        for p, f in zip(pkts[-7:], flags):
+            p[TCP].flags = f
+            if f == "PA":
+                p /= Raw(b"x" * 100)
+    pkts.append(IP(src="10.9.0.7", dst="10.9.0.53") / UDP(sport=53000, dport=53) / DNS(qd=DNSQR(qname="dc01")))
+    pkts.append(IP(src="10.9.0.53", dst="10.9.0.7") / UDP(sport=53, dport=53000) / DNS(qr=1, qd=DNSQR(qname="dc01")))
+    return [(T0 + i, 123456789 + i, bytes(p)) for i, p in enumerate(pkts)]
+
+
+def eth(ip):
+    return bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(ip))
+
+
+def pcap(linktype, recs, nsec=False, snap=65535):
+    out = struct.pack("<IHHiIII", 0xA1B23C4D if nsec else 0xA1B2C3D4, 2, 4, 0, 0, snap, linktype)
+    for sec, ns, data in recs:
+        frac = ns if nsec else ns // 1000
+        out += struct.pack("<IIII", sec, frac, len(data), len(data)) + data
+    return out
+
+
+def block(btype, body):
+    body += b"\0" * (-len(body) % 4)
+    n = len(body) + 12
+    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+
+def pcapng(recs):
+    """Two interfaces: Ethernet (microseconds) and raw IP with a 256-byte snapshot (nanoseconds)."""
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", 1, 0, 65535))
+    out += block(1, struct.pack("<HHI", 101, 0, 256) + struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0))
+    for i, (sec, ns, data) in enumerate(recs):
+        iface = i % 2
+        frame = eth(data) if iface == 0 else data
+        ts = sec * 1000000 + ns // 1000 if iface == 0 else sec * 1000000000 + ns
+        out += block(6, struct.pack("<IIIII", iface, ts >> 32, ts & 0xFFFFFFFF, len(frame), len(frame)) + frame)
+    return out
+
+
+def nflog(ip):
+    tlv = lambda t, v: struct.pack("<HH", 4 + len(v), t) + v + b"\0" * (-len(v) % 4)
+    return struct.pack("<BBH", 2, 0, 0) + tlv(1, b"\x08\x00\x03\x00") + tlv(10, b"jg\0") + tlv(9, ip)
+
+
+recs = traffic()
+forms = {
+    "ethernet.pcap": (pcap(1, [(s, n, eth(d)) for s, n, d in recs]), "read in place"),
+    "ethernet-ns.pcap": (pcap(1, [(s, n, eth(d)) for s, n, d in recs], nsec=True), "read in place"),
+    "two-interfaces.pcapng": (pcapng(recs), "converted"),
+    "ppp.pcap": (pcap(9, [(s, n, b"\xff\x03\x00\x21" + d) for s, n, d in recs]), "converted"),
+    "c_hdlc.pcap": (pcap(104, [(s, n, b"\x0f\x00\x08\x00" + d) for s, n, d in recs]), "converted"),
+    "nflog.pcap": (pcap(239, [(s, n, nflog(d)) for s, n, d in recs]), "converted"),
+}
+work = tmpdir("formats")
+for name, (data, how) in forms.items():
+    path = f"{work}/{name}"
+    with open(path, "wb") as f:
+        f.write(data)
+    r, out = replay([path])
+    check(r.returncode == 0, f"{name}: replay exit {r.returncode}: {r.stderr[-400:]}")
+    check(how in r.stdout, f"{name}: input {how}")
+    s = summary(out)
+    handled, dropped = accounted(s)
+    check(handled == len(recs) and dropped == 0, f"{name}: {handled} handled, {dropped} dropped of {len(recs)}")
+    check(s["counters"]["pkt-flow"] == len(recs), f"{name}: every packet in a flow ({s['counters']['pkt-flow']})")
+    flows = jsonl(f"{out}/flows.jsonl")
+    tcp = sorted((f["src_ip"], f["src_port"], f["packets"]) for f in flows if f["proto"] == "tcp")
+    check(tcp == [("10.9.0.7", 50001, 7), ("10.9.0.8", 50002, 7)], f"{name}: the two sessions {tcp}")
+    check(sum(1 for f in flows if f["proto"] == "udp") == 1, f"{name}: one DNS flow")
+    first = min(f["start"] for f in flows)
+    check(first == "2025-11-24T16:00:00.123456Z", f"{name}: capture time kept ({first})")
+    cleanup(out)
+
+# a file cut inside its last record: libpcap reads what is whole, and says so
+data = forms["ethernet.pcap"][0][:-30]
+with open(f"{work}/cut.pcap", "wb") as f:
+    f.write(data)
+r, out = replay([f"{work}/cut.pcap"])
+check(r.returncode == 0 and "converted" in r.stdout, f"cut file replayed after conversion: {r.stderr[-300:]}")
+check("warning" in r.stderr, "the cut is reported")
+handled, dropped = accounted(summary(out))
+check(handled == len(recs) - 1 and dropped == 0, f"the whole records: {handled}")
+cleanup(out, work)
+done()
