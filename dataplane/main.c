@@ -269,7 +269,9 @@ setup_workers(struct jg_dataplane *dp, int dispatch, struct rte_mempool *mp)
 		.session_idle_ns = (uint64_t)cfg->session_idle_s * 1000000000u,
 	};
 	const struct jg_detect_limits dlim = {
-		.sessions = cfg->detect_sessions,
+		/* a replay has no more sessions than packets (each takes one with its first payload) */
+		.sessions = dp->replay_packets && dp->replay_packets < cfg->detect_sessions ? (uint32_t)RTE_MAX(dp->replay_packets, 64u)
+											    : cfg->detect_sessions,
 		.ooo_buffers = cfg->ooo_buffers,
 		.ooo_window = cfg->ooo_window,
 		.policy = strcmp(cfg->overlap_policy, "last") == 0 ? JG_OVERLAP_LAST : JG_OVERLAP_FIRST,
