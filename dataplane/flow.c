@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "flow.h"
+#include "flow_priv.h"
 
 #include <errno.h>
 #include <nmmintrin.h>
 #include <string.h>
 
 #define SEED1 0x9e3779b9u
-#define WHEEL (1u << JG_FLOW_WHEEL_BITS)
-/* Buckets a search for room may reach (two levels and part of a third). */
-#define ROOM_NODES 48
 #ifndef unlikely
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
@@ -20,7 +18,7 @@ jg_flow_table_mem_size(uint32_t capacity)
 
 	size_t sz = (size_t)capacity * (sizeof(struct jg_flow) + sizeof(struct jg_flow_cold)) +
 		    (size_t)nb * (sizeof(uint16_t[JG_FLOW_BUCKET]) + sizeof(struct jg_flow_wlink)) +
-		    (size_t)WHEEL * sizeof(uint32_t);
+		    (size_t)JG_FLOW_WHEEL * sizeof(uint32_t);
 
 	return (sz + 63) & ~(size_t)63;
 }
@@ -59,7 +57,7 @@ jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64
 	t->wl = (void *)m;
 	m += (size_t)t->n_buckets * sizeof(struct jg_flow_wlink);
 	t->wheel = (void *)m;
-	memset(t->wheel, 0xff, WHEEL * sizeof(uint32_t));
+	memset(t->wheel, 0xff, JG_FLOW_WHEEL * sizeof(uint32_t));
 	return 0;
 }
 
@@ -157,20 +155,6 @@ sig_of(uint32_t h)
 	return s != 0 ? s : 1;
 }
 
-/*
- * The other bucket of an entry in bucket b with signature sig (partial-key
- * cuckoo: an involution, so either bucket leads to the other, and the key is
- * never read to find it).
- */
-static inline uint32_t
-alt_bucket(const struct jg_flow_table *t, uint32_t b, uint16_t sig)
-{
-	uint32_t x = (uint32_t)sig * 0xc2b2ae35u;
-	uint32_t m = (x ^ x >> 15) & (t->n_buckets - 1);
-
-	return b ^ (m != 0 ? m : 1u);
-}
-
 /* The two addresses as two 16-byte compares, the rest as one word. */
 static inline int
 key_eq(const struct jg_flow_key *x, const struct jg_flow_key *y)
@@ -182,16 +166,6 @@ key_eq(const struct jg_flow_key *x, const struct jg_flow_key *y)
 	memcpy(&r0, &x->pa, 8);
 	memcpy(&r1, &y->pa, 8);
 	return _mm_testz_si128(d, d) && r0 == r1;
-}
-
-/* The slots of bucket b whose signature is sig, as a bit mask: one SSE compare. */
-static inline uint32_t
-sig_match(const struct jg_flow_table *t, uint32_t b, uint16_t sig)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)t->sigs[b]);
-	__m128i eq = _mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig));
-
-	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
 }
 
 static inline struct jg_flow *
@@ -206,91 +180,10 @@ find_in(struct jg_flow_table *t, uint32_t b, uint16_t sig, const struct jg_flow_
 	return NULL;
 }
 
-static inline uint16_t *
-sig_at(struct jg_flow_table *t, uint32_t idx)
-{
-	return &t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET];
-}
-
-/* ---- the timer wheel of buckets ---- */
-
-static inline uint64_t
-tick_of(uint64_t ns)
-{
-	return ns >> JG_FLOW_TICK_SHIFT;
-}
-
-static void
-wheel_unlink(struct jg_flow_table *t, uint32_t b)
-{
-	struct jg_flow_wlink *l = &t->wl[b];
-
-	if (l->prev != JG_FLOW_NIL)
-		t->wl[l->prev].next = l->next;
-	else
-		t->wheel[l->due & (WHEEL - 1)] = l->next;
-	if (l->next != JG_FLOW_NIL)
-		t->wl[l->next].prev = l->prev;
-	l->due = 0;
-}
-
-/*
- * Bucket b holds a flow that may be due at tick `at`: file it there unless it is
- * filed no later already. `lo`..`hi` is the window of ticks the wheel can tell
- * apart now; a later deadline is filed at its end and filed again when visited.
- */
-static void
-wheel_file(struct jg_flow_table *t, uint32_t b, uint64_t at, uint64_t lo)
-{
-	struct jg_flow_wlink *l = &t->wl[b];
-	uint64_t hi = lo + WHEEL - 2;
-	uint32_t due, *head;
-
-	at = at < lo ? lo : at > hi ? hi : at;
-	due = (uint32_t)at != 0 ? (uint32_t)at : 1u; /* 0 marks a bucket not filed */
-	if (l->due != 0) {
-		if ((int32_t)(l->due - due) <= 0)
-			return;
-		wheel_unlink(t, b);
-	}
-	head = &t->wheel[due & (WHEEL - 1)];
-	l->due = due;
-	l->prev = JG_FLOW_NIL;
-	l->next = *head;
-	if (*head != JG_FLOW_NIL)
-		t->wl[*head].prev = b;
-	*head = b;
-}
-
-static uint64_t
-idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
-{
-	if (f->key.proto == 6) {
-		if (f->tcp_state == JG_TCP_CLOSED)
-			return t->to.closed_ns;
-		return (f->det & JG_FLOW_GUARD) && t->to.session_idle_ns ? t->to.session_idle_ns : t->to.tcp_idle_ns;
-	}
-	if (f->key.proto == 17)
-		return t->to.udp_idle_ns;
-	return t->to.other_idle_ns;
-}
-
-/* The tick by which flow f may be due (ceiling: the wheel is never early). */
-static uint64_t
-due_tick(const struct jg_flow_table *t, const struct jg_flow *f)
-{
-	uint64_t at = f->last_ns + idle_timeout(t, f);
-	const struct jg_flow_cold *c = jg_flow_cold(t, f);
-
-	if (!f->restart && c->first_ns != 0 && c->first_ns + t->to.active_ns < at)
-		at = c->first_ns + t->to.active_ns;
-	return tick_of(at + (1ull << JG_FLOW_TICK_SHIFT) - 1);
-}
-
 /* ---- entries ---- */
 
-static void
-end_flow(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
+void
+jg_flow_end_at(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
 {
 	static const enum jg_counter cnt_of[] = {
 		[JG_FLOW_END_IDLE] = JG_CNT_FLOW_END_IDLE,
@@ -308,115 +201,6 @@ end_flow(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
 	t->cnt[cnt_of[reason]]++;
 	*sig_at(t, idx) = 0;
 	t->count--;
-}
-
-/* Move the entry at slot `from` to the free slot `to` (in its other bucket). */
-static void
-move_entry(struct jg_flow_table *t, uint32_t from, uint32_t to)
-{
-	/* the flow is due no later than its old bucket was */
-	int32_t ahead = (int32_t)(t->wl[from / JG_FLOW_BUCKET].due - (uint32_t)t->tick);
-
-	t->flows[to] = t->flows[from];
-	t->cold[to] = t->cold[from];
-	*sig_at(t, to) = *sig_at(t, from);
-	*sig_at(t, from) = 0;
-	wheel_file(t, to / JG_FLOW_BUCKET, t->tick + (uint64_t)(ahead > 1 ? ahead : 1), t->tick + 1);
-	t->cnt[JG_CNT_FLOW_MOVED]++;
-}
-
-static inline uint32_t
-free_slots(const struct jg_flow_table *t, uint32_t b)
-{
-	return sig_match(t, b, 0);
-}
-
-/*
- * Both buckets are full: search breadth first, from b1 and b2, for an entry
- * that can move to its other bucket, possibly after one there moves on; then
- * make the moves from the far end back. Buckets are not revisited, so the
- * moves of one path never overlap. @return the freed slot, JG_FLOW_NIL when
- * no path was found.
- */
-static uint32_t
-make_room(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
-{
-	struct {
-		uint32_t b;
-		uint8_t parent; /* node whose bucket's entry at `slot` moves here */
-		uint8_t slot;
-	} q[ROOM_NODES];
-	uint32_t n = 2;
-
-	q[0].b = b1;
-	q[0].parent = UINT8_MAX;
-	q[1].b = b2;
-	q[1].parent = UINT8_MAX;
-	for (uint32_t i = 0; i < n; i++) {
-		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
-			uint32_t alt = alt_bucket(t, q[i].b, t->sigs[q[i].b][s]);
-			uint32_t fr = free_slots(t, alt);
-			uint32_t node, hole;
-			int seen = 0;
-
-			if (fr != 0) {
-				move_entry(t, q[i].b * JG_FLOW_BUCKET + s, alt * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(fr));
-				hole = s;
-				for (node = i; q[node].parent != UINT8_MAX; node = q[node].parent) {
-					const uint32_t p = q[node].parent;
-
-					move_entry(t, q[p].b * JG_FLOW_BUCKET + q[node].slot, q[node].b * JG_FLOW_BUCKET + hole);
-					hole = q[node].slot;
-				}
-				return q[node].b * JG_FLOW_BUCKET + hole;
-			}
-			if (n == ROOM_NODES)
-				continue;
-			for (uint32_t j = 0; j < n && !seen; j++)
-				seen = q[j].b == alt;
-			if (!seen) {
-				q[n].b = alt;
-				q[n].parent = (uint8_t)i;
-				q[n].slot = (uint8_t)s;
-				n++;
-			}
-		}
-	}
-	return JG_FLOW_NIL;
-}
-
-/*
- * A free slot in the emptier of b1 and b2 (two choices by load keep buckets
- * even), else one made by moving entries aside (below 98.4% load), else the
- * stalest of the 16 candidates evicted.
- */
-static uint32_t
-take_slot(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
-{
-	uint32_t free1 = free_slots(t, b1), free2 = free_slots(t, b2);
-	uint32_t victim = b1 * JG_FLOW_BUCKET, idx;
-	uint64_t oldest = UINT64_MAX;
-	uint32_t bs[2] = { b1, b2 };
-
-	if (free1 | free2) {
-		if (__builtin_popcount(free2) > __builtin_popcount(free1))
-			return b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free2);
-		return b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free1);
-	}
-	/* Moves pay off below full: in a full table (a SYN flood's steady state) the search
-	 * would cost hundreds of reads per packet and find nothing, so it is not made. */
-	if (t->count < t->capacity - t->capacity / 64 && (idx = make_room(t, b1, b2)) != JG_FLOW_NIL)
-		return idx;
-	for (int i = 0; i < 2; i++)
-		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
-			idx = bs[i] * JG_FLOW_BUCKET + s;
-			if (t->flows[idx].last_ns < oldest) {
-				oldest = t->flows[idx].last_ns;
-				victim = idx;
-			}
-		}
-	end_flow(t, victim, JG_FLOW_END_EVICTED);
-	return victim;
 }
 
 /*
@@ -439,7 +223,7 @@ src_is_initiator(const struct jg_pkt *p)
 static struct jg_flow *
 new_flow(struct jg_flow_table *t, const struct jg_flow_hint *h, const struct jg_pkt *p, uint64_t now)
 {
-	uint32_t idx = take_slot(t, h->b1, h->b2);
+	uint32_t idx = jg_flow_take_slot(t, h->b1, h->b2);
 	struct jg_flow *f = &t->flows[idx];
 	struct jg_flow_cold *c = &t->cold[idx];
 
@@ -456,7 +240,7 @@ new_flow(struct jg_flow_table *t, const struct jg_flow_hint *h, const struct jg_
 			c->syn_seq = p->tcp_seq;
 	}
 	*sig_at(t, idx) = h->sig;
-	wheel_file(t, idx / JG_FLOW_BUCKET, due_tick(t, f), t->tick + 1);
+	jg_flow_wheel_file(t, idx / JG_FLOW_BUCKET, jg_flow_due_tick(t, f), t->tick + 1);
 	t->count++;
 	t->cnt[JG_CNT_FLOW_NEW]++;
 	return f;
@@ -486,7 +270,7 @@ tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, i
 	}
 	/* closing shortens the flow's timeout: its bucket may be due sooner */
 	if (unlikely(f->tcp_state == JG_TCP_CLOSED && was != JG_TCP_CLOSED))
-		wheel_file(t, (uint32_t)(f - t->flows) / JG_FLOW_BUCKET, due_tick(t, f), t->tick + 1);
+		jg_flow_wheel_file(t, (uint32_t)(f - t->flows) / JG_FLOW_BUCKET, jg_flow_due_tick(t, f), t->tick + 1);
 }
 
 /* Without SYN, FIN or RST a segment changes nothing, but the ACK that completes a handshake. */
@@ -509,8 +293,8 @@ jg_flow_tcp_end(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int d
 }
 
 /* Long flows are reported in slices; the flow itself lives on. */
-static void
-active_slice(struct jg_flow_table *t, struct jg_flow *f)
+void
+jg_flow_slice(struct jg_flow_table *t, struct jg_flow *f)
 {
 	struct jg_flow_cold *c = jg_flow_cold(t, f);
 
@@ -528,7 +312,7 @@ static void
 carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi)
 {
 	if (*hi == UINT16_MAX) {
-		active_slice(t, f); /* 2^32 packets or 2^48 bytes in one slice */
+		jg_flow_slice(t, f); /* 2^32 packets or 2^48 bytes in one slice */
 		return;
 	}
 	(*hi)++;
@@ -605,7 +389,7 @@ jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_f
 				f->tcp_state = JG_TCP_SYN_SENT;
 				f->fin_seen = 0;
 			} else {
-				end_flow(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
+				jg_flow_end_at(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
 				f = NULL;
 			}
 		}
@@ -616,7 +400,7 @@ jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_f
 	 */
 	if (f != NULL && unlikely(now > f->last_ns && now - f->last_ns >= t->min_idle_ns) &&
 	    now - f->last_ns >= idle_timeout(t, f)) {
-		end_flow(t, (uint32_t)(f - t->flows), f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED
+		jg_flow_end_at(t, (uint32_t)(f - t->flows), f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED
 										 : JG_FLOW_END_IDLE);
 		f = NULL;
 	}
@@ -652,93 +436,6 @@ jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_f
 	if (dir_out != NULL)
 		*dir_out = dir;
 	return f;
-}
-
-/*
- * A bucket is due: end its flows past their timeouts, cut long ones, and file
- * it again at its earliest remaining deadline (tick `at` is being visited).
- */
-static uint32_t
-visit(struct jg_flow_table *t, uint32_t b, uint64_t now, uint64_t at)
-{
-	uint64_t next = UINT64_MAX;
-	uint32_t ended = 0;
-
-	wheel_unlink(t, b);
-	for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
-		uint32_t idx = b * JG_FLOW_BUCKET + s;
-		struct jg_flow *f = &t->flows[idx];
-		const struct jg_flow_cold *c = &t->cold[idx];
-		uint64_t due;
-
-		if (t->sigs[b][s] == 0)
-			continue;
-		if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f)) {
-			end_flow(t, idx, f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED : JG_FLOW_END_IDLE);
-			ended++;
-			continue;
-		}
-		if (!f->restart && c->first_ns != 0 && now > c->first_ns && now - c->first_ns >= t->to.active_ns)
-			active_slice(t, f);
-		due = due_tick(t, f);
-		if (due < next)
-			next = due;
-	}
-	if (next != UINT64_MAX)
-		wheel_file(t, b, next, at + 1);
-	return ended;
-}
-
-uint32_t
-jg_flow_expire(struct jg_flow_table *t, uint64_t now, uint32_t buckets)
-{
-	uint64_t target = tick_of(now);
-	uint32_t ended = 0;
-
-	/* After a leap (a capture's clock, a first call), one turn of the wheel holds everything due. */
-	if (target > t->tick + WHEEL)
-		t->tick = target - WHEEL;
-	while (t->tick < target) {
-		uint64_t at = t->tick + 1;
-		uint32_t *head = &t->wheel[at & (WHEEL - 1)];
-
-		while (*head != JG_FLOW_NIL) {
-			if (buckets == 0)
-				return ended;
-			buckets--;
-			ended += visit(t, *head, now, at);
-		}
-		t->tick = at;
-	}
-	return ended;
-}
-
-uint32_t
-jg_flow_flush(struct jg_flow_table *t, uint32_t max, uint64_t now)
-{
-	uint32_t ended = 0;
-
-	/* Each call goes on where the last one stopped: ending a full table in slices is linear. */
-	for (uint32_t seen = 0; seen < t->n_buckets && ended < max && t->count; seen++) {
-		uint32_t b = t->flush_at, s;
-
-		for (s = 0; s < JG_FLOW_BUCKET && ended < max; s++) {
-			struct jg_flow *f = &t->flows[b * JG_FLOW_BUCKET + s];
-
-			if (t->sigs[b][s] == 0)
-				continue;
-			/* A flow already past its timeout ends for that reason, as the wheel would have said. */
-			if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f))
-				end_flow(t, b * JG_FLOW_BUCKET + s,
-					 f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED : JG_FLOW_END_IDLE);
-			else
-				end_flow(t, b * JG_FLOW_BUCKET + s, JG_FLOW_END_FLUSH);
-			ended++;
-		}
-		if (s == JG_FLOW_BUCKET) /* the bucket is done */
-			t->flush_at = (b + 1) & (t->n_buckets - 1);
-	}
-	return ended;
 }
 
 void

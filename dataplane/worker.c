@@ -784,6 +784,7 @@ jg_worker_main(void *arg)
 		w->st->flows_active = w->flows.count;
 		w->st->now_ns = w->now_ns;
 	}
+	finish_held(w); /* a stop without a flush (jg_worker_quit alone) leaves no mbuf behind */
 	if (w->qs != NULL)
 		rte_rcu_qsbr_thread_offline(w->qs, w->id);
 	return 0;
