@@ -444,7 +444,10 @@ run_ring_one(struct bench *b, const char *stage, int (*fn)(void *), int detect, 
 	w->rxq[0] = (struct jg_rxq){ port, 0 };
 	w->n_rxq = 1;
 	jg_worker_quit = 0;
-	rte_eal_remote_launch(fn, w, rte_get_next_lcore(-1, 1, 0));
+	if (rte_eal_remote_launch(fn, w, rte_get_next_lcore(-1, 1, 0)) != 0) {
+		fprintf(stderr, "jg-bench: cannot start the ring path's worker lcore\n");
+		exit(1);
+	}
 	/* warm-up pass, then measure what lcore 1 took in the time given */
 	for (int timed = 0; timed < 2; timed++) {
 		end = rte_rdtsc() + (uint64_t)((timed ? b->o.seconds : 0.5) * (double)b->tsc_hz);
