@@ -69,7 +69,7 @@ static void
 read_idb(struct section *s, const uint8_t *b, uint32_t len)
 {
 	struct iface *i;
-	uint32_t off = 8;
+	uint32_t off;
 
 	if (s->n_if >= MAX_IFACES || len < 20)
 		return;
