@@ -589,6 +589,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	b.tsc_hz = rte_get_tsc_hz();
+	/* the dataplane's keyed hashes, drawn the same way (JG_HASH_SEED reproduces a run's table layout) */
+	jg_khash_set_seed(jg_khash_seed_from_env());
 	b.shm = rte_zmalloc("bench_shm", sizeof(*b.shm), RTE_CACHE_LINE_SIZE);
 	if (b.shm == NULL || load_mbufs(&b) != 0 || load_rules(&b) != 0)
 		return 1;

@@ -6,7 +6,6 @@
 #include <nmmintrin.h>
 #include <string.h>
 
-#define SEED1 0x9e3779b9u
 #ifndef unlikely
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
@@ -32,6 +31,9 @@ jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64
 	if (capacity < 2 * JG_FLOW_BUCKET || (capacity & (capacity - 1)) != 0)
 		return -EINVAL;
 	memset(t, 0, sizeof(*t));
+	/* a table's keys differ from its neighbours': one leaked layout tells nothing of another */
+	jg_khash_init(&t->hk, jg_khash_seed() ^ (id_base * 0x9e3779b97f4a7c15ull));
+	jg_khash_init(&t->dk, jg_khash_seed());
 	t->n_buckets = capacity / JG_FLOW_BUCKET;
 	t->capacity = capacity;
 	t->next_id = id_base;
@@ -62,29 +64,22 @@ jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64
 }
 
 static inline uint32_t
-crc_key(const struct jg_flow_key *k, uint32_t seed)
+key_hash(const struct jg_flow_table *t, const struct jg_flow_key *k)
 {
-	uint64_t w[5];
-	uint64_t c = seed;
-
-	memcpy(w, k, sizeof(w));
-	for (int i = 0; i < 5; i++)
-		c = _mm_crc32_u64(c, w[i]);
-	return (uint32_t)c;
+	return jg_khash40(&t->hk, k);
 }
 
 uint32_t
-jg_flow_hash(const struct jg_flow_key *k)
+jg_flow_hash(const struct jg_flow_table *t, const struct jg_flow_key *k)
 {
-	return crc_key(k, SEED1);
+	return key_hash(t, k);
 }
 
 uint32_t
-jg_host_pair_hash(const struct jg_pkt *p)
+jg_host_pair_hash(const struct jg_flow_table *t, const struct jg_pkt *p)
 {
 	const uint8_t *lo = p->src, *hi = p->dst;
-	uint64_t w[4];
-	uint64_t c = SEED1 ^ p->vlan;
+	uint64_t w[5];
 
 	if (memcmp(lo, hi, 16) > 0) {
 		lo = p->dst;
@@ -92,9 +87,8 @@ jg_host_pair_hash(const struct jg_pkt *p)
 	}
 	memcpy(w, lo, 16);
 	memcpy(w + 2, hi, 16);
-	for (int i = 0; i < 4; i++)
-		c = _mm_crc32_u64(c, w[i]);
-	return (uint32_t)c;
+	w[4] = p->vlan;
+	return jg_khash40(&t->dk, w);
 }
 
 /*
@@ -324,7 +318,7 @@ hint_key(const struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_h
 	uint32_t hash;
 
 	h->src_is_a = (uint8_t)jg_flow_key_of(p, &h->k);
-	hash = jg_flow_hash(&h->k);
+	hash = key_hash(t, &h->k);
 	h->sig = sig_of(hash);
 	h->b1 = hash & (t->n_buckets - 1);
 	h->b2 = alt_bucket(t, h->b1, h->sig);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jg_khash.h"
 #include "jg_wire.h"
 #include "pkt_fastpath.h"
 
@@ -125,6 +126,8 @@ struct jg_flow_timeouts {
 };
 
 struct jg_flow_table {
+	struct jg_khash hk; /**< this table's hash: its own keys, from jg_khash_seed() and id_base */
+	struct jg_khash dk; /**< the dispatch hash (jg_host_pair_hash): one for all the process's tables */
 	uint32_t n_buckets; /**< power of two */
 	uint32_t capacity;
 	uint32_t count;
@@ -178,15 +181,16 @@ int jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, ui
 		       const struct jg_flow_timeouts *to, jg_flow_emit_fn emit, void *emit_ctx,
 		       uint64_t *cnt);
 
-/** Symmetric hash of a parsed packet's flow: the same for both directions. */
-uint32_t jg_flow_hash(const struct jg_flow_key *k);
+/** Table t's hash of a canonical key (keyed: see jg_khash.h). */
+uint32_t jg_flow_hash(const struct jg_flow_table *t, const struct jg_flow_key *k);
 
 /**
  * Symmetric hash of a packet's two hosts (and VLAN), ports left out: what
  * software dispatch spreads by, so a flow's packets and the fragments of its
- * datagrams (which carry no ports) meet on one worker, in their order.
+ * datagrams (which carry no ports) meet on one worker, in their order. Keyed by
+ * the process seed alone, so every worker's table gives the same answer.
  */
-uint32_t jg_host_pair_hash(const struct jg_pkt *p);
+uint32_t jg_host_pair_hash(const struct jg_flow_table *t, const struct jg_pkt *p);
 
 /** Canonical key of a parsed packet. @return 1 when the packet's source is side a. */
 int jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Flow table without EAL: directions, TCP life cycle, timeouts, eviction, flush. */
+#include <nmmintrin.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,12 +309,135 @@ test_symmetric_hash(void)
 	struct jg_flow_key ka, kb;
 
 	CHECK(jg_flow_key_of(&a, &ka) != jg_flow_key_of(&b, &kb));
-	CHECK(memcmp(&ka, &kb, sizeof(ka)) == 0 && jg_flow_hash(&ka) == jg_flow_hash(&kb));
+	CHECK(memcmp(&ka, &kb, sizeof(ka)) == 0);
+	CHECK(jg_flow_hash(table(1024), &ka) == jg_flow_hash(table(1024), &kb));
+	CHECK(jg_host_pair_hash(table(1024), &a) == jg_host_pair_hash(table(1024), &b));
+}
+
+/* CRC32C over a key's five words from state c: what the table hashed with before it was keyed. */
+static uint32_t
+crc_key(uint32_t c, const struct jg_flow_key *k)
+{
+	uint64_t w[5], x = c;
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 5; i++)
+		x = _mm_crc32_u64(x, w[i]);
+	return (uint32_t)x;
+}
+
+/*
+ * Keys an attacker can aim at one victim: the victim's server and port, client
+ * addresses 10.x.y.z and ports chosen so that CRC32C (linear over GF(2)) gives
+ * the victim's hash under every seed. The free bits are the client's last three
+ * address bytes and its port; the key differences whose CRC is 0 form a null
+ * space, found by elimination, and every combination of its basis is a key.
+ * Returns how many keys were written to out (the victim first).
+ */
+static unsigned int
+crc_colliding_keys(const struct jg_flow_key *victim, struct jg_flow_key *out, unsigned int max)
+{
+	struct jg_flow_key bit[40];
+	uint32_t img[40];
+	uint64_t comb[40]; /* which free bits each row of the elimination combines */
+	unsigned int n = 0, nb = 0, rows = 0;
+
+	for (unsigned int j = 0; j < 40; j++) {
+		memset(&bit[j], 0, sizeof(bit[j]));
+		if (j < 24)
+			bit[j].a[1 + j / 8] = (uint8_t)(1u << (j % 8));
+		else
+			bit[j].pa = (uint16_t)(1u << (j - 24));
+		img[j] = crc_key(0, &bit[j]);
+		comb[j] = 1ull << j;
+	}
+	/* Gaussian elimination on the images: rows reduced to 0 are the null space's basis */
+	for (int b = 31; b >= 0; b--) {
+		unsigned int piv = rows;
+
+		while (piv < 40 && !(img[piv] >> b & 1))
+			piv++;
+		if (piv == 40)
+			continue;
+		uint32_t ti = img[piv];
+		uint64_t tc = comb[piv];
+
+		img[piv] = img[rows];
+		comb[piv] = comb[rows];
+		img[rows] = ti;
+		comb[rows] = tc;
+		for (unsigned int r = 0; r < 40; r++)
+			if (r != rows && (img[r] >> b & 1)) {
+				img[r] ^= ti;
+				comb[r] ^= tc;
+			}
+		rows++;
+	}
+	nb = 40 - rows; /* basis: rows rows..39, all images 0 */
+	for (uint64_t sel = 0; sel < (1ull << nb) && n < max; sel++) {
+		struct jg_flow_key k = *victim;
+
+		for (unsigned int r = 0; r < nb; r++)
+			if (sel >> r & 1)
+				for (unsigned int j = 0; j < 40; j++)
+					if (comb[rows + r] >> j & 1) {
+						for (unsigned int x = 0; x < sizeof(k); x++)
+							((uint8_t *)&k)[x] ^= ((const uint8_t *)&bit[j])[x];
+					}
+		out[n++] = k;
+	}
+	return n;
+}
+
+/*
+ * A flow an attacker aims at: 64 spoofed flows whose keys all collide under
+ * CRC32C, whatever its seed (checked), must spread over the keyed table and
+ * leave the victim resident; under CRC they would fill its two buckets and
+ * evict it.
+ */
+static void
+test_crafted_collisions(void)
+{
+	static struct jg_flow_key keys[65];
+	struct jg_pkt v = tcp(0x0100000a, 50000, 0x020000fa, 445, JG_TCP_SYN);
+	struct jg_flow_table *t = table(1024);
+	struct jg_flow_key vk;
+	unsigned int n, same_pair = 0, used = 0;
+	uint8_t seen[128] = { 0 };
+	struct jg_flow *victim;
+
+	jg_flow_key_of(&v, &vk);
+	n = crc_colliding_keys(&vk, keys, 65);
+	CHECK(n == 65);
+	for (unsigned int i = 1; i < n; i++) {
+		CHECK(memcmp(&keys[i], &vk, sizeof(vk)) != 0 && keys[i].a[0] == 10);
+		CHECK(crc_key(0x9e3779b9u, &keys[i]) == crc_key(0x9e3779b9u, &vk));
+		CHECK(crc_key(0x12345678u, &keys[i]) == crc_key(0x12345678u, &vk));
+	}
+	victim = pk(t, v, 60, 1 * S);
+	for (unsigned int i = 1; i < n; i++) {
+		struct jg_pkt p = tcp(0, keys[i].pa, 0x020000fa, 445, JG_TCP_SYN);
+		uint32_t h = jg_flow_hash(t, &keys[i]);
+
+		memcpy(p.src, keys[i].a, 16);
+		pk(t, p, 60, 2 * S + i); /* fresher than the victim: it would be the stalest to evict */
+		same_pair += h == jg_flow_hash(t, &vk);
+		used += !seen[h & 127];
+		seen[h & 127] = 1;
+	}
+	CHECK(t->count == n && cnt[JG_CNT_FLOW_END_EVICTED] == 0);
+	CHECK(pk(t, rev(v, JG_TCP_SYN | JG_TCP_ACK), 60, 3 * S) == victim);
+	CHECK(same_pair <= 1);
+	CHECK(used >= 32); /* 64 keys over 128 buckets: about 50 expected */
 }
 
 int
 main(void)
 {
+	uint64_t seed = jg_khash_seed_from_env();
+
+	printf("flow_test: hash seed 0x%016llx (JG_HASH_SEED)\n", (unsigned long long)seed);
+	jg_khash_set_seed(seed);
 	test_directions_and_close();
 	test_initiator_guess();
 	test_port_reuse();
@@ -323,6 +448,7 @@ main(void)
 	test_counter_carries();
 	test_stale_hint();
 	test_symmetric_hash();
+	test_crafted_collisions();
 	free(table(16)->flows);
 	return jg_test_done();
 }

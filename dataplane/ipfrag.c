@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "jg_khash.h"
 #include "jg_wire.h"
 
 #define NCHUNK (65536u / JG_FRAG_CHUNK)
@@ -37,6 +38,7 @@ struct dgram {
 };
 
 struct jg_frag_table {
+	struct jg_khash hk; /* keyed: crafted ids must not chain into one bucket */
 	struct jg_frag_limits lim;
 	uint64_t *cnt;
 	uint32_t n_buckets;
@@ -88,6 +90,7 @@ jg_frag_init(void *mem, const struct jg_frag_limits *lim, uint64_t *cnt)
 	    lim->policy > JG_OVERLAP_LAST)
 		return NULL;
 	memset(t, 0, sizeof(*t));
+	jg_khash_init(&t->hk, jg_khash_seed() ^ 0x6672616773ull); /* "frags": not the flow tables' keys */
 	t->lim = *lim;
 	t->cnt = cnt;
 	t->n_buckets = pow2_at_least(2 * lim->datagrams);
@@ -117,25 +120,15 @@ jg_frag_in_flight(const struct jg_frag_table *t)
 }
 
 static uint32_t
-mix(uint32_t h, uint32_t v)
+key_hash(const struct jg_frag_table *t, const uint8_t *src, const uint8_t *dst, uint32_t id, uint8_t proto,
+	 uint16_t vlan)
 {
-	h ^= v;
-	h *= 0x9e3779b1u;
-	return h ^ (h >> 15);
-}
+	uint64_t w[5];
 
-static uint32_t
-key_hash(const uint8_t *src, const uint8_t *dst, uint32_t id, uint8_t proto, uint16_t vlan)
-{
-	uint32_t h = 0x811c9dc5u, w;
-
-	for (int i = 0; i < 16; i += 4) {
-		memcpy(&w, src + i, 4);
-		h = mix(h, w);
-		memcpy(&w, dst + i, 4);
-		h = mix(h, w);
-	}
-	return mix(mix(h, id), (uint32_t)proto << 16 | vlan);
+	memcpy(w, src, 16);
+	memcpy(w + 2, dst, 16);
+	w[4] = (uint64_t)id | (uint64_t)proto << 32 | (uint64_t)vlan << 40;
+	return jg_khash40(&t->hk, w);
 }
 
 /* The datagram id and where the fragment lies in it. */
@@ -402,7 +395,7 @@ jg_frag_add(struct jg_frag_table *t, const uint8_t *frame, uint32_t len, const s
 		t->cnt[JG_CNT_FRAG_TOO_BIG]++;
 		return JG_FRAG_DROPPED;
 	}
-	h = key_hash(k->src, k->dst, id, k->proto, k->vlan);
+	h = key_hash(t, k->src, k->dst, id, k->proto, k->vlan);
 	i = dg_find(t, h, k, id);
 	if (i == 0)
 		i = dg_new(t, h, k, id, now);

@@ -528,6 +528,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	dp->t_start_ns = jg_unix_ns();
+	/* keyed table hashes: an attacker who cannot know the keys cannot aim flows at one bucket */
+	jg_khash_set_seed(jg_khash_seed_from_env());
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -200,8 +200,8 @@ jg_dp_supervise(struct jg_dataplane *dp)
 		}
 	}
 	dp->t_running_ns = jg_unix_ns();
-	printf("jg-dataplane: running: %u port(s), %u worker(s), pid %d\n", dp->cfg.n_ports,
-	       dp->cfg.n_workers, getpid());
+	printf("jg-dataplane: running: %u port(s), %u worker(s), pid %d, hash seed 0x%016llx\n", dp->cfg.n_ports,
+	       dp->cfg.n_workers, getpid(), (unsigned long long)jg_khash_seed());
 	while (!jg_dp_stop_requested) {
 		/* a replay is read here, as fast as the workers take it */
 		unsigned int fed = dp->pcap != NULL ? jg_replay_feed(&dp->rp, FEED_MAX) : 0;

@@ -614,7 +614,7 @@ dispatch_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 		/* by host pair: a flow's packets and its datagrams' fragments meet on one worker, in order */
 		if (c == JG_PKT_FLOW || (c == JG_PKT_FRAGMENT && w->frag != NULL))
-			owner = (uint32_t)(((uint64_t)jg_host_pair_hash(&p) * w->n_workers) >> 32);
+			owner = (uint32_t)(((uint64_t)jg_host_pair_hash(&w->flows, &p) * w->n_workers) >> 32);
 		if (owner == w->id) {
 			process_parsed(w, m, &p, c, NULL);
 		} else {

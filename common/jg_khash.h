@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * A keyed hash for tables an attacker fills: the flow table, software
+ * dispatch, IP reassembly.
+ *
+ * CRC32 and the other unkeyed hashes are linear or invertible: whoever knows
+ * the function can craft keys that all land in one bucket, and a seed does not
+ * help CRC (two messages of one length collide under every seed or under
+ * none). This is NH (the hash inside UMAC: Black et al., 1999) over ten
+ * 32-bit words, whose 64-bit result collides for two given inputs with
+ * probability 2^-32 over its random keys, reduced to 32 bits by a random odd
+ * multiplier (multiply-shift, Dietzfelbinger et al., 1997: 2^-31): whatever
+ * keys an attacker chooses, two of them share a 32-bit hash with probability
+ * below 2^-30, and nothing he sends tells him which do. Three SSE2 multiplies
+ * for a 40-byte key.
+ */
+#ifndef JG_KHASH_H
+#define JG_KHASH_H
+
+#include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/** The random keys of one hash function. */
+struct jg_khash {
+	uint32_t k[12] __attribute__((aligned(16))); /**< NH's, one per 32-bit word (the last two 0) */
+	uint64_t mul;                                /**< odd: the reduction to 32 bits */
+};
+
+/**
+ * The process's seed, from which every table derives its keys (0 until set:
+ * only tests rely on that). The dataplane sets it once at start, before any
+ * table is made, from jg_khash_seed_from_env(), and logs it.
+ */
+void jg_khash_set_seed(uint64_t seed);
+uint64_t jg_khash_seed(void);
+
+/** Expand a 64-bit seed into a function (splitmix64: any seed gives a usable key). */
+void jg_khash_init(struct jg_khash *h, uint64_t seed);
+
+/**
+ * A seed for a process: JG_HASH_SEED from the environment when set (to
+ * reproduce a table's layout), otherwise drawn from the kernel's random source.
+ */
+uint64_t jg_khash_seed_from_env(void);
+
+/** Hash 40 bytes (ten 32-bit words). @return 32 bits, universal over the keys */
+static inline uint32_t
+jg_khash40(const struct jg_khash *h, const void *p40)
+{
+	const uint8_t *p = p40;
+	uint64_t v;
+#ifdef __SSE2__
+	/* words (0,1) (2,3) ... are multiplied pairwise: the odd word shifted under the even one */
+	const __m128i *k = (const __m128i *)h->k;
+	__m128i x0 = _mm_add_epi32(_mm_loadu_si128((const __m128i *)p), _mm_load_si128(k));
+	__m128i x1 = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(p + 16)), _mm_load_si128(k + 1));
+	__m128i x2 = _mm_add_epi32(_mm_loadl_epi64((const __m128i *)(p + 32)), _mm_load_si128(k + 2));
+	__m128i s = _mm_add_epi64(_mm_add_epi64(_mm_mul_epu32(x0, _mm_srli_epi64(x0, 32)),
+						_mm_mul_epu32(x1, _mm_srli_epi64(x1, 32))),
+				  _mm_mul_epu32(x2, _mm_srli_epi64(x2, 32)));
+
+	v = (uint64_t)_mm_cvtsi128_si64(s) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
+#else
+	uint32_t w[10];
+
+	memcpy(w, p, sizeof(w));
+	v = 0;
+	for (int i = 0; i < 10; i += 2)
+		v += (uint64_t)(uint32_t)(w[i] + h->k[i]) * (uint32_t)(w[i + 1] + h->k[i + 1]);
+#endif
+	return (uint32_t)((v * h->mul) >> 32);
+}
+
+#endif
