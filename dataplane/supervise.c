@@ -108,8 +108,24 @@ input_done(struct jg_dataplane *dp, uint64_t *last_in, uint64_t *last_change)
 	}
 	if (handled(dp) != sum_cnt(dp, JG_CNT_RX))
 		return 0;
-	if (in >= dp->replay_packets)
+	if (dp->replay_packets != 0 && in >= dp->replay_packets)
 		return 1;
+	if (dp->pcap != NULL && dp->rp.eof && in >= dp->rp.fed) {
+		/* The file ended before the count it was announced with (or none was: jg-dataplane run by
+		 * hand): no need to wait for the rest. */
+		if (dp->replay_packets != 0) {
+			dp->unread = dp->replay_packets - in;
+			fprintf(stderr, "jg-dataplane: %s: %s after %llu of %llu packets\n", dp->pcap,
+				dp->rp.bad ? "cut short inside a record" : "ended", (unsigned long long)in,
+				(unsigned long long)dp->replay_packets);
+		} else if (dp->rp.bad) {
+			fprintf(stderr, "jg-dataplane: %s: cut short inside a record after %llu packets\n", dp->pcap,
+				(unsigned long long)in);
+		}
+		return 1;
+	}
+	if (dp->replay_packets == 0)
+		return 0;
 	if (now - *last_change > STALL_S * rte_get_tsc_hz()) {
 		dp->unread = dp->replay_packets - in;
 		fprintf(stderr, "jg-dataplane: input stalled: %llu of %llu packets never arrived\n",
@@ -209,7 +225,7 @@ jg_dp_supervise(struct jg_dataplane *dp)
 		update_ports(dp);
 		control_alive(dp->shm);
 		jg_dp_reload_poll(dp);
-		if (dp->replay_packets && input_done(dp, &last_in, &last_change))
+		if ((dp->replay_packets || dp->pcap != NULL) && input_done(dp, &last_in, &last_change))
 			break;
 		if (fed == 0 && dp->pcap != NULL && !dp->rp.eof) {
 			dp->rp.waits++; /* the workers are behind the reader */
