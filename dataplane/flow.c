@@ -63,16 +63,10 @@ jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64
 	return 0;
 }
 
-static inline uint32_t
-key_hash(const struct jg_flow_table *t, const struct jg_flow_key *k)
-{
-	return jg_khash40(&t->hk, k);
-}
-
 uint32_t
 jg_flow_hash(const struct jg_flow_table *t, const struct jg_flow_key *k)
 {
-	return key_hash(t, k);
+	return jg_flow_key_hash(t, k);
 }
 
 uint32_t
@@ -89,89 +83,6 @@ jg_host_pair_hash(const struct jg_flow_table *t, const struct jg_pkt *p)
 	memcpy(w + 2, hi, 16);
 	w[4] = p->vlan;
 	return jg_khash40(&t->dk, w);
-}
-
-/*
- * Side a is the lower (address, port) in byte order, the same as memcmp over
- * the address then the port; compared as two big-endian words, without a call.
- */
-static inline int
-addr_cmp(const uint8_t *x, const uint8_t *y)
-{
-	uint64_t x0, x1, y0, y1;
-
-	memcpy(&x0, x, 8);
-	memcpy(&x1, x + 8, 8);
-	memcpy(&y0, y, 8);
-	memcpy(&y1, y + 8, 8);
-	x0 = __builtin_bswap64(x0);
-	y0 = __builtin_bswap64(y0);
-	if (x0 != y0)
-		return x0 < y0 ? -1 : 1;
-	x1 = __builtin_bswap64(x1);
-	y1 = __builtin_bswap64(y1);
-	return x1 < y1 ? -1 : x1 > y1;
-}
-
-int
-jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k)
-{
-	int c = addr_cmp(p->src, p->dst);
-	int src_is_a = c < 0 || (c == 0 && p->sport <= p->dport);
-
-	if (src_is_a) {
-		memcpy(k->a, p->src, 16);
-		memcpy(k->b, p->dst, 16);
-		k->pa = p->sport;
-		k->pb = p->dport;
-	} else {
-		memcpy(k->a, p->dst, 16);
-		memcpy(k->b, p->src, 16);
-		k->pa = p->dport;
-		k->pb = p->sport;
-	}
-	k->proto = p->proto;
-	k->ip_version = p->ip_version;
-	k->vlan = p->vlan;
-	return src_is_a;
-}
-
-/*
- * The signature comes from the whole hash through a multiplicative mixer (the
- * bucket takes its low bits), 0 marks an empty slot.
- */
-static inline uint16_t
-sig_of(uint32_t h)
-{
-	uint32_t x = h * 0x85ebca6bu;
-	uint16_t s = (uint16_t)(x >> 16);
-
-	return s != 0 ? s : 1;
-}
-
-/* The two addresses as two 16-byte compares, the rest as one word. */
-static inline int
-key_eq(const struct jg_flow_key *x, const struct jg_flow_key *y)
-{
-	__m128i d = _mm_or_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)x->a), _mm_loadu_si128((const __m128i *)y->a)),
-				 _mm_xor_si128(_mm_loadu_si128((const __m128i *)x->b), _mm_loadu_si128((const __m128i *)y->b)));
-	uint64_t r0, r1;
-
-	memcpy(&r0, &x->pa, 8);
-	memcpy(&r1, &y->pa, 8);
-	return _mm_testz_si128(d, d) && r0 == r1;
-}
-
-static inline struct jg_flow *
-find_in(struct jg_flow_table *t, uint32_t b, uint16_t sig, const struct jg_flow_key *k)
-{
-	for (uint32_t m = sig_match(t, b, sig); m != 0; m &= m - 1) {
-		struct jg_flow *f = &t->flows[b * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m)];
-
-		if (key_eq(&f->key, k))
-			return f;
-	}
-	return NULL;
 }
 
 /* ---- entries ---- */
@@ -193,7 +104,7 @@ jg_flow_end_at(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
 	if (f->app == JG_FLOW_APP_SESS && t->release != NULL)
 		t->release(t->emit_ctx, f);
 	t->cnt[cnt_of[reason]]++;
-	*sig_at(t, idx) = 0;
+	*jg_flow_sig_at(t, idx) = 0;
 	t->count--;
 }
 
@@ -214,8 +125,8 @@ src_is_initiator(const struct jg_pkt *p)
 	return 1;
 }
 
-static struct jg_flow *
-new_flow(struct jg_flow_table *t, const struct jg_flow_hint *h, const struct jg_pkt *p, uint64_t now)
+struct jg_flow *
+jg_flow_new(struct jg_flow_table *t, const struct jg_flow_hint *h, const struct jg_pkt *p, uint64_t now)
 {
 	uint32_t idx = jg_flow_take_slot(t, h->b1, h->b2);
 	struct jg_flow *f = &t->flows[idx];
@@ -233,15 +144,15 @@ new_flow(struct jg_flow_table *t, const struct jg_flow_hint *h, const struct jg_
 		if ((p->tcp_flags & (JG_TCP_SYN | JG_TCP_ACK)) == JG_TCP_SYN)
 			c->syn_seq = p->tcp_seq;
 	}
-	*sig_at(t, idx) = h->sig;
+	*jg_flow_sig_at(t, idx) = h->sig;
 	jg_flow_wheel_file(t, idx / JG_FLOW_BUCKET, jg_flow_due_tick(t, f), t->tick + 1);
 	t->count++;
 	t->cnt[JG_CNT_FLOW_NEW]++;
 	return f;
 }
 
-static void
-tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, int first_payload)
+void
+jg_flow_tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, int first_payload)
 {
 	uint8_t was = f->tcp_state;
 
@@ -267,22 +178,13 @@ tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, i
 		jg_flow_wheel_file(t, (uint32_t)(f - t->flows) / JG_FLOW_BUCKET, jg_flow_due_tick(t, f), t->tick + 1);
 }
 
-/* Without SYN, FIN or RST a segment changes nothing, but the ACK that completes a handshake. */
-static inline void
-tcp_update(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, int first_payload)
-{
-	if (!(flags & (JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST)) && f->tcp_state != JG_TCP_SYN_ACKED)
-		return;
-	tcp_change(t, f, flags, dir, first_payload);
-}
-
 void
 jg_flow_tcp_end(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir)
 {
 	uint8_t det = f->det;
 
 	f->det = det & ~JG_FLOW_GUARD;
-	tcp_update(t, f, flags, dir, 0);
+	jg_flow_tcp_update(t, f, flags, dir, 0);
 	f->det = det;
 }
 
@@ -302,8 +204,8 @@ jg_flow_slice(struct jg_flow_table *t, struct jg_flow *f)
 }
 
 /* A low counter wrapped: carry into the cold part; a full carry cuts the slice. */
-static void
-carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi)
+void
+jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi)
 {
 	if (*hi == UINT16_MAX) {
 		jg_flow_slice(t, f); /* 2^32 packets or 2^48 bytes in one slice */
@@ -312,124 +214,13 @@ carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi)
 	(*hi)++;
 }
 
-static inline void
-hint_key(const struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h)
-{
-	uint32_t hash;
-
-	h->src_is_a = (uint8_t)jg_flow_key_of(p, &h->k);
-	hash = key_hash(t, &h->k);
-	h->sig = sig_of(hash);
-	h->b1 = hash & (t->n_buckets - 1);
-	h->b2 = alt_bucket(t, h->b1, h->sig);
-	h->cand = JG_FLOW_NIL;
-	h->created = 0;
-}
-
-void
-jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h)
-{
-	hint_key(t, h->pkt, h);
-	__builtin_prefetch(t->sigs[h->b1], 0, 3);
-	__builtin_prefetch(t->sigs[h->b2], 0, 3);
-}
-
-void
-jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
-{
-	for (uint16_t i = 0; i < n; i++) {
-		uint32_t m1, m2;
-
-		if (h[i].pkt == NULL)
-			continue;
-		m1 = sig_match(t, h[i].b1, h[i].sig);
-		m2 = sig_match(t, h[i].b2, h[i].sig);
-		if (m1 | m2) {
-			h[i].cand = m1 ? h[i].b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m1)
-				       : h[i].b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m2);
-			__builtin_prefetch(&t->flows[h[i].cand], 1, 3);
-		}
-	}
-}
-
 struct jg_flow *
 jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len, uint64_t now, int *dir_out)
 {
 	struct jg_flow_hint h;
 
-	hint_key(t, p, &h);
+	jg_flow_hint_key(t, p, &h);
 	return jg_flow_packet_hint(t, p, &h, frame_len, now, dir_out);
-}
-
-struct jg_flow *
-jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h, uint32_t frame_len,
-		    uint64_t now, int *dir_out)
-{
-	struct jg_flow *f = NULL;
-	int dir;
-
-	if (h->cand != JG_FLOW_NIL && *sig_at(t, h->cand) == h->sig && key_eq(&t->flows[h->cand].key, &h->k))
-		f = &t->flows[h->cand];
-	else if ((f = find_in(t, h->b1, h->sig, &h->k)) == NULL)
-		f = find_in(t, h->b2, h->sig, &h->k);
-	if (unlikely(f != NULL && p->proto == 6 && (p->tcp_flags & JG_TCP_SYN))) {
-		/*
-		 * A SYN on a closed connection: with the same sequence number it is a
-		 * retransmission (refused, retried); with another, the port is reused for
-		 * a new connection. tshark draws the line at the same place.
-		 */
-		if (f->tcp_state == JG_TCP_CLOSED && !(p->tcp_flags & JG_TCP_ACK)) {
-			if (p->tcp_seq == jg_flow_cold(t, f)->syn_seq && (f->flags[0] & JG_TCP_SYN)) {
-				f->tcp_state = JG_TCP_SYN_SENT;
-				f->fin_seen = 0;
-			} else {
-				jg_flow_end_at(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
-				f = NULL;
-			}
-		}
-	}
-	/*
-	 * Timeouts are decided here too, on the packet's own time, so where a flow
-	 * is cut never depends on when the wheel happened to pass.
-	 */
-	if (f != NULL && unlikely(now > f->last_ns && now - f->last_ns >= t->min_idle_ns) &&
-	    now - f->last_ns >= idle_timeout(t, f)) {
-		jg_flow_end_at(t, (uint32_t)(f - t->flows), f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED
-										 : JG_FLOW_END_IDLE);
-		f = NULL;
-	}
-	if (f == NULL) {
-		f = new_flow(t, h, p, now);
-		h->created = 1;
-	}
-	dir = (h->src_is_a == f->init_is_a) ? 0 : 1;
-	if (unlikely(f->restart)) {
-		jg_flow_cold(t, f)->first_ns = now;
-		f->restart = 0;
-	}
-	if (now > f->last_ns)
-		f->last_ns = now;
-	if (unlikely(++f->pkts[dir] == 0))
-		carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
-	if (unlikely(f->bytes[dir] + frame_len < f->bytes[dir]))
-		carry(t, f, &jg_flow_cold(t, f)->bytes_hi[dir]);
-	f->bytes[dir] += frame_len;
-	if (p->proto == 6) {
-		/* the handshake, for detection that takes the flow at its first payload */
-		if (unlikely(p->tcp_flags & JG_TCP_SYN)) {
-			struct jg_flow_cold *c = jg_flow_cold(t, f);
-
-			if (dir == 1)
-				c->syn_seq_resp = p->tcp_seq;
-			c->syn_wscale[dir] = p->tcp_wscale;
-			c->syn_ttl[dir] = p->ttl;
-		}
-		f->flags[dir] |= p->tcp_flags;
-		tcp_update(t, f, p->tcp_flags, dir, t->defer_first && f->app == JG_FLOW_APP_NONE && p->payload_len != 0);
-	}
-	if (dir_out != NULL)
-		*dir_out = dir;
-	return f;
 }
 
 void

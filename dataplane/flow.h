@@ -192,9 +192,6 @@ uint32_t jg_flow_hash(const struct jg_flow_table *t, const struct jg_flow_key *k
  */
 uint32_t jg_host_pair_hash(const struct jg_flow_table *t, const struct jg_pkt *p);
 
-/** Canonical key of a parsed packet. @return 1 when the packet's source is side a. */
-int jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k);
-
 /** One packet's lookup, prepared ahead of its processing (see jg_flow_lookup_bulk). */
 struct jg_flow_hint {
 	const struct jg_pkt *pkt; /**< in: the parsed packet, NULL when it has no flow */
@@ -215,28 +212,6 @@ struct jg_flow_hint {
  */
 struct jg_flow *jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len,
 			       uint64_t now_ns, int *dir);
-
-/**
- * First step of a lookup, per packet as soon as it is parsed (h->pkt set by
- * the caller): its key, buckets and signature, and prefetches of both
- * buckets' signature lines.
- */
-void jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h);
-
-/**
- * Second step, for a burst whose signature lines were prefetched a while ago
- * (a burst earlier): match the signatures and prefetch each candidate's hot
- * line, so that by jg_flow_packet_hint() the entry is in cache. Reads no entry.
- * Hints whose pkt is NULL are skipped.
- */
-void jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n);
-
-/**
- * jg_flow_packet() for a prepared packet. The hint is checked, not trusted:
- * packets processed since may have moved or ended flows.
- */
-struct jg_flow *jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h,
-				    uint32_t frame_len, uint64_t now_ns, int *dir);
 
 /**
  * A FIN or RST of a guarded flow that detection found acceptable: the TCP
@@ -262,5 +237,8 @@ uint32_t jg_flow_flush(struct jg_flow_table *t, uint32_t max, uint64_t now_ns);
 /** Fill a wire record from a flow. */
 void jg_flow_to_rec(const struct jg_flow_table *t, const struct jg_flow *f, enum jg_flow_end reason,
 		    uint16_t worker, struct jg_flow_rec *r);
+
+/* the per-packet path, inline */
+#include "flow_fastpath.h"
 
 #endif

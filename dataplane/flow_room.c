@@ -14,8 +14,8 @@ move_entry(struct jg_flow_table *t, uint32_t from, uint32_t to)
 
 	t->flows[to] = t->flows[from];
 	t->cold[to] = t->cold[from];
-	*sig_at(t, to) = *sig_at(t, from);
-	*sig_at(t, from) = 0;
+	*jg_flow_sig_at(t, to) = *jg_flow_sig_at(t, from);
+	*jg_flow_sig_at(t, from) = 0;
 	jg_flow_wheel_file(t, to / JG_FLOW_BUCKET, t->tick + (uint64_t)(ahead > 1 ? ahead : 1), t->tick + 1);
 	t->cnt[JG_CNT_FLOW_MOVED]++;
 }
@@ -23,7 +23,7 @@ move_entry(struct jg_flow_table *t, uint32_t from, uint32_t to)
 static inline uint32_t
 free_slots(const struct jg_flow_table *t, uint32_t b)
 {
-	return sig_match(t, b, 0);
+	return jg_flow_sig_match(t, b, 0);
 }
 
 /*
@@ -49,7 +49,7 @@ make_room(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
 	q[1].parent = UINT8_MAX;
 	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t s = 0; s < JG_FLOW_BUCKET; s++) {
-			uint32_t alt = alt_bucket(t, q[i].b, t->sigs[q[i].b][s]);
+			uint32_t alt = jg_flow_alt_bucket(t, q[i].b, t->sigs[q[i].b][s]);
 			uint32_t fr = free_slots(t, alt);
 			uint32_t node, hole;
 			int seen = 0;

@@ -53,7 +53,7 @@ jg_flow_wheel_file(struct jg_flow_table *t, uint32_t b, uint64_t at, uint64_t lo
 uint64_t
 jg_flow_due_tick(const struct jg_flow_table *t, const struct jg_flow *f)
 {
-	uint64_t at = f->last_ns + idle_timeout(t, f);
+	uint64_t at = f->last_ns + jg_flow_idle_timeout(t, f);
 	const struct jg_flow_cold *c = jg_flow_cold(t, f);
 
 	if (!f->restart && c->first_ns != 0 && c->first_ns + t->to.active_ns < at)
@@ -80,7 +80,7 @@ visit(struct jg_flow_table *t, uint32_t b, uint64_t now, uint64_t at)
 
 		if (t->sigs[b][s] == 0)
 			continue;
-		if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f)) {
+		if (now > f->last_ns && now - f->last_ns >= jg_flow_idle_timeout(t, f)) {
 			jg_flow_end_at(t, idx, f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED : JG_FLOW_END_IDLE);
 			ended++;
 			continue;
@@ -135,7 +135,7 @@ jg_flow_flush(struct jg_flow_table *t, uint32_t max, uint64_t now)
 			if (t->sigs[b][s] == 0)
 				continue;
 			/* A flow already past its timeout ends for that reason, as the wheel would have said. */
-			if (now > f->last_ns && now - f->last_ns >= idle_timeout(t, f))
+			if (now > f->last_ns && now - f->last_ns >= jg_flow_idle_timeout(t, f))
 				jg_flow_end_at(t, b * JG_FLOW_BUCKET + s,
 					 f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED : JG_FLOW_END_IDLE);
 			else

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The flow table's per-packet path, inline where the worker calls it (a call
+ * and its register saves cost more than some of these functions do): key,
+ * hash, signatures, the two lookup steps and a packet's accounting. What a
+ * packet rarely needs (a new flow, a TCP state change, a counter's carry, an
+ * ended flow) stays out of line in flow.c.
+ */
+#ifndef JG_FLOW_FASTPATH_H
+#define JG_FLOW_FASTPATH_H
+
+#include <nmmintrin.h>
+#include <string.h>
+
+#include "flow.h"
+
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#endif
+#ifndef unlikely
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+/* ---- out of line (flow.c) ---- */
+
+/** End the flow at slot idx: its record (unless an empty slice), its session released, the slot freed. */
+void jg_flow_end_at(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason);
+
+/** A new flow for a prepared packet that found none: a slot taken (moves, eviction), state set. */
+struct jg_flow *jg_flow_new(struct jg_flow_table *t, const struct jg_flow_hint *h, const struct jg_pkt *p,
+			    uint64_t now);
+
+/** A segment that may change the TCP state (SYN, FIN, RST, or the handshake's last ACK). */
+void jg_flow_tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, int first_payload);
+
+/** A low counter wrapped: carry into the cold part; a full carry cuts the slice. */
+void jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi);
+
+/* ---- inline ---- */
+
+static inline uint16_t *
+jg_flow_sig_at(struct jg_flow_table *t, uint32_t idx)
+{
+	return &t->sigs[idx / JG_FLOW_BUCKET][idx % JG_FLOW_BUCKET];
+}
+
+/* The slots of bucket b whose signature is sig, as a bit mask: one SSE compare. */
+static inline uint32_t
+jg_flow_sig_match(const struct jg_flow_table *t, uint32_t b, uint16_t sig)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)t->sigs[b]);
+	__m128i eq = _mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig));
+
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+}
+
+/*
+ * The other bucket of an entry in bucket b with signature sig (partial-key
+ * cuckoo: an involution, so either bucket leads to the other, and the key is
+ * never read to find it).
+ */
+static inline uint32_t
+jg_flow_alt_bucket(const struct jg_flow_table *t, uint32_t b, uint16_t sig)
+{
+	uint32_t x = (uint32_t)sig * 0xc2b2ae35u;
+	uint32_t m = (x ^ x >> 15) & (t->n_buckets - 1);
+
+	return b ^ (m != 0 ? m : 1u);
+}
+
+static inline uint64_t
+jg_flow_idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
+{
+	if (f->key.proto == 6) {
+		if (f->tcp_state == JG_TCP_CLOSED)
+			return t->to.closed_ns;
+		return (f->det & JG_FLOW_GUARD) && t->to.session_idle_ns ? t->to.session_idle_ns : t->to.tcp_idle_ns;
+	}
+	if (f->key.proto == 17)
+		return t->to.udp_idle_ns;
+	return t->to.other_idle_ns;
+}
+
+
+static inline uint32_t
+jg_flow_key_hash(const struct jg_flow_table *t, const struct jg_flow_key *k)
+{
+	return jg_khash40(&t->hk, k);
+}
+
+/*
+ * Side a is the lower (address, port) in byte order, the same as memcmp over
+ * the address then the port; compared as two big-endian words, without a call.
+ */
+static inline int
+jg_flow_addr_cmp(const uint8_t *x, const uint8_t *y)
+{
+	uint64_t x0, x1, y0, y1;
+
+	memcpy(&x0, x, 8);
+	memcpy(&x1, x + 8, 8);
+	memcpy(&y0, y, 8);
+	memcpy(&y1, y + 8, 8);
+	x0 = __builtin_bswap64(x0);
+	y0 = __builtin_bswap64(y0);
+	if (x0 != y0)
+		return x0 < y0 ? -1 : 1;
+	x1 = __builtin_bswap64(x1);
+	y1 = __builtin_bswap64(y1);
+	return x1 < y1 ? -1 : x1 > y1;
+}
+
+/** Canonical key of a parsed packet. @return 1 when the packet's source is side a. */
+
+static inline int
+jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k)
+{
+	int c = jg_flow_addr_cmp(p->src, p->dst);
+	int src_is_a = c < 0 || (c == 0 && p->sport <= p->dport);
+
+	if (src_is_a) {
+		memcpy(k->a, p->src, 16);
+		memcpy(k->b, p->dst, 16);
+		k->pa = p->sport;
+		k->pb = p->dport;
+	} else {
+		memcpy(k->a, p->dst, 16);
+		memcpy(k->b, p->src, 16);
+		k->pa = p->dport;
+		k->pb = p->sport;
+	}
+	k->proto = p->proto;
+	k->ip_version = p->ip_version;
+	k->vlan = p->vlan;
+	return src_is_a;
+}
+
+/*
+ * The signature comes from the whole hash through a multiplicative mixer (the
+ * bucket takes its low bits), 0 marks an empty slot.
+ */
+static inline uint16_t
+jg_flow_sig_of(uint32_t h)
+{
+	uint32_t x = h * 0x85ebca6bu;
+	uint16_t s = (uint16_t)(x >> 16);
+
+	return s != 0 ? s : 1;
+}
+
+/* The two addresses as two 16-byte compares, the rest as one word. */
+static inline int
+jg_flow_key_eq(const struct jg_flow_key *x, const struct jg_flow_key *y)
+{
+	__m128i d = _mm_or_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)x->a), _mm_loadu_si128((const __m128i *)y->a)),
+				 _mm_xor_si128(_mm_loadu_si128((const __m128i *)x->b), _mm_loadu_si128((const __m128i *)y->b)));
+	uint64_t r0, r1;
+
+	memcpy(&r0, &x->pa, 8);
+	memcpy(&r1, &y->pa, 8);
+	return _mm_testz_si128(d, d) && r0 == r1;
+}
+
+static inline struct jg_flow *
+jg_flow_find_in(struct jg_flow_table *t, uint32_t b, uint16_t sig, const struct jg_flow_key *k)
+{
+	for (uint32_t m = jg_flow_sig_match(t, b, sig); m != 0; m &= m - 1) {
+		struct jg_flow *f = &t->flows[b * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m)];
+
+		if (jg_flow_key_eq(&f->key, k))
+			return f;
+	}
+	return NULL;
+}
+
+/* Without SYN, FIN or RST a segment changes nothing, but the ACK that completes a handshake. */
+static inline void
+jg_flow_tcp_update(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, int dir, int first_payload)
+{
+	if (!(flags & (JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST)) && f->tcp_state != JG_TCP_SYN_ACKED)
+		return;
+	jg_flow_tcp_change(t, f, flags, dir, first_payload);
+}
+
+static inline void
+jg_flow_hint_key(const struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h)
+{
+	uint32_t hash;
+
+	h->src_is_a = (uint8_t)jg_flow_key_of(p, &h->k);
+	hash = jg_flow_key_hash(t, &h->k);
+	h->sig = jg_flow_sig_of(hash);
+	h->b1 = hash & (t->n_buckets - 1);
+	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
+	h->cand = JG_FLOW_NIL;
+	h->created = 0;
+}
+
+/**
+ * First step of a lookup, per packet as soon as it is parsed (h->pkt set by
+ * the caller): its key, buckets and signature, and prefetches of both
+ * buckets' signature lines.
+ */
+
+static inline void
+jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h)
+{
+	jg_flow_hint_key(t, h->pkt, h);
+	__builtin_prefetch(t->sigs[h->b1], 0, 3);
+	__builtin_prefetch(t->sigs[h->b2], 0, 3);
+}
+
+/**
+ * Second step, for a burst whose signature lines were prefetched a while ago
+ * (a burst earlier): match the signatures and prefetch each candidate's hot
+ * line, so that by jg_flow_packet_hint() the entry is in cache. Reads no entry.
+ * Hints whose pkt is NULL are skipped.
+ */
+
+static inline void
+jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t m1, m2;
+
+		if (h[i].pkt == NULL)
+			continue;
+		m1 = jg_flow_sig_match(t, h[i].b1, h[i].sig);
+		m2 = jg_flow_sig_match(t, h[i].b2, h[i].sig);
+		if (m1 | m2) {
+			h[i].cand = m1 ? h[i].b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m1)
+				       : h[i].b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m2);
+			__builtin_prefetch(&t->flows[h[i].cand], 1, 3);
+		}
+	}
+}
+
+/**
+ * jg_flow_packet() for a prepared packet. The hint is checked, not trusted:
+ * packets processed since may have moved or ended flows.
+ */
+
+static inline struct jg_flow *
+jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h, uint32_t frame_len,
+		    uint64_t now, int *dir_out)
+{
+	struct jg_flow *f = NULL;
+	int dir;
+
+	if (h->cand != JG_FLOW_NIL && *jg_flow_sig_at(t, h->cand) == h->sig && jg_flow_key_eq(&t->flows[h->cand].key, &h->k))
+		f = &t->flows[h->cand];
+	else if ((f = jg_flow_find_in(t, h->b1, h->sig, &h->k)) == NULL)
+		f = jg_flow_find_in(t, h->b2, h->sig, &h->k);
+	if (unlikely(f != NULL && p->proto == 6 && (p->tcp_flags & JG_TCP_SYN))) {
+		/*
+		 * A SYN on a closed connection: with the same sequence number it is a
+		 * retransmission (refused, retried); with another, the port is reused for
+		 * a new connection. tshark draws the line at the same place.
+		 */
+		if (f->tcp_state == JG_TCP_CLOSED && !(p->tcp_flags & JG_TCP_ACK)) {
+			if (p->tcp_seq == jg_flow_cold(t, f)->syn_seq && (f->flags[0] & JG_TCP_SYN)) {
+				f->tcp_state = JG_TCP_SYN_SENT;
+				f->fin_seen = 0;
+			} else {
+				jg_flow_end_at(t, (uint32_t)(f - t->flows), JG_FLOW_END_CLOSED);
+				f = NULL;
+			}
+		}
+	}
+	/*
+	 * Timeouts are decided here too, on the packet's own time, so where a flow
+	 * is cut never depends on when the wheel happened to pass.
+	 */
+	if (f != NULL && unlikely(now > f->last_ns && now - f->last_ns >= t->min_idle_ns) &&
+	    now - f->last_ns >= jg_flow_idle_timeout(t, f)) {
+		jg_flow_end_at(t, (uint32_t)(f - t->flows), f->tcp_state == JG_TCP_CLOSED ? JG_FLOW_END_CLOSED
+										 : JG_FLOW_END_IDLE);
+		f = NULL;
+	}
+	if (f == NULL) {
+		f = jg_flow_new(t, h, p, now);
+		h->created = 1;
+	}
+	dir = (h->src_is_a == f->init_is_a) ? 0 : 1;
+	if (unlikely(f->restart)) {
+		jg_flow_cold(t, f)->first_ns = now;
+		f->restart = 0;
+	}
+	if (now > f->last_ns)
+		f->last_ns = now;
+	if (unlikely(++f->pkts[dir] == 0))
+		jg_flow_carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
+	if (unlikely(f->bytes[dir] + frame_len < f->bytes[dir]))
+		jg_flow_carry(t, f, &jg_flow_cold(t, f)->bytes_hi[dir]);
+	f->bytes[dir] += frame_len;
+	if (p->proto == 6) {
+		/* the handshake, for detection that takes the flow at its first payload */
+		if (unlikely(p->tcp_flags & JG_TCP_SYN)) {
+			struct jg_flow_cold *c = jg_flow_cold(t, f);
+
+			if (dir == 1)
+				c->syn_seq_resp = p->tcp_seq;
+			c->syn_wscale[dir] = p->tcp_wscale;
+			c->syn_ttl[dir] = p->ttl;
+		}
+		f->flags[dir] |= p->tcp_flags;
+		jg_flow_tcp_update(t, f, p->tcp_flags, dir, t->defer_first && f->app == JG_FLOW_APP_NONE && p->payload_len != 0);
+	}
+	if (dir_out != NULL)
+		*dir_out = dir;
+	return f;
+}
+
+#endif
