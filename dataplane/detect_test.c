@@ -395,6 +395,37 @@ test_offload(struct jg_hs_db *db)
 	CHECK(find_event(JG_EV_EVASION, JG_TOOL_UNKNOWN) == NULL && cnt[JG_CNT_SEG_GAP] == 0);
 }
 
+/*
+ * Insertion past a hole: junk with bad checksums after a missing segment, then
+ * the receiver's ACK past all of it (it has the true bytes, which this worker
+ * has not seen yet). The ACK vouches only for weak bytes right at the next
+ * expected one; past the hole the junk stays weak, and the true copy that
+ * comes next replaces it.
+ */
+static void
+test_weak_past_hole(struct jg_hs_db *db)
+{
+	struct jg_detect *d = fresh(db);
+	uint8_t keep[4096];
+
+	build_session();
+	segment(d, 0, (size_t)-1, (size_t)-1);
+	segment(d, 1, (size_t)-1, (size_t)-1);
+	memcpy(keep, stream[0], slen[0]);
+	memset(stream[0] + 100, 'x', slen[0] - 100);
+	seg_csum_bad = 1;
+	segment(d, 0, 100, slen[0]);
+	seg_csum_bad = 0;
+	memcpy(stream[0], keep, slen[0]);
+	acked[1] = slen[0];
+	segment(d, 1, 0, 0); /* a bare ACK of everything */
+	segment(d, 0, 0, 100);
+	segment(d, 0, 100, slen[0]);
+	segment(d, 1, 0, slen[1]);
+	CHECK(find_event(JG_EV_TOOL_ARTIFACT, JG_TOOL_PAEXEC) != NULL);
+	CHECK(find_event(JG_EV_ADMIN_SESSION, JG_TOOL_UNKNOWN) != NULL);
+}
+
 /* Overlaps with other bytes: the first copy wins (held or already delivered), and it is said. */
 static void
 test_conflict(struct jg_hs_db *db)
@@ -825,6 +856,7 @@ main(void)
 	test_insertion(db);
 	test_conflict(db);
 	test_offload(db);
+	test_weak_past_hole(db);
 	test_ooo_bounds(db);
 	test_rpc_evasions(db);
 	test_rpc_request_cut(db);

@@ -159,6 +159,45 @@ strong_at(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
 	return ((ooo_bits(d, dir->ooo)[i / 64] & ~ooo_weak(d, dir->ooo)[i / 64]) >> (i % 64)) & 1;
 }
 
+/* Bytes from next_seq up to limit, within the window (0 when limit is not past next_seq). */
+static uint32_t
+window_span(const struct jg_detect *d, const struct jg_dir *dir, uint32_t limit)
+{
+	if (!SEQ_LT(dir->next_seq, limit))
+		return 0;
+	return limit - dir->next_seq < d->ooo_win ? limit - dir->next_seq : d->ooo_win;
+}
+
+/*
+ * The bits of a bitmap word from bit i % 64 on, at most n of them, as a mask;
+ * take: how many. A span never crosses a word, so never the window's end (a
+ * multiple of 64).
+ */
+static inline uint64_t
+span_mask(uint32_t i, uint32_t n, uint32_t *take)
+{
+	uint32_t sh = i % 64, t = 64 - sh < n ? 64 - sh : n;
+
+	*take = t;
+	return (t == 64 ? UINT64_MAX : (1ull << t) - 1) << sh;
+}
+
+/* How many of the n bytes from next_seq on are held without a break. */
+static uint32_t
+held_run(const struct jg_detect *d, const struct jg_dir *dir, uint32_t n)
+{
+	const uint64_t *bits = ooo_bits(d, dir->ooo);
+
+	for (uint32_t k = 0, take; k < n; k += take) {
+		uint32_t i = (dir->next_seq + k) & (d->ooo_win - 1);
+		uint64_t m = span_mask(i, n - k, &take), missing = ~bits[i / 64] & m;
+
+		if (missing != 0)
+			return k + (uint32_t)__builtin_ctzll(missing) - i % 64;
+	}
+	return n;
+}
+
 /*
  * The receiver acknowledged bytes before `limit`: weak ones among them were
  * good after all. run_only: only the run held from next_seq on (bytes past a
@@ -167,22 +206,22 @@ strong_at(const struct jg_detect *d, const struct jg_dir *dir, uint32_t seq)
 static int
 confirm_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit, int run_only)
 {
-	uint64_t *weak = ooo_weak(d, dir->ooo);
-	int any = 0;
+	uint64_t *weak = ooo_weak(d, dir->ooo), hit = 0;
+	uint32_t n = window_span(d, dir, limit);
 
-	for (uint32_t q = dir->next_seq; SEQ_LT(q, limit) && q - dir->next_seq < d->ooo_win; q++) {
-		uint32_t i = q & (d->ooo_win - 1);
+	if (run_only)
+		n = held_run(d, dir, n);
+	/* a word of the bitmap at a time: an ACK of a whole window costs its words, not its bytes */
+	for (uint32_t k = 0, take; k < n; k += take) {
+		uint32_t i = (dir->next_seq + k) & (d->ooo_win - 1);
+		uint64_t m = span_mask(i, n - k, &take);
 
-		if (run_only && !held_at(d, dir, q))
-			break;
-		if ((weak[i / 64] >> (i % 64)) & 1) {
-			weak[i / 64] &= ~(1ull << (i % 64));
-			any = 1;
-		}
+		hit |= weak[i / 64] & m;
+		weak[i / 64] &= ~m;
 	}
-	if (any)
+	if (hit)
 		dir->csum_off = 1;
-	return any;
+	return hit != 0;
 }
 
 /* Bytes from seq up to the next held one (the hole's size), or 0 when nothing is held within the window. */
@@ -239,16 +278,15 @@ static void
 drop_weak(struct jg_detect *d, struct jg_dir *dir, uint32_t limit)
 {
 	uint64_t *bits = ooo_bits(d, dir->ooo), *weak = ooo_weak(d, dir->ooo);
+	uint32_t n = window_span(d, dir, limit);
 
-	for (uint32_t q = dir->next_seq; SEQ_LT(q, limit) && q - dir->next_seq < d->ooo_win; q++) {
-		uint32_t i = q & (d->ooo_win - 1);
-		uint64_t bit = 1ull << (i % 64);
+	for (uint32_t k = 0, take; k < n; k += take) {
+		uint32_t i = (dir->next_seq + k) & (d->ooo_win - 1);
+		uint64_t m = weak[i / 64] & span_mask(i, n - k, &take);
 
-		if (weak[i / 64] & bit) {
-			weak[i / 64] &= ~bit;
-			bits[i / 64] &= ~bit;
-			dir->held--;
-		}
+		weak[i / 64] &= ~m;
+		bits[i / 64] &= ~m;
+		dir->held -= (uint32_t)__builtin_popcountll(m);
 	}
 }
 
