@@ -247,6 +247,30 @@ jg_detect_anomaly(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p
 	flow_event(d, f, p, JG_EV_EVASION, text);
 }
 
+/*
+ * A session as new, but for its directions (reset by the caller) and the
+ * bytes no field points at until it is written: file names past an unused
+ * slot, a channel's buffers (a channel is cleared when taken), a request's
+ * stub past its length. 4.3 KB written instead of 21 KB, once per inspected
+ * flow (and per RDP or WinRM connection judged on its first bytes).
+ */
+#define SESS_NEXT(a, b) (offsetof(struct jg_session, a) + sizeof(((struct jg_session *)0)->a) == offsetof(struct jg_session, b))
+static_assert(SESS_NEXT(files, pending) && SESS_NEXT(pending, rpc) && SESS_NEXT(rpc, req) && SESS_NEXT(req, dedup),
+	      "session_reset() clears what lies between files and dedup field by field: a new field there needs a line");
+
+static void
+session_reset(struct jg_session *s)
+{
+	memset(s, 0, offsetof(struct jg_session, files));
+	for (int i = 0; i < JG_FILES; i++)
+		s->files[i].used = 0;
+	memset(s->pending, 0, sizeof(s->pending));
+	for (int i = 0; i < JG_RPC_CHANS; i++)
+		s->rpc[i].used = 0;
+	memset(&s->req, 0, offsetof(__typeof__(s->req), buf));
+	memset(s->dedup, 0, offsetof(struct jg_session, dir) - offsetof(struct jg_session, dedup));
+}
+
 static struct jg_session *
 sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 {
@@ -265,7 +289,7 @@ sess_alloc(struct jg_detect *d, struct jg_flow *f, enum jg_app app)
 	d->free_head = s->next_free;
 	hs[0] = s->dir[0].hs;
 	hs[1] = s->dir[1].hs;
-	memset(s, 0, offsetof(struct jg_session, dir));
+	session_reset(s);
 	for (int k = 0; k < 2; k++) {
 		struct jg_dir *dr = &s->dir[k];
 
@@ -334,7 +358,7 @@ first_bytes(struct jg_detect *d, struct jg_flow *f, const struct jg_pkt *p, int 
 	    p->tcp_seq != jg_flow_cold(d->ft, f)->syn_seq + 1 || len < 11 || p->payload_len != len || p->csum_bad ||
 	    p->ttl != jg_flow_cold(d->ft, f)->syn_ttl[0])
 		return 0;
-	memset(s, 0, offsetof(struct jg_session, dir));
+	session_reset(s);
 	s->app = (uint8_t)app;
 	s->client_known = 1;
 	d->flow = f;
