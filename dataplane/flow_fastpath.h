@@ -38,7 +38,6 @@ void jg_flow_tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flag
 void jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi);
 
 /* ---- inline ---- */
-
 static inline uint16_t *
 jg_flow_sig_at(struct jg_flow_table *t, uint32_t idx)
 {
@@ -112,7 +111,6 @@ jg_flow_addr_cmp(const uint8_t *x, const uint8_t *y)
 }
 
 /** Canonical key of a parsed packet. @return 1 when the packet's source is side a. */
-
 static inline int
 jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k)
 {
@@ -202,7 +200,6 @@ jg_flow_hint_key(const struct jg_flow_table *t, const struct jg_pkt *p, struct j
  * the caller): its key, buckets and signature, and prefetches of both
  * buckets' signature lines.
  */
-
 static inline void
 jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h)
 {
@@ -217,7 +214,6 @@ jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h)
  * line, so that by jg_flow_packet_hint() the entry is in cache. Reads no entry.
  * Hints whose pkt is NULL are skipped.
  */
-
 static inline void
 jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
 {
@@ -237,21 +233,128 @@ jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
 }
 
 /**
+ * The flow of a prepared packet, found where the hint says or in its buckets;
+ * NULL when it has none. Changes nothing.
+ */
+static inline __attribute__((always_inline)) struct jg_flow *
+jg_flow_find_hint(struct jg_flow_table *t, const struct jg_flow_hint *h)
+{
+	struct jg_flow *f;
+
+	if (h->cand != JG_FLOW_NIL && *jg_flow_sig_at(t, h->cand) == h->sig && jg_flow_key_eq(&t->flows[h->cand].key, &h->k))
+		return &t->flows[h->cand];
+	if ((f = jg_flow_find_in(t, h->b1, h->sig, &h->k)) == NULL)
+		f = jg_flow_find_in(t, h->b2, h->sig, &h->k);
+	return f;
+}
+
+/**
+ * The lean way in, for the common frame (untagged IPv4 without options, not a
+ * fragment, whole, TCP or UDP): its hint (key, buckets, signature, and the TCP
+ * flags and payload length in h->tcp_flags, h->payload_len) straight from the
+ * frame, without a struct jg_pkt; both signature lines prefetched. Takes what
+ * jg_pkt_parse_v4() takes, and the key is the one jg_flow_key_of() makes of
+ * its result (pkt_test compares them).
+ * @return 1 when it took the frame, 0 for the general parser
+ */
+static inline int
+jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint32_t total, struct jg_flow_hint *h)
+{
+	uint32_t ip_len, end, hl, sa, da, hash;
+	uint16_t sp, dp;
+	uint64_t ka, kb;
+	uint8_t proto;
+
+	if (avail < 14 + 20 + 8 || p[12] != 0x08 || p[13] != 0x00 || p[14] != 0x45)
+		return 0;
+	ip_len = jg_rd16(p + 16);
+	end = 14 + ip_len;
+	proto = p[23];
+	if ((jg_rd16(p + 20) & 0x3fff) != 0 || end > total || end > avail || ip_len < 28)
+		return 0;
+	if (proto == 6) {
+		if (ip_len < 40 || (hl = (uint32_t)(p[46] >> 4) * 4) < 20 || 34 + hl > end)
+			return 0;
+		h->tcp_flags = p[47];
+	} else if (proto == 17) {
+		hl = 8;
+		h->tcp_flags = 0;
+	} else {
+		return 0;
+	}
+	h->payload_len = (uint16_t)(end - (34 + hl));
+	memcpy(&sa, p + 26, 4);
+	memcpy(&da, p + 30, 4);
+	sp = jg_rd16(p + 34);
+	dp = jg_rd16(p + 36);
+	/* side a is the lower (address, port), the address compared as big-endian bytes */
+	ka = (uint64_t)__builtin_bswap32(sa) << 16 | sp;
+	kb = (uint64_t)__builtin_bswap32(da) << 16 | dp;
+	h->src_is_a = ka <= kb;
+	memset(&h->k, 0, sizeof(h->k));
+	if (h->src_is_a) {
+		memcpy(h->k.a, &sa, 4);
+		memcpy(h->k.b, &da, 4);
+		h->k.pa = sp;
+		h->k.pb = dp;
+	} else {
+		memcpy(h->k.a, &da, 4);
+		memcpy(h->k.b, &sa, 4);
+		h->k.pa = dp;
+		h->k.pb = sp;
+	}
+	h->k.proto = proto;
+	h->k.ip_version = 4;
+	hash = jg_flow_key_hash(t, &h->k);
+	h->sig = jg_flow_sig_of(hash);
+	h->b1 = hash & (t->n_buckets - 1);
+	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
+	h->cand = JG_FLOW_NIL;
+	h->created = 0;
+	__builtin_prefetch(t->sigs[h->b1], 0, 3);
+	__builtin_prefetch(t->sigs[h->b2], 0, 3);
+	return 1;
+}
+
+/**
+ * A lean packet's accounting, when nothing but its counters changes: a flow
+ * found (f, from jg_flow_find_hint), no SYN, FIN or RST, no handshake to
+ * complete, no timeout or slice to decide, no counter to carry. Exactly what
+ * jg_flow_packet_hint() does then.
+ * @return the packet's direction (0: from the initiator), or -1 when the packet
+ *         needs jg_flow_packet_hint() (nothing was changed)
+ */
+static inline int
+jg_flow_account_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg_flow_hint *h, uint32_t frame_len,
+		     uint64_t now)
+{
+	int dir;
+
+	if ((h->tcp_flags & (JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST)) || f->tcp_state == JG_TCP_SYN_ACKED ||
+	    f->restart || (now > f->last_ns && now - f->last_ns >= t->min_idle_ns))
+		return -1;
+	dir = h->src_is_a == f->init_is_a ? 0 : 1;
+	if (f->pkts[dir] == UINT16_MAX || f->bytes[dir] + frame_len < f->bytes[dir])
+		return -1;
+	if (now > f->last_ns)
+		f->last_ns = now;
+	f->pkts[dir]++;
+	f->bytes[dir] += frame_len;
+	f->flags[dir] |= h->tcp_flags;
+	return dir;
+}
+
+/**
  * jg_flow_packet() for a prepared packet. The hint is checked, not trusted:
  * packets processed since may have moved or ended flows.
  */
-
 static inline struct jg_flow *
 jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h, uint32_t frame_len,
 		    uint64_t now, int *dir_out)
 {
-	struct jg_flow *f = NULL;
+	struct jg_flow *f = jg_flow_find_hint(t, h);
 	int dir;
 
-	if (h->cand != JG_FLOW_NIL && *jg_flow_sig_at(t, h->cand) == h->sig && jg_flow_key_eq(&t->flows[h->cand].key, &h->k))
-		f = &t->flows[h->cand];
-	else if ((f = jg_flow_find_in(t, h->b1, h->sig, &h->k)) == NULL)
-		f = jg_flow_find_in(t, h->b2, h->sig, &h->k);
 	if (unlikely(f != NULL && p->proto == 6 && (p->tcp_flags & JG_TCP_SYN))) {
 		/*
 		 * A SYN on a closed connection: with the same sequence number it is a

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "flow.h"
 #include "jg_test.h"
@@ -431,6 +432,101 @@ test_crafted_collisions(void)
 	CHECK(used >= 32); /* 64 keys over 128 buckets: about 50 expected */
 }
 
+static uint64_t lean_emitted[2];
+
+static int
+emit_count(void *ctx, const struct jg_flow *f, enum jg_flow_end reason)
+{
+	(void)f;
+	(void)reason;
+	lean_emitted[*(int *)ctx]++;
+	return 0;
+}
+
+/*
+ * The worker's lean accounting against the general one: the same random
+ * packets (every TCP flag mix, UDP, payloads, one flow past 2^16 packets and
+ * 4 GiB, idle gaps past the timeouts, wheel turns) into two tables, one by
+ * jg_flow_packet(), the other by jg_flow_account_lean() falling back to
+ * jg_flow_packet_hint() as the worker does. Both tables must stay identical,
+ * byte for byte, and emit the same records.
+ */
+static void
+test_lean_same(void)
+{
+	static const uint8_t flag_mix[] = { JG_TCP_ACK, JG_TCP_ACK | JG_TCP_PSH, JG_TCP_ACK, JG_TCP_SYN,
+					    JG_TCP_SYN | JG_TCP_ACK, JG_TCP_FIN | JG_TCP_ACK, JG_TCP_RST, 0 };
+	struct jg_flow_timeouts to = { 300 * S, 60 * S, 30 * S, 5 * S, 1800 * S, 0 };
+	uint32_t cap = 256, lean = 0, carried = 0;
+	size_t sz = jg_flow_table_mem_size(cap);
+	struct jg_flow_table t[2];
+	void *mem[2];
+	uint64_t c[2][JG_CNT_MAX] = { { 0 } }, now = 1 * S;
+	int ids[2] = { 0, 1 };
+	unsigned int seed = getenv("JG_FLOW_SEED") ? (unsigned int)strtoul(getenv("JG_FLOW_SEED"), NULL, 0)
+						    : (unsigned int)time(NULL);
+
+	printf("flow_test: lean accounting seed %u (JG_FLOW_SEED)\n", seed);
+	srand(seed);
+	lean_emitted[0] = lean_emitted[1] = 0;
+	for (int k = 0; k < 2; k++) {
+		mem[k] = aligned_alloc(64, sz);
+		memset(mem[k], 0, sz);
+		CHECK(jg_flow_table_init(&t[k], mem[k], cap, 7ull << 48, &to, emit_count, &ids[k], c[k]) == 0);
+	}
+	for (int i = 0; i < 300000; i++) {
+		uint32_t fl = rand() % 5 != 0 ? 0 : (uint32_t)rand() % 60;
+		int dir = rand() & 1, udp = fl % 7 == 3;
+		/* flow 0 lives long (ACKs, big frames): its counters pass 2^16 packets and 4 GiB */
+		uint8_t flags = fl == 0 && (i < 200000 || rand() % 2000 != 0) ? JG_TCP_ACK
+										 : flag_mix[rand() % (sizeof(flag_mix) - 1)];
+		struct jg_pkt p = tcp(0x0100000a + (fl << 8), (uint16_t)(40000 + fl), 0x0200000a, 445, flags);
+		uint32_t len = 60 + (uint32_t)(rand() % 2 == 0 ? rand() % (fl == 0 ? 200000 : 1500) : 0);
+		struct jg_flow_hint h = { .pkt = NULL };
+		struct jg_flow *f;
+
+		if (dir)
+			p = rev(p, p.tcp_flags);
+		if (udp) {
+			p.proto = 17;
+			p.tcp_flags = 0;
+		}
+		p.payload_len = rand() % 3 == 0 ? (uint32_t)(rand() % 1400) : 0;
+		p.tcp_seq = (uint32_t)rand();
+		now += i > 200000 && rand() % 5000 == 0 ? (uint64_t)(rand() % 700) * S : (uint64_t)(rand() % 1000) * 1000;
+		f = pk(&t[0], p, len, now);
+		carried |= jg_flow_cold(&t[0], f)->pkts_hi[0] | jg_flow_cold(&t[0], f)->pkts_hi[1] |
+			   jg_flow_cold(&t[0], f)->bytes_hi[0] | jg_flow_cold(&t[0], f)->bytes_hi[1];
+		h.pkt = &p;
+		jg_flow_hint_prepare(&t[1], &h);
+		jg_flow_lookup_bulk(&t[1], &h, 1);
+		h.tcp_flags = p.tcp_flags;
+		h.payload_len = (uint16_t)p.payload_len;
+		f = jg_flow_find_hint(&t[1], &h);
+		if (f != NULL && jg_flow_account_lean(&t[1], f, &h, len, now) >= 0)
+			lean++;
+		else
+			jg_flow_packet_hint(&t[1], &p, &h, len, now, NULL);
+		if (rand() % 64 == 0) {
+			jg_flow_expire(&t[0], now, 64);
+			jg_flow_expire(&t[1], now, 64);
+		}
+		if (memcmp(t[0].flows, t[1].flows, cap * sizeof(struct jg_flow)) != 0 ||
+		    memcmp(t[0].cold, t[1].cold, cap * sizeof(struct jg_flow_cold)) != 0 ||
+		    memcmp(t[0].sigs, t[1].sigs, cap / JG_FLOW_BUCKET * sizeof(t[0].sigs[0])) != 0 ||
+		    lean_emitted[0] != lean_emitted[1] || t[0].count != t[1].count) {
+			CHECK(!"the lean accounting left the table as the general one did");
+			printf("flow_test: first difference after packet %d\n", i);
+			break;
+		}
+	}
+	printf("flow_test: %u of 300000 packets accounted the lean way, %llu records\n", lean,
+	       (unsigned long long)lean_emitted[0]);
+	CHECK(lean > 100000 && carried != 0);
+	free(mem[0]);
+	free(mem[1]);
+}
+
 int
 main(void)
 {
@@ -449,6 +545,7 @@ main(void)
 	test_stale_hint();
 	test_symmetric_hash();
 	test_crafted_collisions();
+	test_lean_same();
 	free(table(16)->flows);
 	return jg_test_done();
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "flow.h"
 #include "jg_test.h"
 #include "pkt_fastpath.h"
 
@@ -217,13 +218,22 @@ test_fast_path_same(void)
 {
 	unsigned int seed = getenv("JG_PKT_SEED") ? (unsigned int)strtoul(getenv("JG_PKT_SEED"), NULL, 0)
 						   : (unsigned int)time(NULL);
-	uint32_t taken = 0, missed = 0, bad = 0;
+	uint32_t taken = 0, missed = 0, bad = 0, lean_bad = 0;
+	size_t sz = jg_flow_table_mem_size(64);
+	void *mem = aligned_alloc(64, sz);
+	struct jg_flow_table t, *ft = &t;
+	struct jg_flow_timeouts to = { 1, 1, 1, 1, 1, 0 };
+	uint64_t cnt[JG_CNT_MAX];
 
 	printf("pkt_test: fast path seed %u (JG_PKT_SEED)\n", seed);
 	srand(seed);
+	memset(mem, 0, sz);
+	CHECK(jg_flow_table_init(ft, mem, 64, 1, &to, NULL, NULL, cnt) == 0);
 	for (int i = 0; i < 200000; i++) {
 		uint8_t f[256];
 		struct jg_pkt a, b;
+		struct jg_flow_hint h;
+		int lean;
 		uint32_t len = ipv4_tcp(f, eth(f, JG_ETH_IPV4), (uint16_t)(12 + rand() % 100), JG_TCP_ACK), avail, total;
 		int mutations = rand() % 4;
 
@@ -244,7 +254,23 @@ test_fast_path_same(void)
 		total = len + (uint32_t)(rand() % 3 == 0 ? rand() % 40 : 0);
 		total = total > sizeof(f) ? sizeof(f) : total;
 		avail = rand() % 4 == 0 ? (uint32_t)rand() % (total + 1) : total;
+		memset(&h, 0x5a, sizeof(h));
+		lean = jg_flow_hint_v4(ft, f, avail, total, &h);
 		memset(&a, 0x5a, sizeof(a));
+		if (jg_pkt_parse_v4(f, avail, total, &a) != lean) {
+			bad++;
+		} else if (lean) {
+			/* the lean hint: the key, side and hash the general way gives, the flags and payload length */
+			struct jg_flow_hint g = { .pkt = &a };
+
+			jg_flow_hint_prepare(ft, &g);
+			if (memcmp(&g.k, &h.k, sizeof(h.k)) != 0 || g.src_is_a != h.src_is_a || g.b1 != h.b1 || g.b2 != h.b2 ||
+			    g.sig != h.sig || h.cand != JG_FLOW_NIL || h.created || h.payload_len != a.payload_len ||
+			    h.tcp_flags != (a.proto == 6 ? a.tcp_flags : 0)) {
+				if (lean_bad++ == 0)
+					printf("pkt_test: the lean hint differs (avail %u total %u)\n", avail, total);
+			}
+		}
 		if (jg_pkt_parse_v4(f, avail, total, &a)) {
 			if (jg_pkt_parse_full(f, avail, total, &b) != JG_PKT_FLOW || memcmp(&a, &b, sizeof(a)) != 0) {
 				if (bad++ == 0)
@@ -254,8 +280,10 @@ test_fast_path_same(void)
 			}
 		}
 	}
-	printf("pkt_test: one-pass parser took %u plain frames (missed %u), %u differences\n", taken, missed, bad);
-	CHECK(bad == 0 && missed == 0 && taken > 10000);
+	printf("pkt_test: one-pass parser took %u plain frames (missed %u), %u differences, %u lean hints differ\n",
+	       taken, missed, bad, lean_bad);
+	CHECK(bad == 0 && missed == 0 && taken > 10000 && lean_bad == 0);
+	free(mem);
 }
 
 int

@@ -535,6 +535,35 @@ handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p,
 }
 
 #define PREFETCH_AHEAD 4
+/* held class of a frame jg_flow_hint_v4() took: no struct jg_pkt yet */
+#define CLS_LEAN 0xff
+
+/*
+ * The common packet, the lean way: a flow that exists, that detection does
+ * not look at, whose packet changes nothing but counters and is not dropped.
+ * @return 1 when handled, 0 when the packet needs process_parsed() (nothing
+ *         was changed; only the clock may have moved on, as it would anyway)
+ */
+static inline int
+process_lean(struct jg_worker *w, struct rte_mbuf *m, const struct jg_flow_hint *h)
+{
+	struct jg_flow *f = jg_flow_find_hint(&w->flows, h);
+
+	if (f == NULL || f->verdict == JG_ACT_BLOCK || (m->ol_flags & w->reasm_flag) != 0)
+		return 0;
+	/* process_parsed()'s question: would detection look at this segment? */
+	if (w->det != NULL && h->k.proto == 6 && f->app != JG_FLOW_APP_SKIP &&
+	    (f->app != JG_FLOW_APP_NONE || h->payload_len != 0 || jg_detect_known_port(h->k.pa) ||
+	     jg_detect_known_port(h->k.pb)))
+		return 0;
+	if (unlikely(w->fail_closed && w->shm->control_pid == 0))
+		return 0;
+	if (jg_flow_account_lean(&w->flows, f, h, m->pkt_len, packet_time(w, m)) < 0)
+		return 0;
+	w->cnt[JG_CNT_PKT_FLOW]++;
+	finish(w, m, 0);
+	return 1;
+}
 
 /* Account and inspect a held burst, in order; its entries were prefetched a burst ago. */
 static void
@@ -542,8 +571,18 @@ finish_held(struct jg_worker *w)
 {
 	struct jg_held *b = &w->held[w->held_cur];
 
-	for (uint16_t i = 0; i < b->n; i++)
-		process_parsed(w, b->m[i], &b->p[i], (enum jg_pkt_class)b->cls[i], &b->h[i]);
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = b->m[i];
+
+		if (b->cls[i] == CLS_LEAN) {
+			if (process_lean(w, m, &b->h[i]))
+				continue;
+			/* the rest of the packet's way needs all of it: the general parser takes it alike */
+			b->cls[i] = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+							  &b->p[i]);
+		}
+		process_parsed(w, m, &b->p[i], (enum jg_pkt_class)b->cls[i], &b->h[i]);
+	}
 	b->n = 0;
 }
 
@@ -570,6 +609,12 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		b->m[i] = pkts[i];
+		if (likely(jg_flow_hint_v4(&w->flows, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+					   &b->h[i]))) {
+			b->cls[i] = CLS_LEAN;
+			b->h[i].pkt = &b->p[i]; /* filled only if the packet needs it */
+			continue;
+		}
 		b->cls[i] = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
 						  &b->p[i]);
 		b->h[i].pkt = b->cls[i] == JG_PKT_FLOW ? &b->p[i] : NULL;
