@@ -40,6 +40,7 @@ jg_khash_init(struct jg_khash *h, uint64_t seed)
 	}
 	h->k[10] = h->k[11] = 0; /* the third SSE block's upper half: no words there */
 	h->mul = splitmix64(&seed) | 1;
+	h->zero_v4 = (uint64_t)h->k[2] * h->k[3] + (uint64_t)h->k[6] * h->k[7];
 }
 
 uint64_t

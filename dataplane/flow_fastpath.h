@@ -260,8 +260,8 @@ jg_flow_find_hint(struct jg_flow_table *t, const struct jg_flow_hint *h)
 static inline int
 jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint32_t total, struct jg_flow_hint *h)
 {
-	uint32_t ip_len, end, hl, sa, da, hash;
-	uint16_t sp, dp;
+	uint32_t ip_len, end, hl, sa, da, lo, hi, hash;
+	uint16_t sp, dp, pa, pb;
 	uint64_t ka, kb;
 	uint8_t proto;
 
@@ -291,21 +291,19 @@ jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint3
 	ka = (uint64_t)__builtin_bswap32(sa) << 16 | sp;
 	kb = (uint64_t)__builtin_bswap32(da) << 16 | dp;
 	h->src_is_a = ka <= kb;
+	lo = h->src_is_a ? sa : da;
+	hi = h->src_is_a ? da : sa;
+	pa = h->src_is_a ? sp : dp;
+	pb = h->src_is_a ? dp : sp;
 	memset(&h->k, 0, sizeof(h->k));
-	if (h->src_is_a) {
-		memcpy(h->k.a, &sa, 4);
-		memcpy(h->k.b, &da, 4);
-		h->k.pa = sp;
-		h->k.pb = dp;
-	} else {
-		memcpy(h->k.a, &da, 4);
-		memcpy(h->k.b, &sa, 4);
-		h->k.pa = dp;
-		h->k.pb = sp;
-	}
+	memcpy(h->k.a, &lo, 4);
+	memcpy(h->k.b, &hi, 4);
+	h->k.pa = pa;
+	h->k.pb = pb;
 	h->k.proto = proto;
 	h->k.ip_version = 4;
-	hash = jg_flow_key_hash(t, &h->k);
+	/* the key's last two words: (pa, pb), (proto, version 4, VLAN 0), little-endian as stored */
+	hash = jg_khash_v4(&t->hk, lo, hi, (uint32_t)pa | (uint32_t)pb << 16, (uint32_t)proto | 4u << 8);
 	h->sig = jg_flow_sig_of(hash);
 	h->b1 = hash & (t->n_buckets - 1);
 	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
