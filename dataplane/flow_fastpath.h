@@ -249,12 +249,13 @@ jg_flow_find_hint(struct jg_flow_table *t, const struct jg_flow_hint *h)
 }
 
 /**
- * The lean way in, for the common frame (untagged IPv4 without options, not a
- * fragment, whole, TCP or UDP): its hint (key, buckets, signature, and the TCP
- * flags and payload length in h->tcp_flags, h->payload_len) straight from the
- * frame, without a struct jg_pkt; both signature lines prefetched. Takes what
- * jg_pkt_parse_v4() takes, and the key is the one jg_flow_key_of() makes of
- * its result (pkt_test compares them).
+ * The lean way in, for the common frame (IPv4 without options, untagged or
+ * with one 802.1Q tag, not a fragment, whole, TCP or UDP): its hint (key,
+ * buckets, signature, and the TCP flags and payload length in h->tcp_flags,
+ * h->payload_len) straight from the frame, without a struct jg_pkt; both
+ * signature lines prefetched. Untagged, it takes what jg_pkt_parse_v4() takes;
+ * whatever it takes, the general parser takes whole, and the key is the one
+ * jg_flow_key_of() makes of its result (pkt_test compares them).
  * @return 1 when it took the frame, 0 for the general parser
  */
 static inline int
@@ -263,8 +264,16 @@ jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint3
 	uint32_t ip_len, end, hl, sa, da, lo, hi, hash;
 	uint16_t sp, dp, pa, pb;
 	uint64_t ka, kb;
+	uint16_t vlan = 0;
 	uint8_t proto;
 
+	/* one 802.1Q tag (a trunk's mirror): the same frame, four bytes on */
+	if (avail >= 18 && p[12] == 0x81 && p[13] == 0x00) {
+		vlan = jg_rd16(p + 14) & 0x0fff;
+		p += 4;
+		avail -= 4;
+		total -= 4;
+	}
 	if (avail < 14 + 20 + 8 || p[12] != 0x08 || p[13] != 0x00 || p[14] != 0x45)
 		return 0;
 	ip_len = jg_rd16(p + 16);
@@ -302,8 +311,10 @@ jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint3
 	h->k.pb = pb;
 	h->k.proto = proto;
 	h->k.ip_version = 4;
-	/* the key's last two words: (pa, pb), (proto, version 4, VLAN 0), little-endian as stored */
-	hash = jg_khash_v4(&t->hk, lo, hi, (uint32_t)pa | (uint32_t)pb << 16, (uint32_t)proto | 4u << 8);
+	h->k.vlan = vlan;
+	/* the key's last two words: (pa, pb), (proto, version 4, VLAN), little-endian as stored */
+	hash = jg_khash_v4(&t->hk, lo, hi, (uint32_t)pa | (uint32_t)pb << 16,
+			   (uint32_t)proto | 4u << 8 | (uint32_t)vlan << 16);
 	h->sig = jg_flow_sig_of(hash);
 	h->b1 = hash & (t->n_buckets - 1);
 	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
