@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* libFuzzer: Ethernet/VLAN/IPv4/IPv6/TCP/UDP parsing and the flow table on arbitrary frames. */
+/* libFuzzer: Ethernet/VLAN/IPv4/IPv6/TCP/UDP parsing, the lean way's hint, and the flow table on arbitrary frames. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static void *mem;
 	struct jg_flow_timeouts to = { 300e9, 60e9, 30e9, 5e9, 1800e9, 0 };
 	struct jg_pkt p;
+	struct jg_flow_hint h, g;
 	uint32_t avail;
+	int lean;
 
 	if (mem == NULL) {
 		mem = aligned_alloc(64, jg_flow_table_mem_size(64));
@@ -39,11 +41,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* first byte: how much of the frame is readable (a chained mbuf's first segment) */
 	avail = (uint32_t)(size - 1) * data[0] / 255;
+	lean = jg_flow_hint_v4(&ft, data + 1, avail, (uint32_t)(size - 1), &h);
 	if (jg_pkt_parse(data + 1, avail, (uint32_t)(size - 1), &p) == JG_PKT_FLOW) {
+		/* what the lean way takes, the general parser takes whole, with the same key and hash */
+		g.pkt = &p;
+		jg_flow_hint_prepare(&ft, &g);
+		if (lean && (p.cut || memcmp(&g.k, &h.k, sizeof(h.k)) != 0 || g.b1 != h.b1 || g.sig != h.sig ||
+			     g.src_is_a != h.src_is_a || h.payload_len != p.payload_len))
+			abort();
 		if (p.payload_off > size - 1 || p.payload_len > size - 1 - p.payload_off)
 			abort(); /* the payload must lie inside the frame */
 		jg_flow_packet(&ft, &p, (uint32_t)size, (uint64_t)data[0] * 1000000000ull, NULL);
 		jg_flow_expire(&ft, (uint64_t)data[0] * 1000000000ull, 4);
+	} else if (lean) {
+		abort(); /* the lean way took a frame the general parser does not make a flow of */
 	}
 	return 0;
 }
