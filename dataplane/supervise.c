@@ -186,7 +186,7 @@ stop_sequence(struct jg_dataplane *dp)
 int
 jg_dp_supervise(struct jg_dataplane *dp)
 {
-	uint64_t last_in = 0, last_change = rte_get_tsc_cycles();
+	uint64_t last_in = 0, last_change = rte_get_tsc_cycles(), anchored = 0;
 	char err[256];
 	int rc;
 
@@ -221,6 +221,16 @@ jg_dp_supervise(struct jg_dataplane *dp)
 	while (!jg_dp_stop_requested) {
 		/* a replay is read here, as fast as the workers take it */
 		unsigned int fed = dp->pcap != NULL ? jg_replay_feed(&dp->rp, FEED_MAX) : 0;
+		uint64_t tsc = rte_rdtsc();
+
+		/* the workers' clocks, pinned to Unix time every millisecond or so */
+		if (tsc - anchored > rte_get_tsc_hz() / 1000) {
+			uint64_t ns = jg_unix_ns();
+
+			for (uint32_t i = 0; i < dp->cfg.n_workers; i++)
+				jg_worker_clock_anchor(dp->workers[i], tsc, ns);
+			anchored = tsc;
+		}
 
 		update_ports(dp);
 		control_alive(dp->shm);

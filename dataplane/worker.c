@@ -106,9 +106,8 @@ jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_time
 	}
 	w->st->flow_capacity = capacity;
 	w->tsc_hz = rte_get_tsc_hz();
-	w->clock_base_ns = jg_unix_ns();
-	w->clock_base_tsc = rte_rdtsc();
-	w->now_ns = w->clock_base_ns;
+	jg_worker_clock_anchor(w, rte_rdtsc(), jg_unix_ns());
+	w->now_ns = w->anchor.ns;
 	w->ts_off = -1;
 	w->verdict.cnt = w->cnt;
 	w->verdict.ft = &w->flows;
@@ -205,12 +204,37 @@ jg_worker_fini(struct jg_worker *w)
 	w->frag_buf = NULL;
 }
 
+void
+jg_worker_clock_anchor(struct jg_worker *w, uint64_t tsc, uint64_t ns)
+{
+	volatile uint64_t *seq = &w->anchor.seq;
+
+	*seq = *seq + 1;
+	rte_smp_wmb();
+	w->anchor.tsc = tsc;
+	w->anchor.ns = ns;
+	rte_smp_wmb();
+	*seq = *seq + 1;
+}
+
+/* Unix time now: the last anchor and the cycles since (a seqlock read: the main lcore may be writing it). */
 static inline uint64_t
 clock_now(const struct jg_worker *w)
 {
-	uint64_t d = rte_rdtsc() - w->clock_base_tsc;
+	const volatile uint64_t *seq = &w->anchor.seq;
+	uint64_t s, tsc, ns, d;
 
-	return w->clock_base_ns + d / w->tsc_hz * 1000000000u + (d % w->tsc_hz) * 1000000000u / w->tsc_hz;
+	do {
+		s = *seq;
+		rte_smp_rmb();
+		tsc = w->anchor.tsc;
+		ns = w->anchor.ns;
+		rte_smp_rmb();
+	} while ((s & 1) != 0 || s != *seq);
+	d = rte_rdtsc() - tsc;
+	if ((int64_t)d < 0) /* an anchor taken on another core a hair after this TSC */
+		d = 0;
+	return ns + d / w->tsc_hz * 1000000000u + (d % w->tsc_hz) * 1000000000u / w->tsc_hz;
 }
 
 /*
@@ -815,8 +839,12 @@ jg_worker_main(void *arg)
 		}
 		if (got == 0)
 			finish_held(w);
-		if (!w->capture_time)
-			w->now_ns = clock_now(w);
+		if (!w->capture_time) {
+			uint64_t t = clock_now(w);
+
+			if (t > w->now_ns)
+				w->now_ns = t;
+		}
 		if (w->frag != NULL)
 			jg_frag_expire(w->frag, w->now_ns);
 		if (!w->lossless)

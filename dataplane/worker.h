@@ -57,13 +57,11 @@ struct jg_worker {
 	struct jg_shm *shm;
 	struct jg_worker_status *st;
 	uint64_t *cnt;
-	/* clock: capture time when packets carry it, else TSC-derived Unix time */
+	/* clock: capture time when packets carry it, else Unix time from the TSC and an anchor */
 	int ts_off;
 	uint64_t ts_flag;
 	int capture_time;
 	uint64_t now_ns;
-	uint64_t clock_base_ns;
-	uint64_t clock_base_tsc;
 	uint64_t tsc_hz;
 	uint32_t n_fr_stage;
 	uint32_t n_ev_stage;
@@ -94,6 +92,16 @@ struct jg_worker {
 	uint8_t held_cur; /**< held[held_cur] is the burst waiting */
 	struct jg_flow_rec fr_stage[JG_STAGE];
 	struct jg_event_rec ev_stage[JG_STAGE];
+	/*
+	 * (TSC, Unix time) pair the main lcore refreshes every few ms (jg_worker_clock_anchor):
+	 * DPDK's TSC rate is rounded to 10 MHz or measured over 0.1 s, so a clock that only
+	 * counted cycles from its start would drift (0.2% on a 2.096 GHz core: 7 s an hour).
+	 */
+	struct {
+		uint64_t seq; /**< odd while the pair is written */
+		uint64_t tsc;
+		uint64_t ns;
+	} anchor __rte_cache_aligned;
 } __rte_cache_aligned;
 
 /**
@@ -120,6 +128,12 @@ void jg_worker_policy_init(struct jg_worker *w, const struct jg_policy *pol, con
 
 /** Release what jg_worker_init() took. */
 void jg_worker_fini(struct jg_worker *w);
+
+/**
+ * Re-anchor worker w's clock: the TSC read at Unix time ns (main lcore, every
+ * tick). The worker's clock never runs backwards across anchors.
+ */
+void jg_worker_clock_anchor(struct jg_worker *w, uint64_t tsc, uint64_t ns);
 
 /** The polling loop (rte_eal_remote_launch entry); returns when *quit becomes non-zero. */
 int jg_worker_main(void *arg);

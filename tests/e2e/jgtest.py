@@ -113,6 +113,7 @@ class Live:
     output and exit status kept (`output`, `returncode`). A stop that hangs is killed."""
 
     def __init__(self, cfg):
+        self.started = time.time()
         self.proc = subprocess.Popen([JUMPGATE, "run", "-c", cfg], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.output, self.returncode = "", None
