@@ -19,8 +19,8 @@
 #define SWEEP_BUCKETS 64
 #define LINE_MAX_LEN 4096
 
+/* An open alert; its key is apart (jg_agg.keys), so scans read 8 bytes per slot, not 568. */
 struct agg_entry {
-	uint64_t key; /**< 0: free */
 	uint64_t id;
 	uint64_t count;
 	uint64_t first_ns, last_ns; /**< capture time */
@@ -35,6 +35,7 @@ struct jg_agg {
 	uint64_t newest_ns; /**< capture time of the newest event */
 	uint64_t next_id;   /**< ids when there is no store */
 	struct jg_store *store;
+	uint64_t *keys; /**< per slot, 0: free */
 	jg_alert_fn emit;
 	void *ctx;
 	struct jg_agg_stats st;
@@ -92,7 +93,9 @@ jg_agg_create(uint64_t window_ns, uint32_t keys, struct jg_store *store, jg_aler
 	a->emit = emit;
 	a->ctx = ctx;
 	a->next_id = 1;
-	if (window_ns != 0 && (a->e = calloc((size_t)a->n_buckets * BUCKET, sizeof(*a->e))) == NULL) {
+	if (window_ns != 0 && ((a->e = calloc((size_t)a->n_buckets * BUCKET, sizeof(*a->e))) == NULL ||
+			       (a->keys = calloc((size_t)a->n_buckets * BUCKET, sizeof(*a->keys))) == NULL)) {
+		free(a->e);
 		free(a);
 		return NULL;
 	}
@@ -142,13 +145,15 @@ new_alert(struct jg_agg *a, const struct jg_event_rec *ev)
 }
 
 static void
-close_entry(struct jg_agg *a, struct agg_entry *e)
+close_entry(struct jg_agg *a, size_t slot)
 {
+	struct agg_entry *e = &a->e[slot];
+
 	if (e->count > 1) {
 		a->st.updates++;
 		report(a, &e->ev, e->id, e->count, e->first_ns, e->last_ns, 1);
 	}
-	e->key = 0;
+	a->keys[slot] = 0;
 	a->st.open--;
 }
 
@@ -161,7 +166,10 @@ ended(const struct jg_agg *a, const struct agg_entry *e, uint64_t now_ns)
 void
 jg_agg_event(struct jg_agg *a, const struct jg_event_rec *ev, uint64_t now_ns)
 {
-	struct agg_entry *b, *slot = NULL, *oldest;
+	struct agg_entry *b;
+	const uint64_t *bk;
+	size_t base;
+	int slot = -1, oldest = 0;
 	uint64_t k;
 
 	a->st.events++;
@@ -172,10 +180,11 @@ jg_agg_event(struct jg_agg *a, const struct jg_event_rec *ev, uint64_t now_ns)
 		return;
 	}
 	k = key_of(ev);
-	b = &a->e[(k & (a->n_buckets - 1)) * BUCKET];
-	oldest = &b[0];
+	base = (size_t)(k & (a->n_buckets - 1)) * BUCKET;
+	b = &a->e[base];
+	bk = &a->keys[base];
 	for (int i = 0; i < BUCKET; i++) {
-		if (b[i].key == k) {
+		if (bk[i] == k) {
 			if (ev->ts_ns - b[i].first_ns < a->window_ns || ev->ts_ns < b[i].first_ns) {
 				b[i].count++;
 				if (ev->ts_ns > b[i].last_ns)
@@ -186,24 +195,24 @@ jg_agg_event(struct jg_agg *a, const struct jg_event_rec *ev, uint64_t now_ns)
 					jg_store_alert_count(a->store, b[i].id, b[i].count, b[i].last_ns);
 				return;
 			}
-			close_entry(a, &b[i]); /* its window is over: this is a new alert */
+			close_entry(a, base + (size_t)i); /* its window is over: this is a new alert */
 		}
-		if (b[i].key == 0 && slot == NULL)
-			slot = &b[i];
-		if (b[i].key != 0 && b[i].wall_ns < oldest->wall_ns)
-			oldest = &b[i];
+		if (bk[i] == 0 && slot < 0)
+			slot = i;
+		if (bk[i] != 0 && (bk[oldest] == 0 || b[i].wall_ns < b[oldest].wall_ns))
+			oldest = i;
 	}
-	if (slot == NULL) {
+	if (slot < 0) {
 		a->st.evicted++;
-		close_entry(a, oldest);
+		close_entry(a, base + (size_t)oldest);
 		slot = oldest;
 	}
-	slot->key = k;
-	slot->count = 1;
-	slot->first_ns = slot->last_ns = ev->ts_ns;
-	slot->wall_ns = now_ns;
-	slot->ev = *ev;
-	slot->id = new_alert(a, ev);
+	a->keys[base + (size_t)slot] = k;
+	b[slot].count = 1;
+	b[slot].first_ns = b[slot].last_ns = ev->ts_ns;
+	b[slot].wall_ns = now_ns;
+	b[slot].ev = *ev;
+	b[slot].id = new_alert(a, ev);
 	a->st.open++;
 }
 
@@ -212,12 +221,12 @@ jg_agg_tick(struct jg_agg *a, uint64_t now_ns)
 {
 	if (a->window_ns == 0)
 		return;
-	for (uint32_t n = 0; n < SWEEP_BUCKETS && n < a->n_buckets; n++) {
-		struct agg_entry *b = &a->e[(size_t)a->sweep * BUCKET];
+	for (uint32_t n = 0; n < SWEEP_BUCKETS && n < a->n_buckets && a->st.open > 0; n++) {
+		size_t base = (size_t)a->sweep * BUCKET;
 
 		for (int i = 0; i < BUCKET; i++)
-			if (b[i].key != 0 && ended(a, &b[i], now_ns))
-				close_entry(a, &b[i]);
+			if (a->keys[base + (size_t)i] != 0 && ended(a, &a->e[base + (size_t)i], now_ns))
+				close_entry(a, base + (size_t)i);
 		a->sweep = (a->sweep + 1) & (a->n_buckets - 1);
 	}
 }
@@ -225,9 +234,9 @@ jg_agg_tick(struct jg_agg *a, uint64_t now_ns)
 void
 jg_agg_flush(struct jg_agg *a)
 {
-	for (size_t i = 0; a->window_ns != 0 && i < (size_t)a->n_buckets * BUCKET; i++)
-		if (a->e[i].key != 0)
-			close_entry(a, &a->e[i]);
+	for (size_t i = 0; a->window_ns != 0 && a->st.open > 0 && i < (size_t)a->n_buckets * BUCKET; i++)
+		if (a->keys[i] != 0)
+			close_entry(a, i);
 }
 
 void
@@ -237,6 +246,7 @@ jg_agg_destroy(struct jg_agg *a)
 		return;
 	jg_agg_flush(a);
 	free(a->e);
+	free(a->keys);
 	free(a);
 }
 

@@ -79,6 +79,7 @@ jg_lateral_add(struct jg_lateral *l, const struct jg_event_rec *ev)
 	}
 	if (!e->used) {
 		e->used = 1;
+		l->taken[l->n] = (uint16_t)(e - l->edges);
 		memcpy(e->src, ev->src_ip, 16);
 		memcpy(e->dst, ev->dst_ip, 16);
 		e->ip_version = ev->ip_version;
@@ -126,10 +127,10 @@ select_edges(const struct jg_lateral *l, const struct jg_lateral_query *q, const
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i < JG_EDGES; i++) {
-		const struct jg_edge *e = &l->edges[i];
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct jg_edge *e = &l->edges[l->taken[i]];
 
-		if (!e->used || e->last_ns < q->since_ns)
+		if (e->last_ns < q->since_ns)
 			continue;
 		if (q->has_host && !(e->ip_version == q->host_version &&
 				     (!memcmp(e->src, q->host, 16) || !memcmp(e->dst, q->host, 16))))

@@ -13,6 +13,7 @@
 #include "jg_wire.h"
 
 #define JG_EDGES 4096
+static_assert(JG_EDGES <= 65536, "jg_lateral.taken holds slot numbers in 16 bits");
 
 struct jg_edge {
 	uint8_t used;
@@ -37,6 +38,7 @@ struct jg_edge {
 struct jg_lateral {
 	uint32_t n;
 	uint64_t dropped;
+	uint16_t taken[JG_EDGES]; /**< slots in use, in the order they were taken: renders read only those */
 	struct jg_edge edges[JG_EDGES];
 };
 
