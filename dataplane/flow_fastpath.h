@@ -274,23 +274,10 @@ jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint3
 		avail -= 4;
 		total -= 4;
 	}
-	if (avail < 14 + 20 + 8 || p[12] != 0x08 || p[13] != 0x00 || p[14] != 0x45)
+	if (!jg_pkt_v4_plain(p, avail, total, &ip_len, &hl, &proto))
 		return 0;
-	ip_len = jg_rd16(p + 16);
 	end = 14 + ip_len;
-	proto = p[23];
-	if ((jg_rd16(p + 20) & 0x3fff) != 0 || end > total || end > avail || ip_len < 28)
-		return 0;
-	if (proto == 6) {
-		if (ip_len < 40 || (hl = (uint32_t)(p[46] >> 4) * 4) < 20 || 34 + hl > end)
-			return 0;
-		h->tcp_flags = p[47];
-	} else if (proto == 17) {
-		hl = 8;
-		h->tcp_flags = 0;
-	} else {
-		return 0;
-	}
+	h->tcp_flags = proto == 6 ? p[47] : 0;
 	h->payload_len = (uint16_t)(end - (34 + hl));
 	memcpy(&sa, p + 26, 4);
 	memcpy(&da, p + 30, 4);

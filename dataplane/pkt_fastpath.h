@@ -281,27 +281,43 @@ jg_pkt_parse_full(const uint8_t *p, uint32_t avail, uint32_t total, struct jg_pk
  * k exactly as jg_pkt_parse_full() would (pkt_test compares the two).
  * @return 1 when it took the packet, 0 for the general parser
  */
+/**
+ * Is this the common frame: an untagged IPv4 header without options, not a
+ * fragment, the datagram whole in the first segment, TCP (its header there
+ * too) or UDP? The one check jg_pkt_parse_v4() and the flow table's lean way
+ * (jg_flow_hint_v4) share.
+ * @param ip_len  set to the IP datagram's length
+ * @param hl      set to the L4 header's length
+ * @param proto   set to 6 or 17
+ * @return 1 when it is, 0 for the general parser
+ */
+static inline int
+jg_pkt_v4_plain(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t *ip_len, uint32_t *hl, uint8_t *proto)
+{
+	uint32_t end;
+
+	if (avail < 14 + 20 + 8 || p[12] != 0x08 || p[13] != 0x00 || p[14] != 0x45)
+		return 0;
+	*ip_len = jg_rd16(p + 16);
+	end = 14 + *ip_len;
+	*proto = p[23];
+	if ((jg_rd16(p + 20) & 0x3fff) != 0 || end > total || end > avail || *ip_len < 28)
+		return 0;
+	if (*proto == 6)
+		return *ip_len >= 40 && (*hl = (uint32_t)(p[46] >> 4) * 4) >= 20 && 34 + *hl <= end;
+	*hl = 8;
+	return *proto == 17;
+}
+
 static inline int
 jg_pkt_parse_v4(const uint8_t *p, uint32_t avail, uint32_t total, struct jg_pkt *k)
 {
 	uint32_t ip_len, end, hl;
 	uint8_t proto;
 
-	if (avail < 14 + 20 + 8 || p[12] != 0x08 || p[13] != 0x00 || p[14] != 0x45)
+	if (!jg_pkt_v4_plain(p, avail, total, &ip_len, &hl, &proto))
 		return 0;
-	ip_len = jg_rd16(p + 16);
 	end = 14 + ip_len;
-	proto = p[23];
-	if ((jg_rd16(p + 20) & 0x3fff) != 0 || end > total || end > avail || ip_len < 28)
-		return 0;
-	if (proto == 6) {
-		if (ip_len < 40 || (hl = (uint32_t)(p[46] >> 4) * 4) < 20 || 34 + hl > end)
-			return 0;
-	} else if (proto == 17) {
-		hl = 8;
-	} else {
-		return 0;
-	}
 	memset(k, 0, sizeof(*k));
 	k->tcp_wscale = 0xff;
 	k->l3_off = 14;
