@@ -201,8 +201,8 @@ struct jg_flow_hint {
 	uint8_t src_is_a;
 	uint8_t created;          /**< out: the packet created its flow */
 	uint32_t cand;            /**< the slot whose signature matched, JG_FLOW_NIL when none */
-	uint8_t tcp_flags;        /**< jg_flow_hint_v4() only: the segment's flags (0 for UDP) */
-	uint16_t payload_len;     /**< jg_flow_hint_v4() only: L4 payload bytes */
+	uint8_t tcp_flags;        /**< jg_flow_hint_lean() only: the segment's flags (0 for UDP) */
+	uint16_t payload_len;     /**< jg_flow_hint_lean() only: L4 payload bytes */
 };
 
 /**

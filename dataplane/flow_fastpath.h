@@ -248,32 +248,29 @@ jg_flow_find_hint(struct jg_flow_table *t, const struct jg_flow_hint *h)
 	return f;
 }
 
-/**
- * The lean way in, for the common frame (IPv4 without options, untagged or
- * with one 802.1Q tag, not a fragment, whole, TCP or UDP): its hint (key,
- * buckets, signature, and the TCP flags and payload length in h->tcp_flags,
- * h->payload_len) straight from the frame, without a struct jg_pkt; both
- * signature lines prefetched. Untagged, it takes what jg_pkt_parse_v4() takes;
- * whatever it takes, the general parser takes whole, and the key is the one
- * jg_flow_key_of() makes of its result (pkt_test compares them).
- * @return 1 when it took the frame, 0 for the general parser
- */
-static inline int
-jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint32_t total, struct jg_flow_hint *h)
+/* The hint's buckets and signature from its hash; both signature lines prefetched. */
+static inline void
+jg_flow_hint_place(struct jg_flow_table *t, struct jg_flow_hint *h, uint32_t hash)
 {
-	uint32_t ip_len, end, hl, sa, da, lo, hi, hash;
+	h->sig = jg_flow_sig_of(hash);
+	h->b1 = hash & (t->n_buckets - 1);
+	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
+	h->cand = JG_FLOW_NIL;
+	h->created = 0;
+	__builtin_prefetch(t->sigs[h->b1], 0, 3);
+	__builtin_prefetch(t->sigs[h->b2], 0, 3);
+}
+
+/* jg_flow_hint_lean() for an IPv4 frame (its VLAN tag, if any, stepped over). */
+static inline int
+jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint32_t total, uint16_t vlan,
+		struct jg_flow_hint *h)
+{
+	uint32_t ip_len, end, hl, sa, da, lo, hi;
 	uint16_t sp, dp, pa, pb;
 	uint64_t ka, kb;
-	uint16_t vlan = 0;
 	uint8_t proto;
 
-	/* one 802.1Q tag (a trunk's mirror): the same frame, four bytes on */
-	if (avail >= 18 && p[12] == 0x81 && p[13] == 0x00) {
-		vlan = jg_rd16(p + 14) & 0x0fff;
-		p += 4;
-		avail -= 4;
-		total -= 4;
-	}
 	if (!jg_pkt_v4_plain(p, avail, total, &ip_len, &hl, &proto))
 		return 0;
 	end = 14 + ip_len;
@@ -299,17 +296,93 @@ jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint3
 	h->k.proto = proto;
 	h->k.ip_version = 4;
 	h->k.vlan = vlan;
-	/* the key's last two words: (pa, pb), (proto, version 4, VLAN), little-endian as stored */
-	hash = jg_khash_v4(&t->hk, lo, hi, (uint32_t)pa | (uint32_t)pb << 16,
-			   (uint32_t)proto | 4u << 8 | (uint32_t)vlan << 16);
-	h->sig = jg_flow_sig_of(hash);
-	h->b1 = hash & (t->n_buckets - 1);
-	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
-	h->cand = JG_FLOW_NIL;
-	h->created = 0;
-	__builtin_prefetch(t->sigs[h->b1], 0, 3);
-	__builtin_prefetch(t->sigs[h->b2], 0, 3);
+	/* hashed from registers, not from the key just stored in pieces (a store-forwarding stall);
+	 * the key's last two words: (pa, pb), (proto, version 4, VLAN), little-endian as stored */
+	jg_flow_hint_place(t, h, jg_khash_v4(&t->hk, lo, hi, (uint32_t)pa | (uint32_t)pb << 16,
+					     (uint32_t)proto | 4u << 8 | (uint32_t)vlan << 16));
 	return 1;
+}
+
+/*
+ * jg_flow_hint_lean() for an IPv6 frame: the fixed header straight to TCP or
+ * UDP (extension headers go the general way), the datagram whole in the
+ * first segment, as jg_pkt_ipv6() and jg_pkt_l4() would take it.
+ */
+static inline int
+jg_flow_hint_v6(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint32_t total, uint16_t vlan,
+		struct jg_flow_hint *h)
+{
+	uint64_t s[2], d[2], w4, a0, a1, b0, b1;
+	uint32_t end, hl;
+	uint16_t sp, dp;
+	uint8_t nh;
+
+	if (avail < 14 + 40 + 8 || p[12] != 0x86 || p[13] != 0xdd || (p[14] >> 4) != 6)
+		return 0;
+	end = 54 + jg_rd16(p + 18);
+	nh = p[20];
+	if (end > total || end > avail)
+		return 0;
+	if (nh == 6) {
+		if (54 + 20 > end || (hl = (uint32_t)(p[66] >> 4) * 4) < 20 || 54 + hl > end)
+			return 0;
+		h->tcp_flags = p[67];
+	} else if (nh == 17) {
+		if (54 + 8 > end)
+			return 0;
+		hl = 8;
+		h->tcp_flags = 0;
+	} else {
+		return 0;
+	}
+	h->payload_len = (uint16_t)(end - (54 + hl));
+	memcpy(s, p + 22, 16);
+	memcpy(d, p + 38, 16);
+	sp = jg_rd16(p + 54);
+	dp = jg_rd16(p + 56);
+	a0 = __builtin_bswap64(s[0]);
+	a1 = __builtin_bswap64(s[1]);
+	b0 = __builtin_bswap64(d[0]);
+	b1 = __builtin_bswap64(d[1]);
+	h->src_is_a = a0 != b0 ? a0 < b0 : a1 != b1 ? a1 < b1 : sp <= dp;
+	memcpy(h->k.a, h->src_is_a ? s : d, 16);
+	memcpy(h->k.b, h->src_is_a ? d : s, 16);
+	/* (pa, pb, proto, version, VLAN) as one store: the hash's loads then each match one store */
+	w4 = (uint64_t)(h->src_is_a ? sp : dp) | (uint64_t)(h->src_is_a ? dp : sp) << 16 | (uint64_t)nh << 32 |
+	     6ull << 40 | (uint64_t)vlan << 48;
+	memcpy(&h->k.pa, &w4, 8);
+	jg_flow_hint_place(t, h, jg_flow_key_hash(t, &h->k));
+	return 1;
+}
+
+/**
+ * The lean way in, for the common frame (IPv4 without options or IPv6 without
+ * extension headers, untagged or with one 802.1Q tag, not a fragment, whole,
+ * TCP or UDP): its hint (key, buckets, signature, and the TCP flags and
+ * payload length in h->tcp_flags, h->payload_len) straight from the frame,
+ * without a struct jg_pkt; both signature lines prefetched. Untagged IPv4, it
+ * takes what jg_pkt_parse_v4() takes; whatever it takes, the general parser
+ * takes whole, and the key is the one jg_flow_key_of() makes of its result
+ * (pkt_test and fuzz_pkt compare them).
+ * @return 1 when it took the frame, 0 for the general parser
+ */
+static inline int
+jg_flow_hint_lean(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint32_t total, struct jg_flow_hint *h)
+{
+	uint16_t vlan = 0;
+
+	if (avail < 14 + 20 + 8)
+		return 0;
+	/* one 802.1Q tag (a trunk's mirror): the same frame, four bytes on */
+	if (p[12] == 0x81 && p[13] == 0x00) {
+		vlan = jg_rd16(p + 14) & 0x0fff;
+		p += 4;
+		avail -= 4;
+		total -= 4;
+	}
+	if (p[12] == 0x08)
+		return jg_flow_hint_v4(t, p, avail, total, vlan, h);
+	return jg_flow_hint_v6(t, p, avail, total, vlan, h);
 }
 
 /**

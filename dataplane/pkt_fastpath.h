@@ -285,7 +285,7 @@ jg_pkt_parse_full(const uint8_t *p, uint32_t avail, uint32_t total, struct jg_pk
  * Is this the common frame: an untagged IPv4 header without options, not a
  * fragment, the datagram whole in the first segment, TCP (its header there
  * too) or UDP? The one check jg_pkt_parse_v4() and the flow table's lean way
- * (jg_flow_hint_v4) share.
+ * (jg_flow_hint_lean) share.
  * @param ip_len  set to the IP datagram's length
  * @param hl      set to the L4 header's length
  * @param proto   set to 6 or 17

@@ -559,7 +559,7 @@ handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p,
 }
 
 #define PREFETCH_AHEAD 4
-/* held class of a frame jg_flow_hint_v4() took: no struct jg_pkt yet */
+/* held class of a frame jg_flow_hint_lean() took: no struct jg_pkt yet */
 #define CLS_LEAN 0xff
 
 /*
@@ -633,8 +633,8 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		b->m[i] = pkts[i];
-		if (likely(jg_flow_hint_v4(&w->flows, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
-					   &b->h[i]))) {
+		if (likely(jg_flow_hint_lean(&w->flows, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+					     &b->h[i]))) {
 			b->cls[i] = CLS_LEAN;
 			b->h[i].pkt = &b->p[i]; /* filled only if the packet needs it */
 			continue;

@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* first byte: how much of the frame is readable (a chained mbuf's first segment) */
 	avail = (uint32_t)(size - 1) * data[0] / 255;
-	lean = jg_flow_hint_v4(&ft, data + 1, avail, (uint32_t)(size - 1), &h);
+	lean = jg_flow_hint_lean(&ft, data + 1, avail, (uint32_t)(size - 1), &h);
 	if (jg_pkt_parse(data + 1, avail, (uint32_t)(size - 1), &p) == JG_PKT_FLOW) {
 		/* what the lean way takes, the general parser takes whole, with the same key and hash */
 		g.pkt = &p;
