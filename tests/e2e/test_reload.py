@@ -78,7 +78,12 @@ detect: {{ policy: {policy}, patterns: {pats} }}
         check(s is not None, "running")
         replayer = subprocess.Popen(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", peer_if, "--pps=1500", cap],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.8)
+        # some events before the rotation (a fixed wait was too short under CI's parallel load)
+        ev_path = os.path.join(work, "out", "events.jsonl")
+        for _ in range(100):
+            if os.path.exists(ev_path) and os.path.getsize(ev_path) > 0:
+                break
+            time.sleep(0.1)
         # logrotate's way: move the files away, SIGHUP; jg-control starts new ones
         os.rename(os.path.join(work, "out", "events.jsonl"), os.path.join(work, "out", "events.jsonl.1"))
         os.rename(os.path.join(work, "out", "flows.jsonl"), os.path.join(work, "out", "flows.jsonl.1"))
