@@ -217,9 +217,9 @@ jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi)
 struct jg_flow *
 jg_flow_packet(struct jg_flow_table *t, const struct jg_pkt *p, uint32_t frame_len, uint64_t now, int *dir_out)
 {
-	struct jg_flow_hint h;
+	struct jg_flow_hint h = { .pkt = p };
 
-	jg_flow_hint_key(t, p, &h);
+	jg_flow_hint_prepare(t, &h);
 	return jg_flow_packet_hint(t, p, &h, frame_len, now, dir_out);
 }
 

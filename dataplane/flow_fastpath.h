@@ -81,7 +81,6 @@ jg_flow_idle_timeout(const struct jg_flow_table *t, const struct jg_flow *f)
 	return t->to.other_idle_ns;
 }
 
-
 static inline uint32_t
 jg_flow_key_hash(const struct jg_flow_table *t, const struct jg_flow_key *k)
 {
@@ -181,18 +180,17 @@ jg_flow_tcp_update(struct jg_flow_table *t, struct jg_flow *f, uint8_t flags, in
 	jg_flow_tcp_change(t, f, flags, dir, first_payload);
 }
 
+/* The hint's buckets and signature from its hash; both signature lines prefetched. */
 static inline void
-jg_flow_hint_key(const struct jg_flow_table *t, const struct jg_pkt *p, struct jg_flow_hint *h)
+jg_flow_hint_place(struct jg_flow_table *t, struct jg_flow_hint *h, uint32_t hash)
 {
-	uint32_t hash;
-
-	h->src_is_a = (uint8_t)jg_flow_key_of(p, &h->k);
-	hash = jg_flow_key_hash(t, &h->k);
 	h->sig = jg_flow_sig_of(hash);
 	h->b1 = hash & (t->n_buckets - 1);
 	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
 	h->cand = JG_FLOW_NIL;
 	h->created = 0;
+	__builtin_prefetch(t->sigs[h->b1], 0, 3);
+	__builtin_prefetch(t->sigs[h->b2], 0, 3);
 }
 
 /**
@@ -203,9 +201,8 @@ jg_flow_hint_key(const struct jg_flow_table *t, const struct jg_pkt *p, struct j
 static inline void
 jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h)
 {
-	jg_flow_hint_key(t, h->pkt, h);
-	__builtin_prefetch(t->sigs[h->b1], 0, 3);
-	__builtin_prefetch(t->sigs[h->b2], 0, 3);
+	h->src_is_a = (uint8_t)jg_flow_key_of(h->pkt, &h->k);
+	jg_flow_hint_place(t, h, jg_flow_key_hash(t, &h->k));
 }
 
 /**
@@ -246,19 +243,6 @@ jg_flow_find_hint(struct jg_flow_table *t, const struct jg_flow_hint *h)
 	if ((f = jg_flow_find_in(t, h->b1, h->sig, &h->k)) == NULL)
 		f = jg_flow_find_in(t, h->b2, h->sig, &h->k);
 	return f;
-}
-
-/* The hint's buckets and signature from its hash; both signature lines prefetched. */
-static inline void
-jg_flow_hint_place(struct jg_flow_table *t, struct jg_flow_hint *h, uint32_t hash)
-{
-	h->sig = jg_flow_sig_of(hash);
-	h->b1 = hash & (t->n_buckets - 1);
-	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
-	h->cand = JG_FLOW_NIL;
-	h->created = 0;
-	__builtin_prefetch(t->sigs[h->b1], 0, 3);
-	__builtin_prefetch(t->sigs[h->b2], 0, 3);
 }
 
 /* jg_flow_hint_lean() for an IPv4 frame (its VLAN tag, if any, stepped over). */
@@ -312,10 +296,11 @@ static inline int
 jg_flow_hint_v6(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint32_t total, uint16_t vlan,
 		struct jg_flow_hint *h)
 {
-	uint64_t s[2], d[2], w4, a0, a1, b0, b1;
+	uint64_t s[2], d[2], w4;
 	uint32_t end, hl;
 	uint16_t sp, dp;
 	uint8_t nh;
+	int c;
 
 	if (avail < 14 + 40 + 8 || p[12] != 0x86 || p[13] != 0xdd || (p[14] >> 4) != 6)
 		return 0;
@@ -340,11 +325,8 @@ jg_flow_hint_v6(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint3
 	memcpy(d, p + 38, 16);
 	sp = jg_rd16(p + 54);
 	dp = jg_rd16(p + 56);
-	a0 = __builtin_bswap64(s[0]);
-	a1 = __builtin_bswap64(s[1]);
-	b0 = __builtin_bswap64(d[0]);
-	b1 = __builtin_bswap64(d[1]);
-	h->src_is_a = a0 != b0 ? a0 < b0 : a1 != b1 ? a1 < b1 : sp <= dp;
+	c = jg_flow_addr_cmp(p + 22, p + 38);
+	h->src_is_a = c < 0 || (c == 0 && sp <= dp);
 	memcpy(h->k.a, h->src_is_a ? s : d, 16);
 	memcpy(h->k.b, h->src_is_a ? d : s, 16);
 	/* (pa, pb, proto, version, VLAN) as one store: the hash's loads then each match one store */
