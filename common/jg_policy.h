@@ -18,6 +18,8 @@
 #define JG_SERVICES_MAX 32
 #define JG_SERVICE_PORTS 16
 #define JG_POLICY_PATH 4096  /* the file it came from */
+#define JG_POLICY_RULES 256
+#define JG_RULE_ANY 0xff     /* a rule's from, to or service: any */
 
 /** Built-in services; operators add their own after these. */
 #define JG_BUILTIN_SERVICES(X)                                                   \
@@ -55,6 +57,11 @@ struct jg_service_def {
 	uint16_t ports[JG_SERVICE_PORTS][2]; /**< [first, last] */
 };
 
+/** A rule as the file wrote it (zone and service indexes, or JG_RULE_ANY). */
+struct jg_policy_rule {
+	uint8_t from, to, service, action;
+};
+
 struct jg_policy {
 	char path[JG_POLICY_PATH];
 	uint32_t n_zones;
@@ -64,8 +71,24 @@ struct jg_policy {
 	uint32_t n_services;
 	struct jg_service_def services[JG_SERVICES_MAX];
 	uint8_t default_action;
+	/** the least a session of an attack tool gets, whatever its zones: alert or block (policy.attack_tools) */
+	uint8_t attack_action;
+	uint16_t n_rules;
+	struct jg_policy_rule rules[JG_POLICY_RULES]; /**< what the matrix was compiled from, first match first */
 	/** action[src zone][dst zone][service] */
 	uint8_t action[JG_ZONES_MAX][JG_ZONES_MAX][JG_SERVICES_MAX];
 };
+
+/**
+ * What the policy does to a session of service svc from zone sz to zone dz:
+ * the matrix, raised to attack_action when an attack tool is named.
+ */
+static inline uint8_t
+jg_policy_action(const struct jg_policy *p, uint8_t sz, uint8_t dz, unsigned int svc, int attack_tool)
+{
+	uint8_t a = p->action[sz][dz][svc];
+
+	return attack_tool && a < p->attack_action ? p->attack_action : a;
+}
 
 #endif

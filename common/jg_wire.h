@@ -16,7 +16,7 @@
 
 #include "jg_policy.h"
 
-#define JG_WIRE_VERSION 10u
+#define JG_WIRE_VERSION 11u
 #define JG_SHM_MAGIC 0x4a475348u /* "JGSH" */
 #define JG_SHM_NAME "jg_shm"
 #define JG_RING_EVENTS_FMT "jg_ev_%u"
@@ -229,28 +229,34 @@ enum jg_event_type {
 	JG_EV_MAX
 };
 
-/** Tools an event may name; the names are what events.jsonl carries. */
-#define JG_TOOLS(X)                                   \
-	X(UNKNOWN, "unknown")                         \
-	X(PAEXEC, "paexec")                           \
-	X(PSEXEC, "psexec")                           \
-	X(IMPACKET_PSEXEC, "impacket-psexec")         \
-	X(REMCOM, "remcom")                           \
-	X(WINEXE, "winexe")                           \
-	X(SMBEXEC, "smbexec")                         \
-	X(CRACKMAPEXEC, "crackmapexec")               \
-	X(METASPLOIT_PSEXEC, "metasploit-psexec")     \
-	X(ATEXEC, "atexec")                           \
-	X(WMIEXEC, "wmiexec")                         \
-	X(DCOMEXEC, "dcomexec")                       \
-	X(COBALT_STRIKE, "cobalt-strike")             \
-	X(SHARPMOVE, "sharpmove")                     \
-	X(SCSHELL, "scshell")                         \
-	X(CSEXEC, "csexec")                           \
-	X(CUSTOM, "custom") /* an operator's rule names it: the event's `tool` attribute */
+/**
+ * Tools an event may name; the names are what events.jsonl carries. The third
+ * column says whether the tool is an attack tool, one no administrator runs for
+ * work (Impacket, Metasploit, Cobalt Strike, CrackMapExec...): a policy never
+ * allows its sessions (`policy.attack_tools`) and learning never trusts them.
+ * PsExec, PAExec, RemCom and winexe are dual-use: judged by zones alone.
+ */
+#define JG_TOOLS(X)                                      \
+	X(UNKNOWN, "unknown", 0)                         \
+	X(PAEXEC, "paexec", 0)                           \
+	X(PSEXEC, "psexec", 0)                           \
+	X(IMPACKET_PSEXEC, "impacket-psexec", 1)         \
+	X(REMCOM, "remcom", 0)                           \
+	X(WINEXE, "winexe", 0)                           \
+	X(SMBEXEC, "smbexec", 1)                         \
+	X(CRACKMAPEXEC, "crackmapexec", 1)               \
+	X(METASPLOIT_PSEXEC, "metasploit-psexec", 1)     \
+	X(ATEXEC, "atexec", 1)                           \
+	X(WMIEXEC, "wmiexec", 1)                         \
+	X(DCOMEXEC, "dcomexec", 1)                       \
+	X(COBALT_STRIKE, "cobalt-strike", 1)             \
+	X(SHARPMOVE, "sharpmove", 1)                     \
+	X(SCSHELL, "scshell", 1)                         \
+	X(CSEXEC, "csexec", 1)                           \
+	X(CUSTOM, "custom", 0) /* an operator's rule names it: the event's `tool` attribute */
 
 enum jg_tool {
-#define JG_X_ENUM(e, n) JG_TOOL_##e,
+#define JG_X_ENUM(e, n, a) JG_TOOL_##e,
 	JG_TOOLS(JG_X_ENUM)
 #undef JG_X_ENUM
 	JG_TOOL_MAX
@@ -360,6 +366,8 @@ extern const char *const jg_counter_help[JG_CNT_MAX];
 extern const char *const jg_event_names[JG_EV_MAX];
 /** Names of the tools, indexed by enum jg_tool. */
 extern const char *const jg_tool_names[JG_TOOL_MAX];
+/** 1 for the attack tools (JG_TOOLS' third column), indexed by enum jg_tool. */
+extern const uint8_t jg_tool_attack[JG_TOOL_MAX];
 /** JSON keys and kinds of the event attributes, indexed by enum jg_attr ("" for END). */
 extern const char *const jg_attr_names[JG_ATTR_MAX];
 extern const uint8_t jg_attr_kinds[JG_ATTR_MAX];

@@ -23,9 +23,15 @@ const char *const jg_event_names[JG_EV_MAX] = {
 };
 
 const char *const jg_tool_names[JG_TOOL_MAX] = {
-#define JG_X_NAME(e, n) [JG_TOOL_##e] = n,
+#define JG_X_NAME(e, n, a) [JG_TOOL_##e] = n,
 	JG_TOOLS(JG_X_NAME)
 #undef JG_X_NAME
+};
+
+const uint8_t jg_tool_attack[JG_TOOL_MAX] = {
+#define JG_X_ATTACK(e, n, a) [JG_TOOL_##e] = a,
+	JG_TOOLS(JG_X_ATTACK)
+#undef JG_X_ATTACK
 };
 
 const char *const jg_attr_names[JG_ATTR_MAX] = {

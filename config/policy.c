@@ -7,6 +7,7 @@
  *     - { name: ssh-alt, ports: [2222, 8000-8010] }
  *   policy:
  *     default: alert                # allow | alert | block
+ *     attack_tools: alert           # alert | block: the least an attack tool's session gets
  *     rules:                        # the first matching rule decides
  *       - { from: admin-jump, to: any, service: any, action: allow }
  */
@@ -68,6 +69,7 @@ jg_policy_defaults(struct jg_policy *p)
 	p->n_zones = 1;
 	strcpy(p->zones[0], "unknown");
 	p->n_services = JG_SVC_BUILTIN_MAX;
+	p->attack_action = JG_ACT_ALERT;
 	for (int i = 0; i < JG_SVC_BUILTIN_MAX; i++) {
 		snprintf(p->services[i].name, sizeof(p->services[i].name), "%s", names[i]);
 		for (size_t k = 0; k < sizeof(builtin_ports) / sizeof(builtin_ports[0]); k++)
@@ -292,7 +294,7 @@ load_policy(struct ld *l, yaml_node_t *m)
 	yaml_node_t *rules = NULL;
 	struct {
 		int from, to, svc, act;
-	} r[256];
+	} r[JG_POLICY_RULES];
 	int n = 0;
 
 	if (m->type != YAML_MAPPING_NODE) {
@@ -311,6 +313,14 @@ load_policy(struct ld *l, yaml_node_t *m)
 				     sval(v) ? sval(v) : "?");
 			else
 				p->default_action = (uint8_t)a;
+		} else if (k && !strcmp(k, "attack_tools")) {
+			int a = action_of(sval(v));
+
+			if (a != JG_ACT_ALERT && a != JG_ACT_BLOCK)
+				perr(l->errs, l->file, line_of(v), "policy.attack_tools",
+				     "%s: not alert or block (an attack tool's session is never allowed)", sval(v) ? sval(v) : "?");
+			else
+				p->attack_action = (uint8_t)a;
 		} else if (k && !strcmp(k, "rules")) {
 			rules = v;
 		} else {
@@ -324,12 +334,16 @@ load_policy(struct ld *l, yaml_node_t *m)
 		perr(l->errs, l->file, line_of(rules), "policy.rules", "expected a list");
 		return;
 	}
-	for (yaml_node_item_t *it = rules->data.sequence.items.start; it < rules->data.sequence.items.top && n < 256; it++) {
+	for (yaml_node_item_t *it = rules->data.sequence.items.start; it < rules->data.sequence.items.top; it++) {
 		yaml_node_t *rn = node(l, *it);
 		const char *from = "any", *to = "any", *svc = "any", *act = NULL;
 		char key[64];
 
 		snprintf(key, sizeof(key), "policy.rules[%d]", n);
+		if (n == JG_POLICY_RULES) {
+			perr(l->errs, l->file, line_of(rn), key, "more than %d rules", JG_POLICY_RULES);
+			break;
+		}
 		if (rn->type != YAML_MAPPING_NODE) {
 			perr(l->errs, l->file, line_of(rn), key, "expected { from, to, service, action }");
 			continue;
@@ -362,6 +376,14 @@ load_policy(struct ld *l, yaml_node_t *m)
 			perr(l->errs, l->file, line_of(rn), key, "action: %s: not allow, alert or block", act ? act : "(missing)");
 		n++;
 	}
+	for (int i = 0; i < n; i++)
+		if (r[i].from != -1 && r[i].to != -1 && r[i].svc != -1 && r[i].act >= 0)
+			p->rules[p->n_rules++] = (struct jg_policy_rule){
+				.from = r[i].from < 0 ? JG_RULE_ANY : (uint8_t)r[i].from,
+				.to = r[i].to < 0 ? JG_RULE_ANY : (uint8_t)r[i].to,
+				.service = r[i].svc < 0 ? JG_RULE_ANY : (uint8_t)r[i].svc,
+				.action = (uint8_t)r[i].act,
+			};
 	for (int i = n - 1; i >= 0; i--) {
 		if (r[i].from == -1 || r[i].to == -1 || r[i].svc == -1 || r[i].act < 0)
 			continue;

@@ -19,6 +19,7 @@
 #include "hosts.h"
 #include "out.h"
 #include "lateral.h"
+#include "learn.h"
 #include "sink.h"
 #include "agg.h"
 #include "store.h"
@@ -45,6 +46,10 @@ struct jg_control {
 	int listen_fd;
 	struct jg_lateral *lat; /**< the lateral-movement graph, fed by every event */
 	struct jg_hosts *hosts; /**< host names by address: every event names both ends it can */
+	struct jg_learn *learn; /**< learn mode: the remote administration observed (learn.h) */
+	uint64_t learn_aged_ns; /**< when the graph was last aged */
+	const char *suggest_path; /**< --suggest FILE: a replay's end writes the proposal there (jumpgate learn) */
+	uint32_t min_sessions;    /**< --min-sessions of jumpgate learn */
 	struct jg_policy_mz *pm; /**< the rules the dataplane runs (names of zones and services) */
 	struct jg_store *store; /**< NULL when store.enabled is false */
 	struct jg_agg *agg;     /**< events -> alerts with counts */
@@ -132,6 +137,16 @@ int jg_drop_privileges(void);
 
 /** `hosts [--json]`: the names the wire gave each address. */
 int jg_cmd_hosts(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
+/** `policy suggest` and `policy diff DRAFT.yaml`: learn mode's proposal and what-if. */
+int jg_cmd_policy(struct jg_control *c, int argc, char **argv, int json, struct jg_buf *out);
+
+/**
+ * End of a replay: with --suggest, the proposal into out_dir and its what-if
+ * against the policy that ran; with --policy (a draft ran), the what-if of the
+ * config's policy against the draft. whatif.txt and whatif.json beside the events.
+ */
+void jg_control_learn_finish(struct jg_control *c);
 
 /** Write out_dir/lateral.dot (end of a replay). */
 void jg_lateral_write_dot(struct jg_control *c);

@@ -53,6 +53,12 @@ drain_events(struct jg_control *c, struct rte_ring *r)
 		jg_hosts_event(c->hosts, &ev[i]);
 		jg_agg_event(c->agg, &ev[i], now);
 		jg_lateral_add(c->lat, &ev[i]);
+		{
+			const struct jg_learn_edge *e = jg_learn_event(c->learn, &ev[i]);
+
+			if (e != NULL)
+				jg_learn_store_edge(c->store, e);
+		}
 		latency(c, &ev[i]);
 	}
 	if (n) {
@@ -110,6 +116,11 @@ jg_control_tick(struct jg_control *c)
 	uint64_t now = jg_unix_ns();
 
 	jg_agg_tick(c->agg, now);
+	if (now - c->learn_aged_ns > 1000000000ull) {
+		/* by the newest observation's time: a replayed capture carries its own */
+		jg_learn_age(c->learn, c->learn->newest_ns);
+		c->learn_aged_ns = now;
+	}
 	jg_store_tick(c->store, now);
 	for (int k = 0; k < c->n_sinks; k++)
 		c->sinks[k]->poll(c->sinks[k], now);
@@ -152,6 +163,11 @@ jg_control_alerts_open(struct jg_control *c)
 			fprintf(stderr, "jg-control: store: %s (store.path; or store.enabled: false)\n", err);
 			return -EIO;
 		}
+		if (jg_learn_store_load(c->store, c->learn) < 0)
+			fprintf(stderr, "jg-control: store: learn mode's graph could not be read back; starting empty\n");
+		/* from now on an edge given up is deleted from the store too */
+		c->learn->gone = jg_learn_store_gone;
+		c->learn->gone_ctx = c->store;
 	}
 	c->agg = jg_agg_create((uint64_t)cfg->alert_window_s * 1000000000ull, cfg->alert_table, c->store,
 			       jg_control_alert, c);

@@ -40,7 +40,9 @@ usage(FILE *f)
 		   "  --out DIR       write DIR/events.jsonl and DIR/flows.jsonl (default output.dir)\n"
 		   "  --socket PATH   operator socket (default control.socket)\n"
 		   "  --file-prefix P DPDK shared-memory prefix of the dataplane\n"
-		   "  --replay        exit once the dataplane has drained everything\n");
+		   "  --replay        exit once the dataplane has drained everything\n"
+		   "  --suggest FILE  at the end of a replay, write learn mode's proposal to DIR/FILE\n"
+		   "  --min-sessions N  sessions an admin source needs in that proposal (default 1)\n");
 }
 
 static int
@@ -129,6 +131,8 @@ run(struct jg_control *c)
 			jg_store_commit(c->store);
 			flush_outputs(c);
 			jg_lateral_write_dot(c);
+			if (c->replay)
+				jg_control_learn_finish(c);
 			c->shm->control_done = 1;
 			if (c->replay)
 				return 0;
@@ -165,6 +169,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "out", required_argument, NULL, 'o' },
 		{ "socket", required_argument, NULL, 's' }, { "file-prefix", required_argument, NULL, 'f' },
 		{ "replay", no_argument, NULL, 'r' },       { "help", no_argument, NULL, 'h' },
+		{ "suggest", required_argument, NULL, 'g' }, { "min-sessions", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct jg_control ctl;
@@ -185,6 +190,8 @@ main(int argc, char **argv)
 		case 's': c->socket_path = optarg; break;
 		case 'f': prefix = optarg; break;
 		case 'r': c->replay = 1; break;
+		case 'g': c->suggest_path = optarg; break;
+		case 'm': c->min_sessions = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -225,7 +232,10 @@ main(int argc, char **argv)
 	c->start_ns = jg_unix_ns();
 	c->lat = calloc(1, sizeof(*c->lat));
 	c->hosts = calloc(1, sizeof(*c->hosts));
-	rc = c->lat != NULL && c->hosts != NULL ? attach(c) : -ENOMEM;
+	c->learn = malloc(sizeof(*c->learn));
+	if (c->learn != NULL)
+		jg_learn_init(c->learn, 0);
+	rc = c->lat != NULL && c->hosts != NULL && c->learn != NULL ? attach(c) : -ENOMEM;
 	if (rc == 0) {
 		mkdir(c->out_dir, 0755);
 		c->events = &ev_out;

@@ -101,6 +101,7 @@ static const struct jg_cmd cmds[] = {
 	{ "stats", jg_cmd_stats },
 	{ "zones", jg_cmd_zones },
 	{ "reload", jg_cmd_reload },
+	{ "policy", jg_cmd_policy },
 	{ NULL, NULL },
 };
 

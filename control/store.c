@@ -20,7 +20,6 @@
 
 #define PRUNE_EVERY_NS (5ull * 1000000000ull)
 
-enum { ST_ALERT_ADD, ST_ALERT_COUNT, ST_FLOW_ADD, ST_MAX };
 
 static const char *const schema =
 	"PRAGMA journal_mode=WAL;"
@@ -46,7 +45,12 @@ static const char *const schema =
 	" admin INTEGER NOT NULL, action TEXT, json TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS flows_end ON flows(end_ns);"
 	"CREATE INDEX IF NOT EXISTS flows_bytes ON flows(admin, bytes);"
-	"CREATE INDEX IF NOT EXISTS flows_packets ON flows(admin, packets);";
+	"CREATE INDEX IF NOT EXISTS flows_packets ON flows(admin, packets);"
+	/* learn mode's graph (learn.h): one row per (source, target, service) */
+	"CREATE TABLE IF NOT EXISTS admin_edges("
+	" src BLOB NOT NULL, dst BLOB NOT NULL, service TEXT NOT NULL, ip_version INTEGER NOT NULL,"
+	" sessions INTEGER, attack_sessions INTEGER, events INTEGER, tools TEXT, users TEXT, more_users INTEGER,"
+	" first_ns INTEGER, last_ns INTEGER, PRIMARY KEY(src, dst, service)) WITHOUT ROWID;";
 
 static const char *const stmts[ST_MAX] = {
 	[ST_ALERT_ADD] = "INSERT INTO alerts(first_ns,last_ns,count,type,tool,src,dst,dst_port,src_zone,dst_zone,"
@@ -54,6 +58,9 @@ static const char *const stmts[ST_MAX] = {
 	[ST_ALERT_COUNT] = "UPDATE alerts SET count=?2, last_ns=?3 WHERE id=?1",
 	[ST_FLOW_ADD] = "INSERT INTO flows(flow_id,start_ns,end_ns,src,dst,src_port,dst_port,proto,packets,bytes,"
 			"admin,action,json) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+	[ST_EDGE_PUT] = "INSERT OR REPLACE INTO admin_edges(src,dst,service,ip_version,sessions,attack_sessions,events,"
+			"tools,users,more_users,first_ns,last_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+	[ST_EDGE_DEL] = "DELETE FROM admin_edges WHERE src=?1 AND dst=?2 AND service=?3",
 };
 
 struct jg_store;
@@ -170,6 +177,18 @@ begin(struct jg_store *s)
 		s->in_txn = 1;
 		s->txn_start_ns = jg_unix_ns();
 	}
+}
+
+void
+jg_store_begin(struct jg_store *s)
+{
+	begin(s);
+}
+
+void
+jg_store_error(struct jg_store *s)
+{
+	s->stats.errors++;
 }
 
 static int
@@ -331,4 +350,10 @@ sqlite3 *
 jg_store_db(struct jg_store *s)
 {
 	return s->db;
+}
+
+sqlite3_stmt *
+jg_store_stmt(struct jg_store *s, enum jg_store_st which)
+{
+	return s->st[which];
 }

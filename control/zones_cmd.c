@@ -9,31 +9,7 @@
 
 #include "jg_policy_load.h"
 #include "control.h"
-
-static int
-prefix_holds(const struct jg_prefix *p, const struct jg_prefix *a)
-{
-	unsigned int full = p->depth / 8, rest = p->depth % 8;
-
-	if (p->version != a->version)
-		return 0;
-	if (memcmp(p->addr, a->addr, full) != 0)
-		return 0;
-	return rest == 0 || ((p->addr[full] ^ a->addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
-}
-
-/* The zone of an address: its longest matching prefix, as the dataplane's LPM does. */
-static int
-zone_of(const struct jg_policy *pol, const struct jg_prefix *a, const struct jg_prefix **via)
-{
-	const struct jg_prefix *best = NULL;
-
-	for (uint32_t i = 0; i < pol->n_prefixes; i++)
-		if (prefix_holds(&pol->prefixes[i], a) && (best == NULL || pol->prefixes[i].depth > best->depth))
-			best = &pol->prefixes[i];
-	*via = best;
-	return best != NULL ? best->zone : 0;
-}
+#include "learn.h"
 
 static void
 fmt_prefix(char *buf, size_t cap, const struct jg_prefix *p)
@@ -145,7 +121,7 @@ test(const struct jg_policy *pol, int argc, char **argv, int json, struct jg_buf
 		}
 	}
 	for (int i = 0; i < 2; i++)
-		zone[i] = zone_of(pol, &a[i], &via[i]);
+		zone[i] = jg_policy_zone_of(pol, a[i].addr, a[i].version, &via[i]);
 	if (json) {
 		jg_buf_printf(o, "{\"src\":\"%s\",\"src_zone\":\"%s\",\"dst\":\"%s\",\"dst_zone\":\"%s\",\"actions\":{",
 			      argv[0], pol->zones[zone[0]], argv[1], pol->zones[zone[1]]);

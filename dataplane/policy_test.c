@@ -10,6 +10,7 @@
 
 #include "jg_policy_load.h"
 #include "jg_test.h"
+#include "jg_wire.h"
 #include "zones.h"
 
 static struct jg_policy pol;
@@ -58,6 +59,25 @@ test_load(void)
 	CHECK(jg_policy_port_service(&pol, 3389) == JG_SVC_RDP && jg_policy_port_service(&pol, 5986) == JG_SVC_WINRM);
 	CHECK(jg_policy_port_service(&pol, 5903) == JG_SVC_VNC && jg_policy_port_service(&pol, 22) == JG_SVC_SSH);
 	CHECK(jg_policy_port_service(&pol, 8005) == JG_SVC_BUILTIN_MAX && jg_policy_port_service(&pol, 445) == -1);
+	/* the rules are kept as written (what learning builds on), any as JG_RULE_ANY */
+	CHECK(pol.n_rules == 3);
+	CHECK(pol.rules[0].from == jump && pol.rules[0].to == JG_RULE_ANY && pol.rules[0].service == JG_RULE_ANY &&
+	      pol.rules[0].action == JG_ACT_ALLOW);
+	CHECK(pol.rules[1].from == JG_RULE_ANY && pol.rules[1].to == srv && pol.rules[1].service == JG_SVC_RDP &&
+	      pol.rules[1].action == JG_ACT_BLOCK);
+	/* an attack tool's session is never allowed: raised to attack_tools (alert by default) */
+	CHECK(pol.attack_action == JG_ACT_ALERT);
+	CHECK(jg_policy_action(&pol, (uint8_t)jump, (uint8_t)srv, JG_SVC_SMB_ADMIN, 0) == JG_ACT_ALLOW);
+	CHECK(jg_policy_action(&pol, (uint8_t)jump, (uint8_t)srv, JG_SVC_SMB_ADMIN, 1) == JG_ACT_ALERT);
+	CHECK(jg_policy_action(&pol, (uint8_t)lan, (uint8_t)srv, JG_SVC_RDP, 1) == JG_ACT_BLOCK);
+	CHECK(jg_tool_attack[JG_TOOL_SMBEXEC] && jg_tool_attack[JG_TOOL_WMIEXEC] && !jg_tool_attack[JG_TOOL_PAEXEC] &&
+	      !jg_tool_attack[JG_TOOL_PSEXEC] && !jg_tool_attack[JG_TOOL_UNKNOWN]);
+	{
+		const char *blk = "policy:\n  attack_tools: block\n";
+
+		CHECK(jg_policy_load_mem("k.yaml", blk, strlen(blk), &pol, &errs) == 0 && pol.attack_action == JG_ACT_BLOCK);
+		CHECK(jg_policy_action(&pol, 0, 0, JG_SVC_WMI, 1) == JG_ACT_BLOCK);
+	}
 }
 
 static void
@@ -100,6 +120,7 @@ test_errors(void)
 			  "  - { name: x, ports: [0, 70000, 9-5] }\n"
 			  "policy:\n"
 			  "  default: maybe\n"
+			  "  attack_tools: allow\n"
 			  "  rules:\n"
 			  "    - { from: a, to: nowhere, service: telnet, action: deny }\n"
 			  "colour: red\n";
@@ -116,10 +137,11 @@ test_errors(void)
 	CHECK(has("b.yaml:7: services[1]: 70000: not a port"));
 	CHECK(has("b.yaml:7: services[1]: 9-5: not a port"));
 	CHECK(has("b.yaml:9: policy.default: maybe"));
-	CHECK(has("b.yaml:11: policy.rules[0]: to: nowhere: no such zone"));
-	CHECK(has("b.yaml:11: policy.rules[0]: service: telnet: no such service"));
-	CHECK(has("b.yaml:11: policy.rules[0]: action: deny"));
-	CHECK(has("b.yaml:12: colour: unknown section"));
+	CHECK(has("b.yaml:10: policy.attack_tools: allow: not alert or block"));
+	CHECK(has("b.yaml:12: policy.rules[0]: to: nowhere: no such zone"));
+	CHECK(has("b.yaml:12: policy.rules[0]: service: telnet: no such service"));
+	CHECK(has("b.yaml:12: policy.rules[0]: action: deny"));
+	CHECK(has("b.yaml:13: colour: unknown section"));
 }
 
 static void

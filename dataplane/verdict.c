@@ -63,7 +63,8 @@ judge(const struct jg_verdict *v, struct jg_flow *f, const struct jg_event_rec *
 		fc->pol_gen = (uint8_t)v->gen;
 		fc->pol_seen = 0;
 	}
-	if (fc->pol_seen & (1u << svc))
+	/* judged once per service, unless an attack tool named later raises the verdict */
+	if ((fc->pol_seen & (1u << svc)) && act <= f->verdict)
 		return;
 	fc->pol_seen |= 1u << svc;
 	if (act > f->verdict)
@@ -95,7 +96,7 @@ jg_verdict_event(const struct jg_verdict *v, struct jg_flow *f, struct jg_event_
 	}
 	sz = jg_zone_of(v->zones, ev->src_ip, ev->ip_version);
 	dz = jg_zone_of(v->zones, ev->dst_ip, ev->ip_version);
-	act = v->pol->action[sz][dz][svc];
+	act = jg_policy_action(v->pol, sz, dz, (unsigned int)svc, ev->tool < JG_TOOL_MAX && jg_tool_attack[ev->tool]);
 	annotate(v, ev, sz, dz, svc, act);
 	judge(v, f, ev, svc, act);
 	v->out(v->out_ctx, ev);

@@ -38,6 +38,8 @@ static volatile sig_atomic_t stop_signal;
 struct session {
 	const char *config;
 	const char *policy; /**< --policy: zones and policy (what-if) */
+	const char *suggest; /**< jumpgate learn: the file name of the proposal in out_dir */
+	const char *min_sessions;
 	const char *out_dir;
 	char prefix[64];
 	char socket[108];
@@ -68,7 +70,12 @@ usage(FILE *f)
 		   "  run    [-c CONFIG]                          live: the configured ports\n"
 		   "  replay [-c CONFIG] [--out DIR] [--policy DRAFT.yaml] FILE...\n"
 		   "                                              captures (pcap, pcapng) through the dataplane;\n"
-		   "                                              --policy: what a draft policy would have done\n"
+		   "                                              --policy: what a draft policy would have done,\n"
+		   "                                              side by side with the config's\n"
+		   "  learn  [-c CONFIG] [--out FILE] [--dir DIR] [--min-sessions N] FILE...\n"
+		   "                                              propose zones and a policy from the remote\n"
+		   "                                              administration the captures show (FILE defaults\n"
+		   "                                              to policy.learnt.yaml, DIR to ./jumpgate-out)\n"
 		   "  demo                                        replay the bundled capture, show what it found\n"
 		   "  setup                                       reserve hugepages and mount hugetlbfs (root)\n\n"
 		   "CONFIG defaults to $JUMPGATE_CONFIG, /etc/jumpgate/jumpgate.yaml, then the bundled default.\n"
@@ -231,6 +238,14 @@ start_control(struct session *s)
 	}
 	if (s->replay)
 		argv[argc++] = "--replay";
+	if (s->suggest != NULL) {
+		argv[argc++] = "--suggest";
+		argv[argc++] = (char *)s->suggest;
+	}
+	if (s->min_sessions != NULL) {
+		argv[argc++] = "--min-sessions";
+		argv[argc++] = (char *)s->min_sessions;
+	}
 	argv[argc] = NULL;
 	s->ctl = spawn(argv, -1);
 	return s->ctl;
@@ -426,6 +441,41 @@ access_ok(const char *dir, const char *name)
 	return access(path, R_OK) == 0;
 }
 
+static void
+print_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX], buf[4096];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+	fflush(stdout);
+}
+
+static int
+copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "r"), *out = in != NULL ? fopen(to, "w") : NULL;
+	char buf[4096];
+	size_t n;
+	int ok = out != NULL;
+
+	while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ok = fwrite(buf, 1, n, out) == n;
+	if (in != NULL)
+		fclose(in);
+	if (out != NULL)
+		ok &= fclose(out) == 0;
+	if (!ok)
+		fprintf(stderr, "jumpgate: %s: %s\n", to, strerror(errno));
+	return ok ? 0 : -1;
+}
+
 static int
 truncate_out(const char *dir, const char *name)
 {
@@ -443,9 +493,10 @@ truncate_out(const char *dir, const char *name)
 }
 
 static int
-replay(const char *config, const char *policy, const char *out, char *const *files, int n)
+replay(struct session *sp, char *const *files, int n)
 {
-	struct session s = { .config = config, .policy = policy, .out_dir = out, .replay = 1, .dp = -1, .ctl = -1 };
+	struct session s = *sp;
+	const char *out = s.out_dir;
 	char err[512], warn[512];
 	uint64_t t_conv;
 	int rc;
@@ -459,8 +510,12 @@ replay(const char *config, const char *policy, const char *out, char *const *fil
 	{
 		char stale[PATH_MAX];
 
-		snprintf(stale, sizeof(stale), "%s/lateral.dot", out);
-		unlink(stale);
+		static const char *const names[] = { "lateral.dot", "whatif.txt", "whatif.json", "proposal.yaml" };
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(stale, sizeof(stale), "%s/%s", out, names[i]);
+			unlink(stale);
+		}
 	}
 	/* an Ethernet pcap is read where it is; anything else is converted into one first */
 	t_conv = jg_unix_ns();
@@ -498,7 +553,38 @@ replay(const char *config, const char *policy, const char *out, char *const *fil
 	if (rc == 0)
 		printf("  output   %s/events.jsonl, %s/flows.jsonl, %s/summary.json%s\n", out, out, out,
 		       access_ok(out, "lateral.dot") ? ", lateral.dot (the movement, for Graphviz)" : "");
+	if (rc == 0 && s.policy != NULL && access_ok(out, "whatif.txt")) {
+		printf("\n");
+		print_file(out, "whatif.txt");
+	}
 	return rc;
+}
+
+/*
+ * jumpgate learn: replay the captures, have the control plane propose a policy
+ * from the remote administration they show, print its what-if against the
+ * policy that ran, and leave the proposal in `dest`.
+ */
+static int
+learn(struct session *s, const char *dest, char *const *files, int n)
+{
+	char from[PATH_MAX];
+	int rc;
+
+	s->suggest = "proposal.yaml";
+	rc = replay(s, files, n);
+	if (rc != 0)
+		return rc;
+	snprintf(from, sizeof(from), "%s/proposal.yaml", s->out_dir);
+	if (!access_ok(s->out_dir, "proposal.yaml") || copy_file(from, dest) != 0) {
+		fprintf(stderr, "jumpgate learn: no proposal was written (see the messages above)\n");
+		return 1;
+	}
+	printf("\n");
+	print_file(s->out_dir, "whatif.txt");
+	printf("\nproposal: %s (a policy file: review it, try it with jumpgate replay --policy %s CAPTURE,\n"
+	       "then point detect.policy at it and run jgctl reload)\n", dest, dest);
+	return 0;
 }
 
 static int
@@ -536,11 +622,13 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "min-sessions", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char cfg_buf[PATH_MAX], demo_buf[PATH_MAX];
-	const char *config = NULL, *out = "jumpgate-out", *policy = NULL, *cmd;
+	const char *config = NULL, *out = NULL, *policy = NULL, *dir = NULL, *min_sessions = NULL, *cmd;
 	int c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -550,11 +638,13 @@ main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "c:o:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:o:p:d:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'o': out = optarg; break;
 		case 'p': policy = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'm': min_sessions = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -572,7 +662,24 @@ main(int argc, char **argv)
 			fprintf(stderr, "jumpgate replay: no capture given\n");
 			return 2;
 		}
-		return replay(config, policy, out, argv + optind, argc - optind);
+		struct session s = { .config = config, .policy = policy, .out_dir = out ? out : "jumpgate-out",
+				     .replay = 1, .dp = -1, .ctl = -1 };
+
+		return replay(&s, argv + optind, argc - optind);
+	}
+	if (!strcmp(cmd, "learn")) {
+		struct session s = { .config = config, .out_dir = dir ? dir : "jumpgate-out", .min_sessions = min_sessions,
+				     .replay = 1, .dp = -1, .ctl = -1 };
+
+		if (optind >= argc) {
+			fprintf(stderr, "jumpgate learn: no capture given\n");
+			return 2;
+		}
+		if (min_sessions != NULL && atoi(min_sessions) <= 0) {
+			fprintf(stderr, "jumpgate learn: --min-sessions %s: not a positive number\n", min_sessions);
+			return 2;
+		}
+		return learn(&s, out ? out : "policy.learnt.yaml", argv + optind, argc - optind);
 	}
 	if (!strcmp(cmd, "demo")) {
 		char tmpl[] = "/tmp/jumpgate-demo-XXXXXX";
@@ -585,7 +692,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 		printf("jumpgate demo: replaying %s with %s\n", files[0], config);
-		rc = replay(config, NULL, tmpl, files, 1);
+		struct session s = { .config = config, .out_dir = tmpl, .replay = 1, .dp = -1, .ctl = -1 };
+
+		rc = replay(&s, files, 1);
 		return rc != 0 ? rc : jg_demo_show(tmpl);
 	}
 	fprintf(stderr, "jumpgate: unknown command '%s'\n", cmd);

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The observed remote-administration graph (learn.h): edges found by a hash of
+ * (src, dst, service) over chained slots, sessions counted once per flow, and
+ * room made by giving up the weakest sixteenth of the graph in one pass.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "jg_records.h"
+#include "learn.h"
+
+#define EVICT_SHARE 16 /* a full graph gives up 1/16 of its edges at once: one scan per 256 new ones */
+
+static uint32_t
+edge_hash(const uint8_t *src, const uint8_t *dst, const char *svc)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ src[i]) * 16777619u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ dst[i]) * 16777619u;
+	for (const char *p = svc; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static uint32_t
+bucket(const struct jg_learn_edge *e)
+{
+	return edge_hash(e->src, e->dst, e->service) & (2 * JG_LEARN_EDGES - 1);
+}
+
+void
+jg_learn_init(struct jg_learn *l, uint32_t cap)
+{
+	memset(l, 0, sizeof(*l));
+	l->cap = cap == 0 || cap > JG_LEARN_EDGES ? JG_LEARN_EDGES : cap;
+}
+
+static void
+unlink_slot(struct jg_learn *l, uint32_t slot)
+{
+	uint16_t *p = &l->head[bucket(&l->e[slot])];
+
+	if (l->gone != NULL)
+		l->gone(l->gone_ctx, &l->e[slot]);
+	while (*p != 0 && *p != slot + 1)
+		p = &l->next[*p - 1];
+	if (*p == slot + 1)
+		*p = l->next[slot];
+	l->e[slot].used = 0;
+	l->n--;
+}
+
+/* What an edge is worth keeping for: attack tools first (what to look at), then sessions. */
+static uint64_t
+worth(const struct jg_learn_edge *e)
+{
+	return (e->attack_sessions ? 1ull << 40 : 0) + e->sessions;
+}
+
+/* Give up the weakest edges: every one below the worth that the weakest 1/16 reach. */
+static void
+make_room(struct jg_learn *l)
+{
+	uint32_t hist[42] = { 0 }, want = l->cap / EVICT_SHARE + 1, sum = 0, cut = 0, freed = 0;
+
+	for (uint32_t i = 0; i < JG_LEARN_EDGES; i++)
+		if (l->e[i].used) {
+			uint64_t w = worth(&l->e[i]);
+
+			hist[w >= (1ull << 40) ? 41 : 64 - __builtin_clzll(w | 1)]++;
+		}
+	while (cut < 41 && sum + hist[cut] < want)
+		sum += hist[cut++];
+	for (uint32_t i = 0; i < JG_LEARN_EDGES && freed < want; i++) {
+		uint64_t w;
+		uint32_t b;
+
+		if (!l->e[i].used)
+			continue;
+		w = worth(&l->e[i]);
+		b = w >= (1ull << 40) ? 41 : (uint32_t)(64 - __builtin_clzll(w | 1));
+		if (b <= cut) {
+			unlink_slot(l, i);
+			l->evicted++;
+			freed++;
+		}
+	}
+}
+
+static struct jg_learn_edge *
+find(struct jg_learn *l, const uint8_t *src, const uint8_t *dst, const char *svc, int create)
+{
+	uint32_t b = edge_hash(src, dst, svc) & (2 * JG_LEARN_EDGES - 1);
+	struct jg_learn_edge *e;
+	uint32_t slot;
+
+	for (uint16_t s = l->head[b]; s != 0; s = l->next[s - 1]) {
+		e = &l->e[s - 1];
+		if (!memcmp(e->src, src, 16) && !memcmp(e->dst, dst, 16) && !strcmp(e->service, svc))
+			return e;
+	}
+	if (!create)
+		return NULL;
+	if (l->n >= l->cap)
+		make_room(l);
+	for (slot = 0; slot < JG_LEARN_EDGES && l->e[slot].used; slot++)
+		;
+	if (slot == JG_LEARN_EDGES || l->n >= l->cap)
+		return NULL;
+	e = &l->e[slot];
+	memset(e, 0, sizeof(*e));
+	e->used = 1;
+	memcpy(e->src, src, 16);
+	memcpy(e->dst, dst, 16);
+	snprintf(e->service, sizeof(e->service), "%s", svc);
+	l->next[slot] = l->head[b];
+	l->head[b] = (uint16_t)(slot + 1);
+	l->n++;
+	return e;
+}
+
+static void
+add_user(struct jg_learn_edge *e, const char *user)
+{
+	for (uint32_t i = 0; i < e->n_users; i++)
+		if (!strcmp(e->users[i], user))
+			return;
+	if (e->n_users < JG_LEARN_USERS)
+		snprintf(e->users[e->n_users++], JG_LEARN_USER_LEN, "%s", user);
+	else if (e->more_users < UINT32_MAX)
+		e->more_users++;
+}
+
+struct jg_learn_edge *
+jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev)
+{
+	char svc[32], user[JG_LEARN_USER_LEN], dom[JG_LEARN_USER_LEN], raw[JG_LEARN_USER_LEN * 2 + 2];
+	int attack = ev->tool < JG_TOOL_MAX && jg_tool_attack[ev->tool];
+	uint64_t tag = ((ev->flow_id << 8 | (ev->worker & 0xff)) << 1);
+	struct jg_learn_edge *e;
+	int seen = -1;
+
+	if (ev->type == JG_EV_ZONE_VIOLATION || !jg_ev_get(ev, JG_ATTR_SERVICE, svc, sizeof(svc))[0])
+		return NULL;
+	e = find(l, ev->src_ip, ev->dst_ip, svc, 1);
+	if (e == NULL)
+		return NULL;
+	e->ip_version = ev->ip_version;
+	if (e->events == 0 || ev->ts_ns < e->first_ns)
+		e->first_ns = ev->ts_ns;
+	if (ev->ts_ns > e->last_ns)
+		e->last_ns = ev->ts_ns;
+	if (ev->ts_ns > l->newest_ns)
+		l->newest_ns = ev->ts_ns;
+	e->events++;
+	if (ev->tool < JG_TOOL_MAX && ev->tool != JG_TOOL_UNKNOWN)
+		e->tools |= 1u << ev->tool;
+	for (int i = 0; i < JG_LEARN_RECENT; i++)
+		if ((e->recent[i] & ~1ull) == tag)
+			seen = i;
+	if (seen < 0) {
+		memmove(&e->recent[1], &e->recent[0], sizeof(e->recent[0]) * (JG_LEARN_RECENT - 1));
+		e->recent[0] = tag;
+		seen = 0;
+		e->sessions++;
+	}
+	if (attack && !(e->recent[seen] & 1)) {
+		e->recent[seen] |= 1;
+		e->attack_sessions++;
+	}
+	if (jg_ev_get(ev, JG_ATTR_USER, user, sizeof(user))[0]) {
+		jg_ev_get(ev, JG_ATTR_DOMAIN, dom, sizeof(dom));
+		snprintf(raw, sizeof(raw), "%s%s%s", dom, dom[0] ? "\\" : "", user);
+		/* a name from the wire: printable, and no separator of the store's list */
+		add_user(e, jg_fmt_printable(user, sizeof(user), raw, ","));
+	}
+	return e;
+}
+
+struct jg_learn_edge *
+jg_learn_put(struct jg_learn *l, const struct jg_learn_edge *in)
+{
+	struct jg_learn_edge *e = find(l, in->src, in->dst, in->service, 1);
+
+	if (e == NULL)
+		return NULL;
+	*e = *in;
+	e->used = 1;
+	if (e->last_ns > l->newest_ns)
+		l->newest_ns = e->last_ns;
+	return e;
+}
+
+void
+jg_learn_age(struct jg_learn *l, uint64_t now_ns)
+{
+	if (now_ns < JG_LEARN_WINDOW_NS)
+		return;
+	for (uint32_t i = 0; i < JG_LEARN_EDGES; i++)
+		if (l->e[i].used && l->e[i].last_ns < now_ns - JG_LEARN_WINDOW_NS) {
+			unlink_slot(l, i);
+			l->aged++;
+		}
+}
+
+const char *
+jg_learn_tools(const struct jg_learn_edge *e, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int t = 0; t < JG_TOOL_MAX && n < cap; t++)
+		if (e->tools & (1u << t))
+			n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "", jg_tool_names[t]);
+	return out;
+}
+
+const char *
+jg_learn_users(const struct jg_learn_edge *e, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (uint32_t i = 0; i < e->n_users && n < cap; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "", e->users[i]);
+	if (e->more_users && n < cap)
+		snprintf(out + n, cap - n, " +%u more", e->more_users);
+	return out;
+}
