@@ -144,9 +144,19 @@ jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev)
 	struct jg_learn_edge *e;
 	int seen = -1;
 
-	if (ev->type == JG_EV_ZONE_VIOLATION || !jg_ev_get(ev, JG_ATTR_SERVICE, svc, sizeof(svc))[0])
+	uint8_t src[16], dst[16];
+
+	if (ev->type == JG_EV_ZONE_VIOLATION || !jg_ev_get(ev, JG_ATTR_SERVICE, svc, sizeof(svc))[0] ||
+	    (ev->ip_version != 4 && ev->ip_version != 6))
 		return NULL;
-	e = find(l, ev->src_ip, ev->dst_ip, svc, 1);
+	/* an IPv4 address is its first four bytes, whatever follows them */
+	memcpy(src, ev->src_ip, 16);
+	memcpy(dst, ev->dst_ip, 16);
+	if (ev->ip_version == 4) {
+		memset(src + 4, 0, 12);
+		memset(dst + 4, 0, 12);
+	}
+	e = find(l, src, dst, svc, 1);
 	if (e == NULL)
 		return NULL;
 	e->ip_version = ev->ip_version;

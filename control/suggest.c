@@ -35,7 +35,7 @@ struct host {
 	int cur_zone;      /**< in the running policy */
 	int zone;          /**< in the proposal (index into struct names) */
 	uint64_t out_benign, out_attack, in_benign;
-	uint32_t users;    /**< accounts used from it (distinct per edge, a bound) */
+	uint32_t users;    /**< distinct accounts used from it in benign sessions */
 	uint32_t targets;  /**< edges leaving it with benign sessions */
 };
 
@@ -129,21 +129,65 @@ benign(const struct jg_learn_edge *e)
 	return e->sessions - (e->attack_sessions < e->sessions ? e->attack_sessions : e->sessions);
 }
 
+/* Accounts used from each host: distinct names over its benign edges (and those past the names kept). */
 static void
-roles(struct ctx *c)
+count_users(struct ctx *c, const uint32_t *by_src)
+{
+	for (uint32_t i = 0; i < c->n_edges;) {
+		uint32_t h = c->src[by_src[i]], j = i;
+		const char *seen[64];
+		uint32_t n = 0, more = 0;
+
+		for (; j < c->n_edges && c->src[by_src[j]] == h; j++) {
+			const struct jg_learn_edge *e = c->edges[by_src[j]];
+
+			if (benign(e) == 0)
+				continue;
+			more += e->more_users;
+			for (uint32_t u = 0; u < e->n_users; u++) {
+				uint32_t k = 0;
+
+				while (k < n && strcmp(seen[k], e->users[u]) != 0)
+					k++;
+				if (k == n && n < 64)
+					seen[n++] = e->users[u];
+				else if (k == n)
+					more++;
+			}
+		}
+		c->h[h].users = n + more;
+		i = j;
+	}
+}
+
+static const struct ctx *sort_ctx;
+
+static int
+by_src_cmp(const void *a, const void *b)
+{
+	uint32_t x = sort_ctx->src[*(const uint32_t *)a], y = sort_ctx->src[*(const uint32_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+roles(struct ctx *c, uint32_t *by_src)
 {
 	for (uint32_t i = 0; i < c->n_edges; i++) {
 		const struct jg_learn_edge *e = c->edges[i];
 		struct host *s = &c->h[c->src[i]];
 
+		by_src[i] = i;
 		s->out_attack += e->attack_sessions;
 		if (benign(e) == 0)
 			continue;
 		s->out_benign += benign(e);
-		s->users += e->n_users + e->more_users;
 		s->targets++;
 		c->h[c->dst[i]].in_benign += benign(e);
 	}
+	sort_ctx = c;
+	qsort(by_src, c->n_edges, sizeof(*by_src), by_src_cmp);
+	count_users(c, by_src);
 	for (uint32_t i = 0; i < c->n_hosts; i++) {
 		struct host *h = &c->h[i];
 
@@ -492,7 +536,7 @@ jg_suggest(const struct jg_learn *l, const struct jg_policy *current, const stru
 		rc = -ENOMEM;
 	if (rc != 0)
 		goto out;
-	roles(&c);
+	roles(&c, run);
 	zones(&c);
 	for (uint32_t i = 0; i < c.n_edges; i++)
 		sessions += c.edges[i]->sessions;
