@@ -54,7 +54,7 @@ drain_events(struct jg_control *c, struct rte_ring *r)
 		jg_agg_event(c->agg, &ev[i], now);
 		jg_lateral_add(c->lat, &ev[i]);
 		{
-			const struct jg_learn_edge *e = jg_learn_event(c->learn, &ev[i]);
+			const struct jg_learn_edge *e = jg_learn_event(c->learn, &ev[i], now);
 
 			if (e != NULL)
 				jg_learn_store_edge(c->store, e);
@@ -117,8 +117,7 @@ jg_control_tick(struct jg_control *c)
 
 	jg_agg_tick(c->agg, now);
 	if (now - c->learn_aged_ns > 1000000000ull) {
-		/* by the newest observation's time: a replayed capture carries its own */
-		jg_learn_age(c->learn, c->learn->newest_ns);
+		jg_learn_age(c->learn, now);
 		c->learn_aged_ns = now;
 	}
 	jg_store_tick(c->store, now);
@@ -163,7 +162,10 @@ jg_control_alerts_open(struct jg_control *c)
 			fprintf(stderr, "jg-control: store: %s (store.path; or store.enabled: false)\n", err);
 			return -EIO;
 		}
-		if (jg_learn_store_load(c->store, c->learn) < 0)
+		/* jumpgate learn proposes from its captures alone: what an earlier run learnt into this store goes */
+		if (c->suggest_path != NULL)
+			jg_learn_store_clear(c->store);
+		else if (jg_learn_store_load(c->store, c->learn) < 0)
 			fprintf(stderr, "jg-control: store: learn mode's graph could not be read back; starting empty\n");
 		/* from now on an edge given up is deleted from the store too */
 		c->learn->gone = jg_learn_store_gone;

@@ -136,7 +136,7 @@ add_user(struct jg_learn_edge *e, const char *user)
 }
 
 struct jg_learn_edge *
-jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev)
+jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev, uint64_t now_ns)
 {
 	char svc[32], user[JG_LEARN_USER_LEN], dom[JG_LEARN_USER_LEN], raw[JG_LEARN_USER_LEN * 2 + 2];
 	int attack = ev->tool < JG_TOOL_MAX && jg_tool_attack[ev->tool];
@@ -167,6 +167,7 @@ jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev)
 	if (ev->ts_ns > l->newest_ns)
 		l->newest_ns = ev->ts_ns;
 	e->events++;
+	e->seen_ns = now_ns;
 	if (ev->tool < JG_TOOL_MAX && ev->tool != JG_TOOL_UNKNOWN)
 		e->tools |= 1u << ev->tool;
 	for (int i = 0; i < JG_LEARN_RECENT; i++)
@@ -211,7 +212,7 @@ jg_learn_age(struct jg_learn *l, uint64_t now_ns)
 	if (now_ns < JG_LEARN_WINDOW_NS)
 		return;
 	for (uint32_t i = 0; i < JG_LEARN_EDGES; i++)
-		if (l->e[i].used && l->e[i].last_ns < now_ns - JG_LEARN_WINDOW_NS) {
+		if (l->e[i].used && l->e[i].seen_ns < now_ns - JG_LEARN_WINDOW_NS) {
 			unlink_slot(l, i);
 			l->aged++;
 		}

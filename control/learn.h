@@ -7,7 +7,8 @@
  * proposed (`jgctl policy suggest`, `jumpgate learn`) and a draft is compared
  * with the running policy (`jgctl policy diff`, `jumpgate replay --policy`).
  *
- * Bounded: JG_LEARN_EDGES edges; an edge unseen for JG_LEARN_WINDOW_NS is
+ * Bounded: JG_LEARN_EDGES edges; an edge unseen for JG_LEARN_WINDOW_NS (by the
+ * control plane's clock: a replay of old captures learns from all of them) is
  * forgotten, and a full graph gives way to the edges with the least evidence
  * (attack-tool edges last: they are what to look at). Kept in the store's
  * SQLite database (table admin_edges), so a restart forgets nothing.
@@ -43,7 +44,8 @@ struct jg_learn_edge {
 	uint32_t events;
 	uint32_t tools;     /**< bit per enum jg_tool named */
 	uint32_t more_users; /**< names seen beyond the JG_LEARN_USERS kept */
-	uint64_t first_ns, last_ns;
+	uint64_t first_ns, last_ns; /**< packet times of its first and last event */
+	uint64_t seen_ns;           /**< when its last event reached the control plane (the window) */
 	uint64_t recent[JG_LEARN_RECENT]; /**< flow tags, newest first; bit 0: an attack tool counted */
 	char users[JG_LEARN_USERS][JG_LEARN_USER_LEN]; /**< DOMAIN\\user */
 };
@@ -70,7 +72,7 @@ void jg_learn_init(struct jg_learn *l, uint32_t cap);
  * session of its edge when its flow was not seen yet. Zone violations repeat
  * the event that raised them and are not counted. @return the edge changed, or NULL
  */
-struct jg_learn_edge *jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev);
+struct jg_learn_edge *jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev, uint64_t now_ns);
 
 /**
  * Put an edge back (from the store at start): merged into the graph as it is.
@@ -78,13 +80,16 @@ struct jg_learn_edge *jg_learn_event(struct jg_learn *l, const struct jg_event_r
  */
 struct jg_learn_edge *jg_learn_put(struct jg_learn *l, const struct jg_learn_edge *in);
 
-/** Forget edges unseen for the window before `now_ns`. */
+/** Forget edges that no event reached for the window before `now_ns` (the control plane's clock). */
 void jg_learn_age(struct jg_learn *l, uint64_t now_ns);
 
 struct jg_store;
 
 /** Put the edges the store kept back into the graph (at start). @return edges, or -1 on a database error */
 int jg_learn_store_load(struct jg_store *s, struct jg_learn *l);
+
+/** Forget every stored edge. */
+void jg_learn_store_clear(struct jg_store *s);
 
 /** Write an edge that changed (in the store's batch transaction). */
 void jg_learn_store_edge(struct jg_store *s, const struct jg_learn_edge *e);

@@ -45,6 +45,7 @@ jg_learn_store_edge(struct jg_store *s, const struct jg_learn_edge *e)
 	sqlite3_bind_int64(q, 10, e->more_users);
 	sqlite3_bind_int64(q, 11, (sqlite3_int64)e->first_ns);
 	sqlite3_bind_int64(q, 12, (sqlite3_int64)e->last_ns);
+	sqlite3_bind_int64(q, 13, (sqlite3_int64)e->seen_ns);
 	run(s, q);
 }
 
@@ -62,6 +63,13 @@ jg_learn_store_gone(void *ctx, const struct jg_learn_edge *e)
 	sqlite3_bind_blob(q, 2, e->dst, 16, SQLITE_TRANSIENT);
 	sqlite3_bind_text(q, 3, e->service, -1, SQLITE_TRANSIENT);
 	run(s, q);
+}
+
+void
+jg_learn_store_clear(struct jg_store *s)
+{
+	if (s != NULL && sqlite3_exec(jg_store_db(s), "DELETE FROM admin_edges", NULL, NULL, NULL) != SQLITE_OK)
+		jg_store_error(s);
 }
 
 static void
@@ -91,7 +99,7 @@ int
 jg_learn_store_load(struct jg_store *s, struct jg_learn *l)
 {
 	static const char sql[] = "SELECT src,dst,service,ip_version,sessions,attack_sessions,events,tools,users,"
-				  "more_users,first_ns,last_ns FROM admin_edges ORDER BY last_ns";
+				  "more_users,first_ns,last_ns,seen_ns FROM admin_edges ORDER BY seen_ns";
 	sqlite3_stmt *q;
 	int n = 0, rc;
 
@@ -121,6 +129,7 @@ jg_learn_store_load(struct jg_store *s, struct jg_learn *l)
 		e.more_users = (uint32_t)sqlite3_column_int64(q, 9);
 		e.first_ns = (uint64_t)sqlite3_column_int64(q, 10);
 		e.last_ns = (uint64_t)sqlite3_column_int64(q, 11);
+		e.seen_ns = (uint64_t)sqlite3_column_int64(q, 12);
 		/* flows already counted are not remembered: the next event of one is a new session */
 		if (jg_learn_put(l, &e) != NULL)
 			n++;

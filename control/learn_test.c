@@ -76,29 +76,29 @@ test_sessions(void)
 	/* three events of one flow: one session; a zone violation repeats an event and is not counted */
 	for (int i = 0; i < 3; i++) {
 		ev = event(a, b, 4, "smb-admin", 7, JG_TOOL_PAEXEC, "adm1", 100 * SEC + (uint64_t)i);
-		e = jg_learn_event(&l, &ev);
+		e = jg_learn_event(&l, &ev, ev.ts_ns);
 	}
 	ev.type = JG_EV_ZONE_VIOLATION;
-	CHECK(jg_learn_event(&l, &ev) == NULL);
+	CHECK(jg_learn_event(&l, &ev, ev.ts_ns) == NULL);
 	CHECK(l.n == 1 && e->sessions == 1 && e->events == 3 && e->attack_sessions == 0 && e->n_users == 1);
 	CHECK(!strcmp(jg_learn_users(e, buf, sizeof(buf)), "CORP\\adm1"));
 	CHECK(!strcmp(jg_learn_tools(e, buf, sizeof(buf)), "paexec"));
 	/* a second flow; then smbexec named in it later: one attack session, still two sessions */
 	ev = event(a, b, 4, "smb-admin", 8, JG_TOOL_UNKNOWN, "adm1", 200 * SEC);
-	jg_learn_event(&l, &ev);
+	jg_learn_event(&l, &ev, ev.ts_ns);
 	ev = event(a, b, 4, "smb-admin", 8, JG_TOOL_SMBEXEC, "adm1", 201 * SEC);
-	jg_learn_event(&l, &ev);
+	jg_learn_event(&l, &ev, ev.ts_ns);
 	ev = event(a, b, 4, "smb-admin", 8, JG_TOOL_SMBEXEC, "adm2", 202 * SEC);
-	e = jg_learn_event(&l, &ev);
+	e = jg_learn_event(&l, &ev, ev.ts_ns);
 	CHECK(e->sessions == 2 && e->attack_sessions == 1 && e->n_users == 2);
 	CHECK(e->first_ns == 100 * SEC && e->last_ns == 202 * SEC);
 	/* no service attribute: not remote administration the dataplane judged */
 	memset(&ev, 0, sizeof(ev));
-	CHECK(jg_learn_event(&l, &ev) == NULL && l.n == 1);
+	CHECK(jg_learn_event(&l, &ev, ev.ts_ns) == NULL && l.n == 1);
 	/* the window: an edge unseen for 30 days is forgotten */
 	ev = event(b, a, 4, "rdp", 9, JG_TOOL_UNKNOWN, NULL, 203 * SEC + JG_LEARN_WINDOW_NS);
-	jg_learn_event(&l, &ev);
-	jg_learn_age(&l, l.newest_ns);
+	jg_learn_event(&l, &ev, ev.ts_ns);
+	jg_learn_age(&l, 203 * SEC + JG_LEARN_WINDOW_NS);
 	CHECK(l.n == 1 && l.aged == 1);
 }
 
@@ -116,7 +116,7 @@ test_bounded(unsigned int seed)
 	for (int k = 0; k < 4; k++) {
 		struct jg_event_rec ev = event(a, b, 4, svcs[k], 1000 + (uint64_t)k, JG_TOOL_WMIEXEC, NULL, SEC);
 
-		jg_learn_event(&l, &ev);
+		jg_learn_event(&l, &ev, ev.ts_ns);
 	}
 	for (uint32_t i = 0; i < 200000; i++) {
 		struct jg_event_rec ev;
@@ -124,7 +124,7 @@ test_bounded(unsigned int seed)
 		ip4(a, 10, (uint8_t)rand(), (uint8_t)rand(), (uint8_t)rand());
 		ip4(b, 172, 16, (uint8_t)rand(), (uint8_t)rand());
 		ev = event(a, b, 4, svcs[rand() % 6], i, JG_TOOL_UNKNOWN, NULL, SEC + i);
-		jg_learn_event(&l, &ev);
+		jg_learn_event(&l, &ev, ev.ts_ns);
 		max = l.n > max ? l.n : max;
 	}
 	for (uint32_t i = 0; i < JG_LEARN_EDGES; i++)
@@ -161,7 +161,7 @@ test_store(void)
 
 		ip4(b, 10, 20, 0, (uint8_t)(1 + i));
 		ev = event(a, b, 4, "smb-admin", (uint64_t)i, i == 0 ? JG_TOOL_ATEXEC : JG_TOOL_PSEXEC, "a,b", SEC * (uint64_t)(i + 1));
-		jg_learn_store_edge(s, jg_learn_event(&l, &ev));
+		jg_learn_store_edge(s, jg_learn_event(&l, &ev, ev.ts_ns));
 	}
 	jg_store_close(s);
 	s = jg_store_open(path, &lim, err, sizeof(err));
@@ -178,7 +178,7 @@ test_store(void)
 			if (back->e[k].used && !memcmp(back->e[k].dst, e->dst, 16))
 				f = &back->e[k];
 		CHECK(f != NULL && f->sessions == e->sessions && f->attack_sessions == e->attack_sessions &&
-		      f->tools == e->tools && f->first_ns == e->first_ns && f->last_ns == e->last_ns &&
+		      f->tools == e->tools && f->first_ns == e->first_ns && f->last_ns == e->last_ns && f->seen_ns == e->seen_ns &&
 		      f->n_users == 1 && !strcmp(f->users[0], e->users[0]) && !strcmp(f->service, e->service));
 	}
 	/* a name from the wire with the list's separator in it was made harmless */
@@ -258,7 +258,7 @@ random_graph(void)
 			for (int k = 0, n = 1 + rand() % 3; k < n; k++) {
 				struct jg_event_rec ev = event(gh[i].ip, gh[d].ip, gh[i].v, svc, flow, tool, user, t);
 
-				jg_learn_event(&l, &ev);
+				jg_learn_event(&l, &ev, ev.ts_ns);
 				t += SEC;
 			}
 			flow++;
@@ -271,7 +271,7 @@ random_graph(void)
 		if (a >= 0 && d >= 0) {
 			struct jg_event_rec ev = event(gh[a].ip, gh[d].ip, 4, "wmi", flow++, JG_TOOL_WMIEXEC, "x", t);
 
-			jg_learn_event(&l, &ev);
+			jg_learn_event(&l, &ev, ev.ts_ns);
 		}
 	}
 }

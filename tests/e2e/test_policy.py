@@ -104,6 +104,28 @@ policy:
               all(x.get("action") == "allow" for x in evs if x["event"] == "admin_session"),
               "smb-encrypted: allow lets the encrypted file share be (it is not tool-shaped)")
 
+# an attack tool is never allowed: smbexec from a zone allowed everything (its flow is
+# judged again when the service install names smbexec, whatever came before)
+smbexec = os.path.join(SHARED, "elcabezzonn", "smbexec.pcap")
+if os.path.exists(smbexec):
+    for act in ("alert", "block"):
+        trusted = policy(f"trust-{act}.yaml", f"""
+zones:
+  - {{ name: jump, prefixes: [192.168.1.161/32] }}
+policy:
+  default: alert
+  attack_tools: {act}
+  rules:
+    - {{ from: jump, to: any, service: any, action: allow }}
+""")
+        evs = events([smbexec], trusted)
+        zv = [e for e in evs if e["event"] == "zone_violation"]
+        check(len(zv) == 1 and zv[0].get("tool") == "smbexec" and zv[0].get("action") == act and
+              zv[0].get("src_zone") == "jump" and
+              all(e.get("action") == act for e in evs if e.get("tool") == "smbexec"),
+              f"attack_tools {act}: smbexec from an allowed zone raised to {act} when named "
+              f"({[(e['event'], e.get('tool'), e.get('action')) for e in evs]})")
+
 bad = policy("bad.yaml", "zones:\n  - { name: x, prefixes: [10.0.0.1/8] }\npolicy:\n  default: maybe\n")
 r, out = replay([DEMO_PCAP], extra=("--policy", bad))
 check(r.returncode != 0 and "bad.yaml:2" in r.stderr and "bad.yaml:4: policy.default: maybe" in r.stderr,
