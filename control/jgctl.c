@@ -4,6 +4,7 @@
  * socket (protocol in jg_proto.h), prints the answer, exits with its code.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,28 @@ static const struct help helps[] = {
 	  "settings changed are reopened. Any error rejects the whole reload, prints every\n"
 	  "problem as file:line: key: reason and exits 1; the running rules stay. Keys\n"
 	  "other than detect.policy, detect.patterns and the collectors need a restart.\n" },
+	{ "policy",
+	  "jgctl policy suggest [--since TIME|7d|12h|30m] [--min-sessions N] [--max-users N] [--json]\n"
+	  "jgctl policy diff DRAFT.yaml [--since TIME|7d] [--json]\n\n"
+	  "Learn mode. jg-control keeps the remote administration it has seen (who\n"
+	  "administered whom, with which service, how often, when, with which users and\n"
+	  "tools; 4096 paths, 30 days, kept in the store across restarts).\n"
+	  "suggest prints a policy file (the format of detect.policy) proposed from it:\n"
+	  "hosts that administered others with few accounts become admin sources\n"
+	  "(zone learnt-admin, or the zone they are in), the hosts they administered\n"
+	  "managed (learnt-managed, or their zone), every other host stays unknown;\n"
+	  "the running zones, services and rules are kept; an allow rule for each kind of\n"
+	  "administration seen from admin sources, with its evidence in a comment;\n"
+	  "default alert. Attack tools (Impacket, Metasploit, Cobalt Strike,\n"
+	  "CrackMapExec...) are never learnt, whoever ran them: they are listed first.\n"
+	  "  --since         only what was seen since TIME, or in the last 7d/12h/30m\n"
+	  "                  (back from the newest observation)\n"
+	  "  --min-sessions  benign sessions an admin source needs (default 1)\n"
+	  "  --max-users     accounts an admin source may use (default 3)\n"
+	  "diff prints what the running policy and DRAFT.yaml would each have done to\n"
+	  "those sessions: allow/alert/block totals, sessions per (zone, zone, service),\n"
+	  "the paths whose verdict changes and the hosts the draft newly trusts.\n"
+	  "  jgctl policy suggest > draft.yaml; jgctl policy diff draft.yaml\n" },
 	{ NULL, NULL },
 };
 
@@ -108,6 +131,7 @@ usage(FILE *f)
 		   "  stats      every counter: ports, workers, drops, store, outputs\n"
 		   "  zones      the running policy; zones test SRC DST [SERVICE]\n"
 		   "  reload     re-read config, zones, policy and patterns without a restart\n"
+		   "  policy     learn mode: policy suggest, policy diff DRAFT.yaml\n"
 		   "  help CMD   the manual of one command\n\n"
 		   "exit status: 0 done, 1 the command failed, 2 usage, 3 protocol version\n"
 		   "mismatch, 4 jg-control unreachable.\n");
@@ -276,6 +300,17 @@ main(int argc, char **argv)
 		}
 		if (!strcmp(argv[k], "--follow") && !strcmp(argv[i], "events")) {
 			follow_mode = 1;
+			continue;
+		}
+		/* the draft is read by jg-control, whose working directory is not ours */
+		if (k == i + 2 && !strcmp(argv[i], "policy") && !strcmp(argv[i + 1], "diff") && argv[k][0] != '-') {
+			char abs[PATH_MAX];
+
+			if (realpath(argv[k], abs) == NULL) {
+				fprintf(stderr, "jgctl: %s: %s\n", argv[k], strerror(errno));
+				return JG_ERR;
+			}
+			len += (size_t)snprintf(req + len, len < sizeof(req) ? sizeof(req) - len : 0, " %s", abs);
 			continue;
 		}
 		/* a followed JSON stream is JSON lines, not one array */

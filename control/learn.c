@@ -179,6 +179,12 @@ jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev, uint64_t now_n
 		seen = 0;
 		e->sessions++;
 	}
+	if (attack) {
+		if (e->attack_first_ns == 0 || ev->ts_ns < e->attack_first_ns)
+			e->attack_first_ns = ev->ts_ns;
+		if (ev->ts_ns > e->attack_last_ns)
+			e->attack_last_ns = ev->ts_ns;
+	}
 	if (attack && !(e->recent[seen] & 1)) {
 		e->recent[seen] |= 1;
 		e->attack_sessions++;
@@ -219,13 +225,13 @@ jg_learn_age(struct jg_learn *l, uint64_t now_ns)
 }
 
 const char *
-jg_learn_tools(const struct jg_learn_edge *e, char *out, size_t cap)
+jg_learn_tools(const struct jg_learn_edge *e, int which, char *out, size_t cap)
 {
 	size_t n = 0;
 
 	out[0] = '\0';
 	for (int t = 0; t < JG_TOOL_MAX && n < cap; t++)
-		if (e->tools & (1u << t))
+		if ((e->tools & (1u << t)) && (which < 0 || jg_tool_attack[t] == which))
 			n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "", jg_tool_names[t]);
 	return out;
 }

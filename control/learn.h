@@ -46,6 +46,7 @@ struct jg_learn_edge {
 	uint32_t more_users; /**< names seen beyond the JG_LEARN_USERS kept */
 	uint64_t first_ns, last_ns; /**< packet times of its first and last event */
 	uint64_t seen_ns;           /**< when its last event reached the control plane (the window) */
+	uint64_t attack_first_ns, attack_last_ns; /**< packet times of its events that named an attack tool */
 	uint64_t recent[JG_LEARN_RECENT]; /**< flow tags, newest first; bit 0: an attack tool counted */
 	char users[JG_LEARN_USERS][JG_LEARN_USER_LEN]; /**< DOMAIN\\user */
 };
@@ -97,8 +98,8 @@ void jg_learn_store_edge(struct jg_store *s, const struct jg_learn_edge *e);
 /** Delete an edge's row (a jg_learn gone callback; ctx is the store). */
 void jg_learn_store_gone(void *ctx, const struct jg_learn_edge *e);
 
-/** Tools of an edge as a comma list ("" when none). @return out */
-const char *jg_learn_tools(const struct jg_learn_edge *e, char *out, size_t cap);
+/** Tools of an edge as a comma list ("" when none): all (which -1), the attack tools (1) or the others (0). @return out */
+const char *jg_learn_tools(const struct jg_learn_edge *e, int which, char *out, size_t cap);
 
 /** Users of an edge as a comma list, "+N more" after them. @return out */
 const char *jg_learn_users(const struct jg_learn_edge *e, char *out, size_t cap);

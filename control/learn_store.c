@@ -40,12 +40,14 @@ jg_learn_store_edge(struct jg_store *s, const struct jg_learn_edge *e)
 	sqlite3_bind_int64(q, 5, e->sessions);
 	sqlite3_bind_int64(q, 6, e->attack_sessions);
 	sqlite3_bind_int64(q, 7, e->events);
-	sqlite3_bind_text(q, 8, jg_learn_tools(e, tools, sizeof(tools)), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 8, jg_learn_tools(e, -1, tools, sizeof(tools)), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(q, 9, users, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 10, e->more_users);
 	sqlite3_bind_int64(q, 11, (sqlite3_int64)e->first_ns);
 	sqlite3_bind_int64(q, 12, (sqlite3_int64)e->last_ns);
 	sqlite3_bind_int64(q, 13, (sqlite3_int64)e->seen_ns);
+	sqlite3_bind_int64(q, 14, (sqlite3_int64)e->attack_first_ns);
+	sqlite3_bind_int64(q, 15, (sqlite3_int64)e->attack_last_ns);
 	run(s, q);
 }
 
@@ -99,7 +101,7 @@ int
 jg_learn_store_load(struct jg_store *s, struct jg_learn *l)
 {
 	static const char sql[] = "SELECT src,dst,service,ip_version,sessions,attack_sessions,events,tools,users,"
-				  "more_users,first_ns,last_ns,seen_ns FROM admin_edges ORDER BY seen_ns";
+				  "more_users,first_ns,last_ns,seen_ns,attack_first_ns,attack_last_ns FROM admin_edges ORDER BY seen_ns";
 	sqlite3_stmt *q;
 	int n = 0, rc;
 
@@ -130,6 +132,8 @@ jg_learn_store_load(struct jg_store *s, struct jg_learn *l)
 		e.first_ns = (uint64_t)sqlite3_column_int64(q, 10);
 		e.last_ns = (uint64_t)sqlite3_column_int64(q, 11);
 		e.seen_ns = (uint64_t)sqlite3_column_int64(q, 12);
+		e.attack_first_ns = (uint64_t)sqlite3_column_int64(q, 13);
+		e.attack_last_ns = (uint64_t)sqlite3_column_int64(q, 14);
 		/* flows already counted are not remembered: the next event of one is a new session */
 		if (jg_learn_put(l, &e) != NULL)
 			n++;

@@ -82,7 +82,7 @@ test_sessions(void)
 	CHECK(jg_learn_event(&l, &ev, ev.ts_ns) == NULL);
 	CHECK(l.n == 1 && e->sessions == 1 && e->events == 3 && e->attack_sessions == 0 && e->n_users == 1);
 	CHECK(!strcmp(jg_learn_users(e, buf, sizeof(buf)), "CORP\\adm1"));
-	CHECK(!strcmp(jg_learn_tools(e, buf, sizeof(buf)), "paexec"));
+	CHECK(!strcmp(jg_learn_tools(e, -1, buf, sizeof(buf)), "paexec"));
 	/* a second flow; then smbexec named in it later: one attack session, still two sessions */
 	ev = event(a, b, 4, "smb-admin", 8, JG_TOOL_UNKNOWN, "adm1", 200 * SEC);
 	jg_learn_event(&l, &ev, ev.ts_ns);
@@ -179,6 +179,7 @@ test_store(void)
 				f = &back->e[k];
 		CHECK(f != NULL && f->sessions == e->sessions && f->attack_sessions == e->attack_sessions &&
 		      f->tools == e->tools && f->first_ns == e->first_ns && f->last_ns == e->last_ns && f->seen_ns == e->seen_ns &&
+		      f->attack_first_ns == e->attack_first_ns && f->attack_last_ns == e->attack_last_ns &&
 		      f->n_users == 1 && !strcmp(f->users[0], e->users[0]) && !strcmp(f->service, e->service));
 	}
 	/* a name from the wire with the list's separator in it was made harmless */

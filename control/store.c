@@ -50,7 +50,7 @@ static const char *const schema =
 	"CREATE TABLE IF NOT EXISTS admin_edges("
 	" src BLOB NOT NULL, dst BLOB NOT NULL, service TEXT NOT NULL, ip_version INTEGER NOT NULL,"
 	" sessions INTEGER, attack_sessions INTEGER, events INTEGER, tools TEXT, users TEXT, more_users INTEGER,"
-	" first_ns INTEGER, last_ns INTEGER, seen_ns INTEGER, PRIMARY KEY(src, dst, service)) WITHOUT ROWID;";
+	" first_ns INTEGER, last_ns INTEGER, seen_ns INTEGER, attack_first_ns INTEGER, attack_last_ns INTEGER, PRIMARY KEY(src, dst, service)) WITHOUT ROWID;";
 
 static const char *const stmts[ST_MAX] = {
 	[ST_ALERT_ADD] = "INSERT INTO alerts(first_ns,last_ns,count,type,tool,src,dst,dst_port,src_zone,dst_zone,"
@@ -59,7 +59,8 @@ static const char *const stmts[ST_MAX] = {
 	[ST_FLOW_ADD] = "INSERT INTO flows(flow_id,start_ns,end_ns,src,dst,src_port,dst_port,proto,packets,bytes,"
 			"admin,action,json) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 	[ST_EDGE_PUT] = "INSERT OR REPLACE INTO admin_edges(src,dst,service,ip_version,sessions,attack_sessions,events,"
-			"tools,users,more_users,first_ns,last_ns,seen_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+			"tools,users,more_users,first_ns,last_ns,seen_ns,attack_first_ns,attack_last_ns)"
+			" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
 	[ST_EDGE_DEL] = "DELETE FROM admin_edges WHERE src=?1 AND dst=?2 AND service=?3",
 };
 

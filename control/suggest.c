@@ -335,8 +335,10 @@ write_zones(struct ctx *c, struct jg_buf *y, uint32_t *run)
 	for (uint32_t z = 1; z < c->n_zones; z++) {
 		uint32_t n = 0;
 
-		jg_buf_printf(y, "  - name: %s%s\n    prefixes:\n", c->zones[z],
-			      z < c->cur->n_zones ? "             # kept from the running policy" : "");
+		if (z < c->cur->n_zones)
+			jg_buf_printf(y, "  - name: %-20s # kept from the running policy\n    prefixes:\n", c->zones[z]);
+		else
+			jg_buf_printf(y, "  - name: %s\n    prefixes:\n", c->zones[z]);
 		for (uint32_t i = 0; i < c->cur->n_prefixes; i++)
 			if (c->cur->prefixes[i].zone == z) {
 				prefix_str(&c->cur->prefixes[i], px, sizeof(px));
@@ -446,7 +448,7 @@ write_rules(struct ctx *c, struct jg_buf *y, struct jg_suggest_result *res)
 		g[k].sessions += benign(e);
 		g[k].first = e->first_ns < g[k].first ? e->first_ns : g[k].first;
 		g[k].last = e->last_ns > g[k].last ? e->last_ns : g[k].last;
-		g[k].tools |= e->tools;
+		g[k].tools |= e->tools; /* shown without the attack tools: those sessions are not this rule's */
 		if (g[k].edges < 4)
 			g[k].eg[g[k].edges] = e;
 		g[k].edges++;
@@ -471,7 +473,7 @@ write_rules(struct ctx *c, struct jg_buf *y, struct jg_suggest_result *res)
 		jg_fmt_time(t1, sizeof(t1), g[k].last);
 		jg_buf_printf(y, "    # seen: %" PRIu64 " session(s) on %u path(s), %s to %s; users: %s; tools: %s\n",
 			      g[k].sessions, g[k].edges, t0, t1, u.n_users ? jg_learn_users(&u, users, sizeof(users)) : "none named",
-			      g[k].tools ? jg_learn_tools(&u, tools, sizeof(tools)) : "none named");
+			      jg_learn_tools(&u, 0, tools, sizeof(tools))[0] ? tools : "none named");
 		if (rr >= 0 && c->cur->rules[rr].action != JG_ACT_ALLOW)
 			jg_buf_printf(y, "    # (the kept rule above that %ss it decides first: blocking stays your decision)\n",
 				      jg_action_names[c->cur->rules[rr].action]);
@@ -497,12 +499,12 @@ write_attention(struct ctx *c, struct jg_buf *y, struct jg_suggest_result *res)
 			continue;
 		if (!any++)
 			jg_buf_printf(y, "#\n# LOOK AT THESE FIRST: attack tools, never learnt as allowed whoever ran them\n");
-		jg_fmt_time(t0, sizeof(t0), e->first_ns);
-		jg_fmt_time(t1, sizeof(t1), e->last_ns);
+		jg_fmt_time(t0, sizeof(t0), e->attack_first_ns);
+		jg_fmt_time(t1, sizeof(t1), e->attack_last_ns);
 		jg_buf_printf(y, "#   %s -> %s %s: %u session(s), tools %s, users %s, %s to %s\n",
 			      host_str(c, &c->h[c->src[i]], hs[0], sizeof(hs[0])),
 			      host_str(c, &c->h[c->dst[i]], hs[1], sizeof(hs[1])), e->service, e->attack_sessions,
-			      jg_learn_tools(e, tools, sizeof(tools))[0] ? tools : "?",
+			      jg_learn_tools(e, 1, tools, sizeof(tools))[0] ? tools : "?",
 			      e->n_users ? jg_learn_users(e, users, sizeof(users)) : "none named", t0, t1);
 		res->attack_edges++;
 	}

@@ -31,6 +31,19 @@ policy:
 """
 
 
+def learning_policy_yaml():
+    """The lab's zones and no rule: the default (alert) judges everything and nothing is
+    blocked, while learn mode watches what the hosts do (scenario 7)."""
+    zones = "\n".join(f"  - {{ name: {z}, prefixes: [{p}] }}" for z, p in ZONE_PREFIX.items())
+    return f"""# Jumpgate lab policy (tests/lab): zones of the lab's namespaces, no rule yet (learning).
+zones:
+{zones}
+policy:
+  default: alert
+  rules: []
+"""
+
+
 def config_yaml(mode, work, prefix):
     out = os.path.join(work, f"out-{mode}")
     if mode == "monitor":
@@ -68,14 +81,17 @@ def parse_ts(s):
 class Jumpgate:
     """`jumpgate run -c CONFIG` in the Jumpgate namespace, from start() to stop()."""
 
-    def __init__(self, net, work, mode, ws_action, prefix):
+    def __init__(self, net, work, mode, ws_action, prefix, policy=None):
+        """mode: monitor, or any other name for an inline instance (its files named after
+        it); policy: the policy file's text, else policy_yaml(ws_action)."""
         self.net, self.work, self.mode = net, work, mode
         self.cfg = os.path.join(work, f"{mode}.yaml")
+        self.policy = os.path.join(work, f"policy-{mode}.yaml")   # the file detect.policy names
         self.sock = os.path.join(work, f"jgctl-{mode}.sock")
         self.out = os.path.join(work, f"out-{mode}")
         self.logpath = os.path.join(work, f"jumpgate-{mode}.log")
-        with open(os.path.join(work, f"policy-{mode}.yaml"), "w") as f:
-            f.write(policy_yaml(ws_action))
+        with open(self.policy, "w") as f:
+            f.write(policy if policy is not None else policy_yaml(ws_action))
         with open(self.cfg, "w") as f:
             f.write(config_yaml(mode, work, prefix))
         self.proc = None
