@@ -87,6 +87,9 @@ void jg_control_alert(void *ctx, const struct jg_alert *a);
 /** Every loop: close ended alert windows, commit the store when due, let the collectors send. */
 void jg_control_tick(struct jg_control *c);
 
+/** Write learn mode's changed edges into the store's batch (before each commit). */
+void jg_control_learn_flush(struct jg_control *c);
+
 /** Close the collectors and open them again with the (reloaded) config. */
 void jg_control_sinks_reopen(struct jg_control *c);
 

@@ -53,12 +53,7 @@ drain_events(struct jg_control *c, struct rte_ring *r)
 		jg_hosts_event(c->hosts, &ev[i]);
 		jg_agg_event(c->agg, &ev[i], now);
 		jg_lateral_add(c->lat, &ev[i]);
-		{
-			const struct jg_learn_edge *e = jg_learn_event(c->learn, &ev[i], now);
-
-			if (e != NULL)
-				jg_learn_store_edge(c->store, e);
-		}
+		jg_learn_event(c->learn, &ev[i], now);
 		latency(c, &ev[i]);
 	}
 	if (n) {
@@ -120,9 +115,18 @@ jg_control_tick(struct jg_control *c)
 		jg_learn_age(c->learn, now);
 		c->learn_aged_ns = now;
 	}
+	jg_control_learn_flush(c);
 	jg_store_tick(c->store, now);
 	for (int k = 0; k < c->n_sinks; k++)
 		c->sinks[k]->poll(c->sinks[k], now);
+}
+
+void
+jg_control_learn_flush(struct jg_control *c)
+{
+	/* an edge's row is written once per batch, however many events it took */
+	if (c->store != NULL)
+		jg_learn_flush(c->learn, jg_learn_store_put, c->store);
 }
 
 void

@@ -168,6 +168,13 @@ jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev, uint64_t now_n
 		l->newest_ns = ev->ts_ns;
 	e->events++;
 	e->seen_ns = now_ns;
+	if (!e->dirty) {
+		e->dirty = 1;
+		if (l->n_dirty < JG_LEARN_EDGES)
+			l->dirty[l->n_dirty++] = (uint16_t)(e - l->e);
+		else
+			l->dirty_all = 1;
+	}
 	if (ev->tool < JG_TOOL_MAX && ev->tool != JG_TOOL_UNKNOWN)
 		e->tools |= 1u << ev->tool;
 	for (int i = 0; i < JG_LEARN_RECENT; i++)
@@ -207,9 +214,28 @@ jg_learn_put(struct jg_learn *l, const struct jg_learn_edge *in)
 		return NULL;
 	*e = *in;
 	e->used = 1;
+	e->dirty = 0;
 	if (e->last_ns > l->newest_ns)
 		l->newest_ns = e->last_ns;
 	return e;
+}
+
+void
+jg_learn_flush(struct jg_learn *l, void (*put)(void *ctx, const struct jg_learn_edge *e), void *ctx)
+{
+	uint32_t n = l->dirty_all ? JG_LEARN_EDGES : l->n_dirty;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct jg_learn_edge *e = &l->e[l->dirty_all ? i : l->dirty[i]];
+
+		/* a slot listed twice (given up and taken again) is written once */
+		if (e->used && e->dirty) {
+			e->dirty = 0;
+			put(ctx, e);
+		}
+	}
+	l->n_dirty = 0;
+	l->dirty_all = 0;
 }
 
 void

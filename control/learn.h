@@ -34,7 +34,7 @@ static_assert(JG_TOOL_MAX <= 32, "jg_learn_edge.tools is a bit per tool");
 struct jg_learn_edge {
 	uint8_t used;
 	uint8_t ip_version;
-	uint8_t pad;
+	uint8_t dirty;      /**< changed since the last jg_learn_flush() */
 	uint8_t n_users;
 	uint8_t src[16];
 	uint8_t dst[16];
@@ -60,6 +60,9 @@ struct jg_learn {
 	/** told of every edge given up or forgotten (the store deletes its row); may be NULL */
 	void (*gone)(void *ctx, const struct jg_learn_edge *e);
 	void *gone_ctx;
+	uint32_t n_dirty;       /**< edges changed since the last flush, listed in dirty[] */
+	uint8_t dirty_all;      /**< the list overflowed: the flush looks at every edge */
+	uint16_t dirty[JG_LEARN_EDGES];
 	uint16_t head[2 * JG_LEARN_EDGES]; /**< hash chains: slot + 1, 0 ends */
 	uint16_t next[JG_LEARN_EDGES];
 	struct jg_learn_edge e[JG_LEARN_EDGES];
@@ -81,6 +84,9 @@ struct jg_learn_edge *jg_learn_event(struct jg_learn *l, const struct jg_event_r
  */
 struct jg_learn_edge *jg_learn_put(struct jg_learn *l, const struct jg_learn_edge *in);
 
+/** Pass every edge changed since the last call to put (once each), e.g. to the store before its commit. */
+void jg_learn_flush(struct jg_learn *l, void (*put)(void *ctx, const struct jg_learn_edge *e), void *ctx);
+
 /** Forget edges that no event reached for the window before `now_ns` (the control plane's clock). */
 void jg_learn_age(struct jg_learn *l, uint64_t now_ns);
 
@@ -94,6 +100,9 @@ void jg_learn_store_clear(struct jg_store *s);
 
 /** Write an edge that changed (in the store's batch transaction). */
 void jg_learn_store_edge(struct jg_store *s, const struct jg_learn_edge *e);
+
+/** The same as a jg_learn_flush() callback (ctx is the store). */
+void jg_learn_store_put(void *ctx, const struct jg_learn_edge *e);
 
 /** Delete an edge's row (a jg_learn gone callback; ctx is the store). */
 void jg_learn_store_gone(void *ctx, const struct jg_learn_edge *e);

@@ -52,6 +52,12 @@ jg_learn_store_edge(struct jg_store *s, const struct jg_learn_edge *e)
 }
 
 void
+jg_learn_store_put(void *ctx, const struct jg_learn_edge *e)
+{
+	jg_learn_store_edge(ctx, e);
+}
+
+void
 jg_learn_store_gone(void *ctx, const struct jg_learn_edge *e)
 {
 	struct jg_store *s = ctx;

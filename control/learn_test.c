@@ -62,6 +62,16 @@ ip4(uint8_t *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
 	a[3] = w;
 }
 
+static unsigned int n_puts;
+
+static void
+count_put(void *ctx, const struct jg_learn_edge *e)
+{
+	(void)ctx;
+	(void)e;
+	n_puts++;
+}
+
 static void
 test_sessions(void)
 {
@@ -83,6 +93,11 @@ test_sessions(void)
 	CHECK(l.n == 1 && e->sessions == 1 && e->events == 3 && e->attack_sessions == 0 && e->n_users == 1);
 	CHECK(!strcmp(jg_learn_users(e, buf, sizeof(buf)), "CORP\\adm1"));
 	CHECK(!strcmp(jg_learn_tools(e, -1, buf, sizeof(buf)), "paexec"));
+	/* the store gets a changed edge once per flush, not once per event */
+	jg_learn_flush(&l, count_put, NULL);
+	CHECK(n_puts == 1);
+	jg_learn_flush(&l, count_put, NULL);
+	CHECK(n_puts == 1);
 	/* a second flow; then smbexec named in it later: one attack session, still two sessions */
 	ev = event(a, b, 4, "smb-admin", 8, JG_TOOL_UNKNOWN, "adm1", 200 * SEC);
 	jg_learn_event(&l, &ev, ev.ts_ns);
@@ -161,8 +176,9 @@ test_store(void)
 
 		ip4(b, 10, 20, 0, (uint8_t)(1 + i));
 		ev = event(a, b, 4, "smb-admin", (uint64_t)i, i == 0 ? JG_TOOL_ATEXEC : JG_TOOL_PSEXEC, "a,b", SEC * (uint64_t)(i + 1));
-		jg_learn_store_edge(s, jg_learn_event(&l, &ev, ev.ts_ns));
+		jg_learn_event(&l, &ev, ev.ts_ns);
 	}
+	jg_learn_flush(&l, jg_learn_store_put, s);
 	jg_store_close(s);
 	s = jg_store_open(path, &lim, err, sizeof(err));
 	jg_learn_init(back, 0);

@@ -128,6 +128,7 @@ run(struct jg_control *c)
 
 		if (c->shm->dp_state >= JG_DP_DRAINED && rings_empty(c) && !c->shm->control_done) {
 			jg_agg_flush(c->agg);
+			jg_control_learn_flush(c);
 			jg_store_commit(c->store);
 			flush_outputs(c);
 			jg_lateral_write_dot(c);
@@ -271,6 +272,7 @@ main(int argc, char **argv)
 	jg_agg_destroy(c->agg);
 	for (int k = 0; k < c->n_sinks; k++)
 		c->sinks[k]->close(c->sinks[k]);
+	jg_control_learn_flush(c);
 	jg_store_close(c->store);
 	jg_out_close(&ev_out);
 	jg_out_close(&fl_out);

@@ -87,6 +87,8 @@ control_json(struct jg_control *c, struct jg_buf *o)
 			      st->alerts, st->flows, st->pruned_alerts, st->pruned_flows, st->commits, st->errors,
 			      (double)st->max_commit_ns / 1e6);
 	}
+	jg_buf_printf(o, ",\"learn\":{\"paths\":%u,\"capacity\":%u,\"given_up\":%" PRIu64 ",\"forgotten\":%" PRIu64 "}",
+		      c->learn->n, c->learn->cap, c->learn->evicted, c->learn->aged);
 	jg_buf_printf(o, ",\"files\":{\"events_write_errors\":%" PRIu64 ",\"flows_write_errors\":%" PRIu64 "}",
 		      c->events->errors, c->flows != NULL ? c->flows->errors : 0);
 	jg_buf_printf(o, ",\"outputs\":");
@@ -193,6 +195,9 @@ stats_text(struct jg_control *c, struct jg_buf *o)
 			      st->alerts, st->flows, st->pruned_alerts, st->pruned_flows, st->commits,
 			      (double)st->max_commit_ns / 1e6, st->errors);
 	}
+	jg_buf_printf(o, "LEARN   paths %u of %u, given up for room %" PRIu64 ", forgotten after 30 days %" PRIu64
+			 " (jgctl policy suggest)\n",
+		      c->learn->n, c->learn->cap, c->learn->evicted, c->learn->aged);
 	if (c->lat_n > 0)
 		jg_buf_printf(o, "LATENCY packet to store, live events: %" PRIu64 ", p50 <= %" PRIu64 " us, p99 <= %" PRIu64
 				 " us, max %.1f us\n",
