@@ -166,14 +166,14 @@ jg_control_alerts_open(struct jg_control *c)
 			fprintf(stderr, "jg-control: store: %s (store.path; or store.enabled: false)\n", err);
 			return -EIO;
 		}
+		/* an edge given up is deleted from the store too (while loading as well) */
+		c->learn->gone = jg_learn_store_gone;
+		c->learn->gone_ctx = c->store;
 		/* jumpgate learn proposes from its captures alone: what an earlier run learnt into this store goes */
 		if (c->suggest_path != NULL)
 			jg_learn_store_clear(c->store);
 		else if (jg_learn_store_load(c->store, c->learn) < 0)
 			fprintf(stderr, "jg-control: store: learn mode's graph could not be read back; starting empty\n");
-		/* from now on an edge given up is deleted from the store too */
-		c->learn->gone = jg_learn_store_gone;
-		c->learn->gone_ctx = c->store;
 	}
 	c->agg = jg_agg_create((uint64_t)cfg->alert_window_s * 1000000000ull, cfg->alert_table, c->store,
 			       jg_control_alert, c);

@@ -13,9 +13,9 @@
 #define EVICT_SHARE 16 /* a full graph gives up 1/16 of its edges at once: one scan per 256 new ones */
 
 static uint32_t
-edge_hash(const uint8_t *src, const uint8_t *dst, const char *svc)
+edge_hash(uint8_t v, const uint8_t *src, const uint8_t *dst, const char *svc)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = (2166136261u ^ v) * 16777619u;
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ src[i]) * 16777619u;
@@ -29,7 +29,7 @@ edge_hash(const uint8_t *src, const uint8_t *dst, const char *svc)
 static uint32_t
 bucket(const struct jg_learn_edge *e)
 {
-	return edge_hash(e->src, e->dst, e->service) & (2 * JG_LEARN_EDGES - 1);
+	return edge_hash(e->ip_version, e->src, e->dst, e->service) & (2 * JG_LEARN_EDGES - 1);
 }
 
 void
@@ -61,46 +61,55 @@ worth(const struct jg_learn_edge *e)
 	return (e->attack_sessions ? 1ull << 40 : 0) + e->sessions;
 }
 
-/* Give up the weakest edges: every one below the worth that the weakest 1/16 reach. */
+static uint32_t
+worth_bucket(const struct jg_learn_edge *e)
+{
+	uint64_t w = worth(e);
+
+	return w >= (1ull << 40) ? 41 : (uint32_t)(64 - __builtin_clzll(w | 1));
+}
+
+/*
+ * Give up the weakest sixteenth: every edge in the worth buckets below the one
+ * where the count reaches it, or, when there is none, as many from that bucket
+ * (attack-tool edges, the top bucket, only when there is nothing else).
+ */
 static void
 make_room(struct jg_learn *l)
 {
 	uint32_t hist[42] = { 0 }, want = l->cap / EVICT_SHARE + 1, sum = 0, cut = 0, freed = 0;
 
 	for (uint32_t i = 0; i < JG_LEARN_EDGES; i++)
-		if (l->e[i].used) {
-			uint64_t w = worth(&l->e[i]);
-
-			hist[w >= (1ull << 40) ? 41 : 64 - __builtin_clzll(w | 1)]++;
-		}
+		if (l->e[i].used)
+			hist[worth_bucket(&l->e[i])]++;
 	while (cut < 41 && sum + hist[cut] < want)
 		sum += hist[cut++];
-	for (uint32_t i = 0; i < JG_LEARN_EDGES && freed < want; i++) {
-		uint64_t w;
-		uint32_t b;
+	/* the cut bucket only when nothing below it went: attack-tool edges go last */
+	for (int pass = 0; pass < 2 && (pass == 0 || freed == 0); pass++)
+		for (uint32_t i = 0; i < JG_LEARN_EDGES && freed < want; i++) {
+			uint32_t b;
 
-		if (!l->e[i].used)
-			continue;
-		w = worth(&l->e[i]);
-		b = w >= (1ull << 40) ? 41 : (uint32_t)(64 - __builtin_clzll(w | 1));
-		if (b <= cut) {
-			unlink_slot(l, i);
-			l->evicted++;
-			freed++;
+			if (!l->e[i].used)
+				continue;
+			b = worth_bucket(&l->e[i]);
+			if (pass == 0 ? b < cut : b == cut) {
+				unlink_slot(l, i);
+				l->evicted++;
+				freed++;
+			}
 		}
-	}
 }
 
 static struct jg_learn_edge *
-find(struct jg_learn *l, const uint8_t *src, const uint8_t *dst, const char *svc, int create)
+find(struct jg_learn *l, uint8_t v, const uint8_t *src, const uint8_t *dst, const char *svc, int create)
 {
-	uint32_t b = edge_hash(src, dst, svc) & (2 * JG_LEARN_EDGES - 1);
+	uint32_t b = edge_hash(v, src, dst, svc) & (2 * JG_LEARN_EDGES - 1);
 	struct jg_learn_edge *e;
 	uint32_t slot;
 
 	for (uint16_t s = l->head[b]; s != 0; s = l->next[s - 1]) {
 		e = &l->e[s - 1];
-		if (!memcmp(e->src, src, 16) && !memcmp(e->dst, dst, 16) && !strcmp(e->service, svc))
+		if (e->ip_version == v && !memcmp(e->src, src, 16) && !memcmp(e->dst, dst, 16) && !strcmp(e->service, svc))
 			return e;
 	}
 	if (!create)
@@ -114,6 +123,7 @@ find(struct jg_learn *l, const uint8_t *src, const uint8_t *dst, const char *svc
 	e = &l->e[slot];
 	memset(e, 0, sizeof(*e));
 	e->used = 1;
+	e->ip_version = v;
 	memcpy(e->src, src, 16);
 	memcpy(e->dst, dst, 16);
 	snprintf(e->service, sizeof(e->service), "%s", svc);
@@ -140,7 +150,8 @@ jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev, uint64_t now_n
 {
 	char svc[32], user[JG_LEARN_USER_LEN], dom[JG_LEARN_USER_LEN], raw[JG_LEARN_USER_LEN * 2 + 2];
 	int attack = ev->tool < JG_TOOL_MAX && jg_tool_attack[ev->tool];
-	uint64_t tag = ((ev->flow_id << 8 | (ev->worker & 0xff)) << 1);
+	/* bit 1 marks a slot in use (flow 0 of worker 0 too), bit 0 an attack tool counted */
+	uint64_t tag = (ev->flow_id << 8 | (ev->worker & 0xff)) << 2 | 2;
 	struct jg_learn_edge *e;
 	int seen = -1;
 
@@ -156,10 +167,9 @@ jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev, uint64_t now_n
 		memset(src + 4, 0, 12);
 		memset(dst + 4, 0, 12);
 	}
-	e = find(l, src, dst, svc, 1);
+	e = find(l, ev->ip_version, src, dst, svc, 1);
 	if (e == NULL)
 		return NULL;
-	e->ip_version = ev->ip_version;
 	if (e->events == 0 || ev->ts_ns < e->first_ns)
 		e->first_ns = ev->ts_ns;
 	if (ev->ts_ns > e->last_ns)
@@ -208,7 +218,7 @@ jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev, uint64_t now_n
 struct jg_learn_edge *
 jg_learn_put(struct jg_learn *l, const struct jg_learn_edge *in)
 {
-	struct jg_learn_edge *e = find(l, in->src, in->dst, in->service, 1);
+	struct jg_learn_edge *e = find(l, in->ip_version, in->src, in->dst, in->service, 1);
 
 	if (e == NULL)
 		return NULL;

@@ -47,7 +47,7 @@ struct jg_learn_edge {
 	uint64_t first_ns, last_ns; /**< packet times of its first and last event */
 	uint64_t seen_ns;           /**< when its last event reached the control plane (the window) */
 	uint64_t attack_first_ns, attack_last_ns; /**< packet times of its events that named an attack tool */
-	uint64_t recent[JG_LEARN_RECENT]; /**< flow tags, newest first; bit 0: an attack tool counted */
+	uint64_t recent[JG_LEARN_RECENT]; /**< flow tags, newest first (bit 1 set); bit 0: an attack tool counted */
 	char users[JG_LEARN_USERS][JG_LEARN_USER_LEN]; /**< DOMAIN\\user */
 };
 
@@ -79,8 +79,8 @@ void jg_learn_init(struct jg_learn *l, uint32_t cap);
 struct jg_learn_edge *jg_learn_event(struct jg_learn *l, const struct jg_event_rec *ev, uint64_t now_ns);
 
 /**
- * Put an edge back (from the store at start): merged into the graph as it is.
- * @return the edge, or NULL when the graph is full of stronger evidence
+ * Put an edge back (from the store at start) as it is; a full graph makes room
+ * as for an event. @return the edge, or NULL when no slot could be had
  */
 struct jg_learn_edge *jg_learn_put(struct jg_learn *l, const struct jg_learn_edge *in);
 

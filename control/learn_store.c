@@ -127,6 +127,10 @@ jg_learn_store_load(struct jg_store *s, struct jg_learn *l)
 			continue; /* not a row this code wrote */
 		memcpy(e.src, src, 16);
 		memcpy(e.dst, dst, 16);
+		if (v == 4) {
+			memset(e.src + 4, 0, 12);
+			memset(e.dst + 4, 0, 12);
+		}
 		snprintf(e.service, sizeof(e.service), "%s", (const char *)svc);
 		e.ip_version = (uint8_t)v;
 		e.sessions = (uint32_t)sqlite3_column_int64(q, 4);

@@ -449,6 +449,160 @@ check_proposal(unsigned int seed, const char *current_yaml)
 		fprintf(stderr, "seed %u:\n%.*s\n", seed, (int)y.len, y.p);
 }
 
+/* The proposal for the graph in l against the running policy text: loaded back into prop. @return 0 when it loads */
+static int
+propose(const char *running, uint32_t min_sessions, char *out, size_t cap)
+{
+	struct jg_suggest_opts o = { .min_sessions = min_sessions, .max_users = 3, .now_ns = 2000 * SEC };
+	struct jg_suggest_result res;
+	struct jg_buf y;
+
+	memset(&errs, 0, sizeof(errs));
+	if (running == NULL)
+		jg_policy_defaults(&cur);
+	else if (jg_policy_load_mem("cur.yaml", running, strlen(running), &cur, &errs) != 0)
+		return -2;
+	jg_buf_init(&y, out, cap);
+	if (jg_suggest(&l, &cur, &o, &y, &res) != 0)
+		return -3;
+	memset(&errs, 0, sizeof(errs));
+	if (jg_policy_load_mem("proposal.yaml", y.p, y.len, &prop, &errs) != 0) {
+		for (uint32_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "  %s\n", errs.e[i].msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+admin(uint8_t a3, uint8_t b3, uint8_t v, const char *svc, uint64_t flow)
+{
+	uint8_t a[16], b[16];
+	struct jg_event_rec ev;
+
+	ip4(a, 10, 0, 0, a3);
+	ip4(b, 10, 0, 0, b3);
+	if (v == 6) {
+		a[15] = 1;
+		b[15] = 1;
+	}
+	ev = event(a, b, v, svc, flow, JG_TOOL_PSEXEC, "adm", 100 * SEC + flow);
+	jg_learn_event(&l, &ev, ev.ts_ns);
+}
+
+static uint8_t
+action_between(const struct jg_policy *p, uint8_t a3, uint8_t b3, const char *svc)
+{
+	uint8_t a[16], b[16];
+
+	ip4(a, 10, 0, 0, a3);
+	ip4(b, 10, 0, 0, b3);
+	return jg_policy_action(p, (uint8_t)jg_policy_zone_of(p, a, 4, NULL), (uint8_t)jg_policy_zone_of(p, b, 4, NULL),
+				(unsigned int)jg_policy_service_index(p, svc), 0);
+}
+
+/* Cases a review found: each proposal must load and do what its comments say. */
+static void
+test_crafted(void)
+{
+	static char y1[1 << 20], y2[1 << 20];
+	char *big;
+	size_t n = 0;
+
+	/* a host carved out of a zone that holds another role, by its own running host prefix */
+	jg_learn_init(&l, 0);
+	admin(5, 6, 4, "smb-admin", 1);
+	CHECK(propose("zones:\n  - { name: ops, prefixes: [10.0.0.5/32, 10.0.0.6/32] }\n", 1, y1, sizeof(y1)) == 0);
+	CHECK(action_between(&prop, 5, 6, "smb-admin") == JG_ACT_ALLOW && action_between(&prop, 6, 5, "smb-admin") != JG_ACT_ALLOW);
+	/* a running prefix deeper inside a learnt one would keep its hosts: the learnt one is split */
+	jg_learn_init(&l, 0);
+	admin(1, 200, 4, "rdp", 1);
+	admin(2, 200, 4, "rdp", 2);
+	admin(5, 200, 4, "rdp", 3);
+	admin(6, 200, 4, "rdp", 4);
+	{
+		uint8_t a[16], b[16];
+		struct jg_event_rec ev;
+
+		/* a host of another role near them: it ran an attack tool */
+		ip4(a, 10, 0, 0, 9);
+		ip4(b, 10, 0, 0, 10);
+		ev = event(a, b, 4, "rdp", 5, JG_TOOL_WMIEXEC, "x", 100 * SEC);
+		jg_learn_event(&l, &ev, ev.ts_ns);
+	}
+	CHECK(propose("zones:\n  - { name: z, prefixes: [10.0.0.0/30, 10.0.0.128/25] }\n", 1, y1, sizeof(y1)) == 0);
+	CHECK(action_between(&prop, 1, 200, "rdp") == JG_ACT_ALLOW && action_between(&prop, 6, 200, "rdp") == JG_ACT_ALLOW);
+	/* adopting the proposal round after round: it loads, and adds nothing the last one allows */
+	jg_learn_init(&l, 0);
+	admin(1, 2, 4, "smb-admin", 1);
+	admin(1, 3, 4, "smb-admin", 2);
+	CHECK(propose(NULL, 1, y1, sizeof(y1)) == 0);
+	admin(2, 4, 4, "wmi", 3); /* a managed host turns admin source */
+	for (int round = 0; round < 300; round++) {
+		char *from = round % 2 ? y2 : y1, *to = round % 2 ? y1 : y2;
+
+		if (propose(from, 1, to, sizeof(y1)) != 0) {
+			CHECK(0);
+			fprintf(stderr, "round %d:\n%s\n", round, to);
+			break;
+		}
+	}
+	CHECK(prop.n_rules <= 4 && action_between(&prop, 2, 4, "wmi") == JG_ACT_ALLOW &&
+	      action_between(&prop, 3, 4, "wmi") != JG_ACT_ALLOW);
+	/* the prefix limit reached: what does not fit is left out, every zone still a list */
+	big = malloc(1 << 16);
+	n += (size_t)snprintf(big + n, (1 << 16) - n, "zones:\n  - name: many\n    prefixes:\n");
+	for (int i = 0; i < 1023; i++)
+		n += (size_t)snprintf(big + n, (1 << 16) - n, "      - 172.16.%d.%d/32\n", i / 256, i % 256);
+	jg_learn_init(&l, 0);
+	admin(1, 2, 4, "smb-admin", 1);
+	CHECK(propose(big, 1, y1, sizeof(y1)) == 0);
+	free(big);
+	/* names that are no plain YAML words, and an operator's default block, kept */
+	jg_learn_init(&l, 0);
+	admin(1, 2, 4, "a,b", 1);
+	CHECK(propose("zones:\n  - { name: \"dmz #1\", prefixes: [10.0.0.2/32] }\n"
+		      "services:\n  - { name: \"a,b\", ports: [2222] }\n"
+		      "policy:\n  default: block\n  rules:\n    - { from: \"dmz #1\", to: any, service: \"a,b\", action: alert }\n",
+		      1, y1, sizeof(y1)) == 0);
+	CHECK(prop.default_action == JG_ACT_BLOCK && prop.n_rules == 2 && prop.rules[0].action == JG_ACT_ALERT &&
+	      !strcmp(prop.zones[1], "dmz #1"));
+	CHECK(action_between(&prop, 1, 2, "a,b") == JG_ACT_ALLOW);
+	/* the same bytes as IPv4 and IPv6 are two paths; flow 0 of worker 0 is a session */
+	jg_learn_init(&l, 0);
+	admin(1, 2, 4, "rdp", 0);
+	admin(1, 2, 6, "rdp", 0);
+	CHECK(l.n == 2 && l.e[0].sessions == 1 && l.e[1].sessions == 1);
+}
+
+/* A sweep of attack-tool paths and a few benign ones: room is made from the benign ones first. */
+static void
+test_evict_order(void)
+{
+	uint8_t a[16], b[16];
+	uint32_t attack = 0;
+
+	jg_learn_init(&l, 64);
+	ip4(a, 10, 1, 1, 1);
+	for (int i = 0; i < 60; i++) {
+		struct jg_event_rec ev;
+
+		ip4(b, 10, 2, 2, (uint8_t)i);
+		ev = event(a, b, 4, "smb-admin", (uint64_t)i + 1, JG_TOOL_CRACKMAPEXEC, NULL, SEC);
+		jg_learn_event(&l, &ev, SEC);
+	}
+	for (int i = 0; i < 10; i++) {
+		struct jg_event_rec ev;
+
+		ip4(b, 10, 3, 3, (uint8_t)i);
+		ev = event(b, a, 4, "rdp", 1000 + (uint64_t)i, JG_TOOL_UNKNOWN, NULL, SEC);
+		jg_learn_event(&l, &ev, SEC);
+	}
+	for (uint32_t i = 0; i < JG_LEARN_EDGES; i++)
+		attack += l.e[i].used && l.e[i].attack_sessions;
+	CHECK(attack == 60 && l.n <= 64);
+}
+
 int
 main(void)
 {
@@ -469,6 +623,8 @@ main(void)
 	test_sessions();
 	test_bounded(seed);
 	test_store();
+	test_crafted();
+	test_evict_order();
 	for (int round = 0; round < 200; round++) {
 		srand(seed + (unsigned int)round);
 		random_graph();

@@ -106,6 +106,19 @@ count_rows(struct jg_store *s, const char *table)
 	return n;
 }
 
+/* A learn-mode table of a development build, without today's columns: it held nothing to keep. */
+static void
+drop_old_edges(sqlite3 *db)
+{
+	sqlite3_stmt *q;
+
+	if (sqlite3_prepare_v2(db, "SELECT attack_last_ns FROM admin_edges LIMIT 0", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_finalize(q);
+		return;
+	}
+	sqlite3_exec(db, "DROP TABLE IF EXISTS admin_edges", NULL, NULL, NULL);
+}
+
 struct jg_store *
 jg_store_open(const char *path, const struct jg_store_limits *lim, char *err, size_t cap)
 {
@@ -121,6 +134,7 @@ jg_store_open(const char *path, const struct jg_store_limits *lim, char *err, si
 	    SQLITE_OK)
 		goto err;
 	sqlite3_busy_timeout(s->db, 50);
+	drop_old_edges(s->db);
 	if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK)
 		goto err;
 	for (int i = 0; i < ST_MAX; i++)

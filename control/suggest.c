@@ -51,7 +51,37 @@ struct ctx {
 	char zones[JG_ZONES_MAX + 2][32];
 	uint32_t n_zones;
 	uint32_t n_prefixes; /**< running policy's plus those added */
+	uint8_t moved[JG_ZONE_PREFIXES]; /**< running host prefixes whose host moves to a learnt zone */
 };
+
+/* A name as YAML: bare when it is a plain word, else double-quoted with escapes. */
+static const char *
+yq(char *out, size_t cap, const char *name)
+{
+	size_t n = 0;
+	int plain = name[0] != '\0';
+
+	for (const char *p = name; *p && plain; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+			*p == '_' || *p == '.';
+	if (plain) {
+		snprintf(out, cap, "%s", name);
+		return out;
+	}
+	n += (size_t)snprintf(out + n, cap - n, "\"");
+	for (const char *p = name; *p && n + 6 < cap; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"' || ch == '\\')
+			n += (size_t)snprintf(out + n, cap - n, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
+		else
+			out[n++] = (char)ch;
+	}
+	snprintf(out + n, cap - n, "\"");
+	return out;
+}
 
 static int
 host_cmp(const void *a, const void *b)
@@ -237,6 +267,14 @@ zones(struct ctx *c)
 		h->fresh = h->role == R_ADMIN ? 1 : 2;
 		h->zone = zone_named(c, h->role == R_ADMIN ? LEARNT_ADMIN : LEARNT_MANAGED);
 	}
+	/* a host carved out of its zone by a prefix of its own: that prefix moves with it */
+	for (uint32_t i = 0; i < c->cur->n_prefixes; i++) {
+		const struct jg_prefix *q = &c->cur->prefixes[i];
+
+		for (uint32_t k = 0; k < c->n_hosts && !c->moved[i]; k++)
+			c->moved[i] = c->h[k].fresh && c->h[k].version == q->version &&
+				      q->depth == (q->version == 4 ? 32 : 128) && !memcmp(c->h[k].ip, q->addr, 16);
+	}
 }
 
 /* Bit b (from the top) of an address. */
@@ -268,18 +306,58 @@ inside(const uint8_t *a, const uint8_t *p, unsigned int depth)
  * /24 (/64) and at least a quarter of its addresses were seen; else the run is
  * split where its addresses part, down to single hosts.
  */
-static void
+/*
+ * A learnt prefix must win over the running ones for every host it stands for:
+ * not one of them (bar the host prefixes that move), and none of them deeper
+ * inside it holding one of its hosts (the longest prefix would keep that host).
+ */
+static int
+clear_of_running(const struct ctx *c, const uint32_t *run, uint32_t lo, uint32_t hi, const uint8_t *p,
+		 unsigned int depth)
+{
+	for (uint32_t i = 0; i < c->cur->n_prefixes; i++) {
+		const struct jg_prefix *q = &c->cur->prefixes[i];
+
+		if (c->moved[i] || q->version != c->h[run[lo]].version || q->depth < depth || !inside(q->addr, p, depth))
+			continue;
+		if (q->depth == depth)
+			return 0;
+		for (uint32_t k = lo; k < hi; k++)
+			if (inside(c->h[run[k]].ip, q->addr, q->depth))
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * The prefixes of one learnt zone: the smallest prefix covering a run of its
+ * hosts (sorted), taken when it holds no other host seen, is no wider than a
+ * /24 (/64), at least a quarter of its addresses were seen and no running
+ * prefix would take a host back from it; else the run is split where its
+ * addresses part, down to single hosts. @return prefixes written
+ */
+static uint32_t
 cover(struct ctx *c, const uint32_t *run, uint32_t lo, uint32_t hi, struct jg_buf *y)
 {
-	const struct host *a = &c->h[run[lo]], *b = &c->h[run[hi - 1]];
-	unsigned int max = a->version == 4 ? 32 : 128, min = a->version == 4 ? 24 : 64;
-	unsigned int depth = common_bits(a->ip, b->ip, max);
-	int ok = hi - lo == 1;
+	const struct host *a, *b;
+	unsigned int max, min, depth;
+	uint8_t p[16] = { 0 };
 	uint32_t m;
 	char ip[48], hs[128];
+	int ok;
 
+	if (hi <= lo)
+		return 0;
+	a = &c->h[run[lo]];
+	b = &c->h[run[hi - 1]];
+	max = a->version == 4 ? 32 : 128;
+	min = a->version == 4 ? 24 : 64;
+	depth = common_bits(a->ip, b->ip, max);
+	for (unsigned int k = 0; k < depth; k++)
+		p[k / 8] |= (uint8_t)(bit(a->ip, k) << (7 - k % 8));
+	ok = hi - lo == 1 || depth == max;
 	if (!ok && depth >= min && max - depth < 40 && (uint64_t)(hi - lo) * 4 >= 1ull << (max - depth)) {
-		ok = 1;
+		ok = clear_of_running(c, run, lo, hi, p, depth);
 		for (uint32_t k = 0; k < c->n_hosts && ok; k++) {
 			const struct host *o = &c->h[k];
 
@@ -288,18 +366,13 @@ cover(struct ctx *c, const uint32_t *run, uint32_t lo, uint32_t hi, struct jg_bu
 		}
 	}
 	if (ok) {
-		uint8_t p[16] = { 0 };
-
 		if (c->n_prefixes >= JG_ZONE_PREFIXES) {
 			jg_buf_printf(y, "      # %u host(s) left out: the policy holds at most %d prefixes\n", hi - lo,
 				      JG_ZONE_PREFIXES);
-			return;
+			return 0;
 		}
 		c->n_prefixes++;
-		for (unsigned int k = 0; k < depth; k++)
-			p[k / 8] |= (uint8_t)(bit(a->ip, k) << (7 - k % 8));
-		jg_buf_printf(y, "      - \"%s/%u\"", jg_fmt_ip(ip, sizeof(ip), depth == max ? a->ip : p, a->version),
-			      depth == max ? max : depth);
+		jg_buf_printf(y, "      - \"%s/%u\"", jg_fmt_ip(ip, sizeof(ip), p, a->version), depth);
 		if (hi - lo == 1) {
 			jg_buf_printf(y, "   # %s: %s, %" PRIu64 " session(s) out, %" PRIu64 " in\n",
 				      host_str(c, a, hs, sizeof(hs)), role_names[a->role], a->out_benign, a->in_benign);
@@ -309,12 +382,11 @@ cover(struct ctx *c, const uint32_t *run, uint32_t lo, uint32_t hi, struct jg_bu
 				jg_buf_printf(y, " %s", host_str(c, &c->h[run[k]], hs, sizeof(hs)));
 			jg_buf_printf(y, "%s\n", hi - lo > 4 ? " ..." : "");
 		}
-		return;
+		return 1;
 	}
 	for (m = lo; m < hi && !bit(c->h[run[m]].ip, depth); m++)
 		;
-	cover(c, run, lo, m, y);
-	cover(c, run, m, hi, y);
+	return cover(c, run, lo, m, y) + cover(c, run, m, hi, y);
 }
 
 static void
@@ -328,19 +400,20 @@ prefix_str(const struct jg_prefix *p, char *out, size_t cap)
 static void
 write_zones(struct ctx *c, struct jg_buf *y, uint32_t *run)
 {
-	char px[64];
+	char px[64], nm[160];
 
 	c->n_prefixes = c->cur->n_prefixes;
 	jg_buf_printf(y, "zones:                       # most specific prefix wins; everything else is `unknown`\n");
 	for (uint32_t z = 1; z < c->n_zones; z++) {
 		uint32_t n = 0;
 
+		yq(nm, sizeof(nm), c->zones[z]);
 		if (z < c->cur->n_zones)
-			jg_buf_printf(y, "  - name: %-20s # kept from the running policy\n    prefixes:\n", c->zones[z]);
+			jg_buf_printf(y, "  - name: %-20s # kept from the running policy\n    prefixes:\n", nm);
 		else
-			jg_buf_printf(y, "  - name: %s\n    prefixes:\n", c->zones[z]);
+			jg_buf_printf(y, "  - name: %s\n    prefixes:\n", nm);
 		for (uint32_t i = 0; i < c->cur->n_prefixes; i++)
-			if (c->cur->prefixes[i].zone == z) {
+			if (c->cur->prefixes[i].zone == z && !c->moved[i]) {
 				prefix_str(&c->cur->prefixes[i], px, sizeof(px));
 				jg_buf_printf(y, "      - \"%s\"\n", px);
 				n++;
@@ -351,9 +424,7 @@ write_zones(struct ctx *c, struct jg_buf *y, uint32_t *run)
 			for (uint32_t i = 0; i < c->n_hosts; i++)
 				if (c->h[i].fresh && (uint32_t)c->h[i].zone == z && c->h[i].version == v)
 					run[k++] = i;
-			if (k > 0)
-				cover(c, run, 0, k, y);
-			n += k;
+			n += cover(c, run, 0, k, y);
 		}
 		if (n == 0)
 			jg_buf_printf(y, "      []\n");
@@ -370,8 +441,9 @@ write_services(const struct ctx *c, struct jg_buf *y)
 	jg_buf_printf(y, "\nservices:                    # kept from the running policy\n");
 	for (uint32_t s = JG_SVC_BUILTIN_MAX; s < c->cur->n_services; s++) {
 		const struct jg_service_def *d = &c->cur->services[s];
+		char nm[160];
 
-		jg_buf_printf(y, "  - { name: %s, ports: [", d->name);
+		jg_buf_printf(y, "  - { name: %s, ports: [", yq(nm, sizeof(nm), d->name));
 		for (int i = 0; i < d->n_ports; i++)
 			if (d->ports[i][0] == d->ports[i][1])
 				jg_buf_printf(y, "%s%u", i ? ", " : "", d->ports[i][0]);
@@ -382,9 +454,9 @@ write_services(const struct ctx *c, struct jg_buf *y)
 }
 
 static const char *
-rule_part(const char (*names)[32], uint8_t v, const char *any)
+rule_part(const char (*names)[32], uint8_t v, char *out, size_t cap)
 {
-	return v == JG_RULE_ANY ? any : names[v];
+	return v == JG_RULE_ANY ? "any" : yq(out, cap, names[v]);
 }
 
 /* The first running rule that decides (from, to, service) in the running policy's indexes, or -1. */
@@ -404,32 +476,17 @@ running_rule(const struct jg_policy *p, int from, int to, int svc)
 struct group {
 	int from, to, svc;
 	uint64_t sessions, first, last;
-	uint32_t srcs, dsts, edges;
+	uint32_t edges;
 	uint32_t tools;
 	const struct jg_learn_edge *eg[4]; /**< users shown from the first edges */
 };
 
-static void
-write_rules(struct ctx *c, struct jg_buf *y, struct jg_suggest_result *res)
+/* Group the benign administration of admin sources by (source zone, target zone, service). */
+static uint32_t
+group_rules(const struct ctx *c, struct group *g)
 {
-	struct group *g = calloc(c->n_edges + 1, sizeof(*g));
 	uint32_t ng = 0;
-	char t0[32], t1[32], tools[256], users[256];
 
-	jg_buf_printf(y, "\npolicy:\n  default: alert             # never block by default: blocking is yours to decide\n"
-			 "  attack_tools: %s           # an attack tool's session is never allowed, whoever runs it\n"
-			 "  rules:                     # the first rule that matches decides\n",
-		      jg_action_names[c->cur->attack_action]);
-	for (uint32_t i = 0; i < c->cur->n_rules; i++) {
-		const struct jg_policy_rule *r = &c->cur->rules[i];
-
-		jg_buf_printf(y, "    # kept from the running policy\n    - { from: %s, to: %s, service: %s, action: %s }\n",
-			      rule_part(c->cur->zones, r->from, "any"), rule_part(c->cur->zones, r->to, "any"),
-			      r->service == JG_RULE_ANY ? "any" : c->cur->services[r->service].name,
-			      jg_action_names[r->action]);
-	}
-	if (g == NULL)
-		return;
 	for (uint32_t i = 0; i < c->n_edges; i++) {
 		const struct jg_learn_edge *e = c->edges[i];
 		const struct host *s = &c->h[c->src[i]], *d = &c->h[c->dst[i]];
@@ -442,9 +499,8 @@ write_rules(struct ctx *c, struct jg_buf *y, struct jg_suggest_result *res)
 		for (k = 0; k < ng; k++)
 			if (g[k].from == s->zone && g[k].to == d->zone && g[k].svc == svc)
 				break;
-		if (k == ng) {
+		if (k == ng)
 			g[ng++] = (struct group){ .from = s->zone, .to = d->zone, .svc = svc, .first = e->first_ns };
-		}
 		g[k].sessions += benign(e);
 		g[k].first = e->first_ns < g[k].first ? e->first_ns : g[k].first;
 		g[k].last = e->last_ns > g[k].last ? e->last_ns : g[k].last;
@@ -453,37 +509,89 @@ write_rules(struct ctx *c, struct jg_buf *y, struct jg_suggest_result *res)
 			g[k].eg[g[k].edges] = e;
 		g[k].edges++;
 	}
+	return ng;
+}
+
+static void
+evidence(const struct group *g, struct jg_buf *y)
+{
+	struct jg_learn_edge u = { .tools = g->tools };
+	char t0[32], t1[32], tools[256], users[256];
+
+	for (uint32_t i = 0; i < g->edges && i < 4; i++)
+		for (uint32_t n = 0; n < g->eg[i]->n_users; n++) {
+			int dup = 0;
+
+			for (uint32_t m = 0; m < u.n_users; m++)
+				dup |= !strcmp(u.users[m], g->eg[i]->users[n]);
+			if (!dup && u.n_users < JG_LEARN_USERS)
+				memcpy(u.users[u.n_users++], g->eg[i]->users[n], JG_LEARN_USER_LEN);
+			else if (!dup)
+				u.more_users++;
+		}
+	jg_fmt_time(t0, sizeof(t0), g->first);
+	jg_fmt_time(t1, sizeof(t1), g->last);
+	jg_buf_printf(y, "    # seen: %" PRIu64 " session(s) on %u path(s), %s to %s; users: %s; tools: %s\n", g->sessions,
+		      g->edges, t0, t1, u.n_users ? jg_learn_users(&u, users, sizeof(users)) : "none named",
+		      jg_learn_tools(&u, 0, tools, sizeof(tools))[0] ? tools : "none named");
+}
+
+/*
+ * The running rules as they were (they decide first), then an allow for each
+ * group the running rules do not already allow, as long as the policy's 256
+ * rules last. @return 0, or -ENOMEM
+ */
+static int
+write_rules(struct ctx *c, struct jg_buf *y, struct jg_suggest_result *res)
+{
+	struct group *g = calloc(c->n_edges + 1, sizeof(*g));
+	uint32_t ng, rules = c->cur->n_rules;
+	char a[160], b[160], v[160];
+
+	if (g == NULL)
+		return -ENOMEM;
+	if (c->cur->default_action == JG_ACT_BLOCK)
+		jg_buf_printf(y, "\npolicy:\n  default: block             # kept from the running policy: your decision\n");
+	else
+		jg_buf_printf(y, "\npolicy:\n  default: alert             # never block by default: blocking is yours to decide\n");
+	jg_buf_printf(y, "  attack_tools: %-11s # an attack tool's session is never allowed, whoever runs it\n"
+			 "  rules:                     # the first rule that matches decides\n",
+		      jg_action_names[c->cur->attack_action]);
+	for (uint32_t i = 0; i < c->cur->n_rules; i++) {
+		const struct jg_policy_rule *r = &c->cur->rules[i];
+
+		jg_buf_printf(y, "    # kept from the running policy\n    - { from: %s, to: %s, service: %s, action: %s }\n",
+			      rule_part(c->cur->zones, r->from, a, sizeof(a)), rule_part(c->cur->zones, r->to, b, sizeof(b)),
+			      r->service == JG_RULE_ANY ? "any" : yq(v, sizeof(v), c->cur->services[r->service].name),
+			      jg_action_names[r->action]);
+	}
+	ng = group_rules(c, g);
 	for (uint32_t k = 0; k < ng; k++) {
-		struct jg_learn_edge u = { .tools = g[k].tools };
 		/* a learnt zone's index is past the running ones: only their `any` matches it */
 		int rr = running_rule(c->cur, g[k].from, g[k].to, g[k].svc);
 
-		for (uint32_t i = 0; i < g[k].edges && i < 4; i++)
-			for (uint32_t n = 0; n < g[k].eg[i]->n_users; n++) {
-				int dup = 0;
-
-				for (uint32_t m = 0; m < u.n_users; m++)
-					dup |= !strcmp(u.users[m], g[k].eg[i]->users[n]);
-				if (!dup && u.n_users < JG_LEARN_USERS)
-					memcpy(u.users[u.n_users++], g[k].eg[i]->users[n], JG_LEARN_USER_LEN);
-				else if (!dup)
-					u.more_users++;
-			}
-		jg_fmt_time(t0, sizeof(t0), g[k].first);
-		jg_fmt_time(t1, sizeof(t1), g[k].last);
-		jg_buf_printf(y, "    # seen: %" PRIu64 " session(s) on %u path(s), %s to %s; users: %s; tools: %s\n",
-			      g[k].sessions, g[k].edges, t0, t1, u.n_users ? jg_learn_users(&u, users, sizeof(users)) : "none named",
-			      jg_learn_tools(&u, 0, tools, sizeof(tools))[0] ? tools : "none named");
-		if (rr >= 0 && c->cur->rules[rr].action != JG_ACT_ALLOW)
-			jg_buf_printf(y, "    # (the kept rule above that %ss it decides first: blocking stays your decision)\n",
-				      jg_action_names[c->cur->rules[rr].action]);
-		jg_buf_printf(y, "    - { from: %s, to: %s, service: %s, action: allow }\n", c->zones[g[k].from],
-			      c->zones[g[k].to], c->cur->services[g[k].svc].name);
-		res->rules_new++;
+		if (rr >= 0 && c->cur->rules[rr].action == JG_ACT_ALLOW)
+			continue; /* allowed already */
+		evidence(&g[k], y);
+		yq(a, sizeof(a), c->zones[g[k].from]);
+		yq(b, sizeof(b), c->zones[g[k].to]);
+		yq(v, sizeof(v), c->cur->services[g[k].svc].name);
+		if (rr >= 0)
+			jg_buf_printf(y, "    # not added: kept rule %d (%s) decides it first; blocking stays your decision\n",
+				      rr + 1, jg_action_names[c->cur->rules[rr].action]);
+		else if (rules >= JG_POLICY_RULES)
+			jg_buf_printf(y, "    # not added: a policy holds at most %d rules (from %s to %s, %s)\n",
+				      JG_POLICY_RULES, a, b, v);
+		else {
+			jg_buf_printf(y, "    - { from: %s, to: %s, service: %s, action: allow }\n", a, b, v);
+			res->rules_new++;
+			rules++;
+		}
 	}
-	if (ng == 0 && c->cur->n_rules == 0)
+	if (rules == 0)
 		jg_buf_printf(y, "    []\n");
 	free(g);
+	return 0;
 }
 
 static void
@@ -563,8 +671,7 @@ jg_suggest(const struct jg_learn *l, const struct jg_policy *current, const stru
 	jg_buf_printf(y, "\n");
 	write_zones(&c, y, run);
 	write_services(&c, y);
-	write_rules(&c, y, res);
-	if (!jg_buf_ok(y))
+	if (write_rules(&c, y, res) != 0 || !jg_buf_ok(y))
 		rc = -ENOMEM;
 out:
 	free(run);

@@ -112,6 +112,12 @@ tally(const struct jg_policy *p, const struct jg_learn_edge *const *e, uint32_t 
 }
 
 static void
+json_name(struct jg_buf *o, const char *s)
+{
+	jg_buf_json_str(o, s, strlen(s));
+}
+
+static void
 put_side(const struct jg_policy *p, const char *name, const struct cell *cells, uint32_t nc,
 	 const struct jg_whatif_totals *t, int json, struct jg_buf *o)
 {
@@ -122,12 +128,16 @@ put_side(const struct jg_policy *p, const char *name, const struct cell *cells, 
 			      ",\"allow\":%" PRIu64 ",\"alert\":%" PRIu64 ",\"block\":%" PRIu64
 			      ",\"attack_allowed\":%" PRIu64 ",\"unjudged\":%" PRIu64 ",\"by_zone\":[",
 			      t->allow, t->alert, t->block, t->attack_allowed, t->unjudged);
-		for (uint32_t k = 0; k < nc; k++)
-			jg_buf_printf(o,
-				      "%s{\"from\":\"%s\",\"to\":\"%s\",\"service\":\"%s\",\"allow\":%" PRIu64
-				      ",\"alert\":%" PRIu64 ",\"block\":%" PRIu64 "}",
-				      k ? "," : "", p->zones[cells[k].sz], p->zones[cells[k].dz], p->services[cells[k].svc].name,
-				      cells[k].n[0], cells[k].n[1], cells[k].n[2]);
+		for (uint32_t k = 0; k < nc; k++) {
+			jg_buf_printf(o, "%s{\"from\":", k ? "," : "");
+			json_name(o, p->zones[cells[k].sz]);
+			jg_buf_printf(o, ",\"to\":");
+			json_name(o, p->zones[cells[k].dz]);
+			jg_buf_printf(o, ",\"service\":");
+			json_name(o, p->services[cells[k].svc].name);
+			jg_buf_printf(o, ",\"allow\":%" PRIu64 ",\"alert\":%" PRIu64 ",\"block\":%" PRIu64 "}", cells[k].n[0],
+				      cells[k].n[1], cells[k].n[2]);
+		}
 		jg_buf_printf(o, "]}");
 		return;
 	}
@@ -175,13 +185,13 @@ put_changes(const struct jg_policy *cur, const struct jg_policy *draft, const st
 		for (int k = 0; k < 2; k++) {
 			if (part[k].n == 0 || part[k].from == part[k].to)
 				continue;
-			if (json)
-				jg_buf_printf(o,
-					      "%s{\"src\":\"%s\",\"dst\":\"%s\",\"service\":\"%s\",\"sessions\":%" PRIu64
-					      ",\"attack_tool\":%s,\"current\":\"%s\",\"draft\":\"%s\"}",
-					      rows ? "," : "", a, b, e[i]->service, part[k].n, part[k].attack ? "true" : "false",
-					      jg_action_names[part[k].from], jg_action_names[part[k].to]);
-			else
+			if (json) {
+				jg_buf_printf(o, "%s{\"src\":\"%s\",\"dst\":\"%s\",\"service\":", rows ? "," : "", a, b);
+				json_name(o, e[i]->service);
+				jg_buf_printf(o, ",\"sessions\":%" PRIu64 ",\"attack_tool\":%s,\"current\":\"%s\",\"draft\":\"%s\"}",
+					      part[k].n, part[k].attack ? "true" : "false", jg_action_names[part[k].from],
+					      jg_action_names[part[k].to]);
+			} else
 				jg_buf_printf(o, "  %-39s -> %-39s %-14s %5" PRIu64 " session(s)%s  %s -> %s\n", a, b,
 					      e[i]->service, part[k].n, part[k].attack ? " (attack tool)" : "",
 					      jg_action_names[part[k].from], jg_action_names[part[k].to]);
@@ -207,10 +217,11 @@ put_changes(const struct jg_policy *cur, const struct jg_policy *draft, const st
 	jg_buf_printf(o, json ? "],\"newly_trusted\":[" : "\nhosts the draft newly trusts:\n");
 	for (uint32_t t = 0; t < ntr; t++) {
 		jg_fmt_ip(a, sizeof(a), tr[t].ip, tr[t].version);
-		if (json)
-			jg_buf_printf(o, "%s{\"host\":\"%s\",\"zone\":\"%s\",\"sessions\":%" PRIu64 ",\"paths\":%u}",
-				      t ? "," : "", a, tr[t].zone, tr[t].sessions, tr[t].targets);
-		else
+		if (json) {
+			jg_buf_printf(o, "%s{\"host\":\"%s\",\"zone\":", t ? "," : "", a);
+			json_name(o, tr[t].zone);
+			jg_buf_printf(o, ",\"sessions\":%" PRIu64 ",\"paths\":%u}", tr[t].sessions, tr[t].targets);
+		} else
 			jg_buf_printf(o, "  %-39s zone %-20s %" PRIu64 " session(s) on %u path(s) now allowed\n", a,
 				      tr[t].zone, tr[t].sessions, tr[t].targets);
 	}

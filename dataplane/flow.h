@@ -96,7 +96,8 @@ struct jg_flow_cold {
 	uint8_t syn_ttl[2];    /**< TTL of each direction's SYN, 0 when none was seen */
 	uint8_t syn_wscale[2]; /**< window scale option of each direction's SYN (0xff: none) */
 	uint8_t pol_gen;       /**< low byte of the policy generation pol_seen refers to */
-	uint8_t pad[3];
+	uint8_t pol_attack;    /**< 1 once an attack tool raised the verdict of a service already judged */
+	uint8_t pad[2];
 };
 static_assert(sizeof(struct jg_flow_cold) == 48, "the cold part of a flow is 48 bytes");
 

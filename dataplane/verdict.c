@@ -51,9 +51,15 @@ annotate(const struct jg_verdict *v, struct jg_event_rec *ev, uint8_t sz, uint8_
 	jg_ev_str(ev, JG_ATTR_ACTION, jg_action_names[act]);
 }
 
-/* First sight of a service in a flow: count it, and raise the violation. */
+/*
+ * First sight of a service in a flow: count it, and raise the violation. A
+ * service already judged is judged again once, when an attack tool named later
+ * raises its verdict (smbexec's service install after its tree connect): the
+ * flow then counts in both counters, as it was allowed and then was not.
+ */
 static void
-judge(const struct jg_verdict *v, struct jg_flow *f, const struct jg_event_rec *ev, int svc, uint8_t act)
+judge(const struct jg_verdict *v, struct jg_flow *f, const struct jg_event_rec *ev, int svc, uint8_t base,
+      uint8_t act)
 {
 	static const enum jg_counter c[] = { JG_CNT_POL_ALLOW, JG_CNT_POL_ALERT, JG_CNT_POL_BLOCK };
 	struct jg_flow_cold *fc = jg_flow_cold(v->ft, f);
@@ -62,10 +68,12 @@ judge(const struct jg_verdict *v, struct jg_flow *f, const struct jg_event_rec *
 	if (fc->pol_gen != (uint8_t)v->gen) {
 		fc->pol_gen = (uint8_t)v->gen;
 		fc->pol_seen = 0;
+		fc->pol_attack = 0;
 	}
-	/* judged once per service, unless an attack tool named later raises the verdict */
-	if ((fc->pol_seen & (1u << svc)) && act <= f->verdict)
+	if ((fc->pol_seen & (1u << svc)) && (act == base || fc->pol_attack))
 		return;
+	if (act != base)
+		fc->pol_attack = 1; /* judged with its attack tool: once is enough */
 	fc->pol_seen |= 1u << svc;
 	if (act > f->verdict)
 		f->verdict = act & 3u;
@@ -82,7 +90,7 @@ void
 jg_verdict_event(const struct jg_verdict *v, struct jg_flow *f, struct jg_event_rec *ev)
 {
 	int svc = service_of(ev);
-	uint8_t sz, dz, act;
+	uint8_t sz, dz, base, act;
 
 	if (svc < 0 || v->pol == NULL) {
 		/* no service judged (an evasion, a cut inspection): the zones still say between whom */
@@ -96,9 +104,10 @@ jg_verdict_event(const struct jg_verdict *v, struct jg_flow *f, struct jg_event_
 	}
 	sz = jg_zone_of(v->zones, ev->src_ip, ev->ip_version);
 	dz = jg_zone_of(v->zones, ev->dst_ip, ev->ip_version);
+	base = v->pol->action[sz][dz][svc];
 	act = jg_policy_action(v->pol, sz, dz, (unsigned int)svc, ev->tool < JG_TOOL_MAX && jg_tool_attack[ev->tool]);
 	annotate(v, ev, sz, dz, svc, act);
-	judge(v, f, ev, svc, act);
+	judge(v, f, ev, svc, base, act);
 	v->out(v->out_ctx, ev);
 }
 
@@ -131,7 +140,7 @@ jg_verdict_new_flow(const struct jg_verdict *v, struct jg_flow *f, uint64_t ts)
 		uint8_t act = v->pol->action[sz][dz][svc];
 
 		annotate(v, &ev, sz, dz, svc, act);
-		judge(v, f, &ev, svc, act);
+		judge(v, f, &ev, svc, act, act);
 	}
 	v->out(v->out_ctx, &ev);
 }

@@ -576,7 +576,14 @@ learn(struct session *s, const char *dest, char *const *files, int n)
 	if (rc != 0)
 		return rc;
 	snprintf(from, sizeof(from), "%s/proposal.yaml", s->out_dir);
-	if (!access_ok(s->out_dir, "proposal.yaml") || copy_file(from, dest) != 0) {
+	{
+		char a[PATH_MAX], b[PATH_MAX];
+
+		/* --out DIR/proposal.yaml: it is there already (a copy onto itself would empty it) */
+		if (realpath(from, a) != NULL && realpath(dest, b) != NULL && !strcmp(a, b))
+			dest = from;
+	}
+	if (!access_ok(s->out_dir, "proposal.yaml") || (dest != from && copy_file(from, dest) != 0)) {
 		fprintf(stderr, "jumpgate learn: no proposal was written (see the messages above)\n");
 		return 1;
 	}
