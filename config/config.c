@@ -76,6 +76,7 @@ static const struct jg_opt control_opts[] = {
 	STR("socket", socket_path),
 	{ "socket_mode", OPT_MODE, CFG_OFF(socket_mode), 0, 0, 0, 0777, 0 },
 	STR("socket_group", socket_group),
+	STR("metrics", metrics_listen),
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 #define BOOL(k, f) { k, OPT_BOOL, CFG_OFF(f), 0, 0, 0, 1, 0 }

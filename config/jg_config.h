@@ -97,6 +97,7 @@ struct jg_config {
 	char socket_path[108];
 	uint32_t socket_mode;
 	char socket_group[64];
+	char metrics_listen[JG_CFG_STR]; /**< control.metrics: host:port of the Prometheus endpoint; "" off */
 	/* output */
 	char out_dir[JG_CFG_PATH];
 	uint32_t flows_output; /**< 1: write flows.jsonl */

@@ -113,4 +113,6 @@ jg_config_validate_outputs(struct jg_config *cfg, struct jg_cfg_errors *errs)
 			"%s: the same key as output.redis.stream", rd->flows_stream);
 
 	check_address(cfg, errs, f, "output.ipfix.collector", cfg->out_ipfix.collector);
+	if (cfg->metrics_listen[0] != '\0')
+		check_address(cfg, errs, f, "control.metrics", cfg->metrics_listen);
 }

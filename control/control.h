@@ -55,11 +55,21 @@ struct jg_control {
 	struct jg_agg *agg;     /**< events -> alerts with counts */
 	/* rx-to-store latency of live events (packet time within 10 s of the wall clock), log2 µs buckets */
 	uint64_t lat_hist[32];
+	uint64_t lat_sum_ns;
 	uint64_t lat_n;
 	uint64_t lat_max_ns;
 	int n_sinks;
 	struct jg_sink *sinks[8]; /**< syslog, Redis, IPFIX: whichever the config enables */
+	int metrics_fd;            /**< control.metrics listening socket, -1 when off */
+	uint64_t metrics_scrapes;
+	/** events drained and alerts raised, by event type, tool and action (none, allow, alert, block) */
+	uint64_t event_counts[JG_EV_MAX][JG_TOOL_MAX][4];
+	uint64_t alert_counts[JG_EV_MAX][JG_TOOL_MAX][4];
 };
+
+/** The drop reasons `jgctl stats` and the metrics sum (packets and records lost). */
+extern const enum jg_counter jg_stats_drops[];
+extern const size_t jg_stats_n_drops;
 
 /** The policy a flow record's zone and service indexes refer to. */
 static inline const struct jg_policy *
@@ -150,6 +160,21 @@ int jg_cmd_policy(struct jg_control *c, int argc, char **argv, int json, struct 
  * config's policy against the draft. whatif.txt and whatif.json beside the events.
  */
 void jg_control_learn_finish(struct jg_control *c);
+
+/** Listen on control.metrics (nothing when it is empty). @return 0 or -errno (printed) */
+int jg_metrics_open(struct jg_control *c);
+
+/** Answer the pending `GET /metrics` requests (Prometheus text format). Call every loop. */
+void jg_metrics_poll(struct jg_control *c);
+
+/** The metrics, as the endpoint serves them. */
+void jg_metrics_render(struct jg_control *c, struct jg_buf *out);
+
+/** Close the metrics socket. */
+void jg_metrics_close(struct jg_control *c);
+
+/** An event's action as the metrics label it: 0 none, 1 allow, 2 alert, 3 block. */
+unsigned int jg_metrics_action(const struct jg_event_rec *ev);
 
 /** Write out_dir/lateral.dot (end of a replay). */
 void jg_lateral_write_dot(struct jg_control *c);

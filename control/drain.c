@@ -33,6 +33,7 @@ latency(struct jg_control *c, const struct jg_event_rec *ev)
 	for (uint64_t us = d / 1000; us > 0 && b < 31; us >>= 1)
 		b++;
 	c->lat_hist[b]++;
+	c->lat_sum_ns += d;
 	c->lat_n++;
 	if (d > c->lat_max_ns)
 		c->lat_max_ns = d;
@@ -54,6 +55,8 @@ drain_events(struct jg_control *c, struct rte_ring *r)
 		jg_agg_event(c->agg, &ev[i], now);
 		jg_lateral_add(c->lat, &ev[i]);
 		jg_learn_event(c->learn, &ev[i], now);
+		if (ev[i].type < JG_EV_MAX && ev[i].tool < JG_TOOL_MAX)
+			c->event_counts[ev[i].type][ev[i].tool][jg_metrics_action(&ev[i])]++;
 		latency(c, &ev[i]);
 	}
 	if (n) {
@@ -100,6 +103,8 @@ jg_control_alert(void *ctx, const struct jg_alert *a)
 	struct jg_control *c = ctx;
 
 	jg_out_line(c->events, a->json, a->json_len);
+	if (!a->update && a->ev->type < JG_EV_MAX && a->ev->tool < JG_TOOL_MAX)
+		c->alert_counts[a->ev->type][a->ev->tool][jg_metrics_action(a->ev)]++;
 	for (int k = 0; k < c->n_sinks; k++)
 		if (c->sinks[k]->alert != NULL)
 			c->sinks[k]->alert(c->sinks[k], a);

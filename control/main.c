@@ -154,6 +154,7 @@ run(struct jg_control *c)
 		}
 		/* idle: a short sleep, so an event waits at most ~0.2 ms to be drained */
 		jg_server_poll(c, n ? 0 : 200);
+		jg_metrics_poll(c);
 	}
 	/* Asked to stop: take what is already in the rings. */
 	while (jg_drain(c) > 0)
@@ -184,6 +185,7 @@ main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	c->listen_fd = -1;
+	c->metrics_fd = -1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfg_path = optarg; break;
@@ -258,6 +260,8 @@ main(int argc, char **argv)
 	}
 	if (rc == 0 && jg_server_open(c) != 0)
 		rc = -EIO;
+	if (rc == 0 && jg_metrics_open(c) != 0)
+		rc = -EIO;
 	if (rc == 0 && (rc = jg_drop_privileges()) != 0)
 		fprintf(stderr, "jg-control: cannot drop privileges: %s\n", strerror(-rc));
 	if (rc == 0) {
@@ -269,6 +273,7 @@ main(int argc, char **argv)
 		rc = 1;
 	}
 	jg_server_close(c);
+	jg_metrics_close(c);
 	jg_agg_destroy(c->agg);
 	for (int k = 0; k < c->n_sinks; k++)
 		c->sinks[k]->close(c->sinks[k]);

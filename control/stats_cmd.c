@@ -11,10 +11,11 @@
 #include "control.h"
 
 /* Packets and records lost (a fault, or a choice: fail-closed) — each should be zero. */
-static const enum jg_counter drops[] = {
+const enum jg_counter jg_stats_drops[] = {
 	JG_CNT_DISPATCH_DROP, JG_CNT_PKT_FLOW_FULL, JG_CNT_PKT_FAIL_CLOSED, JG_CNT_TX_DROP,
 	JG_CNT_FLOW_REC_DROP, JG_CNT_EVENT_DROP,
 };
+const size_t jg_stats_n_drops = sizeof(jg_stats_drops) / sizeof(jg_stats_drops[0]);
 
 /* What was handled but not in full: policy blocks, bad or cut packets, a bound reached, inspection given up. */
 static const enum jg_counter degraded[] = {
@@ -127,8 +128,8 @@ stats_json(struct jg_control *c, struct jg_buf *o)
 	jg_buf_printf(o, "},\"drops\":{\"port-missed\":%" PRIu64 ",\"port-no-mbuf\":%" PRIu64
 			 ",\"port-rx-errors\":%" PRIu64 ",\"port-tx-errors\":%" PRIu64,
 		      missed, nombuf, ierr, oerr);
-	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-		jg_buf_printf(o, ",\"%s\":%" PRIu64, jg_counter_names[drops[i]], total(s, drops[i]));
+	for (size_t i = 0; i < jg_stats_n_drops; i++)
+		jg_buf_printf(o, ",\"%s\":%" PRIu64, jg_counter_names[jg_stats_drops[i]], total(s, jg_stats_drops[i]));
 	jg_buf_printf(o, "},\"degraded\":{");
 	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++)
 		jg_buf_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", jg_counter_names[degraded[i]],
@@ -173,9 +174,9 @@ stats_text(struct jg_control *c, struct jg_buf *o)
 	jg_buf_printf(o, "\nDROPS (packets and records lost)\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64
 			 "\n%-24s %14" PRIu64 "\n",
 		      "port-missed", missed, "port-no-mbuf", nombuf, "port-rx-errors", ierr, "port-tx-errors", oerr);
-	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[drops[i]], total(s, drops[i]),
-			      jg_counter_help[drops[i]]);
+	for (size_t i = 0; i < jg_stats_n_drops; i++)
+		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[jg_stats_drops[i]], total(s, jg_stats_drops[i]),
+			      jg_counter_help[jg_stats_drops[i]]);
 	jg_buf_printf(o, "\nDEGRADED (handled, not in full)\n");
 	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++)
 		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[degraded[i]], total(s, degraded[i]),
