@@ -81,5 +81,14 @@ main(void)
 		      strlen(jg_ev_get(&ev, JG_ATTR_SERVICE, v, sizeof(v))) == 31 && ev.data_len <= JG_EVENT_DATA_LEN);
 		CHECK(jg_ev_get(&ev, JG_ATTR_BINARY_PATH, v, sizeof(v))[0] == 'A'); /* the first long field whole or cut, kept */
 	}
+	{
+		/* a field added to a JSON line: escaped, the line whole; what does not fit leaves it as it was */
+		char line[64] = "{\"a\":1}";
+		size_t n = jg_json_add_str(line, strlen(line), sizeof(line), "sensor", "s\"1");
+
+		CHECK(n == strlen(line) && !strcmp(line, "{\"a\":1,\"sensor\":\"s\\\"1\"}"));
+		CHECK(jg_json_add_str(line, n, n + 4, "more", "x") == n && !strcmp(line, "{\"a\":1,\"sensor\":\"s\\\"1\"}"));
+		CHECK(jg_json_add_str(line, 0, sizeof(line), "k", "v") == 0);
+	}
 	return jg_test_done();
 }

@@ -23,6 +23,12 @@ struct jg_policy;
  */
 size_t jg_flow_json(const struct jg_flow_rec *r, const struct jg_policy *pol, char *out, size_t cap);
 
+/**
+ * Add `"key":"value"` (escaped) at the end of a JSON object line of length len
+ * (before its closing brace). @return the new length; len when it does not fit
+ */
+size_t jg_json_add_str(char *line, size_t len, size_t cap, const char *key, const char *value);
+
 /** Append a string attribute to an event (cut to the room left; nothing when empty). */
 void jg_ev_str(struct jg_event_rec *ev, enum jg_attr key, const char *v);
 /** Append an integer attribute (left out when it does not fit). */

@@ -95,6 +95,24 @@ jg_flow_json(const struct jg_flow_rec *r, const struct jg_policy *pol, char *out
 }
 
 size_t
+jg_json_add_str(char *line, size_t len, size_t cap, const char *key, const char *value)
+{
+	struct jg_buf b = { .p = line, .cap = cap, .len = len - 1 }; /* jg_buf_init would empty the line */
+
+	if (len < 2 || len >= cap || line[len - 1] != '}')
+		return len;
+	jg_buf_printf(&b, ",\"%s\":", key);
+	jg_buf_json_str(&b, value, strlen(value));
+	jg_buf_put(&b, "}", 1);
+	if (!jg_buf_ok(&b)) {
+		line[len - 1] = '}';
+		line[len] = '\0';
+		return len;
+	}
+	return b.len;
+}
+
+size_t
 jg_event_json(const struct jg_event_rec *ev, char *out, size_t cap)
 {
 	char ts[32], tool[64];

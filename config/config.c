@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 enum jg_opt_type { OPT_U32, OPT_STR, OPT_BOOL, OPT_MODE, OPT_U32_LIST, OPT_STR_LIST, OPT_MAP };
@@ -155,6 +156,11 @@ static const struct jg_opt detect_opts[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
 };
 
+static const struct jg_opt sensor_opts[] = {
+	STR("name", sensor_name),
+	{ NULL, 0, 0, 0, 0, 0, 0, 0 },
+};
+
 static const struct jg_opt inline_opts[] = {
 	{ "fail_open", OPT_BOOL, CFG_OFF(fail_open), 0, 0, 0, 1, 0 },
 	{ "rst", OPT_BOOL, CFG_OFF(send_rst), 0, 0, 0, 1, 0 },
@@ -181,7 +187,8 @@ static const struct jg_section sections[] = {
 	{ "alerts", alert_opts }, { "store", store_opts },
 	{ "eal", eal_opts },     { "lcores", lcore_opts }, { "mempool", mempool_opts },
 	{ "flows", flow_opts },  { "rings", ring_opts },   { "control", control_opts },
-	{ "output", output_opts }, { "detect", detect_opts }, { "inline", inline_opts }, { NULL, NULL },
+	{ "output", output_opts }, { "detect", detect_opts }, { "inline", inline_opts }, { "sensor", sensor_opts },
+	{ NULL, NULL },
 };
 
 struct jg_loader {
@@ -529,6 +536,13 @@ jg_config_defaults(struct jg_config *cfg)
 	cfg->socket_mode = 0660;
 	strcpy(cfg->socket_group, "jumpgate");
 	strcpy(cfg->out_dir, "/var/log/jumpgate");
+	/* the host name, as far as it is a sensor name (the validator says what is) */
+	if (gethostname(cfg->sensor_name, sizeof(cfg->sensor_name) - 1) != 0 || cfg->sensor_name[0] == '\0')
+		strcpy(cfg->sensor_name, "jumpgate");
+	cfg->sensor_name[strcspn(cfg->sensor_name, ".")] = '\0';
+	for (char *ch = cfg->sensor_name; *ch; ch++)
+		if (!((*ch >= 'a' && *ch <= 'z') || (*ch >= 'A' && *ch <= 'Z') || (*ch >= '0' && *ch <= '9') || *ch == '_'))
+			*ch = '-';
 	cfg->flows_output = 1;
 	strcpy(cfg->out_syslog.server, "127.0.0.1:514");
 	strcpy(cfg->out_syslog.transport, "udp");

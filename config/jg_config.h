@@ -98,6 +98,8 @@ struct jg_config {
 	uint32_t socket_mode;
 	char socket_group[64];
 	char metrics_listen[JG_CFG_STR]; /**< control.metrics: host:port of the Prometheus endpoint; "" off */
+	/* sensor: this appliance's name on every event and flow record (many appliances, one fleet) */
+	char sensor_name[64];
 	/* output */
 	char out_dir[JG_CFG_PATH];
 	uint32_t flows_output; /**< 1: write flows.jsonl */

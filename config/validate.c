@@ -105,6 +105,11 @@ jg_config_validate(struct jg_config *cfg, struct jg_cfg_errors *errs)
 	if (strcmp(cfg->overlap_policy, "first") != 0 && strcmp(cfg->overlap_policy, "last") != 0)
 		cfg_err(errs, f, key_line(cfg, "detect.reassembly.overlap"), "detect.reassembly.overlap",
 			"%s: 'first' (the first copy of a byte wins, as Windows does) or 'last'", cfg->overlap_policy);
+	if (cfg->sensor_name[0] == '\0' ||
+	    strspn(cfg->sensor_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		    strlen(cfg->sensor_name))
+		cfg_err(errs, f, key_line(cfg, "sensor.name"), "sensor.name", "%s: only letters, digits, '.', '_' and '-'",
+			cfg->sensor_name);
 	jg_config_validate_outputs(cfg, errs);
 	return errs->n + errs->dropped == before ? 0 : -EINVAL;
 }

@@ -38,6 +38,7 @@ struct jg_agg {
 	uint64_t *keys; /**< per slot, 0: free */
 	jg_alert_fn emit;
 	void *ctx;
+	const char *sensor; /**< sensor.name, added to every alert line ("" none) */
 	struct jg_agg_stats st;
 	struct agg_entry *e;
 	char json[LINE_MAX_LEN];
@@ -102,12 +103,27 @@ jg_agg_create(uint64_t window_ns, uint32_t keys, struct jg_store *store, jg_aler
 	return a;
 }
 
+/* The event's JSON line with this appliance's name on it. */
+static size_t
+event_json(struct jg_agg *a, const struct jg_event_rec *ev)
+{
+	size_t n = jg_event_json(ev, a->json, sizeof(a->json));
+
+	return a->sensor != NULL && a->sensor[0] ? jg_json_add_str(a->json, n, sizeof(a->json), "sensor", a->sensor) : n;
+}
+
+void
+jg_agg_set_sensor(struct jg_agg *a, const char *name)
+{
+	a->sensor = name;
+}
+
 /* Send an alert (first occurrence, or final count) to events.jsonl and the collectors. */
 static void
 report(struct jg_agg *a, const struct jg_event_rec *ev, uint64_t id, uint64_t count, uint64_t first, uint64_t last,
      int update)
 {
-	size_t n = jg_event_json(ev, a->json, sizeof(a->json));
+	size_t n = event_json(a, ev);
 	struct jg_buf b;
 	struct jg_alert al = {
 		.ev = ev, .id = id, .count = count, .first_ns = first, .last_ns = last, .update = update,
@@ -132,7 +148,7 @@ new_alert(struct jg_agg *a, const struct jg_event_rec *ev)
 
 	a->st.alerts++;
 	if (a->store != NULL) {
-		size_t n = jg_event_json(ev, a->json, sizeof(a->json));
+		size_t n = event_json(a, ev);
 
 		id = jg_store_alert_add(a->store, ev, a->json, n);
 	}

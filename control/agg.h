@@ -36,6 +36,9 @@ struct jg_agg *jg_agg_create(uint64_t window_ns, uint32_t keys, struct jg_store 
 /** Close every window (reporting final counts) and free. */
 void jg_agg_destroy(struct jg_agg *a);
 
+/** Name every alert line with this sensor (kept by pointer; NULL or "": none). */
+void jg_agg_set_sensor(struct jg_agg *a, const char *name);
+
 /** One event from the dataplane. */
 void jg_agg_event(struct jg_agg *a, const struct jg_event_rec *ev, uint64_t now_ns);
 

@@ -77,6 +77,8 @@ drain_flows(struct jg_control *c, struct rte_ring *r)
 	for (unsigned int i = 0; i < n; i++) {
 		size_t len = jg_flow_json(&fr[i], jg_control_policy(c, &fr[i]), line, sizeof(line));
 
+		len = jg_json_add_str(line, len, sizeof(line), "sensor", c->cfg.sensor_name);
+
 		if (c->flows != NULL)
 			jg_out_line(c->flows, line, len);
 		if (c->store != NULL)
@@ -182,6 +184,8 @@ jg_control_alerts_open(struct jg_control *c)
 	}
 	c->agg = jg_agg_create((uint64_t)cfg->alert_window_s * 1000000000ull, cfg->alert_table, c->store,
 			       jg_control_alert, c);
+	if (c->agg != NULL)
+		jg_agg_set_sensor(c->agg, cfg->sensor_name);
 	if (c->agg == NULL) {
 		fprintf(stderr, "jg-control: no memory for %u alert keys (alerts.table)\n", cfg->alert_table);
 		return -ENOMEM;

@@ -11,10 +11,11 @@ status_json(struct jg_control *c, struct jg_buf *o)
 	const struct jg_shm *s = c->shm;
 	uint64_t now = jg_unix_ns();
 
-	jg_buf_printf(o, "{\"version\":\"%s\",\"state\":\"%s\",\"dataplane_pid\":%u,\"control_pid\":%u,"
+	jg_buf_printf(o, "{\"sensor\":\"%s\",\"version\":\"%s\",\"state\":\"%s\",\"dataplane_pid\":%u,\"control_pid\":%u,"
 			 "\"control_attaches\":%" PRIu64 ",\"uptime_s\":%.3f,\"control_uptime_s\":%.3f,"
 			 "\"replay_packets\":%" PRIu64 ",\"events_written\":%" PRIu64 ",\"flows_written\":%" PRIu64 ",\"ports\":[",
-		      JG_VERSION, jg_dp_state_name(s->dp_state), s->dp_pid, s->control_pid, s->control_attach_count,
+		      c->cfg.sensor_name, JG_VERSION, jg_dp_state_name(s->dp_state), s->dp_pid, s->control_pid,
+		      s->control_attach_count,
 		      (double)(now - s->start_unix_ns) / 1e9, (double)(now - c->start_ns) / 1e9,
 		      s->replay_expected, c->n_events, c->n_flows);
 	for (uint32_t p = 0; p < s->n_ports && p < JG_MAX_PORTS; p++) {
@@ -57,7 +58,8 @@ status_text(struct jg_control *c, struct jg_buf *o)
 {
 	const struct jg_shm *s = c->shm;
 
-	jg_buf_printf(o, "Jumpgate %s  dataplane pid %u %s, up ", JG_VERSION, s->dp_pid, jg_dp_state_name(s->dp_state));
+	jg_buf_printf(o, "Jumpgate %s on sensor %s  dataplane pid %u %s, up ", JG_VERSION, c->cfg.sensor_name, s->dp_pid,
+		      jg_dp_state_name(s->dp_state));
 	uptime(o, jg_unix_ns() - s->start_unix_ns);
 	jg_buf_printf(o, "  control pid %u (attach #%" PRIu64 ", up ", s->control_pid, s->control_attach_count);
 	uptime(o, jg_unix_ns() - c->start_ns);
