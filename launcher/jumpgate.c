@@ -77,6 +77,9 @@ usage(FILE *f)
 		   "                                              administration the captures show (FILE defaults\n"
 		   "                                              to policy.learnt.yaml, DIR to ./jumpgate-out)\n"
 		   "  demo                                        replay the bundled capture, show what it found\n"
+		   "  fleet  --redis HOST:PORT [--stream KEY] [--group G] [--dot | --json]\n"
+		   "                                              the movement chain across appliances that publish\n"
+		   "                                              their alerts to one Redis stream (output.redis)\n"
 		   "  setup                                       reserve hugepages and mount hugetlbfs (root)\n\n"
 		   "CONFIG defaults to $JUMPGATE_CONFIG, /etc/jumpgate/jumpgate.yaml, then the bundled default.\n"
 		   "replay writes DIR/events.jsonl, DIR/flows.jsonl and DIR/summary.json (DIR defaults to ./jumpgate-out).\n");
@@ -621,6 +624,7 @@ run_live(const char *config)
 }
 
 int jg_demo_show(const char *out_dir);
+int jg_fleet_main(int argc, char **argv);
 
 int
 main(int argc, char **argv)
@@ -644,6 +648,8 @@ main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
+	if (!strcmp(cmd, "fleet"))
+		return jg_fleet_main(argc, argv);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "c:o:p:d:m:h", opts, NULL)) != -1) {
 		switch (c) {

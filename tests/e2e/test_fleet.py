@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Sensors and the fleet: a real RDP-then-WMI movement (../shared, elcabezzonn) cut in two
+halves as two links would see it: the RDP A->B on one, the WMI B->C on the other. Two `jumpgate
+replay` runs with different sensor.name publish their alerts to one real redis-server;
+`jumpgate fleet` reads the stream as a consumer group and prints one chain A->B->C with both
+sensors named (and again from its pending history on a second read), `--dot` draws it
+(Graphviz accepts it when installed), `--json` gives the paths. Every alert and flow record
+of each run names its sensor."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+from jgtest import *
+
+need_root_and_hugepages()
+need_shared()
+if shutil.which("redis-server") is None or shutil.which("tshark") is None:
+    skip("redis-server or tshark is missing (scripts/bootstrap installs them)")
+CAP = os.path.join(SHARED, "elcabezzonn", "rdp-then-wmiexec.pcap")
+A, B, C = "10.0.0.192", "10.0.0.3", "10.0.0.2"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+work = tmpdir("fleet")
+halves = {"link-a": os.path.join(work, "rdp.pcap"), "link-b": os.path.join(work, "rest.pcap")}
+for (name, path), flt in zip(halves.items(), ("tcp.port == 3389", "not tcp.port == 3389")):
+    subprocess.run(["tshark", "-r", CAP, "-Y", flt, "-F", "pcap", "-w", path], check=True, capture_output=True)
+port = free_port()
+redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    for _ in range(50):
+        if subprocess.run(["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True).stdout.strip() == "PONG":
+            break
+        time.sleep(0.1)
+    for name, path in halves.items():
+        cfg = os.path.join(work, f"{name}.yaml")
+        redis_out = f'  redis: {{ enabled: true, server: "127.0.0.1:{port}", stream: "fleet:alerts" }}\n'
+        with open(cfg, "w") as f:
+            f.write(config_text().replace("  dir: /tmp/jumpgate-test\n", "  dir: /tmp/jumpgate-test\n" + redis_out) +
+                    f"sensor: {{ name: {name} }}\nalerts: {{ window: 0 }}\n")
+        r, out = replay([path], out=os.path.join(work, name), config=cfg)
+        check(r.returncode == 0, f"{name}: replay ({r.stderr[-300:]})")
+        evs = jsonl(os.path.join(out, "events.jsonl"))
+        flows = jsonl(os.path.join(out, "flows.jsonl"))
+        check(evs and all(e.get("sensor") == name for e in evs), f"{name}: every alert names its sensor")
+        check(flows and all(x.get("sensor") == name for x in flows), f"{name}: every flow record names its sensor")
+
+    def fleet(*extra):
+        return subprocess.run([JUMPGATE, "fleet", "--redis", f"127.0.0.1:{port}", "--stream", "fleet:alerts",
+                               "--consumer", "soc", *extra], capture_output=True, text=True, timeout=60)
+
+    r = fleet()
+    chain = [l for l in r.stdout.splitlines() if l.startswith("  ") and "-[" in l]
+    one = [l for l in chain if A in l and B in l and C in l]
+    print("\n".join(chain))
+    check(r.returncode == 0 and len(one) == 1, f"one chain {A} -> {B} -> {C}: {chain} {r.stderr}")
+    if one:
+        l = one[0]
+        check(l.index(A) < l.index(B) < l.index(C) and "rdp" in l and "wmi" in l and
+              "seen by link-a" in l and "seen by link-b" in l, "the chain: rdp seen by link-a, then wmi seen by link-b")
+    r2 = fleet()
+    check(r2.returncode == 0 and [l for l in r2.stdout.splitlines() if l.startswith("  ") and "-[" in l] == chain,
+          "a second read gives the same chain (the consumer's pending history)")
+    r = fleet("--json")
+    paths = json.loads(r.stdout) if r.returncode == 0 else []
+    ab = [p for p in paths if p["src_ip"] == A and p["dst_ip"] == B]
+    bc = [p for p in paths if p["src_ip"] == B and p["dst_ip"] == C]
+    check(len(ab) == 1 and ab[0]["sensors"] == "link-a" and "rdp" in ab[0]["services"] and
+          len(bc) == 1 and bc[0]["sensors"] == "link-b" and "wmi" in bc[0]["services"] and
+          ab[0]["first"] < bc[0]["first"], f"--json: the two paths, each with its sensor ({ab} {bc})")
+    r = fleet("--dot")
+    check(r.returncode == 0 and r.stdout.startswith("digraph") and "seen by link-a" in r.stdout and
+          "seen by link-b" in r.stdout, "--dot draws both hops")
+    if shutil.which("dot"):
+        g = subprocess.run(["dot", "-Tsvg"], input=r.stdout, capture_output=True, text=True)
+        check(g.returncode == 0 and "<svg" in g.stdout, f"Graphviz draws it: {g.stderr[:200]}")
+    r = subprocess.run([JUMPGATE, "fleet", "--redis", "127.0.0.1:1"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "jumpgate fleet:" in r.stderr, f"no Redis there: a clear error ({r.stderr.strip()})")
+    check(subprocess.run([JUMPGATE, "fleet"], capture_output=True).returncode == 2, "no --redis: usage")
+finally:
+    redis.terminate()
+    redis.wait(timeout=10)
+if not failures:
+    cleanup(work)
+done()
