@@ -17,103 +17,8 @@
 
 #define DEFAULT_SOCKET "/run/jumpgate/jgctl.sock"
 
-struct help {
-	const char *cmd;
-	const char *text;
-};
-
-static const struct help helps[] = {
-	{ "status",
-	  "jgctl status [--json]\n\n"
-	  "The dataplane's state and uptime, the control plane's pid and how often it\n"
-	  "attached, then one row per port (link, rx queues, RSS, packets, bytes,\n"
-	  "missed, errors, no-mbuf), per worker (lcore, packets, active flows and\n"
-	  "capacity, packets in flows, non-IP, fragments, bad, dispatch drops) and per\n"
-	  "ring (occupancy, size, records sent and dropped because the ring was full).\n"
-	  "--json prints one JSON object with every counter.\n" },
-	{ "version", "jgctl version [--json]\n\nVersion of jg-control and of its protocols.\n" },
-	{ "lateral",
-	  "jgctl lateral [--host IP] [--since TIME] [--dot | --json]\n\n"
-	  "The lateral-movement chain: one row per (source, target) pair of hosts between\n"
-	  "which remote administration was seen, in the order it first happened, with the\n"
-	  "first and last time, services, tools, zones, the strongest verdict, and the\n"
-	  "origin host and pid that PAExec/PsExec artifacts named.\n"
-	  "  --host IP     only what IP reached and what reached it\n"
-	  "  --since TIME  only edges active since TIME (RFC 3339 UTC, 2026-03-02T09:00:00Z)\n"
-	  "  --dot         Graphviz DOT (jgctl lateral --dot | dot -Tsvg > chain.svg)\n"
-	  "  --json        one JSON array\n" },
-	{ "hosts",
-	  "jgctl hosts [--json]\n\n"
-	  "What the wire called each address: the NTLM workstation a client gave, the\n"
-	  "NetBIOS name a server gave in its NTLM challenge (or the server a tree path\n"
-	  "named), or the origin a PAExec/PsExec artifact named; since when, how many\n"
-	  "events, and how often another name contradicted it (the last one shown).\n"
-	  "Events carry these names as src_host/dst_host, and host_conflict when a\n"
-	  "name contradicts the table or the event itself.\n" },
-	{ "events",
-	  "jgctl events [--since TIME] [--host IP] [--zone Z] [--tool T] [--type T] [--limit N]\n"
-	  "             [--follow] [--json]\n\n"
-	  "Alerts from the event store, oldest first: the newest N (default 50) that match.\n"
-	  "Repeats of one (event, tool, source, target, service, artifact) within\n"
-	  "alerts.window are one alert; COUNT says how often it happened.\n"
-	  "  --since TIME  last seen at or after TIME (RFC 3339 UTC, 2026-03-02T09:00:00Z)\n"
-	  "  --host IP     source or target\n"
-	  "  --zone Z      source or target zone\n"
-	  "  --tool T      paexec, psexec, impacket-psexec, smbexec, atexec, wmiexec, ...\n"
-	  "  --type T      zone_violation, admin_session, tool_artifact, service_install, ...\n"
-	  "  --follow      keep printing new alerts as they come, like tail -f (Ctrl-C stops)\n"
-	  "  --json        a JSON array (with --follow: one JSON object per line)\n" },
-	{ "flows",
-	  "jgctl flows top [--by bytes|packets] [--limit N] [--since TIME] [--json]\n\n"
-	  "The largest finished flows in the store (flows end by idle, active or closing\n"
-	  "timeouts: long flows appear every flows.active_timeout), those that carried\n"
-	  "remote administration first, then by bytes (default) or packets.\n" },
-	{ "stats",
-	  "jgctl stats [--json]\n\n"
-	  "Every counter: per port (rx, tx, missed, no-mbuf, errors), per worker and in\n"
-	  "total; the packets and records lost (DROPS: each should be zero) and what was\n"
-	  "handled but not in full (DEGRADED: blocked, malformed, evicted, stream gaps...),\n"
-	  "each with its meaning; the alert aggregator, the store, each output (sent,\n"
-	  "dropped, errors, reconnects) and the packet-to-store latency of live events.\n" },
-	{ "zones",
-	  "jgctl zones [--json]\njgctl zones test SRC DST [SERVICE] [--json]\n\n"
-	  "The zones, prefixes and services of the policy the dataplane runs now, and\n"
-	  "what the policy does for remote administration from SRC to DST (each service,\n"
-	  "or only SERVICE). Exit status 0 whatever the action; use --json in scripts.\n" },
-	{ "reload",
-	  "jgctl reload [--json]\n\n"
-	  "Re-read the configuration file jg-control was started with, and the policy and\n"
-	  "patterns files it names; validate them; build the new zone tables and Hyperscan\n"
-	  "database in the dataplane off the fast path and swap them into the workers\n"
-	  "(RCU): no packet is dropped, flows already judged are judged again by the new\n"
-	  "policy from their next packet. Collectors (output.syslog/redis/ipfix) whose\n"
-	  "settings changed are reopened. Any error rejects the whole reload, prints every\n"
-	  "problem as file:line: key: reason and exits 1; the running rules stay. Keys\n"
-	  "other than detect.policy, detect.patterns and the collectors need a restart.\n" },
-	{ "policy",
-	  "jgctl policy suggest [--since TIME|7d|12h|30m] [--min-sessions N] [--max-users N] [--json]\n"
-	  "jgctl policy diff DRAFT.yaml [--since TIME|7d] [--json]\n\n"
-	  "Learn mode. jg-control keeps the remote administration it has seen (who\n"
-	  "administered whom, with which service, how often, when, with which users and\n"
-	  "tools; 4096 paths, 30 days, kept in the store across restarts).\n"
-	  "suggest prints a policy file (the format of detect.policy) proposed from it:\n"
-	  "hosts that administered others with few accounts become admin sources\n"
-	  "(zone learnt-admin, or the zone they are in), the hosts they administered\n"
-	  "managed (learnt-managed, or their zone), every other host stays unknown;\n"
-	  "the running zones, services and rules are kept; an allow rule for each kind of\n"
-	  "administration seen from admin sources, with its evidence in a comment;\n"
-	  "default alert. Attack tools (Impacket, Metasploit, Cobalt Strike,\n"
-	  "CrackMapExec...) are never learnt, whoever ran them: they are listed first.\n"
-	  "  --since         only what was seen since TIME, or in the last 7d/12h/30m\n"
-	  "                  (back from the newest observation)\n"
-	  "  --min-sessions  benign sessions an admin source needs (default 1)\n"
-	  "  --max-users     accounts an admin source may use (default 3)\n"
-	  "diff prints what the running policy and DRAFT.yaml would each have done to\n"
-	  "those sessions: allow/alert/block totals, sessions per (zone, zone, service),\n"
-	  "the paths whose verdict changes and the hosts the draft newly trusts.\n"
-	  "  jgctl policy suggest > draft.yaml; jgctl policy diff draft.yaml\n" },
-	{ NULL, NULL },
-};
+/* jg_helps[]: each command's section of docs/man/jgctl.1.scd (docs/man/mkhelp.py) */
+#include "jgctl_help.h"
 
 static void
 usage(FILE *f)
@@ -140,7 +45,7 @@ usage(FILE *f)
 static int
 help(const char *cmd)
 {
-	for (const struct help *h = helps; h->cmd != NULL; h++)
+	for (const struct jg_help *h = jg_helps; h->cmd != NULL; h++)
 		if (!strcmp(h->cmd, cmd)) {
 			fputs(h->text, stdout);
 			return JG_OK;
