@@ -323,6 +323,8 @@ set_str(struct jg_loader *ld, const char *key, const yaml_node_t *n, char *dst, 
 			scalar(n), cap - 1);
 		return;
 	}
+	/* the whole field: what a longer default left behind would differ between two loads (reload compares bytes) */
+	memset(dst, 0, cap);
 	strcpy(dst, scalar(n));
 }
 

@@ -4,22 +4,24 @@
  * (host:port) in the text exposition format (version 0.0.4). The dataplane's
  * counters per worker and port, the drop reasons, the rings, events and alerts
  * by event, tool and action, the store, the collectors, learn mode and the
- * packet-to-store latency as a histogram. Served from the control loop, one
- * short request at a time; a client that sends nothing is dropped after 200 ms.
+ * drain latency as a histogram. Served from the control loop, at most four
+ * requests per loop, each cut off 200 ms after its accept if it is not whole.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "control.h"
 
 #define BODY_CAP (1u << 20)
+#define REQUEST_NS (200ull * 1000000ull) /* a request must be whole this soon after its accept */
+#define ACCEPTS_PER_POLL 4
 
 static const char *const action_label[] = { "none", "allow", "alert", "block" };
 
@@ -80,7 +82,15 @@ jg_metrics_close(struct jg_control *c)
 static void
 family(struct jg_buf *o, const char *name, const char *type, const char *help)
 {
-	jg_buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	jg_buf_printf(o, "# HELP %s ", name);
+	for (const char *p = help; *p; p++) /* the format escapes backslash and newline in help */
+		if (*p == '\\')
+			jg_buf_put(o, "\\\\", 2);
+		else if (*p == '\n')
+			jg_buf_put(o, "\\n", 2);
+		else
+			jg_buf_put(o, p, 1);
+	jg_buf_printf(o, "\n# TYPE %s %s\n", name, type);
 }
 
 /* A label value: backslash, quote and newline escaped, as the format asks. */
@@ -251,7 +261,7 @@ control_metrics(const struct jg_control *c, struct jg_buf *o)
 			      c->sinks[k]->st.errors);
 	family(o, "jumpgate_learn_paths", "gauge", "remote-administration paths learn mode holds");
 	jg_buf_printf(o, "jumpgate_learn_paths %u\n", c->learn->n);
-	family(o, "jumpgate_event_latency_seconds", "histogram", "live events, from the packet to the store");
+	family(o, "jumpgate_event_latency_seconds", "histogram", "live events, from the packet to their drain by jg-control");
 	for (int b = 0; b < 32; b++) {
 		cum += c->lat_hist[b];
 		/* bucket b holds [2^(b-1), 2^b) microseconds */
@@ -273,20 +283,52 @@ jg_metrics_render(struct jg_control *c, struct jg_buf *o)
 	control_metrics(c, o);
 }
 
+/* Everything of buf sent before the deadline (a scraper gets the whole body or a cut connection). */
+static void
+send_all(int fd, const char *buf, size_t n, uint64_t deadline)
+{
+	while (n > 0 && jg_unix_ns() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t k;
+
+		if (poll(&p, 1, (int)((deadline - jg_unix_ns()) / 1000000) + 1) <= 0)
+			return;
+		k = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k <= 0 && errno != EAGAIN && errno != EINTR)
+			return;
+		if (k > 0) {
+			buf += k;
+			n -= (size_t)k;
+		}
+	}
+}
+
+/*
+ * One request, whole within REQUEST_NS from its accept: a client that sends
+ * slowly, or nothing, is cut off then; the control loop never waits longer.
+ */
 static void
 answer(struct jg_control *c, int fd, char *body)
 {
-	struct timeval tv = { 0, 200000 };
+	uint64_t deadline = jg_unix_ns() + REQUEST_NS;
 	char req[2048], head[256];
 	struct jg_buf b;
-	ssize_t n;
 	size_t len = 0;
 	int hl;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* the request line and headers; the body of a GET is nothing */
-	while (len < sizeof(req) - 1 && (n = recv(fd, req + len, sizeof(req) - 1 - len, 0)) > 0) {
+	while (len < sizeof(req) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = jg_unix_ns();
+		ssize_t n;
+
+		if (now >= deadline || poll(&p, 1, (int)((deadline - now) / 1000000) + 1) <= 0)
+			return;
+		n = recv(fd, req + len, sizeof(req) - 1 - len, MSG_DONTWAIT);
+		if (n <= 0) {
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			break;
+		}
 		len += (size_t)n;
 		req[len] = '\0';
 		if (strstr(req, "\r\n\r\n") != NULL || strstr(req, "\n\n") != NULL)
@@ -308,20 +350,20 @@ answer(struct jg_control *c, int fd, char *body)
 			      "Connection: close\r\n\r\n",
 			      b.len);
 	}
-	if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl)
-		send(fd, b.p, b.len < b.cap ? b.len : b.cap - 1, MSG_NOSIGNAL);
+	send_all(fd, head, (size_t)hl, deadline + REQUEST_NS);
+	send_all(fd, b.p, b.len < b.cap ? b.len : b.cap - 1, deadline + REQUEST_NS);
 }
 
 void
 jg_metrics_poll(struct jg_control *c)
 {
-	char *body;
+	char *body = NULL;
 
 	if (c->metrics_fd < 0)
 		return;
-	body = NULL;
-	for (;;) {
-		int fd = accept4(c->metrics_fd, NULL, NULL, SOCK_CLOEXEC);
+	/* a few per loop: a flood of connections waits its turn, the rings do not */
+	for (int i = 0; i < ACCEPTS_PER_POLL; i++) {
+		int fd = accept4(c->metrics_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0)
 			break;

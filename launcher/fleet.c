@@ -9,8 +9,9 @@
  *
  * The group remembers for its consumer what it was given: entries are not
  * acknowledged, so the consumer's pending list is its history (read first,
- * from id 0), then what is new (">"). Consumers of one group share the new
- * entries between them; a view of everything is one consumer.
+ * from id 0), then what is new (">"); an entry trimmed from the stream since
+ * is acknowledged then, so the list follows the stream. Consumers of one group
+ * share the new entries between them; a view of everything is one consumer.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #define MAX_EDGES 8192
 #define MAX_CHAIN 16
 #define MAX_CHAINS 64
+#define MAX_BATCHES 2000 /* of 1000 entries, per phase */
 
 struct edge {
 	char src[48], dst[48];
@@ -38,12 +40,13 @@ struct edge {
 struct fleet {
 	struct edge *e;
 	unsigned int n, dropped;
-	unsigned long long entries, lines;
+	unsigned long long entries, lines, trimmed;
 };
 
 /*
  * The value of a top-level key of a flat JSON object line (strings unescaped,
- * \u00XX kept as one byte, other values as written). @return 1 when found
+ * \u00XX kept as one byte, other values as written; spaces after ':' and ','
+ * allowed). @return 1 when found
  */
 static int
 field(const char *j, const char *key, char *out, size_t cap)
@@ -54,9 +57,12 @@ field(const char *j, const char *key, char *out, size_t cap)
 	if (*p++ != '{')
 		return 0;
 	while (*p) {
-		const char *k = p + 1;
+		const char *k;
 		int match;
 
+		while (*p == ' ')
+			p++;
+		k = p + 1;
 		if (*p != '"')
 			return 0;
 		for (p++; *p && *p != '"'; p++)
@@ -65,13 +71,15 @@ field(const char *j, const char *key, char *out, size_t cap)
 		match = (size_t)(p - k) == klen && !strncmp(k, key, klen);
 		if (*p++ != '"' || *p++ != ':')
 			return 0;
+		while (*p == ' ')
+			p++;
 		if (*p == '"') {
 			for (p++; *p && *p != '"'; p++) {
 				char c = *p;
 
 				if (c == '\\' && p[1]) {
 					c = *++p;
-					if (c == 'u' && strlen(p) >= 5) {
+					if (c == 'u' && p[1] && p[2] && p[3] && p[4]) {
 						c = (char)strtol((char[3]){ p[3], p[4], 0 }, NULL, 16);
 						p += 4;
 					} else if (c == 'n' || c == 't' || c == 'r') {
@@ -127,16 +135,37 @@ verdict_of(const char *a)
 static void
 take(struct fleet *f, const char *line)
 {
-	char ev[32] = "", src[48], dst[48], ts[32], v[160];
+	char ev[32] = "", raw[160], src[48], dst[48], ts[32], last[32], v[160];
 	struct edge *e = NULL;
+	int update;
 
 	f->lines++;
-	if (!field(line, "event", ev, sizeof(ev)) || !field(line, "src_ip", src, sizeof(src)) ||
-	    !field(line, "dst_ip", dst, sizeof(dst)) || !field(line, "timestamp", ts, sizeof(ts)))
+	if (!field(line, "event", ev, sizeof(ev)) || !field(line, "src_ip", raw, sizeof(raw)))
 		return;
+	/* what the stream says is printed: made printable (no quote, backslash or escape) first */
+	jg_fmt_printable(src, sizeof(src), raw, "\"\\,");
+	if (!field(line, "dst_ip", raw, sizeof(raw)))
+		return;
+	jg_fmt_printable(dst, sizeof(dst), raw, "\"\\,");
+	if (!field(line, "timestamp", raw, sizeof(raw)))
+		return;
+	jg_fmt_printable(ts, sizeof(ts), raw, "\"\\,");
+	/* a final count of an alert already taken: only its last time is news */
+	update = field(line, "update", v, sizeof(v)) && !strcmp(v, "true");
+	if (!(field(line, "last_seen", raw, sizeof(raw)) && jg_fmt_printable(last, sizeof(last), raw, "\"\\,")))
+		snprintf(last, sizeof(last), "%s", ts);
 	if (!strcmp(ev, "logon_failure") || !strcmp(ev, "evasion") || !strcmp(ev, "inspection_cut") ||
 	    !field(line, "service", v, sizeof(v)))
 		return;
+	if (update) {
+		/* the alert's path exists already when its first line was read */
+		for (unsigned int i = 0; i < f->n && e == NULL; i++)
+			if (!strcmp(f->e[i].src, src) && !strcmp(f->e[i].dst, dst))
+				e = &f->e[i];
+		if (e != NULL && strcmp(last, e->last) > 0)
+			snprintf(e->last, sizeof(e->last), "%s", last);
+		return;
+	}
 	for (unsigned int i = 0; i < f->n && e == NULL; i++)
 		if (!strcmp(f->e[i].src, src) && !strcmp(f->e[i].dst, dst))
 			e = &f->e[i];
@@ -155,12 +184,13 @@ take(struct fleet *f, const char *line)
 	/* RFC 3339 UTC with microseconds throughout: text order is time order */
 	if (strcmp(ts, e->first) < 0)
 		snprintf(e->first, sizeof(e->first), "%s", ts);
-	if (strcmp(ts, e->last) > 0)
-		snprintf(e->last, sizeof(e->last), "%s", ts);
-	add_word(e->services, sizeof(e->services), v);
+	if (strcmp(last, e->last) > 0)
+		snprintf(e->last, sizeof(e->last), "%s", last);
+	add_word(e->services, sizeof(e->services), jg_fmt_printable(raw, sizeof(raw), v, "\"\\,"));
 	if (field(line, "tool", v, sizeof(v)) && strcmp(v, "unknown") != 0)
-		add_word(e->tools, sizeof(e->tools), v);
-	add_word(e->sensors, sizeof(e->sensors), field(line, "sensor", v, sizeof(v)) ? v : "?");
+		add_word(e->tools, sizeof(e->tools), jg_fmt_printable(raw, sizeof(raw), v, "\"\\,"));
+	add_word(e->sensors, sizeof(e->sensors),
+		 field(line, "sensor", v, sizeof(v)) ? jg_fmt_printable(raw, sizeof(raw), v, "\"\\,") : "?");
 	if (field(line, "action", v, sizeof(v)) && verdict_of(v) > e->verdict)
 		e->verdict = verdict_of(v);
 	if (field(line, "src_host", v, sizeof(v)) && !e->src_host[0])
@@ -187,7 +217,8 @@ read_stream(struct fleet *f, struct jg_resp *r, const char *stream, const char *
 		return -EIO;
 	}
 	jg_resp_free(&v);
-	while (phase < 2) {
+	/* bounded: a stream written faster than it is read still ends the view */
+	for (int batch = 0; phase < 2 && batch < MAX_BATCHES; batch++) {
 		const char *cmd[] = { "XREADGROUP", "GROUP", group, consumer, "COUNT", "1000", "STREAMS", stream,
 				      phase == 0 ? last : ">" };
 		size_t got = 0;
@@ -209,8 +240,18 @@ read_stream(struct fleet *f, struct jg_resp *r, const char *stream, const char *
 				if (en->n != 2 || en->elem[0].str == NULL)
 					continue;
 				got++;
-				f->entries++;
 				snprintf(last, sizeof(last), "%s", en->elem[0].str);
+				if (en->elem[1].nil) {
+					/* trimmed from the stream since: forget it (the pending list would only grow) */
+					const char *ack[] = { "XACK", stream, group, en->elem[0].str };
+					struct jg_resp_val a;
+
+					if (jg_resp_command(r, 4, ack) == 0 && jg_resp_reply(r, &a) == 0)
+						jg_resp_free(&a);
+					f->trimmed++;
+					continue;
+				}
+				f->entries++;
 				for (size_t k = 0; k + 1 < en->elem[1].n; k += 2)
 					if (en->elem[1].elem[k].str != NULL && !strcmp(en->elem[1].elem[k].str, "event") &&
 					    en->elem[1].elem[k + 1].str != NULL)
@@ -257,7 +298,11 @@ print_chain(const struct fleet *f, unsigned int *path, int len)
 	printf("\n");
 }
 
-/* Every maximal chain: each hop starts at the host the previous one reached, no earlier than it. */
+/*
+ * Every maximal chain: each hop starts at the host the previous one reached,
+ * and goes on after the previous one began; a hop back to a host of the chain
+ * closes it (shown, not followed).
+ */
 static void
 chains(const struct fleet *f, unsigned int *path, int len, unsigned int *printed)
 {
@@ -265,17 +310,24 @@ chains(const struct fleet *f, unsigned int *path, int len, unsigned int *printed
 	int more = 0;
 
 	for (unsigned int i = 0; i < f->n && len < MAX_CHAIN && *printed < MAX_CHAINS; i++) {
-		int seen = 0;
+		int taken = 0, back = !strcmp(f->e[i].dst, f->e[path[0]].src);
 
 		if (strcmp(f->e[i].src, last->dst) != 0 || strcmp(f->e[i].last, last->first) < 0)
 			continue;
 		for (int k = 0; k < len; k++)
-			seen |= path[k] == i || !strcmp(f->e[path[k]].src, f->e[i].dst);
-		if (seen)
+			taken |= path[k] == i;
+		for (int k = 1; k < len; k++)
+			back |= !strcmp(f->e[path[k]].src, f->e[i].dst);
+		if (taken)
 			continue;
 		more = 1;
 		path[len] = i;
-		chains(f, path, len + 1, printed);
+		if (back) {
+			print_chain(f, path, len + 1);
+			(*printed)++;
+		} else {
+			chains(f, path, len + 1, printed);
+		}
 	}
 	if (!more && *printed < MAX_CHAINS) {
 		print_chain(f, path, len);
@@ -302,9 +354,9 @@ render_table(const struct fleet *f)
 	for (unsigned int i = 0; i < f->n && printed < MAX_CHAINS; i++) {
 		int entered = 0;
 
-		/* a chain starts at a host no earlier movement reached */
+		/* a chain starts at a host no movement reached before this one began */
 		for (unsigned int k = 0; k < f->n; k++)
-			entered |= !strcmp(f->e[k].dst, f->e[i].src) && strcmp(f->e[k].first, f->e[i].last) <= 0;
+			entered |= k != i && !strcmp(f->e[k].dst, f->e[i].src) && strcmp(f->e[k].first, f->e[i].first) < 0;
 		if (entered)
 			continue;
 		path[0] = i;
@@ -339,11 +391,19 @@ render_json(const struct fleet *f)
 		const struct edge *e = &f->e[i];
 
 		jg_buf_init(&b, mem, sizeof(mem));
-		jg_buf_printf(&b, "%s{\"src_ip\":\"%s\",\"dst_ip\":\"%s\",\"src_host\":", i ? "," : "", e->src, e->dst);
+		jg_buf_printf(&b, "%s{\"src_ip\":", i ? "," : "");
+		jg_buf_json_str(&b, e->src, strlen(e->src));
+		jg_buf_printf(&b, ",\"dst_ip\":");
+		jg_buf_json_str(&b, e->dst, strlen(e->dst));
+		jg_buf_printf(&b, ",\"src_host\":");
 		jg_buf_json_str(&b, e->src_host, strlen(e->src_host));
 		jg_buf_printf(&b, ",\"dst_host\":");
 		jg_buf_json_str(&b, e->dst_host, strlen(e->dst_host));
-		jg_buf_printf(&b, ",\"first\":\"%s\",\"last\":\"%s\",\"services\":", e->first, e->last);
+		jg_buf_printf(&b, ",\"first\":");
+		jg_buf_json_str(&b, e->first, strlen(e->first));
+		jg_buf_printf(&b, ",\"last\":");
+		jg_buf_json_str(&b, e->last, strlen(e->last));
+		jg_buf_printf(&b, ",\"services\":");
 		jg_buf_json_str(&b, e->services, strlen(e->services));
 		jg_buf_printf(&b, ",\"tools\":");
 		jg_buf_json_str(&b, e->tools, strlen(e->tools));
@@ -413,8 +473,9 @@ jg_fleet_main(int argc, char **argv)
 	else
 		render_table(&f);
 	if (fmt != 2)
-		fprintf(stderr, "jumpgate fleet: %llu entries of %s (group %s, consumer %s), %u paths%s\n", f.entries, stream,
-			group, consumer, f.n, f.dropped ? " (more did not fit)" : "");
+		fprintf(stderr, "jumpgate fleet: %llu entries of %s (group %s, consumer %s; %llu trimmed since, forgotten), "
+			"%u paths%s\n", f.entries, stream, group, consumer, f.trimmed, f.n,
+			f.dropped ? " (more did not fit)" : "");
 	free(f.e);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A small blocking Redis client for `jumpgate fleet` (RESP2): commands as
- * arrays of bulk strings, replies parsed into a tree. Every read has a
- * timeout; a reply deeper, longer or bigger than the bounds is an error.
+ * arrays of bulk strings, replies parsed into a tree. Every read, write and
+ * the connect have a timeout; a reply nested deeper than 8, or with an array
+ * or string longer than the bounds, or not well formed, is an error.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -41,8 +44,16 @@ jg_resp_connect(struct jg_resp *r, const char *hostport, char *err, size_t cap)
 		return -EHOSTUNREACH;
 	}
 	for (p = ai; p != NULL && r->fd < 0; p = p->ai_next) {
+		int one = 1;
+
 		r->fd = socket(p->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (r->fd >= 0 && connect(r->fd, p->ai_addr, p->ai_addrlen) != 0) {
+		if (r->fd < 0)
+			continue;
+		/* the timeouts bound the connect too (SO_SNDTIMEO) */
+		setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(r->fd, p->ai_addr, p->ai_addrlen) != 0) {
 			close(r->fd);
 			r->fd = -1;
 		}
@@ -52,8 +63,6 @@ jg_resp_connect(struct jg_resp *r, const char *hostport, char *err, size_t cap)
 		snprintf(err, cap, "%s: %s", hostport, strerror(errno));
 		return -ECONNREFUSED;
 	}
-	setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return 0;
 }
 
@@ -68,20 +77,35 @@ jg_resp_close(struct jg_resp *r)
 int
 jg_resp_command(struct jg_resp *r, int argc, const char *const *argv)
 {
-	char head[32];
-	int n = snprintf(head, sizeof(head), "*%d\r\n", argc);
+	size_t cap = 32, n = 0;
+	char *buf;
+	int rc = 0;
 
-	if (send(r->fd, head, (size_t)n, MSG_NOSIGNAL) != n)
-		return -EIO;
+	for (int i = 0; i < argc; i++)
+		cap += strlen(argv[i]) + 32;
+	if ((buf = malloc(cap)) == NULL)
+		return -ENOMEM;
+	/* one write per command: no wait between its pieces (Nagle, delayed ACK) */
+	n += (size_t)snprintf(buf + n, cap - n, "*%d\r\n", argc);
 	for (int i = 0; i < argc; i++) {
 		size_t len = strlen(argv[i]);
 
-		n = snprintf(head, sizeof(head), "$%zu\r\n", len);
-		if (send(r->fd, head, (size_t)n, MSG_NOSIGNAL) != n ||
-		    send(r->fd, argv[i], len, MSG_NOSIGNAL) != (ssize_t)len || send(r->fd, "\r\n", 2, MSG_NOSIGNAL) != 2)
-			return -EIO;
+		n += (size_t)snprintf(buf + n, cap - n, "$%zu\r\n", len);
+		memcpy(buf + n, argv[i], len);
+		n += len;
+		memcpy(buf + n, "\r\n", 2);
+		n += 2;
 	}
-	return 0;
+	for (size_t off = 0; off < n && rc == 0;) {
+		ssize_t k = send(r->fd, buf + off, n - off, MSG_NOSIGNAL);
+
+		if (k <= 0)
+			rc = -EIO;
+		else
+			off += (size_t)k;
+	}
+	free(buf);
+	return rc;
 }
 
 static int
@@ -110,7 +134,9 @@ line(struct jg_resp *r, char **out, size_t *n)
 	for (;;) {
 		char *s = r->buf + r->pos, *e = memchr(s, '\n', r->len - r->pos);
 
-		if (e != NULL && e > s && e[-1] == '\r') {
+		if (e != NULL && (e == s || e[-1] != '\r'))
+			return -EIO; /* a bare LF: not RESP */
+		if (e != NULL) {
 			*out = s;
 			*n = (size_t)(e - 1 - s);
 			r->pos = (size_t)(e + 1 - r->buf);
@@ -160,6 +186,8 @@ parse(struct jg_resp *r, struct jg_resp_val *v, int depth)
 		return 0;
 	}
 	s[n] = '\0';
+	if (n < 2 || !(s[1] == '-' || (s[1] >= '0' && s[1] <= '9')))
+		return -EIO;
 	x = strtoll(s + 1, &end, 10);
 	if (*end != '\0')
 		return -EIO;
@@ -173,7 +201,9 @@ parse(struct jg_resp *r, struct jg_resp_val *v, int depth)
 		}
 		if ((unsigned long long)x > MAX_BULK || (v->str = malloc((size_t)x + 1)) == NULL)
 			return -ENOMEM;
-		if (take(r, v->str, (size_t)x) != 0 || take(r, (char[2]){ 0 }, 2) != 0)
+		char crlf[2];
+
+		if (take(r, v->str, (size_t)x) != 0 || take(r, crlf, 2) != 0 || crlf[0] != '\r' || crlf[1] != '\n')
 			return -EIO;
 		v->str[x] = '\0';
 		v->len = (size_t)x;

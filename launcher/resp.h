@@ -26,7 +26,7 @@ struct jg_resp_val {
 	size_t n;
 };
 
-/** Connect to host:port (10 s timeouts on every read and write). @return 0, or -errno with the reason in err */
+/** Connect to host:port (10 s timeouts on the connect and on every read and write). @return 0, or -errno with the reason in err */
 int jg_resp_connect(struct jg_resp *r, const char *hostport, char *err, size_t cap);
 
 /** Send one command. @return 0 or -errno */

@@ -85,6 +85,42 @@ try:
     if shutil.which("dot"):
         g = subprocess.run(["dot", "-Tsvg"], input=r.stdout, capture_output=True, text=True)
         check(g.returncode == 0 and "<svg" in g.stdout, f"Graphviz draws it: {g.stderr[:200]}")
+    # what the stream says cannot forge the view: a hostile field stays a value
+    def xadd(key, **kv):
+        line = json.dumps(dict({"tool": "unknown", "service": "rdp", "action": "alert"}, **kv), separators=(",", ":"))
+        subprocess.run(["redis-cli", "-p", str(port), "XADD", key, "*", "event", line], check=True, capture_output=True)
+
+    def view(key, *extra):
+        return subprocess.run([JUMPGATE, "fleet", "--redis", f"127.0.0.1:{port}", "--stream", key, "--consumer", "t",
+                               *extra], capture_output=True, text=True, timeout=60)
+
+    xadd("evil", event="rdp_session", src_ip='10.9.9.9","evil":"x', dst_ip="10.9.9.8",
+         timestamp="2026-01-01T10:00:00.000000Z", sensor='s"1\u001b[31m')
+    r = view("evil", "--json")
+    got = json.loads(r.stdout) if r.returncode == 0 else [{}]
+    check(len(got) == 1 and "evil" not in got[0] and "\x1b" not in r.stdout and "\x1b" not in view("evil").stdout,
+          f"a hostile field is a value, printable: {r.stdout[:300]}")
+    # a cycle (A->B, B->C, C->A, A->B again) still shows its chain, closed back at A;
+    # an alert's final count (update) moves its last time and is not another alert
+    for src, dst, t in (("1.0.0.1", "1.0.0.2", "10:00"), ("1.0.0.2", "1.0.0.3", "10:05"), ("1.0.0.3", "1.0.0.1", "10:10"),
+                        ("1.0.0.1", "1.0.0.2", "10:20")):
+        xadd("cyc", event="rdp_session", src_ip=src, dst_ip=dst, timestamp=f"2026-01-01T{t}:00.000000Z", sensor="s")
+    xadd("cyc", event="rdp_session", src_ip="1.0.0.2", dst_ip="1.0.0.3", timestamp="2026-01-01T10:05:00.000000Z",
+         last_seen="2026-01-01T10:30:00.000000Z", update=True, count=50, sensor="s")
+    r = view("cyc")
+    chain = [l for l in r.stdout.splitlines() if l.startswith("  ") and "-[" in l]
+    check(any(l.count("-[") == 3 and l.strip().startswith("1.0.0.1") and l.strip().endswith("1.0.0.1") for l in chain),
+          f"a cycle: the chain 1->2->3 closed back at 1 ({chain})")
+    bc = [p for p in json.loads(view("cyc", "--json").stdout) if p["src_ip"] == "1.0.0.2"]
+    check(len(bc) == 1 and bc[0]["alerts"] == 1 and bc[0]["last"].startswith("2026-01-01T10:30"),
+          f"an update moves the last time, is no second alert ({bc})")
+    # entries trimmed from the stream leave the consumer's pending list
+    subprocess.run(["redis-cli", "-p", str(port), "XTRIM", "cyc", "MAXLEN", "0"], check=True, capture_output=True)
+    r = view("cyc")
+    pend = subprocess.run(["redis-cli", "-p", str(port), "XPENDING", "cyc", "jumpgate-fleet"], capture_output=True,
+                          text=True).stdout.split()
+    check(r.returncode == 0 and pend[:1] == ["0"] and "5 trimmed" in r.stderr, f"trimmed entries forgotten: {pend} {r.stderr}")
+
     r = subprocess.run([JUMPGATE, "fleet", "--redis", "127.0.0.1:1"], capture_output=True, text=True, timeout=30)
     check(r.returncode == 1 and "jumpgate fleet:" in r.stderr, f"no Redis there: a clear error ({r.stderr.strip()})")
     check(subprocess.run([JUMPGATE, "fleet"], capture_output=True).returncode == 2, "no --redis: usage")
