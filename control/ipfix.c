@@ -4,8 +4,9 @@
  * (src is the initiator); it is exported as one RFC 5103 biflow record
  * (reverse counters under enterprise 29305, biflowDirection = initiator), or,
  * with biflow off, as one record per direction, the reverse one left out when
- * the responder sent nothing. Zones, services and the policy's action go as
- * variable-length strings under Jumpgate's enterprise number.
+ * the responder sent nothing. Zones, services, the policy's action and the
+ * sensor's name go as variable-length strings under Jumpgate's enterprise
+ * number (the observation domain is output.ipfix.domain_id: one per sensor).
  *
  * Templates (ids 256-259) go in a message of their own at start and every
  * template_refresh seconds. Data records are batched into messages of at most
@@ -37,7 +38,7 @@ struct ie {
 	STD(7, 2), STD(11, 2), STD(4, 1), STD(6, 2), STD(58, 2), STD(136, 1), STD(152, 8), STD(153, 8), \
 		STD(1, 8), STD(2, 8), STD(148, 8)
 #define BIFLOW_TAIL STD(239, 1), REV(1, 8), REV(2, 8), REV(6, 2)
-#define JG_TAIL JG(JG_IE_SRC_ZONE), JG(JG_IE_DST_ZONE), JG(JG_IE_SERVICES), JG(JG_IE_ACTION)
+#define JG_TAIL JG(JG_IE_SRC_ZONE), JG(JG_IE_DST_ZONE), JG(JG_IE_SERVICES), JG(JG_IE_ACTION), JG(JG_IE_SENSOR)
 
 static const struct ie tpl_v4_bi[] = { STD(8, 4), STD(12, 4), COMMON_TAIL, BIFLOW_TAIL, JG_TAIL };
 static const struct ie tpl_v6_bi[] = { STD(27, 16), STD(28, 16), COMMON_TAIL, BIFLOW_TAIL, JG_TAIL };
@@ -131,8 +132,8 @@ varlen(uint8_t *p, const char *s)
 }
 
 size_t
-jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const struct jg_policy *pol, int biflow,
-		int reverse, uint16_t *tpl)
+jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const struct jg_policy *pol, const char *sensor,
+		int biflow, int reverse, uint16_t *tpl)
 {
 	const struct ie *f;
 	size_t t = (biflow ? 0 : 2) + (fr->ip_version == 6);
@@ -165,7 +166,9 @@ jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const st
 	}
 	for (uint16_t i = 0; i < templates[t].n; i++)
 		need += templates[t].f[i].len != 0xFFFF ? templates[t].f[i].len : 3;
-	need += strlen(zs) + strlen(zd) + strlen(services) + strlen(action);
+	if (sensor == NULL)
+		sensor = "";
+	need += strlen(zs) + strlen(zd) + strlen(services) + strlen(action) + strlen(sensor);
 	if (need > cap)
 		return 0;
 	*tpl = templates[t].id;
@@ -174,7 +177,8 @@ jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const st
 		if (f->pen == JG_IPFIX_PEN) {
 			const char *s = f->id == JG_IE_SRC_ZONE ? zs :
 					f->id == JG_IE_DST_ZONE ? zd :
-					f->id == JG_IE_SERVICES ? services : action;
+					f->id == JG_IE_SERVICES ? services :
+					f->id == JG_IE_SENSOR ? sensor : action;
 
 			p = varlen(p, s);
 			continue;
@@ -255,6 +259,7 @@ struct ipfix_sink {
 	struct jg_conn conn;
 	struct jg_sq q;
 	const struct jg_cfg_ipfix *cfg;
+	const char *sensor;   /**< sensor.name, in every record (Jumpgate IE 5) */
 	struct jg_ipfix_msg cur;
 	uint64_t cur_since_ns;
 	uint32_t seq;         /**< data records sent */
@@ -315,9 +320,9 @@ ipfix_flow(struct jg_sink *s, const struct jg_flow_rec *fr, const char *json, si
 		s->st.dropped++;
 		return;
 	}
-	n = jg_ipfix_record(rec, JG_IPFIX_RECORD_MAX, fr, s->pol, (int)x->cfg->biflow, 0, &tpl);
+	n = jg_ipfix_record(rec, JG_IPFIX_RECORD_MAX, fr, s->pol, x->sensor, (int)x->cfg->biflow, 0, &tpl);
 	if (n != 0 && !x->cfg->biflow && fr->pkts_rev != 0) {
-		size_t r = jg_ipfix_record(rec + n, JG_IPFIX_RECORD_MAX, fr, s->pol, 0, 1, &tpl);
+		size_t r = jg_ipfix_record(rec + n, JG_IPFIX_RECORD_MAX, fr, s->pol, x->sensor, 0, 1, &tpl);
 
 		n = r ? n + r : 0;
 		nrec = 2;
@@ -394,6 +399,7 @@ jg_ipfix_open(const struct jg_config *cfg, const struct jg_policy *pol)
 		return NULL;
 	}
 	x->cfg = c;
+	x->sensor = cfg->sensor_name;
 	x->tpl_len = jg_ipfix_template_set(x->tpl, sizeof(x->tpl), (int)c->biflow);
 	jg_ipfix_msg_reset(&x->cur);
 	x->s.name = "ipfix";

@@ -282,7 +282,7 @@ roundtrip(const struct jg_flow_rec *fr, const struct jg_policy *p, int biflow)
 		return -1;
 	jg_ipfix_msg_reset(&m);
 	for (int reverse = 0; reverse <= !biflow; reverse++) {
-		n = jg_ipfix_record(rec, sizeof(rec), fr, p, biflow, reverse, &tpl);
+		n = jg_ipfix_record(rec, sizeof(rec), fr, p, "edge-01", biflow, reverse, &tpl);
 		if (n == 0 || jg_ipfix_msg_add(&m, tpl, rec, n, 1) != 0)
 			return -1;
 	}
@@ -311,6 +311,7 @@ test_biflow_v4(void)
 	CHECK(num(r, JG_IPFIX_PEN_REVERSE, 1) == 3222 && num(r, JG_IPFIX_PEN_REVERSE, 2) == 25);
 	CHECK(!strcmp(str(r, JG_IE_SRC_ZONE), "workstations") && !strcmp(str(r, JG_IE_DST_ZONE), "servers"));
 	CHECK(!strcmp(str(r, JG_IE_SERVICES), "smb-admin,rdp") && !strcmp(str(r, JG_IE_ACTION), "block"));
+	CHECK(!strcmp(str(r, JG_IE_SENSOR), "edge-01"));
 	/* no policy published: unknown zones; no service judged: no action */
 	fr.services = 0;
 	CHECK(roundtrip(&fr, NULL, 1) == 1);
@@ -391,7 +392,7 @@ test_batching(void)
 	for (;;) {
 		fr.ip_version = added % 3 == 2 ? 6 : 4; /* sets alternate: v4 v4 v6 v4 v4 v6 ... */
 		fr.flow_id = (uint64_t)added;
-		n = jg_ipfix_record(rec, sizeof(rec), &fr, NULL, 1, 0, &tpl);
+		n = jg_ipfix_record(rec, sizeof(rec), &fr, NULL, NULL, 1, 0, &tpl);
 		if (jg_ipfix_msg_add(&m, tpl, rec, n, 1) != 0)
 			break;
 		added++;

@@ -163,6 +163,7 @@ enum {
 	JG_IE_DST_ZONE = 2,
 	JG_IE_SERVICES = 3, /**< remote-administration services the policy judged, comma-separated */
 	JG_IE_ACTION = 4,   /**< the policy's verdict: allow, alert, block ("" when no service) */
+	JG_IE_SENSOR = 5,   /**< sensor.name: the appliance that saw the flow */
 };
 
 /** An IPFIX message being filled: header space, then data sets. */
@@ -181,11 +182,12 @@ size_t jg_ipfix_template_set(uint8_t *out, size_t cap, int biflow);
 void jg_ipfix_header(uint8_t *msg, uint16_t len, uint32_t export_s, uint32_t seq, uint32_t domain);
 /**
  * One data record of a flow: the biflow record, or with biflow 0 the forward
- * (reverse 0) or reverse (reverse 1) direction. pol names zones and services (NULL: "unknown").
+ * (reverse 0) or reverse (reverse 1) direction. pol names zones and services (NULL: "unknown");
+ * sensor is the appliance's name ("" none).
  * @return bytes and the record's template in *tpl, or 0 when cap is short
  */
-size_t jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const struct jg_policy *pol, int biflow,
-		       int reverse, uint16_t *tpl);
+size_t jg_ipfix_record(uint8_t *out, size_t cap, const struct jg_flow_rec *fr, const struct jg_policy *pol,
+		       const char *sensor, int biflow, int reverse, uint16_t *tpl);
 /** Empty the message (header space kept). */
 void jg_ipfix_msg_reset(struct jg_ipfix_msg *m);
 /** Append `records` data records (n bytes) of template tpl. @return 0, or -ENOSPC: send the message first */
