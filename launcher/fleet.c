@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fleet.h"
 #include "jg_fmt.h"
 #include "resp.h"
 
@@ -37,7 +38,7 @@ struct edge {
 	unsigned int alerts;
 };
 
-struct fleet {
+struct jg_fleet {
 	struct edge *e;
 	unsigned int n, dropped;
 	unsigned long long entries, lines, trimmed;
@@ -131,9 +132,29 @@ verdict_of(const char *a)
 	return !strcmp(a, "block") ? 3 : !strcmp(a, "alert") ? 2 : !strcmp(a, "allow") ? 1 : 0;
 }
 
+struct jg_fleet *
+jg_fleet_new(void)
+{
+	struct jg_fleet *f = calloc(1, sizeof(*f));
+
+	if (f != NULL && (f->e = calloc(MAX_EDGES, sizeof(*f->e))) == NULL) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+jg_fleet_free(struct jg_fleet *f)
+{
+	if (f != NULL)
+		free(f->e);
+	free(f);
+}
+
 /* One alert line: remote administration joins the graph (a logon failure is no movement). */
-static void
-take(struct fleet *f, const char *line)
+void
+jg_fleet_line(struct jg_fleet *f, const char *line)
 {
 	char ev[32] = "", raw[160], src[48], dst[48], ts[32], last[32], v[160];
 	struct edge *e = NULL;
@@ -202,7 +223,7 @@ take(struct fleet *f, const char *line)
 
 /* Read the group's entries for this consumer: its history (pending), then what is new. */
 static int
-read_stream(struct fleet *f, struct jg_resp *r, const char *stream, const char *group, const char *consumer)
+read_stream(struct jg_fleet *f, struct jg_resp *r, const char *stream, const char *group, const char *consumer)
 {
 	const char *create[] = { "XGROUP", "CREATE", stream, group, "0", "MKSTREAM" };
 	char last[64] = "0";
@@ -255,7 +276,7 @@ read_stream(struct fleet *f, struct jg_resp *r, const char *stream, const char *
 				for (size_t k = 0; k + 1 < en->elem[1].n; k += 2)
 					if (en->elem[1].elem[k].str != NULL && !strcmp(en->elem[1].elem[k].str, "event") &&
 					    en->elem[1].elem[k + 1].str != NULL)
-						take(f, en->elem[1].elem[k + 1].str);
+						jg_fleet_line(f, en->elem[1].elem[k + 1].str);
 			}
 		}
 		jg_resp_free(&v);
@@ -284,18 +305,18 @@ host(const char *ip, const char *name, char *out, size_t cap)
 static const char *const verdicts[] = { "-", "allow", "alert", "block" };
 
 static void
-print_chain(const struct fleet *f, unsigned int *path, int len)
+print_chain(const struct jg_fleet *f, unsigned int *path, int len, FILE *o)
 {
 	char h[128];
 
-	printf("  %s", host(f->e[path[0]].src, f->e[path[0]].src_host, h, sizeof(h)));
+	fprintf(o, "  %s", host(f->e[path[0]].src, f->e[path[0]].src_host, h, sizeof(h)));
 	for (int i = 0; i < len; i++) {
 		const struct edge *e = &f->e[path[i]];
 
-		printf(" -[%s %.19s, seen by %s]-> %s", e->services, e->first, e->sensors,
-		       host(e->dst, e->dst_host, h, sizeof(h)));
+		fprintf(o, " -[%s %.19s, seen by %s]-> %s", e->services, e->first, e->sensors,
+			host(e->dst, e->dst_host, h, sizeof(h)));
 	}
-	printf("\n");
+	fprintf(o, "\n");
 }
 
 /*
@@ -304,7 +325,7 @@ print_chain(const struct fleet *f, unsigned int *path, int len)
  * closes it (shown, not followed).
  */
 static void
-chains(const struct fleet *f, unsigned int *path, int len, unsigned int *printed)
+chains(const struct jg_fleet *f, unsigned int *path, int len, unsigned int *printed, FILE *o)
 {
 	const struct edge *last = &f->e[path[len - 1]];
 	int more = 0;
@@ -323,34 +344,34 @@ chains(const struct fleet *f, unsigned int *path, int len, unsigned int *printed
 		more = 1;
 		path[len] = i;
 		if (back) {
-			print_chain(f, path, len + 1);
+			print_chain(f, path, len + 1, o);
 			(*printed)++;
 		} else {
-			chains(f, path, len + 1, printed);
+			chains(f, path, len + 1, printed, o);
 		}
 	}
 	if (!more && *printed < MAX_CHAINS) {
-		print_chain(f, path, len);
+		print_chain(f, path, len, o);
 		(*printed)++;
 	}
 }
 
 static void
-render_table(const struct fleet *f)
+render_table(const struct jg_fleet *f, FILE *o)
 {
 	unsigned int path[MAX_CHAIN], printed = 0;
 	char a[128], b[128];
 
-	printf("%-20s %-20s %-34s %-34s %-18s %-18s %-6s %s\n", "FIRST", "LAST", "SOURCE", "TARGET", "SERVICES", "TOOLS",
+	fprintf(o, "%-20s %-20s %-34s %-34s %-18s %-18s %-6s %s\n", "FIRST", "LAST", "SOURCE", "TARGET", "SERVICES", "TOOLS",
 	       "VERDICT", "SENSORS");
 	for (unsigned int i = 0; i < f->n; i++) {
 		const struct edge *e = &f->e[i];
 
-		printf("%-20.19s %-20.19s %-34s %-34s %-18s %-18s %-6s %s\n", e->first, e->last,
+		fprintf(o, "%-20.19s %-20.19s %-34s %-34s %-18s %-18s %-6s %s\n", e->first, e->last,
 		       host(e->src, e->src_host, a, sizeof(a)), host(e->dst, e->dst_host, b, sizeof(b)), e->services,
 		       e->tools[0] ? e->tools : "-", verdicts[e->verdict], e->sensors);
 	}
-	printf("\nchains (a hop starts where the previous one arrived, no earlier):\n");
+	fprintf(o, "\nchains (a hop starts where the previous one arrived, no earlier):\n");
 	for (unsigned int i = 0; i < f->n && printed < MAX_CHAINS; i++) {
 		int entered = 0;
 
@@ -360,33 +381,33 @@ render_table(const struct fleet *f)
 		if (entered)
 			continue;
 		path[0] = i;
-		chains(f, path, 1, &printed);
+		chains(f, path, 1, &printed, o);
 	}
 }
 
 static void
-render_dot(const struct fleet *f)
+render_dot(const struct jg_fleet *f, FILE *o)
 {
 	char a[128], b[128];
 
-	printf("digraph jumpgate_fleet {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
+	fprintf(o, "digraph jumpgate_fleet {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
 	for (unsigned int i = 0; i < f->n; i++) {
 		const struct edge *e = &f->e[i];
 
-		printf("  \"%s\" -> \"%s\" [label=\"%s %s\\n%.19s\\nseen by %s\", color=%s];\n",
+		fprintf(o, "  \"%s\" -> \"%s\" [label=\"%s %s\\n%.19s\\nseen by %s\", color=%s];\n",
 		       host(e->src, e->src_host, a, sizeof(a)), host(e->dst, e->dst_host, b, sizeof(b)), e->services,
 		       e->tools, e->first, e->sensors, e->verdict == 3 ? "red" : e->verdict == 2 ? "orange" : "black");
 	}
-	printf("}\n");
+	fprintf(o, "}\n");
 }
 
 static void
-render_json(const struct fleet *f)
+render_json(const struct jg_fleet *f, FILE *o)
 {
 	struct jg_buf b;
 	static char mem[1 << 16];
 
-	printf("[");
+	fprintf(o, "[");
 	for (unsigned int i = 0; i < f->n; i++) {
 		const struct edge *e = &f->e[i];
 
@@ -410,9 +431,21 @@ render_json(const struct fleet *f)
 		jg_buf_printf(&b, ",\"sensors\":");
 		jg_buf_json_str(&b, e->sensors, strlen(e->sensors));
 		jg_buf_printf(&b, ",\"verdict\":\"%s\",\"alerts\":%u}", verdicts[e->verdict], e->alerts);
-		fputs(mem, stdout);
+		fputs(mem, o);
 	}
-	printf("]\n");
+	fprintf(o, "]\n");
+}
+
+void
+jg_fleet_render(struct jg_fleet *f, int format, FILE *out)
+{
+	qsort(f->e, f->n, sizeof(*f->e), by_first);
+	if (format == 1)
+		render_dot(f, out);
+	else if (format == 2)
+		render_json(f, out);
+	else
+		render_table(f, out);
 }
 
 int
@@ -426,7 +459,7 @@ jg_fleet_main(int argc, char **argv)
 	};
 	const char *redis = NULL, *stream = "jumpgate:alerts", *group = "jumpgate-fleet";
 	char consumer[64] = "", err[300];
-	struct fleet f = { 0 };
+	struct jg_fleet *f;
 	struct jg_resp *r = malloc(sizeof(*r));
 	int c, fmt = 0, rc;
 
@@ -450,32 +483,26 @@ jg_fleet_main(int argc, char **argv)
 	}
 	if (consumer[0] == '\0' && gethostname(consumer, sizeof(consumer) - 1) != 0)
 		snprintf(consumer, sizeof(consumer), "fleet");
-	f.e = calloc(MAX_EDGES, sizeof(*f.e));
-	if (f.e == NULL || jg_resp_connect(r, redis, err, sizeof(err)) != 0) {
-		fprintf(stderr, "jumpgate fleet: %s\n", f.e == NULL ? "out of memory" : err);
-		free(f.e);
+	f = jg_fleet_new();
+	if (f == NULL || jg_resp_connect(r, redis, err, sizeof(err)) != 0) {
+		fprintf(stderr, "jumpgate fleet: %s\n", f == NULL ? "out of memory" : err);
+		jg_fleet_free(f);
 		free(r);
 		return 1;
 	}
-	rc = read_stream(&f, r, stream, group, consumer);
+	rc = read_stream(f, r, stream, group, consumer);
 	jg_resp_close(r);
 	free(r);
 	if (rc != 0) {
 		fprintf(stderr, "jumpgate fleet: reading %s from %s failed\n", stream, redis);
-		free(f.e);
+		jg_fleet_free(f);
 		return 1;
 	}
-	qsort(f.e, f.n, sizeof(*f.e), by_first);
-	if (fmt == 1)
-		render_dot(&f);
-	else if (fmt == 2)
-		render_json(&f);
-	else
-		render_table(&f);
+	jg_fleet_render(f, fmt, stdout);
 	if (fmt != 2)
 		fprintf(stderr, "jumpgate fleet: %llu entries of %s (group %s, consumer %s; %llu trimmed since, forgotten), "
-			"%u paths%s\n", f.entries, stream, group, consumer, f.trimmed, f.n,
-			f.dropped ? " (more did not fit)" : "");
-	free(f.e);
+			"%u paths%s\n", f->entries, stream, group, consumer, f->trimmed, f->n,
+			f->dropped ? " (more did not fit)" : "");
+	jg_fleet_free(f);
 	return 0;
 }

@@ -17,7 +17,7 @@ PER_HARNESS = 400
 PACKETS_PER_FILE = 3000
 STREAM_PORTS = [445, 139, 135, 3389, 5985, 5986, 49155, 8080]
 out = sys.argv[1]
-seeds = {h: {} for h in ("pkt", "smb", "dcerpc", "stream", "config", "ipfrag", "pcapfile")}
+seeds = {h: {} for h in ("pkt", "smb", "dcerpc", "stream", "config", "ipfrag", "pcapfile", "fleet")}
 
 
 def add(h, data):
@@ -79,6 +79,14 @@ for y in glob.glob(f"{src}/config/**/*.yaml", recursive=True) + glob.glob(f"{src
     text = open(y, "rb").read()
     sel = 1 if y.endswith("patterns.yaml") else 2 if "policy" in y else 0
     add("config", bytes([sel]) + text)
+# jumpgate fleet: alert lines (even first byte) and Redis replies (odd first byte)
+line = (b'{"timestamp":"2021-10-17T14:46:53.325835Z","event":"rdp_session","tool":"unknown","src_ip":"10.0.0.192",'
+        b'"dst_ip":"10.0.0.3","service":"rdp","action":"alert","sensor":"link-a","dst_host":"B"}')
+line2 = line.replace(b"10.0.0.192", b"10.0.0.3").replace(b'"10.0.0.3","service"', b'"10.0.0.2","service"')
+add("fleet", b"\0" + line + b"\n" + line2 + b"\n" + line.replace(b"}", b',"update":true,"last_seen":"2022-01-01T00:00:00.000000Z"}'))
+add("fleet", b"\1" + b"*1\r\n*2\r\n$12\r\nfleet:alerts\r\n*2\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$5\r\nevent\r\n$"
+    + str(len(line)).encode() + b"\r\n" + line + b"\r\n*2\r\n$3\r\n2-0\r\n*-1\r\n")
+add("fleet", b"\1+OK\r\n-BUSYGROUP Consumer Group name already exists\r\n:12\r\n$-1\r\n*0\r\n")
 for h, items in seeds.items():
     d = os.path.join(out, h)
     os.makedirs(d, exist_ok=True)
