@@ -121,10 +121,16 @@ detect: {{ policy: {policy}, patterns: {pats} }}
         st = json.loads(ctl("stats", "--json").stdout)
     check(live.returncode == 0, f"clean stop ({live.returncode})")
 
-check(s is not None and s["ports"][0]["ipackets"] == total, f"every packet received ({total})")
+# at least every packet sent: the host side of the veth may see a few more under a loaded
+# machine (once, in CI under ASan: 4 more IP packets); a loss is what this checks
+check(s is not None and s["ports"][0]["ipackets"] >= total, f"every packet received ({total})")
+if s is not None and s["ports"][0]["ipackets"] > total:
+    print(f"note: {s['ports'][0]['ipackets'] - total} packets more than tcpreplay sent")
 drops = {k: v for k, v in st["drops"].items() if v}
 check(not drops, f"no packet lost or dropped: {drops}")
-check(st["total"]["pkt-flow"] == total, f"every packet in a flow ({st['total']['pkt-flow']} of {total})")
+check(s is not None and st["total"]["pkt-flow"] >= total and
+      st["total"]["pkt-flow"] == s["ports"][0]["ipackets"] - st["total"]["pkt-non-ip"],
+      f"every packet in a flow ({st['total']['pkt-flow']} of {total})")
 if t_before is not None:
     rotated = jsonl(os.path.join(work, "out", "events.jsonl.1"))
     events = jsonl(os.path.join(work, "out", "events.jsonl"))
