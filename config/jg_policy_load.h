@@ -31,6 +31,15 @@ int jg_policy_load(const char *path, struct jg_policy *p, struct jg_cfg_errors *
 int jg_policy_load_mem(const char *name, const char *text, size_t len, struct jg_policy *p,
 		       struct jg_cfg_errors *errs);
 
+/**
+ * The zone of an address under a policy: its longest matching prefix, as the
+ * dataplane's LPM finds it (0: unknown). @param via  the prefix (may be NULL)
+ */
+int jg_policy_zone_of(const struct jg_policy *pol, const uint8_t *ip, uint8_t version, const struct jg_prefix **via);
+
+/** The index of a service by name, or -1. */
+int jg_policy_service_index(const struct jg_policy *pol, const char *name);
+
 /** The service a TCP/UDP destination port names (port-only services), or -1. */
 int jg_policy_port_service(const struct jg_policy *p, uint16_t port);
 

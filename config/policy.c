@@ -127,14 +127,6 @@ zone_index(const struct jg_policy *p, const char *name)
 	return -1;
 }
 
-static int
-service_index(const struct jg_policy *p, const char *name)
-{
-	for (uint32_t i = 0; i < p->n_services; i++)
-		if (!strcmp(p->services[i].name, name))
-			return (int)i;
-	return -1;
-}
 
 static void
 load_zones(struct ld *l, yaml_node_t *seq)
@@ -261,7 +253,7 @@ load_services(struct ld *l, yaml_node_t *seq)
 				perr(l->errs, l->file, line_of(node(l, pr->key)), key, "%s: unknown key or bad value", k ? k : "?");
 			}
 		}
-		if (def.name[0] == '\0' || !strcmp(def.name, "any") || service_index(p, def.name) >= 0) {
+		if (def.name[0] == '\0' || !strcmp(def.name, "any") || jg_policy_service_index(p, def.name) >= 0) {
 			perr(l->errs, l->file, line_of(s), key, "name: %s: missing, reserved or defined twice", def.name);
 			continue;
 		}
@@ -364,7 +356,7 @@ load_policy(struct ld *l, yaml_node_t *m)
 		}
 		r[n].from = strcmp(from, "any") ? zone_index(p, from) : -2;
 		r[n].to = strcmp(to, "any") ? zone_index(p, to) : -2;
-		r[n].svc = strcmp(svc, "any") ? service_index(p, svc) : -2;
+		r[n].svc = strcmp(svc, "any") ? jg_policy_service_index(p, svc) : -2;
 		r[n].act = action_of(act);
 		if (r[n].from == -1)
 			perr(l->errs, l->file, line_of(rn), key, "from: %s: no such zone", from);
@@ -466,5 +458,37 @@ jg_policy_port_service(const struct jg_policy *p, uint16_t port)
 		for (uint8_t i = 0; i < p->services[s].n_ports; i++)
 			if (port >= p->services[s].ports[i][0] && port <= p->services[s].ports[i][1])
 				return (int)s;
+	return -1;
+}
+
+static int
+prefix_holds(const struct jg_prefix *p, const uint8_t *ip, uint8_t version)
+{
+	unsigned int full = p->depth / 8, rest = p->depth % 8;
+
+	if (p->version != version || memcmp(p->addr, ip, full) != 0)
+		return 0;
+	return rest == 0 || ((p->addr[full] ^ ip[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+int
+jg_policy_zone_of(const struct jg_policy *pol, const uint8_t *ip, uint8_t version, const struct jg_prefix **via)
+{
+	const struct jg_prefix *best = NULL;
+
+	for (uint32_t i = 0; i < pol->n_prefixes; i++)
+		if (prefix_holds(&pol->prefixes[i], ip, version) && (best == NULL || pol->prefixes[i].depth > best->depth))
+			best = &pol->prefixes[i];
+	if (via != NULL)
+		*via = best;
+	return best != NULL ? best->zone : 0;
+}
+
+int
+jg_policy_service_index(const struct jg_policy *pol, const char *name)
+{
+	for (uint32_t s = 0; s < pol->n_services; s++)
+		if (!strcmp(pol->services[s].name, name))
+			return (int)s;
 	return -1;
 }

@@ -71,6 +71,9 @@ struct jg_control {
 extern const enum jg_counter jg_stats_drops[];
 extern const size_t jg_stats_n_drops;
 
+/** A worker counter summed over the workers. */
+uint64_t jg_stats_total(const struct jg_shm *s, int k);
+
 /** The policy a flow record's zone and service indexes refer to. */
 static inline const struct jg_policy *
 jg_control_policy(const struct jg_control *c, const struct jg_flow_rec *fr)

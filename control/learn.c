@@ -7,29 +7,35 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jg_hash.h"
+#include "jg_khash.h"
 #include "jg_records.h"
 #include "learn.h"
 
 #define EVICT_SHARE 16 /* a full graph gives up 1/16 of its edges at once: one scan per 256 new ones */
 
+/*
+ * The edge's bucket: a keyed hash (jg_khash.h) of the two addresses, the
+ * version and the service. The addresses are what an attacker chooses (a SYN
+ * to an SSH port makes an edge): with an unkeyed hash he could chain every
+ * edge into one bucket and make each event a walk of the whole graph.
+ */
 static uint32_t
-edge_hash(uint8_t v, const uint8_t *src, const uint8_t *dst, const char *svc)
+edge_hash(const struct jg_learn *l, uint8_t v, const uint8_t *src, const uint8_t *dst, const char *svc)
 {
-	uint32_t h = (2166136261u ^ v) * 16777619u;
+	uint32_t key[10];
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ src[i]) * 16777619u;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ dst[i]) * 16777619u;
-	for (const char *p = svc; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return h ^ (h >> 15);
+	memcpy(key, src, 16);
+	memcpy(key + 4, dst, 16);
+	key[8] = (uint32_t)jg_fnv1a(JG_FNV_BASIS, svc, strlen(svc)); /* the policy's names, not the wire's */
+	key[9] = v;
+	return jg_khash40(&l->hk, key);
 }
 
 static uint32_t
-bucket(const struct jg_learn_edge *e)
+bucket(const struct jg_learn *l, const struct jg_learn_edge *e)
 {
-	return edge_hash(e->ip_version, e->src, e->dst, e->service) & (2 * JG_LEARN_EDGES - 1);
+	return edge_hash(l, e->ip_version, e->src, e->dst, e->service) & (2 * JG_LEARN_EDGES - 1);
 }
 
 void
@@ -37,12 +43,13 @@ jg_learn_init(struct jg_learn *l, uint32_t cap)
 {
 	memset(l, 0, sizeof(*l));
 	l->cap = cap == 0 || cap > JG_LEARN_EDGES ? JG_LEARN_EDGES : cap;
+	jg_khash_init(&l->hk, jg_khash_seed_from_env());
 }
 
 static void
 unlink_slot(struct jg_learn *l, uint32_t slot)
 {
-	uint16_t *p = &l->head[bucket(&l->e[slot])];
+	uint16_t *p = &l->head[bucket(l, &l->e[slot])];
 
 	if (l->gone != NULL)
 		l->gone(l->gone_ctx, &l->e[slot]);
@@ -103,7 +110,7 @@ make_room(struct jg_learn *l)
 static struct jg_learn_edge *
 find(struct jg_learn *l, uint8_t v, const uint8_t *src, const uint8_t *dst, const char *svc, int create)
 {
-	uint32_t b = edge_hash(v, src, dst, svc) & (2 * JG_LEARN_EDGES - 1);
+	uint32_t b = edge_hash(l, v, src, dst, svc) & (2 * JG_LEARN_EDGES - 1);
 	struct jg_learn_edge *e;
 	uint32_t slot;
 

@@ -19,7 +19,8 @@
 #include <stdint.h>
 
 #include "jg_fmt.h"
-#include "jg_policy.h"
+#include "jg_khash.h"
+#include "jg_policy_load.h"
 #include "jg_wire.h"
 
 #define JG_LEARN_EDGES 4096
@@ -52,6 +53,7 @@ struct jg_learn_edge {
 };
 
 struct jg_learn {
+	struct jg_khash hk;     /**< the buckets' keyed hash (random keys: JG_HASH_SEED reproduces a layout) */
 	uint32_t n;
 	uint32_t cap;           /**< edges it may hold (JG_LEARN_EDGES, less in tests) */
 	uint64_t evicted;       /**< edges given up to make room */
@@ -155,14 +157,5 @@ struct jg_whatif_totals {
 void jg_whatif(const struct jg_learn *l, const struct jg_policy *cur, const char *cur_name,
 	       const struct jg_policy *draft, const char *draft_name, uint64_t since_ns, int json, struct jg_buf *out,
 	       struct jg_whatif_totals *t_cur, struct jg_whatif_totals *t_draft);
-
-/**
- * The zone of an address under a policy: its longest matching prefix, as the
- * dataplane's LPM finds it (0: unknown). @param via  the prefix (may be NULL)
- */
-int jg_policy_zone_of(const struct jg_policy *pol, const uint8_t *ip, uint8_t version, const struct jg_prefix **via);
-
-/** The index of a service by name, or -1. */
-int jg_policy_service_index(const struct jg_policy *pol, const char *name);
 
 #endif

@@ -173,16 +173,6 @@ port_metrics(const struct jg_shm *s, struct jg_buf *o)
 	}
 }
 
-static uint64_t
-total(const struct jg_shm *s, int k)
-{
-	uint64_t t = 0;
-
-	for (uint32_t w = 0; w < s->n_workers && w < JG_MAX_WORKERS; w++)
-		t += s->workers[w].cnt[k];
-	return t;
-}
-
 static void
 drops_and_rings(const struct jg_control *c, struct jg_buf *o)
 {
@@ -191,7 +181,7 @@ drops_and_rings(const struct jg_control *c, struct jg_buf *o)
 	family(o, "jumpgate_dropped_total", "counter", "packets and records lost, by reason (each should stay 0)");
 	for (size_t i = 0; i < jg_stats_n_drops; i++)
 		jg_buf_printf(o, "jumpgate_dropped_total{reason=\"%s\"} %" PRIu64 "\n", jg_counter_names[jg_stats_drops[i]],
-			      total(s, jg_stats_drops[i]));
+			      jg_stats_total(s, jg_stats_drops[i]));
 	family(o, "jumpgate_ring_entries", "gauge", "records waiting in a ring to the control plane");
 	for (uint32_t w = 0; w < s->n_workers && w < JG_MAX_WORKERS; w++)
 		jg_buf_printf(o, "jumpgate_ring_entries{ring=\"events\",worker=\"%u\"} %u\n"

@@ -32,8 +32,8 @@ static const enum jg_counter evasion[] = {
 	JG_CNT_SEG_TTL,       JG_CNT_SEG_SYN_IGNORED,
 };
 
-static uint64_t
-total(const struct jg_shm *s, int k)
+uint64_t
+jg_stats_total(const struct jg_shm *s, int k)
 {
 	uint64_t t = 0;
 
@@ -123,21 +123,21 @@ stats_json(struct jg_control *c, struct jg_buf *o)
 	}
 	jg_buf_printf(o, "],\"total\":{");
 	for (int k = 0; k < JG_CNT_MAX; k++)
-		jg_buf_printf(o, "%s\"%s\":%" PRIu64, k ? "," : "", jg_counter_names[k], total(s, k));
+		jg_buf_printf(o, "%s\"%s\":%" PRIu64, k ? "," : "", jg_counter_names[k], jg_stats_total(s, k));
 	port_sums(s, &missed, &nombuf, &ierr, &oerr);
 	jg_buf_printf(o, "},\"drops\":{\"port-missed\":%" PRIu64 ",\"port-no-mbuf\":%" PRIu64
 			 ",\"port-rx-errors\":%" PRIu64 ",\"port-tx-errors\":%" PRIu64,
 		      missed, nombuf, ierr, oerr);
 	for (size_t i = 0; i < jg_stats_n_drops; i++)
-		jg_buf_printf(o, ",\"%s\":%" PRIu64, jg_counter_names[jg_stats_drops[i]], total(s, jg_stats_drops[i]));
+		jg_buf_printf(o, ",\"%s\":%" PRIu64, jg_counter_names[jg_stats_drops[i]], jg_stats_total(s, jg_stats_drops[i]));
 	jg_buf_printf(o, "},\"degraded\":{");
 	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++)
 		jg_buf_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", jg_counter_names[degraded[i]],
-			      total(s, degraded[i]));
+			      jg_stats_total(s, degraded[i]));
 	jg_buf_printf(o, "},\"evasion\":{");
 	for (size_t i = 0; i < sizeof(evasion) / sizeof(evasion[0]); i++)
 		jg_buf_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", jg_counter_names[evasion[i]],
-			      total(s, evasion[i]));
+			      jg_stats_total(s, evasion[i]));
 	jg_buf_printf(o, "}");
 	control_json(c, o);
 	jg_buf_printf(o, "}\n");
@@ -168,22 +168,22 @@ stats_text(struct jg_control *c, struct jg_buf *o)
 		jg_buf_printf(o, "%-24s", jg_counter_names[k]);
 		for (uint32_t w = 0; w < s->n_workers && w < JG_MAX_WORKERS; w++)
 			jg_buf_printf(o, " %14" PRIu64, s->workers[w].cnt[k]);
-		jg_buf_printf(o, " %14" PRIu64 "\n", total(s, k));
+		jg_buf_printf(o, " %14" PRIu64 "\n", jg_stats_total(s, k));
 	}
 	port_sums(s, &missed, &nombuf, &ierr, &oerr);
 	jg_buf_printf(o, "\nDROPS (packets and records lost)\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64 "\n%-24s %14" PRIu64
 			 "\n%-24s %14" PRIu64 "\n",
 		      "port-missed", missed, "port-no-mbuf", nombuf, "port-rx-errors", ierr, "port-tx-errors", oerr);
 	for (size_t i = 0; i < jg_stats_n_drops; i++)
-		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[jg_stats_drops[i]], total(s, jg_stats_drops[i]),
+		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[jg_stats_drops[i]], jg_stats_total(s, jg_stats_drops[i]),
 			      jg_counter_help[jg_stats_drops[i]]);
 	jg_buf_printf(o, "\nDEGRADED (handled, not in full)\n");
 	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++)
-		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[degraded[i]], total(s, degraded[i]),
+		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[degraded[i]], jg_stats_total(s, degraded[i]),
 			      jg_counter_help[degraded[i]]);
 	jg_buf_printf(o, "\nEVASION (what only an IDS would take; overlaps that differ)\n");
 	for (size_t i = 0; i < sizeof(evasion) / sizeof(evasion[0]); i++)
-		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[evasion[i]], total(s, evasion[i]),
+		jg_buf_printf(o, "%-24s %14" PRIu64 "  %s\n", jg_counter_names[evasion[i]], jg_stats_total(s, evasion[i]),
 			      jg_counter_help[evasion[i]]);
 	jg_buf_printf(o, "\nALERTS  events %" PRIu64 ", alerts %" PRIu64 ", repeats counted %" PRIu64
 			 ", final counts %" PRIu64 ", open %" PRIu64 ", closed early %" PRIu64 "\n",

@@ -11,38 +11,6 @@
 
 #include "learn.h"
 
-static int
-prefix_holds(const struct jg_prefix *p, const uint8_t *ip, uint8_t version)
-{
-	unsigned int full = p->depth / 8, rest = p->depth % 8;
-
-	if (p->version != version || memcmp(p->addr, ip, full) != 0)
-		return 0;
-	return rest == 0 || ((p->addr[full] ^ ip[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
-}
-
-int
-jg_policy_zone_of(const struct jg_policy *pol, const uint8_t *ip, uint8_t version, const struct jg_prefix **via)
-{
-	const struct jg_prefix *best = NULL;
-
-	for (uint32_t i = 0; i < pol->n_prefixes; i++)
-		if (prefix_holds(&pol->prefixes[i], ip, version) && (best == NULL || pol->prefixes[i].depth > best->depth))
-			best = &pol->prefixes[i];
-	if (via != NULL)
-		*via = best;
-	return best != NULL ? best->zone : 0;
-}
-
-int
-jg_policy_service_index(const struct jg_policy *pol, const char *name)
-{
-	for (uint32_t s = 0; s < pol->n_services; s++)
-		if (!strcmp(pol->services[s].name, name))
-			return (int)s;
-	return -1;
-}
-
 /* One edge under one policy: where it falls and what its benign and attack sessions get. */
 struct judged {
 	int sz, dz, svc; /**< svc -1: the policy has no such service */

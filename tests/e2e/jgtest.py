@@ -59,6 +59,16 @@ def config_text(path=CONFIG):
     return open(path).read().replace("../../config/patterns.yaml", os.path.join(SRC, "config", "patterns.yaml"))
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on now."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def tmpdir(tag):
     return tempfile.mkdtemp(prefix=f"jg-{tag}-")
 

@@ -9,7 +9,6 @@ of each run names its sensor."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 
@@ -21,14 +20,6 @@ if shutil.which("redis-server") is None or shutil.which("tshark") is None:
     skip("redis-server or tshark is missing (scripts/bootstrap installs them)")
 CAP = os.path.join(SHARED, "elcabezzonn", "rdp-then-wmiexec.pcap")
 A, B, C = "10.0.0.192", "10.0.0.3", "10.0.0.2"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 work = tmpdir("fleet")

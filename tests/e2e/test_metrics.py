@@ -6,7 +6,6 @@ jgctl's: per-worker counters, port packets, events and alerts by tool, the drop 
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -18,14 +17,6 @@ need_root_and_hugepages()
 PROM, PROMTOOL = shutil.which("prometheus"), shutil.which("promtool")
 if PROM is None or PROMTOOL is None:
     skip("prometheus is not installed (scripts/bootstrap installs it)")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get(url, timeout=5):
