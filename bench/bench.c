@@ -530,7 +530,7 @@ load_rules(struct bench *b)
 		goto out;
 	if ((b->hs = jg_hs_compile(pats, errs)) == NULL)
 		goto out;
-	if (jg_zones_build(&b->zones, &b->pol, "bench") != 0)
+	if (jg_zones_build(&b->zones, &b->pol) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -62,6 +62,13 @@ void jg_dp_telemetry_register(const struct jg_dataplane *dp);
 /** Print the human summary and write out_dir/summary.json when out_dir is set. */
 void jg_dp_summary(const struct jg_dataplane *dp);
 
+/** Around rte_eal_init, on the calling thread: EAL's 100 ms TSC measurement sleeps 10 ms (tsc.c). */
+void jg_tsc_short_begin(void);
+void jg_tsc_short_end(void);
+
+/** After rte_eal_init: EAL's TSC rate against one measured over its start. @return 0, or -1 (said why) if > 1% off */
+int jg_tsc_check(void);
+
 /** Set from the signal handler: SIGINT/SIGTERM ask for a clean stop. */
 extern volatile int jg_dp_stop_requested;
 

@@ -21,7 +21,6 @@ jg_rules_build(const char *policy_path, const char *patterns_path, uint32_t gen,
 {
 	struct jg_rules *r = calloc(1, sizeof(*r));
 	struct jg_patterns *pats = calloc(1, sizeof(*pats));
-	char tag[32];
 	uint32_t w;
 
 	if (r == NULL || pats == NULL || (r->pol = calloc(1, sizeof(*r->pol))) == NULL) {
@@ -37,9 +36,8 @@ jg_rules_build(const char *policy_path, const char *patterns_path, uint32_t gen,
 		goto err;
 	if ((r->hs = jg_hs_compile(pats, errs)) == NULL)
 		goto err;
-	snprintf(tag, sizeof(tag), "g%u", gen);
-	if (jg_zones_build(&r->zones, r->pol, tag) != 0) {
-		jg_cfg_err(errs, policy_path, 0, "zones", "cannot build the zone tables (out of DPDK memory?)");
+	if (jg_zones_build(&r->zones, r->pol) != 0) {
+		jg_cfg_err(errs, policy_path, 0, "zones", "cannot build the zone tables (out of memory)");
 		goto err;
 	}
 	for (w = 0; w < n_workers; w++) {
