@@ -252,8 +252,21 @@ write_queue(struct jg_conn *c, struct jg_sq *q, uint64_t now_ns)
 	}
 	if (!c->tcp)
 		c->hello_len = c->hello_off = 0; /* a datagram hello goes once */
+	if (!c->tcp) {
+		uint64_t ms = now_ns > c->tokens_ns ? (now_ns - c->tokens_ns) / 1000000u : 0;
+
+		if (ms > 0 || now_ns < c->tokens_ns) {
+			uint64_t t = c->tokens + ms * JG_CONN_UDP_PER_MS;
+
+			c->tokens = t < JG_CONN_UDP_BURST ? (uint32_t)t : JG_CONN_UDP_BURST;
+			c->tokens_ns = now_ns < c->tokens_ns ? now_ns : c->tokens_ns + ms * 1000000u;
+		}
+	}
 	for (uint32_t k = 0; k < c->budget && (m = jg_sq_head(q)) != NULL; k++) {
 		ssize_t w;
+
+		if (!c->tcp && c->tokens == 0)
+			return;
 
 		if (m->off == 0 && c->ops->prepare != NULL)
 			c->ops->prepare(c->ctx, m);
@@ -268,6 +281,8 @@ write_queue(struct jg_conn *c, struct jg_sq *q, uint64_t now_ns)
 		m->off = c->tcp ? m->off + (uint32_t)w : m->len;
 		if (m->off < m->len)
 			return;
+		if (!c->tcp)
+			c->tokens--;
 		c->st->sent += m->records;
 		if (c->ops->written != NULL)
 			c->ops->written(c->ctx, m);

@@ -75,6 +75,8 @@ struct jg_conn {
 	uint64_t retry_ns;     /**< next connect attempt (DOWN) or connect deadline (CONNECTING) */
 	uint64_t backoff_ns;   /**< doubles after each failure, up to JG_CONN_BACKOFF_MAX_NS */
 	uint32_t budget;       /**< messages written per poll at most */
+	uint32_t tokens;       /**< UDP: datagrams that may go now (paced, see JG_CONN_UDP_PER_MS) */
+	uint64_t tokens_ns;    /**< UDP: when tokens were last added */
 	struct jg_sink_stats *st;
 	const struct jg_conn_ops *ops;
 	void *ctx;
@@ -88,6 +90,11 @@ struct jg_conn {
 #define JG_CONN_BACKOFF_MAX_NS 30000000000ull  /* 30 s */
 #define JG_CONN_CONNECT_NS 5000000000ull       /* a connect that takes longer has failed */
 #define JG_SINK_CLOSE_NS 2000000000ull         /* what close() spends at most sending what is left */
+/* UDP is paced: a collector whose socket buffer fills loses datagrams unseen, and the end of a
+ * replay hands over every flow record at once. 8 datagrams a millisecond (about 240,000 IPFIX
+ * records a second) in bursts of at most 32. */
+#define JG_CONN_UDP_PER_MS 8
+#define JG_CONN_UDP_BURST 32
 
 /**
  * Resolve `host:port` (once, at start; a name may block briefly) and set up an
