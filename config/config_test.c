@@ -127,6 +127,7 @@ test_cross_key(void)
 	const char *bad =
 		"eal:\n"
 		"  file_prefix: \"bad prefix\"\n"
+		"  args: [\"-d\", \"/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0\", \"--log-level=*:info\"]\n"
 		"lcores:\n"
 		"  main: 1\n"
 		"  workers: [1, 3, 3]\n"
@@ -144,14 +145,16 @@ test_cross_key(void)
 		"  socket: relative.sock\n";
 
 	CHECK(load(bad) != 0);
-	CHECK(has_error("t.yaml:5: lcores.workers: 1: is also lcores.main"));
-	CHECK(has_error("t.yaml:5: lcores.workers: 3: listed twice"));
-	CHECK(has_error("t.yaml:6: lcores.cpus: 1 entries"));
-	CHECK(has_error("t.yaml:8: port0: rx_queues: 9: more queues than workers"));
-	CHECK(has_error("t.yaml:12: mempool.mbufs: 2048: fewer than"));
-	CHECK(has_error("t.yaml:15: flows.tcp_closed_timeout: 20: longer than"));
-	CHECK(has_error("t.yaml:17: control.socket: relative.sock: must be an absolute path"));
+	CHECK(has_error("t.yaml:6: lcores.workers: 1: is also lcores.main"));
+	CHECK(has_error("t.yaml:6: lcores.workers: 3: listed twice"));
+	CHECK(has_error("t.yaml:7: lcores.cpus: 1 entries"));
+	CHECK(has_error("t.yaml:9: port0: rx_queues: 9: more queues than workers"));
+	CHECK(has_error("t.yaml:13: mempool.mbufs: 2048: fewer than"));
+	CHECK(has_error("t.yaml:16: flows.tcp_closed_timeout: 20: longer than"));
+	CHECK(has_error("t.yaml:18: control.socket: relative.sock: must be an absolute path"));
 	CHECK(has_error("t.yaml:2: eal.file_prefix: bad prefix: only letters"));
+	CHECK(has_error("t.yaml:3: eal.args: -d: jg-dataplane has every DPDK network driver built in"));
+	CHECK(!has_error("eal.args: --log-level"));
 }
 
 static void

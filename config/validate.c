@@ -95,6 +95,11 @@ jg_config_validate(struct jg_config *cfg, struct jg_cfg_errors *errs)
 	    strspn(cfg->file_prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
 		    strlen(cfg->file_prefix))
 		cfg_err(errs, f, key_line(cfg, "eal.file_prefix"), "eal.file_prefix", "%s: only letters, digits, '_' and '-'", cfg->file_prefix);
+	for (uint32_t i = 0; i < cfg->n_eal_args; i++)
+		if (strncmp(cfg->eal_args[i], "-d", 2) == 0 || strncmp(cfg->eal_args[i], "--driver-path", 13) == 0)
+			cfg_err(errs, f, key_line(cfg, "eal.args"), "eal.args",
+				"%s: jg-dataplane has every DPDK network driver built in; a plugin (-d) is built against "
+				"a shared DPDK and would start a second EAL", cfg->eal_args[i]);
 	if (cfg->closed_s > cfg->tcp_idle_s)
 		cfg_err(errs, f, key_line(cfg, "flows.tcp_closed_timeout"), "flows.tcp_closed_timeout", "%u: longer than flows.tcp_idle_timeout (%u)",
 			cfg->closed_s, cfg->tcp_idle_s);
