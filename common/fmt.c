@@ -100,12 +100,18 @@ jg_fmt_ip(char *out, size_t cap, const uint8_t addr[16], unsigned int version)
 }
 
 uint64_t
-jg_unix_ns(void)
+jg_clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+jg_unix_ns(void)
+{
+	return jg_clock_ns(CLOCK_REALTIME);
 }
 
 char *

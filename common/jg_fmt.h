@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /** A bounded output buffer. `len` may exceed `cap` after truncation (like snprintf). */
 struct jg_buf {
@@ -50,5 +51,8 @@ char *jg_fmt_ip(char *out, size_t cap, const uint8_t addr[16], unsigned int vers
 
 /** Unix time now, ns (CLOCK_REALTIME). */
 uint64_t jg_unix_ns(void);
+
+/** A clock's time now, ns. */
+uint64_t jg_clock_ns(clockid_t clock);
 
 #endif

@@ -318,10 +318,7 @@ out:
 static uint64_t
 mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return jg_clock_ns(CLOCK_MONOTONIC);
 }
 
 void

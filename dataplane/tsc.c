@@ -23,6 +23,7 @@
 #include <rte_cycles.h>
 
 #include "dataplane.h"
+#include "jg_fmt.h"
 
 #define EAL_TSC_SLEEP_NS 100000000L
 #define SHORT_SLEEP_NS 10000000L
@@ -33,10 +34,7 @@ static uint64_t t0_ns, t0_tsc;
 static uint64_t
 raw_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return jg_clock_ns(CLOCK_MONOTONIC_RAW);
 }
 
 int
