@@ -105,6 +105,7 @@ jg_flow_end_at(struct jg_flow_table *t, uint32_t idx, enum jg_flow_end reason)
 		t->release(t->emit_ctx, f);
 	t->cnt[cnt_of[reason]]++;
 	*jg_flow_sig_at(t, idx) = 0;
+	f->key.ip_version = 0; /* a free slot's key matches no packet's: a hint need not check its signature */
 	t->count--;
 }
 

@@ -238,7 +238,8 @@ jg_flow_find_hint(struct jg_flow_table *t, const struct jg_flow_hint *h)
 {
 	struct jg_flow *f;
 
-	if (h->cand != JG_FLOW_NIL && *jg_flow_sig_at(t, h->cand) == h->sig && jg_flow_key_eq(&t->flows[h->cand].key, &h->k))
+	/* a free slot's key has version 0 (jg_flow_end_at, moves): the key alone says it is this flow */
+	if (h->cand != JG_FLOW_NIL && jg_flow_key_eq(&t->flows[h->cand].key, &h->k))
 		return &t->flows[h->cand];
 	if ((f = jg_flow_find_in(t, h->b1, h->sig, &h->k)) == NULL)
 		f = jg_flow_find_in(t, h->b2, h->sig, &h->k);

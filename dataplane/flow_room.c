@@ -16,6 +16,7 @@ move_entry(struct jg_flow_table *t, uint32_t from, uint32_t to)
 	t->cold[to] = t->cold[from];
 	*jg_flow_sig_at(t, to) = *jg_flow_sig_at(t, from);
 	*jg_flow_sig_at(t, from) = 0;
+	t->flows[from].key.ip_version = 0;
 	jg_flow_wheel_file(t, to / JG_FLOW_BUCKET, t->tick + (uint64_t)(ahead > 1 ? ahead : 1), t->tick + 1);
 	t->cnt[JG_CNT_FLOW_MOVED]++;
 }

@@ -584,7 +584,6 @@ process_lean(struct jg_worker *w, struct rte_mbuf *m, const struct jg_flow_hint 
 		return 0;
 	if (jg_flow_account_lean(&w->flows, f, h, m->pkt_len, packet_time(w, m)) < 0)
 		return 0;
-	w->cnt[JG_CNT_PKT_FLOW]++;
 	finish(w, m, 0);
 	return 1;
 }
@@ -594,19 +593,26 @@ static void
 finish_held(struct jg_worker *w)
 {
 	struct jg_held *b = &w->held[w->held_cur];
+	struct jg_flow_hint *h = b->h;
+	uint64_t lean = 0;
 
-	for (uint16_t i = 0; i < b->n; i++) {
+	/* walked by pointer: the held arrays' strides cost an address computation each otherwise */
+	for (uint16_t i = 0; i < b->n; i++, h++) {
 		struct rte_mbuf *m = b->m[i];
+		uint8_t cls = b->cls[i];
 
-		if (b->cls[i] == CLS_LEAN) {
-			if (process_lean(w, m, &b->h[i]))
+		if (cls == CLS_LEAN) {
+			if (process_lean(w, m, h)) {
+				lean++;
 				continue;
+			}
 			/* the rest of the packet's way needs all of it: the general parser takes it alike */
-			b->cls[i] = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
-							  &b->p[i]);
+			cls = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+						    &b->p[i]);
 		}
-		process_parsed(w, m, &b->p[i], (enum jg_pkt_class)b->cls[i], &b->h[i]);
+		process_parsed(w, m, &b->p[i], (enum jg_pkt_class)cls, h);
 	}
+	w->cnt[JG_CNT_PKT_FLOW] += lean;
 	b->n = 0;
 }
 
