@@ -495,6 +495,32 @@ truncate_out(const char *dir, const char *name)
 	return 0;
 }
 
+/*
+ * A replay's store starts empty, as its events.jsonl and flows.jsonl do: alerts, flows and
+ * learn mode's graph of an earlier replay into the same directory would otherwise mix with
+ * this one's (in the what-if too), and every replay there would be slower than the last.
+ * Only a store inside the output directory goes; an absolute store.path is the operator's.
+ */
+static void
+fresh_store(const char *config, const char *out)
+{
+	static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+	struct jg_cfg_errors *errs = calloc(1, sizeof(*errs));
+	struct jg_config *cfg = calloc(1, sizeof(*cfg));
+	char path[PATH_MAX];
+
+	/* a config that does not load is reported by the dataplane, which refuses it */
+	if (errs != NULL && cfg != NULL && jg_config_load(config, cfg, errs) == 0 && cfg->store_on &&
+	    cfg->store_path[0] != '/')
+		for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s%s", out, cfg->store_path[0] ? cfg->store_path : "jumpgate.db",
+				 ext[i]);
+			unlink(path);
+		}
+	free(errs);
+	free(cfg);
+}
+
 static int
 replay(struct session *sp, char *const *files, int n)
 {
@@ -510,6 +536,7 @@ replay(struct session *sp, char *const *files, int n)
 	}
 	if (truncate_out(out, "events.jsonl") || truncate_out(out, "flows.jsonl"))
 		return 1;
+	fresh_store(s.config, out);
 	{
 		char stale[PATH_MAX];
 

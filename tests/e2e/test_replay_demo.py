@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Replay the bundled capture: every packet accounted for, flows as tshark sees them,
-flow records complete and well-formed."""
+flow records complete and well-formed; a second replay into the same directory starts its
+outputs, the store among them, afresh."""
+import os
 import re
+import sqlite3
 
 from jgtest import *
 
@@ -42,5 +45,18 @@ check(len(fs) == 1 and fs[0]["end_reason"] == "closed", "FIN both ways ends a fl
 # DNS flows ended by the UDP idle timeout (60 s) before the end of the capture
 dns = [f for f in udp if f["dst_port"] == 53]
 check(any(f["end_reason"] == "idle" for f in dns), "UDP idle timeout on capture time")
+
+# A second replay into the same directory starts afresh, its store as its JSON lines: the
+# store holds this replay's flows and alerts alone, no earlier replay's.
+r2, _ = replay([DEMO_PCAP], out=out)
+check(r2.returncode == 0, f"second replay exit {r2.returncode}: {r2.stderr[-500:]}")
+db = sqlite3.connect(os.path.join(out, "jumpgate.db"))
+n_flows = db.execute("SELECT count(*) FROM flows").fetchone()[0]
+n_alerts = db.execute("SELECT count(*) FROM alerts").fetchone()[0]
+db.close()
+check(n_flows == len(jsonl(os.path.join(out, "flows.jsonl"))) == 6,
+      f"the store after a second replay holds its 6 flows alone: {n_flows}")
+check(n_alerts >= 1 and n_alerts <= len(jsonl(os.path.join(out, "events.jsonl"))),
+      f"and its alerts alone: {n_alerts}")
 cleanup(out)
 done()
