@@ -358,4 +358,9 @@ jg_conn_finish(struct jg_conn *c, struct jg_sq *q, uint64_t deadline_ns, int (*d
 		close(c->fd);
 	c->fd = -1;
 	c->st->connected = 0;
+	/* no loss goes unsaid, also when nobody asks jgctl any more */
+	if (c->st->dropped != 0)
+		fprintf(stderr, "jg-control: output %s: %llu records sent, %llu dropped (queue full or collector gone), %llu errors\n",
+			c->name, (unsigned long long)c->st->sent, (unsigned long long)c->st->dropped,
+			(unsigned long long)c->st->errors);
 }

@@ -116,6 +116,16 @@ def udp_bound(port):
             return True
 
 
+def udp_unread(port):
+    """Bytes waiting in the receive queue of the socket bound to 127.0.0.1:port (/proc/net/udp)."""
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == f"0100007F:{port:04X}":
+                return int(fields[4].split(":")[1], 16)
+    return 0
+
+
 def config(name, outputs):
     """The e2e config with `outputs` (YAML lines, indented under output:) added."""
     path = os.path.join(work, name + ".yaml")
@@ -345,7 +355,10 @@ def ipfix_run(cap, biflow):
         if not check(until(lambda: udp_bound(port)), f"{label}: nfcapd listens"):
             return
         r, out, _ = run_replay(cap, cfg, "ipfix-" + os.path.basename(cap))
-        time.sleep(0.5)  # the last datagrams are in nfcapd's socket
+        # every datagram is sent when the replay returns: nfcapd stops once it has read them all
+        # (under the suite's load it once had 60% still unread half a second later)
+        check(until(lambda: udp_unread(port) == 0, 30), f"{label}: nfcapd reads every datagram")
+        time.sleep(0.2)
     flows = jsonl(os.path.join(out, "flows.jsonl"))
     got = nfdump_flows(d)
     exp = ipfix_expected(flows, biflow)
@@ -353,7 +366,8 @@ def ipfix_run(cap, biflow):
     for n in got:
         have[nf_key(n)] = (n["in_packets"], n["in_bytes"], n.get("out_packets", 0), n.get("out_bytes", 0),
                            nf_ms(n["last"]), n.get("src_vlan", 0))
-    check(len(got) == len(exp), f"{label}: nfdump reads {len(got)} records, flows.jsonl makes {len(exp)}")
+    check(len(got) == len(exp), f"{label}: nfdump reads {len(got)} records, flows.jsonl makes {len(exp)} "
+          f"(jg-control: {[l for l in r.stderr.splitlines() if 'output ipfix' in l]})")
     check(set(have) == set(exp), f"{label}: the same flows (5-tuple and first ms); only in nfdump: "
           f"{sorted(set(have) - set(exp))[:3]}, only in flows.jsonl: {sorted(set(exp) - set(have))[:3]}")
     bad = [(k, have[k], exp[k]) for k in exp if k in have and have[k] != exp[k]]
