@@ -205,6 +205,12 @@ void jg_config_patterns_path(const struct jg_config *cfg, char *out, size_t cap)
 /** The policy file: detect.policy, or "" for the built-in default. */
 void jg_config_policy_path(const struct jg_config *cfg, char *out, size_t cap);
 
+/**
+ * The store's database: store.path when absolute, else inside out_dir (jumpgate.db by default).
+ * @return 1 when it lies inside out_dir, 0 when store.path is absolute
+ */
+int jg_config_store_path(const struct jg_config *cfg, const char *out_dir, char *out, size_t cap);
+
 /** @return 1 when the device string names a virtual device (net_xxx). */
 int jg_config_port_is_vdev(const struct jg_cfg_port *p);
 

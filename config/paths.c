@@ -30,6 +30,17 @@ jg_config_patterns_path(const struct jg_config *cfg, char *out, size_t cap)
 		snprintf(out, cap, "%s/patterns.yaml", JG_DATA_DIR);
 }
 
+int
+jg_config_store_path(const struct jg_config *cfg, const char *out_dir, char *out, size_t cap)
+{
+	if (cfg->store_path[0] == '/') {
+		snprintf(out, cap, "%s", cfg->store_path);
+		return 0;
+	}
+	snprintf(out, cap, "%s/%s", out_dir, cfg->store_path[0] ? cfg->store_path : "jumpgate.db");
+	return 1;
+}
+
 void
 jg_config_policy_path(const struct jg_config *cfg, char *out, size_t cap)
 {

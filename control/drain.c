@@ -163,11 +163,7 @@ jg_control_alerts_open(struct jg_control *c)
 			.batch_ns = (uint64_t)cfg->store_batch_ms * 1000000ull,
 		};
 
-		if (cfg->store_path[0] == '/')
-			snprintf(path, sizeof(path), "%s", cfg->store_path);
-		else
-			snprintf(path, sizeof(path), "%s/%s", c->out_dir,
-				 cfg->store_path[0] ? cfg->store_path : "jumpgate.db");
+		jg_config_store_path(cfg, c->out_dir, path, sizeof(path));
 		c->store = jg_store_open(path, &lim, err, sizeof(err));
 		if (c->store == NULL) {
 			fprintf(stderr, "jg-control: store: %s (store.path; or store.enabled: false)\n", err);

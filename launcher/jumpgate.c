@@ -507,14 +507,13 @@ fresh_store(const char *config, const char *out)
 	static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
 	struct jg_cfg_errors *errs = calloc(1, sizeof(*errs));
 	struct jg_config *cfg = calloc(1, sizeof(*cfg));
-	char path[PATH_MAX];
+	char db[PATH_MAX], path[PATH_MAX + 16];
 
 	/* a config that does not load is reported by the dataplane, which refuses it */
 	if (errs != NULL && cfg != NULL && jg_config_load(config, cfg, errs) == 0 && cfg->store_on &&
-	    cfg->store_path[0] != '/')
+	    jg_config_store_path(cfg, out, db, sizeof(db)))
 		for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s%s", out, cfg->store_path[0] ? cfg->store_path : "jumpgate.db",
-				 ext[i]);
+			snprintf(path, sizeof(path), "%s%s", db, ext[i]);
 			unlink(path);
 		}
 	free(errs);
