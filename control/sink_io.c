@@ -250,9 +250,8 @@ write_queue(struct jg_conn *c, struct jg_sq *q, uint64_t now_ns)
 			return;
 		c->hello_off += c->tcp ? (uint32_t)w : c->hello_len - c->hello_off;
 	}
-	if (!c->tcp)
-		c->hello_len = c->hello_off = 0; /* a datagram hello goes once */
 	if (!c->tcp) {
+		/* a datagram hello goes once; datagrams are paced (tokens) */
 		uint64_t ms = now_ns > c->tokens_ns ? (now_ns - c->tokens_ns) / 1000000u : 0;
 
 		if (ms > 0 || now_ns < c->tokens_ns) {
@@ -261,13 +260,13 @@ write_queue(struct jg_conn *c, struct jg_sq *q, uint64_t now_ns)
 			c->tokens = t < JG_CONN_UDP_BURST ? (uint32_t)t : JG_CONN_UDP_BURST;
 			c->tokens_ns = now_ns < c->tokens_ns ? now_ns : c->tokens_ns + ms * 1000000u;
 		}
+		c->hello_len = c->hello_off = 0;
 	}
 	for (uint32_t k = 0; k < c->budget && (m = jg_sq_head(q)) != NULL; k++) {
 		ssize_t w;
 
 		if (!c->tcp && c->tokens == 0)
 			return;
-
 		if (m->off == 0 && c->ops->prepare != NULL)
 			c->ops->prepare(c->ctx, m);
 		w = write_some(c, m->data + m->off, m->len - m->off, now_ns);
