@@ -116,14 +116,18 @@ def udp_bound(port):
             return True
 
 
-def udp_unread(port):
-    """Bytes waiting in the receive queue of the socket bound to 127.0.0.1:port (/proc/net/udp)."""
+def udp_socket(port):
+    """(bytes unread, datagrams the kernel dropped) of the socket bound to 127.0.0.1:port (/proc/net/udp)."""
     with open("/proc/net/udp") as f:
         for line in f.readlines()[1:]:
             fields = line.split()
             if fields[1] == f"0100007F:{port:04X}":
-                return int(fields[4].split(":")[1], 16)
-    return 0
+                return int(fields[4].split(":")[1], 16), int(fields[-1])
+    return 0, 0
+
+
+def udp_unread(port):
+    return udp_socket(port)[0]
 
 
 def config(name, outputs):
@@ -351,13 +355,16 @@ def ipfix_run(cap, biflow):
     d = tmpdir("nfcapd")
     cfg = config("ipfix", [f'ipfix: {{ enabled: true, collector: "127.0.0.1:{port}", domain_id: 7, '
                            f'biflow: {"true" if biflow else "false"} }}'])
-    with Proc(["nfcapd", "-w", d, "-p", str(port), "-b", "127.0.0.1"], cwd=d) as nf:
+    # a 4 MiB socket buffer (up to net.core.rmem_max): under the suite's parallel load nfcapd
+    # was once kept off the CPU while the kernel dropped half the datagrams of a replay's end
+    with Proc(["nfcapd", "-w", d, "-p", str(port), "-b", "127.0.0.1", "-B", "4194304"], cwd=d) as nf:
         if not check(until(lambda: udp_bound(port)), f"{label}: nfcapd listens"):
             return
         r, out, _ = run_replay(cap, cfg, "ipfix-" + os.path.basename(cap))
         # every datagram is sent when the replay returns: nfcapd stops once it has read them all
         # (under the suite's load it once had 60% still unread half a second later)
         check(until(lambda: udp_unread(port) == 0, 30), f"{label}: nfcapd reads every datagram")
+        kernel_drops = udp_socket(port)[1]
         time.sleep(0.2)
     flows = jsonl(os.path.join(out, "flows.jsonl"))
     got = nfdump_flows(d)
@@ -367,7 +374,8 @@ def ipfix_run(cap, biflow):
         have[nf_key(n)] = (n["in_packets"], n["in_bytes"], n.get("out_packets", 0), n.get("out_bytes", 0),
                            nf_ms(n["last"]), n.get("src_vlan", 0))
     check(len(got) == len(exp), f"{label}: nfdump reads {len(got)} records, flows.jsonl makes {len(exp)} "
-          f"(jg-control: {[l for l in r.stderr.splitlines() if 'output ipfix' in l]})")
+          f"(jg-control: {[l for l in r.stderr.splitlines() if 'output ipfix' in l]}; "
+          f"datagrams the kernel dropped at nfcapd's socket: {kernel_drops})")
     check(set(have) == set(exp), f"{label}: the same flows (5-tuple and first ms); only in nfdump: "
           f"{sorted(set(have) - set(exp))[:3]}, only in flows.jsonl: {sorted(set(exp) - set(have))[:3]}")
     bad = [(k, have[k], exp[k]) for k in exp if k in have and have[k] != exp[k]]
