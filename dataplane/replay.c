@@ -65,9 +65,30 @@ chunk_leave(struct jg_replay_chunk *c)
 }
 
 /*
- * The chunk ends inside (or at) a record: move on to the next chunk, with the
- * record's start, and read more. @return 0, or -EAGAIN while the next chunk is
- * still pointed into
+ * Read the next step of the file onto the end of the current chunk (at most
+ * JG_REPLAY_STEP: the records are parsed while what was read is still in this
+ * core's cache; a whole chunk read at once was out of it by then, and every
+ * record's header a miss).
+ */
+static void
+read_step(struct jg_replay *r)
+{
+	size_t want = RTE_MIN((size_t)JG_REPLAY_STEP, JG_REPLAY_CHUNK - r->have);
+	ssize_t n;
+
+	do
+		n = read(r->fd, r->ch[r->cur].buf + r->have, want);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		r->have += (size_t)n;
+	else
+		r->at_end = 1;
+}
+
+/*
+ * The chunk is full and ends inside (or at) a record: move on to the next
+ * chunk, with the record's start, and read on. @return 0, or -EAGAIN while
+ * the next chunk is still pointed into
  */
 static int
 refill(struct jg_replay *r)
@@ -75,7 +96,6 @@ refill(struct jg_replay *r)
 	unsigned int next = (r->cur + 1) % JG_REPLAY_CHUNKS;
 	struct jg_replay_chunk *c = &r->ch[next];
 	size_t tail = r->have - r->off;
-	ssize_t n;
 
 	if (__atomic_load_n(&c->busy, __ATOMIC_ACQUIRE))
 		return -EAGAIN;
@@ -85,13 +105,7 @@ refill(struct jg_replay *r)
 	r->cur = next;
 	r->have = tail;
 	r->off = 0;
-	do
-		n = read(r->fd, c->buf + r->have, JG_REPLAY_CHUNK - r->have);
-	while (n < 0 && errno == EINTR);
-	if (n > 0)
-		r->have += (size_t)n;
-	else
-		r->at_end = 1;
+	read_step(r);
 	return 0;
 }
 
@@ -210,6 +224,10 @@ next_record(struct jg_replay *r, struct jg_pcapf_rec *rec)
 
 		if (rc == 1 || r->at_end)
 			return rc;
+		if (r->have < JG_REPLAY_CHUNK) {
+			read_step(r);
+			continue;
+		}
 		add_refs(r);
 		if (refill(r) != 0)
 			return -EAGAIN;

@@ -35,7 +35,7 @@ flush_flow_stage(struct jg_worker *w)
 	if (w->n_fr_stage == 0)
 		return;
 	n = rte_ring_sp_enqueue_burst_elem(w->fr_ring, w->fr_stage, sizeof(struct jg_flow_rec),
-					   w->n_fr_stage, NULL);
+					   w->n_fr_stage, &w->fr_room);
 	w->cnt[JG_CNT_FLOW_REC_SENT] += n;
 	w->cnt[JG_CNT_FLOW_REC_DROP] += w->n_fr_stage - n;
 	w->n_fr_stage = 0;
@@ -49,7 +49,7 @@ flush_event_stage(struct jg_worker *w)
 	if (w->n_ev_stage == 0)
 		return;
 	n = rte_ring_sp_enqueue_burst_elem(w->ev_ring, w->ev_stage, sizeof(struct jg_event_rec),
-					   w->n_ev_stage, NULL);
+					   w->n_ev_stage, &w->ev_room);
 	w->cnt[JG_CNT_EVENT_SENT] += n;
 	w->cnt[JG_CNT_EVENT_DROP] += w->n_ev_stage - n;
 	w->n_ev_stage = 0;
@@ -775,18 +775,30 @@ flush_all(struct jg_worker *w)
 	w->st->flushed = 1;
 }
 
+/* Has a ring (with `room` known left in it) less than `want` free? Its consumer's end is read only when it looks so. */
+static inline int
+ring_short(struct rte_ring *r, unsigned int *room, unsigned int want)
+{
+	if (likely(*room >= want))
+		return 0;
+	*room = rte_ring_free_count(r);
+	return *room < want;
+}
+
 /*
  * Replay only: a file can wait, so rather than drop on a full ring the worker
  * stops reading its port until the control plane and its peers catch up.
+ * Asked every turn of the loop: the rings' far ends (a line the control plane
+ * writes) are read only when the room last seen runs short.
  */
 static int
-must_wait(const struct jg_worker *w)
+must_wait(struct jg_worker *w)
 {
 	/* One loop adds at most a burst of new flows, as many evictions, and a sweep's worth. */
 	const unsigned int want = 2u * w->burst + EXPIRE_BUSY * JG_FLOW_BUCKET + JG_STAGE;
 
-	if (rte_ring_free_count(w->fr_ring) < RTE_MIN(want, rte_ring_get_capacity(w->fr_ring) / 2) ||
-	    rte_ring_free_count(w->ev_ring) < RTE_MIN(want, rte_ring_get_capacity(w->ev_ring) / 2))
+	if (ring_short(w->fr_ring, &w->fr_room, RTE_MIN(want, rte_ring_get_capacity(w->fr_ring) / 2)) ||
+	    ring_short(w->ev_ring, &w->ev_room, RTE_MIN(want, rte_ring_get_capacity(w->ev_ring) / 2)))
 		return 1;
 	for (uint16_t o = 0; w->dispatch_ring != NULL && o < w->n_workers; o++)
 		if (rte_ring_free_count(w->peers[o]) < 2u * w->burst)

@@ -54,6 +54,9 @@ struct jg_worker {
 	const struct jg_rss_map *rss[RTE_MAX_ETHPORTS]; /**< by port id: the NIC's RSS, NULL without */
 	struct rte_ring *ev_ring;
 	struct rte_ring *fr_ring;
+	/* room known left in them (the consumer only adds to it): their far ends read only when it looks short */
+	unsigned int ev_room;
+	unsigned int fr_room;
 	struct jg_shm *shm;
 	struct jg_worker_status *st;
 	uint64_t *cnt;
