@@ -256,7 +256,8 @@ jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint3
 	uint64_t ka, kb;
 	uint8_t proto;
 
-	if (!jg_pkt_v4_plain(p, avail, total, &ip_len, &hl, &proto))
+	(void)total;
+	if (!jg_pkt_v4_plain(p, avail, &ip_len, &hl, &proto))
 		return 0;
 	end = 14 + ip_len;
 	h->tcp_flags = proto == 6 ? p[47] : 0;

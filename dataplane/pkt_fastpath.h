@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the common frame's checks read header words little-endian");
+
 /** What the parser made of a packet; one per packet, mapped to the PKT_* counters. */
 enum jg_pkt_class {
 	JG_PKT_FLOW = 0,  /**< IP packet with a flow key */
@@ -275,47 +277,55 @@ jg_pkt_parse_full(const uint8_t *p, uint32_t avail, uint32_t total, struct jg_pk
 	return JG_PKT_NON_IP;
 }
 
-/*
- * The common case in one pass: untagged IPv4 without options, not a fragment,
- * whole in the frame, TCP or UDP with its header in the first segment. Fills
- * k exactly as jg_pkt_parse_full() would (pkt_test compares the two).
- * @return 1 when it took the packet, 0 for the general parser
- */
 /**
  * Is this the common frame: an untagged IPv4 header without options, not a
  * fragment, the datagram whole in the first segment, TCP (its header there
  * too) or UDP? The one check jg_pkt_parse_v4() and the flow table's lean way
- * (jg_flow_hint_lean) share.
+ * (jg_flow_hint_lean) share. Whole in the first segment is whole in the
+ * frame: `avail` never exceeds the frame's length.
  * @param ip_len  set to the IP datagram's length
  * @param hl      set to the L4 header's length
  * @param proto   set to 6 or 17
  * @return 1 when it is, 0 for the general parser
  */
 static inline int
-jg_pkt_v4_plain(const uint8_t *p, uint32_t avail, uint32_t total, uint32_t *ip_len, uint32_t *hl, uint8_t *proto)
+jg_pkt_v4_plain(const uint8_t *p, uint32_t avail, uint32_t *ip_len, uint32_t *hl, uint8_t *proto)
 {
-	uint32_t end;
+	uint32_t w12, w20, end;
 
-	if (avail < 14 + 20 + 8 || p[12] != 0x08 || p[13] != 0x00 || p[14] != 0x45)
+	if (avail < 14 + 20 + 8)
+		return 0;
+	/* bytes 12-14 (type 08 00, version 4 and five words of header) and 20-23 (flags and offset, TTL,
+	 * protocol) as two little-endian words: the checks in two compares */
+	memcpy(&w12, p + 12, 4);
+	memcpy(&w20, p + 20, 4);
+	if ((w12 & 0xffffffu) != 0x450008u || (w20 & 0xff3fu) != 0) /* offset, or more fragments: not DF */
 		return 0;
 	*ip_len = jg_rd16(p + 16);
+	*proto = (uint8_t)(w20 >> 24);
 	end = 14 + *ip_len;
-	*proto = p[23];
-	if ((jg_rd16(p + 20) & 0x3fff) != 0 || end > total || end > avail || *ip_len < 28)
+	if (end > avail)
 		return 0;
-	if (*proto == 6)
+	if (*proto == 6) /* the header length is read once the datagram holds its byte (ip_len >= 40) */
 		return *ip_len >= 40 && (*hl = (uint32_t)(p[46] >> 4) * 4) >= 20 && 34 + *hl <= end;
 	*hl = 8;
-	return *proto == 17;
+	return *proto == 17 && *ip_len >= 28;
 }
 
+/*
+ * The common case in one pass: untagged IPv4 without options, not a fragment,
+ * whole in the first segment, TCP or UDP with its header there. Fills k
+ * exactly as jg_pkt_parse_full() would (pkt_test compares the two).
+ * @return 1 when it took the packet, 0 for the general parser
+ */
 static inline int
 jg_pkt_parse_v4(const uint8_t *p, uint32_t avail, uint32_t total, struct jg_pkt *k)
 {
 	uint32_t ip_len, end, hl;
 	uint8_t proto;
 
-	if (!jg_pkt_v4_plain(p, avail, total, &ip_len, &hl, &proto))
+	(void)total; /* a datagram whole in avail is whole in the frame */
+	if (!jg_pkt_v4_plain(p, avail, &ip_len, &hl, &proto))
 		return 0;
 	end = 14 + ip_len;
 	memset(k, 0, sizeof(*k));
