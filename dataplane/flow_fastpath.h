@@ -372,7 +372,7 @@ jg_flow_hint_lean(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uin
 /**
  * A lean packet's accounting, when nothing but its counters changes: a flow
  * found (f, from jg_flow_find_hint), no SYN, FIN or RST, no handshake to
- * complete, no timeout or slice to decide, no counter to carry. Exactly what
+ * complete, no timeout or slice to decide. Exactly what
  * jg_flow_packet_hint() does then.
  * @return the packet's direction (0: from the initiator), or -1 when the packet
  *         needs jg_flow_packet_hint() (nothing was changed)
@@ -387,11 +387,13 @@ jg_flow_account_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg
 	    f->restart || (now > f->last_ns && now - f->last_ns >= t->min_idle_ns))
 		return -1;
 	dir = h->src_is_a == f->init_is_a ? 0 : 1;
-	if (f->pkts[dir] == UINT16_MAX || f->bytes[dir] + frame_len < f->bytes[dir])
-		return -1;
 	if (now > f->last_ns)
 		f->last_ns = now;
-	f->pkts[dir]++;
+	/* a counter that wraps carries out of line, as in jg_flow_packet_hint() */
+	if (unlikely(++f->pkts[dir] == 0))
+		jg_flow_carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
+	if (unlikely(f->bytes[dir] + frame_len < f->bytes[dir]))
+		jg_flow_carry(t, f, &jg_flow_cold(t, f)->bytes_hi[dir]);
 	f->bytes[dir] += frame_len;
 	f->flags[dir] |= h->tcp_flags;
 	return dir;
