@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jg_fmt.h"
 #include "jg_test.h"
 #include "jg_records.h"
 #include "jg_wire.h"
+
+static char line_buf[4096];
 
 int
 main(void)
@@ -89,6 +94,50 @@ main(void)
 		CHECK(n == strlen(line) && !strcmp(line, "{\"a\":1,\"sensor\":\"s\\\"1\"}"));
 		CHECK(jg_json_add_str(line, n, n + 4, "more", "x") == n && !strcmp(line, "{\"a\":1,\"sensor\":\"s\\\"1\"}"));
 		CHECK(jg_json_add_str(line, 0, sizeof(line), "k", "v") == 0);
+	}
+	{
+		/* the printf-free formatters against libc's, on random values (seed printed) */
+		unsigned int seed = (unsigned int)time(NULL);
+		int bad_time = 0, bad_ip = 0, bad_num = 0, bad_dur = 0;
+
+		printf("fmt_test: formatter seed %u\n", seed);
+		srand(seed);
+		for (int i = 0; i < 200000; i++) {
+			uint64_t ns = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) % 16000000000000000000ull;
+			time_t sec = (time_t)(ns / 1000000000u);
+			uint64_t v = (uint64_t)rand() << 33 ^ (uint64_t)rand() << 11 ^ (uint64_t)rand();
+			uint8_t a[16] = { (uint8_t)rand(), (uint8_t)rand(), (uint8_t)rand(), (uint8_t)rand() };
+			char want[64], got[64];
+			struct jg_flow_rec r;
+			struct tm tm;
+
+			if (i < 4) /* the edges: the epoch, leap days, the last second of a year */
+				ns = (uint64_t[]){ 0, 951782400000000000ull, 4107542399999999999ull, 1709164800123456789ull }[i];
+			sec = (time_t)(ns / 1000000000u);
+			gmtime_r(&sec, &tm);
+			snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned int)(ns % 1000000000u / 1000u));
+			bad_time += jg_fmt_time(got, sizeof(got), ns) != 27 || strcmp(got, want) != 0;
+			snprintf(want, sizeof(want), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+			bad_ip += strcmp(jg_fmt_ip(got, sizeof(got), a, 4), want) != 0;
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)(v >> (i % 64)));
+			jg_buf_init(&b, got, sizeof(got));
+			jg_buf_u64(&b, v >> (i % 64));
+			bad_num += strcmp(got, want) != 0;
+			/* a flow's duration: the microseconds %.6f would print (exact halves left out: the double is not) */
+			memset(&r, 0, sizeof(r));
+			r.first_ns = ns;
+			r.last_ns = ns + v % 100000000000000ull;
+			if ((r.last_ns - r.first_ns) % 1000 == 500)
+				r.last_ns++;
+			snprintf(want, sizeof(want), "\"duration\":%.6f,", (double)(r.last_ns - r.first_ns) / 1e9);
+			jg_flow_json(&r, NULL, line_buf, sizeof(line_buf));
+			bad_dur += strstr(line_buf, want) == NULL;
+		}
+		CHECK(bad_time == 0 && bad_ip == 0 && bad_num == 0 && bad_dur == 0);
+		if (bad_time || bad_ip || bad_num || bad_dur)
+			printf("fmt_test: wrong: %d times, %d addresses, %d numbers, %d durations\n", bad_time, bad_ip,
+			       bad_num, bad_dur);
 	}
 	return jg_test_done();
 }

@@ -25,6 +25,10 @@ void jg_buf_init(struct jg_buf *b, char *mem, size_t cap);
 void jg_buf_printf(struct jg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Append raw bytes. */
 void jg_buf_put(struct jg_buf *b, const char *s, size_t n);
+/** Append a string literal. */
+#define jg_buf_lit(b, s) jg_buf_put((b), "" s, sizeof(s) - 1)
+/** Append a number in decimal (no printf: flow records are formatted by the hundred thousand). */
+void jg_buf_u64(struct jg_buf *b, uint64_t v);
 /** Append a JSON string literal (with quotes) escaping every control, quote and non-ASCII byte. */
 void jg_buf_json_str(struct jg_buf *b, const char *s, size_t n);
 /** @return 1 when everything appended fitted. */

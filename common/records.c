@@ -38,14 +38,50 @@ tcp_flags_str(uint8_t f, char *out)
 }
 
 static void
+put_str(struct jg_buf *b, const char *s)
+{
+	jg_buf_put(b, s, strlen(s));
+}
+
+/* Written piece by piece, not with printf: flow records come by the hundred thousand at a replay's end. */
+static void
 put_endpoints(struct jg_buf *b, const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
 	      uint8_t version, uint8_t proto)
 {
-	char s[64], d[64], tmp[8];
+	char a[64], tmp[8];
 
-	jg_buf_printf(b, "\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,\"proto\":\"%s\"",
-		      jg_fmt_ip(s, sizeof(s), src, version), sport, jg_fmt_ip(d, sizeof(d), dst, version), dport,
-		      proto_name(proto, tmp, sizeof(tmp)));
+	jg_buf_lit(b, "\"src_ip\":\"");
+	put_str(b, jg_fmt_ip(a, sizeof(a), src, version));
+	jg_buf_lit(b, "\",\"src_port\":");
+	jg_buf_u64(b, sport);
+	jg_buf_lit(b, ",\"dst_ip\":\"");
+	put_str(b, jg_fmt_ip(a, sizeof(a), dst, version));
+	jg_buf_lit(b, "\",\"dst_port\":");
+	jg_buf_u64(b, dport);
+	jg_buf_lit(b, ",\"proto\":\"");
+	put_str(b, proto_name(proto, tmp, sizeof(tmp)));
+	jg_buf_lit(b, "\"");
+}
+
+/* "key":number */
+static void
+put_num(struct jg_buf *b, const char *key, uint64_t v)
+{
+	jg_buf_lit(b, ",\"");
+	put_str(b, key);
+	jg_buf_lit(b, "\":");
+	jg_buf_u64(b, v);
+}
+
+/* "key":"value", the value one of the program's own names (nothing to escape) */
+static void
+put_name(struct jg_buf *b, const char *key, const char *v)
+{
+	jg_buf_lit(b, ",\"");
+	put_str(b, key);
+	jg_buf_lit(b, "\":\"");
+	put_str(b, v);
+	jg_buf_lit(b, "\"");
 }
 
 size_t
@@ -53,44 +89,58 @@ jg_flow_json(const struct jg_flow_rec *r, const struct jg_policy *pol, char *out
 {
 	static const char *const tcp_states[] = { "none", "syn_sent", "syn_acked", "established",
 						  "midstream", "closing", "closed" };
-	char t1[32], t2[32], f1[9], f2[9];
+	char t[32], f[9];
+	uint64_t d = r->last_ns - r->first_ns, us = d / 1000 + (d % 1000 >= 500); /* as %.6f of seconds */
 	struct jg_buf b;
 
 	jg_buf_init(&b, out, cap);
-	jg_fmt_time(t1, sizeof(t1), r->first_ns);
-	jg_fmt_time(t2, sizeof(t2), r->last_ns);
-	jg_buf_printf(&b, "{\"flow_id\":%llu,", (unsigned long long)r->flow_id);
+	jg_buf_lit(&b, "{\"flow_id\":");
+	jg_buf_u64(&b, r->flow_id);
+	jg_buf_lit(&b, ",");
 	put_endpoints(&b, r->src_ip, r->src_port, r->dst_ip, r->dst_port, r->ip_version, r->proto);
-	jg_buf_printf(&b,
-		      ",\"ip_version\":%u,\"vlan\":%u,\"packets\":%llu,\"bytes\":%llu,"
-		      "\"src_packets\":%llu,\"dst_packets\":%llu,\"src_bytes\":%llu,\"dst_bytes\":%llu,"
-		      "\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.6f,\"end_reason\":\"%s\"",
-		      r->ip_version, r->vlan, (unsigned long long)(r->pkts_fwd + r->pkts_rev),
-		      (unsigned long long)(r->bytes_fwd + r->bytes_rev), (unsigned long long)r->pkts_fwd,
-		      (unsigned long long)r->pkts_rev, (unsigned long long)r->bytes_fwd,
-		      (unsigned long long)r->bytes_rev, t1, t2,
-		      (double)(r->last_ns - r->first_ns) / 1e9, jg_flow_end_name(r->end_reason));
-	if (r->proto == 6)
-		jg_buf_printf(&b, ",\"tcp_state\":\"%s\",\"src_tcp_flags\":\"%s\",\"dst_tcp_flags\":\"%s\"",
-			      r->tcp_state < 7 ? tcp_states[r->tcp_state] : "unknown",
-			      tcp_flags_str(r->tcp_flags_fwd, f1), tcp_flags_str(r->tcp_flags_rev, f2));
+	put_num(&b, "ip_version", r->ip_version);
+	put_num(&b, "vlan", r->vlan);
+	put_num(&b, "packets", (uint64_t)r->pkts_fwd + r->pkts_rev);
+	put_num(&b, "bytes", (uint64_t)r->bytes_fwd + r->bytes_rev);
+	put_num(&b, "src_packets", r->pkts_fwd);
+	put_num(&b, "dst_packets", r->pkts_rev);
+	put_num(&b, "src_bytes", r->bytes_fwd);
+	put_num(&b, "dst_bytes", r->bytes_rev);
+	jg_fmt_time(t, sizeof(t), r->first_ns);
+	put_name(&b, "start", t);
+	jg_fmt_time(t, sizeof(t), r->last_ns);
+	put_name(&b, "end", t);
+	put_num(&b, "duration", us / 1000000);
+	t[0] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		t[i] = (char)('0' + us % 10);
+	jg_buf_put(&b, t, 7);
+	put_name(&b, "end_reason", jg_flow_end_name(r->end_reason));
+	if (r->proto == 6) {
+		put_name(&b, "tcp_state", r->tcp_state < 7 ? tcp_states[r->tcp_state] : "unknown");
+		put_name(&b, "src_tcp_flags", tcp_flags_str(r->tcp_flags_fwd, f));
+		put_name(&b, "dst_tcp_flags", tcp_flags_str(r->tcp_flags_rev, f));
+	}
 	if (pol != NULL) {
-		jg_buf_printf(&b, ",\"src_zone\":\"%s\",\"dst_zone\":\"%s\"",
-			      r->src_zone < pol->n_zones ? pol->zones[r->src_zone] : "unknown",
-			      r->dst_zone < pol->n_zones ? pol->zones[r->dst_zone] : "unknown");
+		put_name(&b, "src_zone", r->src_zone < pol->n_zones ? pol->zones[r->src_zone] : "unknown");
+		put_name(&b, "dst_zone", r->dst_zone < pol->n_zones ? pol->zones[r->dst_zone] : "unknown");
 		if (r->services != 0) {
-			const char *sep = "";
+			const char *sep = "\"";
 
-			jg_buf_printf(&b, ",\"services\":[");
+			jg_buf_lit(&b, ",\"services\":[");
 			for (uint32_t i = 0; i < pol->n_services && i < 32; i++)
 				if (r->services & (1u << i)) {
-					jg_buf_printf(&b, "%s\"%s\"", sep, pol->services[i].name);
-					sep = ",";
+					put_str(&b, sep);
+					put_str(&b, pol->services[i].name);
+					jg_buf_lit(&b, "\"");
+					sep = ",\"";
 				}
-			jg_buf_printf(&b, "],\"action\":\"%s\"", r->action < 3 ? jg_action_names[r->action] : "unknown");
+			jg_buf_lit(&b, "]");
+			put_name(&b, "action", r->action < 3 ? jg_action_names[r->action] : "unknown");
 		}
 	}
-	jg_buf_printf(&b, ",\"worker\":%u}", r->worker);
+	put_num(&b, "worker", r->worker);
+	jg_buf_lit(&b, "}");
 	return b.len < cap ? b.len : cap - 1;
 }
 
