@@ -37,6 +37,23 @@ void jg_flow_tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flag
 /** A low counter wrapped: carry into the cold part; a full carry cuts the slice. */
 void jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi);
 
+/**
+ * jg_flow_hint_lean() for eight frames at once, in AVX2 lanes (flow_lean_x8.c;
+ * only where jg_flow_x8_supported() says so): the untagged IPv4 frames of 54
+ * bytes or more that jg_flow_hint_lean() takes, each with the hint it would
+ * make (both signature lines prefetched). The others (tagged, IPv6, shorter,
+ * or not for the lean way) are left to jg_flow_hint_lean(), untouched.
+ * @param p      the frames' first bytes
+ * @param avail  what may be read at each (the first segment, never more than the frame)
+ * @param h      the eight hints; only those of frames taken are written
+ * @return a bit per frame taken (bit i: p[i])
+ */
+unsigned int jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
+				  struct jg_flow_hint h[8]);
+
+/** 1 when this CPU runs AVX2 and JG_SCALAR is not 1 (to measure or test the scalar way alone). */
+int jg_flow_x8_supported(void);
+
 /* ---- inline ---- */
 static inline uint16_t *
 jg_flow_sig_at(struct jg_flow_table *t, uint32_t idx)

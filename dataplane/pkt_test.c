@@ -336,10 +336,109 @@ test_fast_path_same(void)
 	free(mem);
 }
 
+/*
+ * The lean way eight frames at a time (AVX2) against jg_flow_hint_lean() one
+ * by one: random groups of eight from the frames above (TCP, UDP, SYNs with
+ * options, VLAN tags, IPv6, bytes mutated, short first segments). What the
+ * vector way takes, the scalar way takes with the very same hint; it must
+ * take the untagged IPv4 frames of 54 bytes or more the scalar way takes.
+ */
+static void
+test_x8_same(void)
+{
+	unsigned int seed = getenv("JG_PKT_SEED") ? (unsigned int)strtoul(getenv("JG_PKT_SEED"), NULL, 0)
+						   : (unsigned int)time(NULL);
+	uint32_t taken = 0, left = 0, bad = 0, lanes = 0;
+	size_t sz = jg_flow_table_mem_size(4096);
+	void *mem = aligned_alloc(64, sz);
+	struct jg_flow_table t;
+	struct jg_flow_timeouts to = { 1, 1, 1, 1, 1, 0 };
+	uint64_t cnt[JG_CNT_MAX];
+	static uint8_t fr[8][256];
+
+	if (!jg_flow_x8_supported()) {
+		printf("pkt_test: no AVX2 here (or JG_SCALAR=1): the eight-frame way is not tested\n");
+		free(mem);
+		return;
+	}
+	printf("pkt_test: eight-frame seed %u (JG_PKT_SEED)\n", seed);
+	srand(seed);
+	memset(mem, 0, sz);
+	CHECK(jg_flow_table_init(&t, mem, 4096, 1, &to, NULL, NULL, cnt) == 0);
+	for (int g = 0; g < 40000; g++) {
+		const uint8_t *p[8];
+		uint32_t avail[8], total[8];
+		struct jg_flow_hint h[8], s1;
+		unsigned int got;
+
+		for (int k = 0; k < 8; k++) {
+			uint8_t *f = fr[k];
+			int v6 = rand() % 8 == 0, mutations = rand() % 3 == 0 ? 1 + rand() % 3 : 0;
+			uint32_t len = v6 ? ipv6_tcp(f, eth(f, JG_ETH_IPV6), (uint16_t)(rand() % 100), JG_TCP_ACK)
+					  : ipv4_tcp(f, eth(f, JG_ETH_IPV4), (uint16_t)(rand() % 100), JG_TCP_ACK);
+
+			if (!v6 && rand() % 3 == 0) { /* UDP, down to the shortest datagram */
+				f[23] = 17;
+				if (rand() % 4 == 0) {
+					len = 42 + (uint32_t)(rand() % 20);
+					f[16] = 0;
+					f[17] = (uint8_t)(len - 14);
+				}
+			} else if (!v6 && rand() % 4 == 0) { /* a SYN with options, or a header that lies */
+				f[46] = (uint8_t)((rand() % 16) << 4);
+				f[47] = (uint8_t)rand();
+			}
+			for (int a = 0; a < 6; a++) /* addresses and ports either way round, equal prefixes */
+				f[26 + rand() % 12] = (uint8_t)(rand() % 3);
+			if (rand() % 10 == 0) { /* one 802.1Q tag */
+				memmove(f + 16, f + 12, len - 12);
+				f[12] = 0x81;
+				f[13] = 0;
+				len += 4;
+			}
+			for (int m = 0; m < mutations; m++)
+				f[12 + rand() % 40] = (uint8_t)(rand() % 4 == 0 ? rand() : rand() % 2 ? 0x45 : 0);
+			total[k] = len + (uint32_t)(rand() % 3 == 0 ? rand() % 40 : 0);
+			total[k] = total[k] > sizeof(fr[k]) ? sizeof(fr[k]) : total[k];
+			avail[k] = rand() % 5 == 0 ? (uint32_t)rand() % (total[k] + 1) : total[k];
+			p[k] = f;
+		}
+		memset(h, 0x5a, sizeof(h));
+		got = jg_flow_hint_lean_x8(&t, p, avail, h);
+		for (int k = 0; k < 8; k++) {
+			int one;
+
+			memset(&s1, 0x5a, sizeof(s1));
+			one = jg_flow_hint_lean(&t, p[k], avail[k], total[k], &s1);
+			lanes++;
+			if (got >> k & 1) {
+				taken++;
+				/* the same hint, field by field (the pointer to the parsed packet is the caller's) */
+				if (!one || memcmp(&s1.k, &h[k].k, sizeof(s1.k)) != 0 || s1.b1 != h[k].b1 || s1.b2 != h[k].b2 ||
+				    s1.sig != h[k].sig || s1.src_is_a != h[k].src_is_a || s1.created != h[k].created ||
+				    s1.cand != h[k].cand || s1.tcp_flags != h[k].tcp_flags || s1.payload_len != h[k].payload_len) {
+					if (bad++ == 0)
+						printf("pkt_test: lane %d of group %d differs from the scalar way\n", k, g);
+				}
+			} else if (one && avail[k] >= 54 && p[k][12] == 0x08) {
+				if (bad++ == 0)
+					printf("pkt_test: lane %d of group %d left a plain frame to the scalar way\n", k, g);
+			} else {
+				left++;
+			}
+		}
+	}
+	printf("pkt_test: the eight-frame way took %u of %u frames (%u left to the scalar way), %u differences\n", taken,
+	       lanes, left, bad);
+	CHECK(bad == 0 && taken > 100000 && left > 20000);
+	free(mem);
+}
+
 int
 main(void)
 {
 	test_fast_path_same();
+	test_x8_same();
 	test_ipv4_tcp();
 	test_ipv4_bogus();
 	test_fragments();

@@ -32,6 +32,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t avail;
 	int lean;
 
+	static struct jg_flow_hint x8h[8];
+	static int x8 = -1;
+
+	if (x8 < 0)
+		x8 = jg_flow_x8_supported();
 	if (mem == NULL) {
 		mem = aligned_alloc(64, jg_flow_table_mem_size(64));
 		memset(mem, 0, jg_flow_table_mem_size(64));
@@ -55,6 +60,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		jg_flow_expire(&ft, (uint64_t)data[0] * 1000000000ull, 4);
 	} else if (lean) {
 		abort(); /* the lean way took a frame the general parser does not make a flow of */
+	}
+	if (x8) {
+		/* eight lanes over the same bytes, each readable to its own length: a lane taken has the hint
+		 * the scalar way makes of that length */
+		const uint8_t *f[8];
+		uint32_t av[8];
+		unsigned int taken;
+
+		for (int k = 0; k < 8; k++) {
+			f[k] = data + 1;
+			av[k] = k == 0 ? avail : (uint32_t)(size - 1) - (uint32_t)(k - 1) * (uint32_t)(size - 1) / 7;
+		}
+		taken = jg_flow_hint_lean_x8(&ft, f, av, x8h);
+		for (int k = 0; k < 8; k++) {
+			if (!(taken >> k & 1))
+				continue;
+			if (!jg_flow_hint_lean(&ft, data + 1, av[k], (uint32_t)(size - 1), &g) ||
+			    memcmp(&g.k, &x8h[k].k, sizeof(g.k)) != 0 || g.b1 != x8h[k].b1 || g.b2 != x8h[k].b2 ||
+			    g.sig != x8h[k].sig || g.src_is_a != x8h[k].src_is_a || g.cand != x8h[k].cand ||
+			    g.created != x8h[k].created || g.tcp_flags != x8h[k].tcp_flags ||
+			    g.payload_len != x8h[k].payload_len)
+				abort();
+		}
 	}
 	return 0;
 }

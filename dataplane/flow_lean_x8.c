@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The lean way's first step for eight frames at once, with AVX2: the checks,
+ * the canonical key, NH and the multiply-shift reduction, the signature and
+ * both buckets in vector lanes, one lane per frame. Each lane computes what
+ * jg_flow_hint_v4() computes for an untagged frame, the same way; pkt_test
+ * and fuzz_pkt hold the two to the same hints.
+ *
+ * Compiled for AVX2 function by function (the build's baseline is SSE4.2):
+ * the worker calls it only where jg_flow_x8_supported() said so.
+ */
+#include <assert.h>
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_fastpath.h"
+
+#define X8 __attribute__((target("avx2,tune=haswell")))
+
+/* The hint as the lanes write it: after the packet pointer, sixteen dwords in two rows. */
+static_assert(offsetof(struct jg_flow_hint, k) == 8 && offsetof(struct jg_flow_hint, k.pa) == 40 &&
+		      offsetof(struct jg_flow_hint, b1) == 48 && offsetof(struct jg_flow_hint, b2) == 52 &&
+		      offsetof(struct jg_flow_hint, sig) == 56 && offsetof(struct jg_flow_hint, src_is_a) == 58 &&
+		      offsetof(struct jg_flow_hint, created) == 59 && offsetof(struct jg_flow_hint, cand) == 60 &&
+		      offsetof(struct jg_flow_hint, tcp_flags) == 64 && offsetof(struct jg_flow_hint, payload_len) == 66 &&
+		      sizeof(struct jg_flow_hint) == 72,
+	      "jg_flow_hint_lean_x8() writes a hint as 16 dwords from its key on");
+
+int
+jg_flow_x8_supported(void)
+{
+	const char *off = getenv("JG_SCALAR");
+
+	if (off != NULL && off[0] == '1')
+		return 0;
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+}
+
+/* What a frame too short to be taken is read as instead (it fails the checks). */
+static const uint8_t not_a_frame[64];
+
+/* Eight rows of eight dwords (a frame's header words) into eight columns (a header word of each frame). */
+static inline X8 void
+transpose8(__m256i r[8])
+{
+	__m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+	__m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+	__m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]), t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+	__m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]), t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+	__m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+	__m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+	__m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+	__m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+
+	r[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+	r[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+	r[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+	r[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+	r[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+	r[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+	r[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+	r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+
+static inline X8 uint32_t
+word_at(const uint8_t *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return w;
+}
+
+/*
+ * jg_khash_v4() in lanes: NH's three products are 32 x 32 -> 64 bits, so the
+ * even lanes and the odd ones (shifted down) go through _mm256_mul_epu32
+ * apart, and bits 32-63 of the 64-bit v * mul are vl*ml's high half plus the
+ * low halves of vl*mh and vh*ml.
+ */
+static inline X8 __m256i
+khash_v4_x8(const struct jg_khash *hk, __m256i a, __m256i b, __m256i w8, __m256i w9)
+{
+	const __m256i ml = _mm256_set1_epi32((int)(uint32_t)hk->mul), mh = _mm256_set1_epi32((int)(uint32_t)(hk->mul >> 32));
+	const __m256i k1 = _mm256_set1_epi32((int)hk->k[1]), k5 = _mm256_set1_epi32((int)hk->k[5]);
+	const __m256i z = _mm256_set1_epi64x((long long)hk->zero_v4);
+	__m256i x1 = _mm256_add_epi32(a, _mm256_set1_epi32((int)hk->k[0]));
+	__m256i x2 = _mm256_add_epi32(b, _mm256_set1_epi32((int)hk->k[4]));
+	__m256i x3 = _mm256_add_epi32(w8, _mm256_set1_epi32((int)hk->k[8]));
+	__m256i y3 = _mm256_add_epi32(w9, _mm256_set1_epi32((int)hk->k[9]));
+	__m256i ve = _mm256_add_epi64(_mm256_add_epi64(z, _mm256_mul_epu32(x1, k1)),
+				      _mm256_add_epi64(_mm256_mul_epu32(x2, k5), _mm256_mul_epu32(x3, y3)));
+	__m256i vo = _mm256_add_epi64(
+		_mm256_add_epi64(z, _mm256_mul_epu32(_mm256_srli_epi64(x1, 32), k1)),
+		_mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x2, 32), k5),
+				 _mm256_mul_epu32(_mm256_srli_epi64(x3, 32), _mm256_srli_epi64(y3, 32))));
+	__m256i he = _mm256_add_epi32(_mm256_add_epi32(_mm256_srli_epi64(_mm256_mul_epu32(ve, ml), 32),
+						       _mm256_mul_epu32(ve, mh)),
+				      _mm256_mul_epu32(_mm256_srli_epi64(ve, 32), ml));
+	__m256i ho = _mm256_add_epi32(_mm256_add_epi32(_mm256_srli_epi64(_mm256_mul_epu32(vo, ml), 32),
+						       _mm256_mul_epu32(vo, mh)),
+				      _mm256_mul_epu32(_mm256_srli_epi64(vo, 32), ml));
+
+	return _mm256_blend_epi32(he, _mm256_slli_epi64(ho, 32), 0xaa);
+}
+
+/*
+ * The constants, each a vector in memory: an operand where it is used. (GCC
+ * makes set1 of an immediate three instructions, and folds a constant it can
+ * see into the same; the function reads them through a pointer it cannot see
+ * through.)
+ */
+#define C8(v) { (v), (v), (v), (v), (v), (v), (v), (v) }
+#define B16(a, b, c, d) a, b, c, d, a + 4, b + 4, c + 4, d + 4, a + 8, b + 8, c + 8, d + 8, a + 12, b + 12, c + 12, d + 12
+static const struct {
+	uint32_t min_len[8], eth_mask[8], eth[8], frag[8], tcp[8], udp[8], l2[8], hl_mask[8], hl_min[8], l4_off[8],
+		udp_min[8], udp_hl[8], low16[8], sign[8], v4[8], sig_mul[8], alt_mul[8], one[8], src_bit[8];
+	int8_t be16[32], swap16[32], bswap32[32];
+} K __attribute__((aligned(32))) = {
+	.min_len = C8(14 + 20 + 20 - 1), /* 54 bytes at least: the TCP header's byte 46-47 read untested */
+	.eth_mask = C8(0xffffff),
+	.eth = C8(0x450008),
+	.frag = C8(0xff3f),
+	.tcp = C8(6),
+	.udp = C8(17),
+	.l2 = C8(14),
+	.hl_mask = C8(0x3c),
+	.hl_min = C8(19),
+	.l4_off = C8(34),
+	.udp_min = C8(27),
+	.udp_hl = C8(8),
+	.low16 = C8(0xffff),
+	.sign = C8(0x80000000u),
+	.v4 = C8(4 << 8),
+	.sig_mul = C8(0x85ebca6bu),
+	.alt_mul = C8(0xc2b2ae35u),
+	.one = C8(1),
+	.src_bit = C8(1 << 16),
+	/* per dword: a big-endian 16-bit field at its start; each half's bytes swapped; all four */
+	.be16 = { B16(1, 0, -128, -128), B16(1, 0, -128, -128) },
+	.swap16 = { B16(1, 0, 3, 2), B16(1, 0, 3, 2) },
+	.bswap32 = { B16(3, 2, 1, 0), B16(3, 2, 1, 0) },
+};
+static inline const void *
+opaque(const void *p)
+{
+	__asm__("" : "+r"(p));
+	return p;
+}
+#define KV(f) _mm256_load_si256((const __m256i *)(const void *)k->f)
+
+/* The frame at p, or what stands for a frame too short to be read (it fails every check). */
+#define PICK(i) (readable >> (i) & 1 ? p[i] : not_a_frame)
+#define ROW(i) _mm256_loadu_si256((const __m256i *)(const void *)(q##i + 16)) /* bytes 16-47 */
+
+X8 unsigned int
+jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
+		     struct jg_flow_hint h[8])
+{
+	const __m256i ones = _mm256_set1_epi32(-1), av = _mm256_loadu_si256((const __m256i *)(const void *)avail);
+	const __m256i mask = _mm256_set1_epi32((int)(t->n_buckets - 1));
+	const typeof(K) *k = opaque(&K);
+	__m256i big = _mm256_cmpgt_epi32(av, KV(min_len));
+	unsigned int readable = (unsigned int)_mm256_movemask_ps(_mm256_castsi256_ps(big)), taken;
+	const uint8_t *q0 = PICK(0), *q1 = PICK(1), *q2 = PICK(2), *q3 = PICK(3), *q4 = PICK(4), *q5 = PICK(5),
+		      *q6 = PICK(6), *q7 = PICK(7);
+	__m256i r[8] = { ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7) };
+	__m256i e, ok, proto, tcp, ip_len, end, hl, sa, da, ph, src, lo, hi, w8, w9, hash, sig, b1, x, b2, fl, plen;
+
+	e = _mm256_setr_epi32((int)word_at(q0 + 12), (int)word_at(q1 + 12), (int)word_at(q2 + 12), (int)word_at(q3 + 12),
+			      (int)word_at(q4 + 12), (int)word_at(q5 + 12), (int)word_at(q6 + 12), (int)word_at(q7 + 12));
+	/* r[k]: bytes 16+4k to 19+4k of each frame, as little-endian words */
+	transpose8(r);
+
+	/* jg_pkt_v4_plain(): type 08 00, version 4 with five words of header, not a fragment */
+	ok = _mm256_and_si256(big, _mm256_cmpeq_epi32(_mm256_and_si256(e, KV(eth_mask)),
+						      KV(eth)));
+	ok = _mm256_and_si256(ok, _mm256_cmpeq_epi32(_mm256_and_si256(r[1], KV(frag)),
+						     _mm256_setzero_si256()));
+	proto = _mm256_srli_epi32(r[1], 24);
+	tcp = _mm256_cmpeq_epi32(proto, KV(tcp));
+	ip_len = _mm256_shuffle_epi8(r[0], KV(be16));
+	end = _mm256_add_epi32(ip_len, KV(l2));
+	ok = _mm256_andnot_si256(_mm256_cmpgt_epi32(end, av), ok); /* the datagram whole in the first segment */
+	hl = _mm256_and_si256(_mm256_srli_epi32(r[7], 18), KV(hl_mask)); /* byte 46's high nibble, in bytes */
+	ok = _mm256_and_si256(
+		ok,
+		_mm256_or_si256(
+			/* TCP: a header of 20 bytes or more, whole in the datagram */
+			_mm256_and_si256(_mm256_and_si256(tcp, _mm256_cmpgt_epi32(hl, KV(hl_min))),
+					 _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_add_epi32(hl, KV(l4_off)), end),
+							     ones)),
+			/* UDP: its 8-byte header in the datagram */
+			_mm256_and_si256(_mm256_cmpeq_epi32(proto, KV(udp)),
+					 _mm256_cmpgt_epi32(ip_len, KV(udp_min)))));
+	taken = (unsigned int)_mm256_movemask_ps(_mm256_castsi256_ps(ok));
+	if (taken == 0)
+		return 0;
+	hl = _mm256_blendv_epi8(KV(udp_hl), hl, tcp);
+	fl = _mm256_and_si256(_mm256_srli_epi32(r[7], 24), tcp);
+	plen = _mm256_sub_epi32(end, _mm256_add_epi32(hl, KV(l4_off)));
+
+	/* addresses (bytes 26-29, 30-33) and ports (34-37) as stored, straddling the words */
+	sa = _mm256_or_si256(_mm256_srli_epi32(r[2], 16), _mm256_slli_epi32(r[3], 16));
+	da = _mm256_or_si256(_mm256_srli_epi32(r[3], 16), _mm256_slli_epi32(r[4], 16));
+	ph = _mm256_shuffle_epi8(_mm256_or_si256(_mm256_srli_epi32(r[4], 16), _mm256_slli_epi32(r[5], 16)), KV(swap16));
+	/* side a is the lower (address, port), the address compared as big-endian bytes */
+	{
+		__m256i bsa = _mm256_xor_si256(_mm256_shuffle_epi8(sa, KV(bswap32)), KV(sign));
+		__m256i bda = _mm256_xor_si256(_mm256_shuffle_epi8(da, KV(bswap32)), KV(sign));
+		__m256i sp = _mm256_and_si256(ph, KV(low16)), dp = _mm256_srli_epi32(ph, 16);
+
+		src = _mm256_or_si256(_mm256_cmpgt_epi32(bda, bsa),
+				      _mm256_andnot_si256(_mm256_cmpgt_epi32(sp, dp), _mm256_cmpeq_epi32(bsa, bda)));
+	}
+	lo = _mm256_blendv_epi8(da, sa, src);
+	hi = _mm256_blendv_epi8(sa, da, src);
+	/* the key's last two words: (pa, pb), (proto, version 4, VLAN 0) */
+	w8 = _mm256_blendv_epi8(_mm256_or_si256(_mm256_srli_epi32(ph, 16), _mm256_slli_epi32(ph, 16)), ph, src);
+	w9 = _mm256_or_si256(proto, KV(v4));
+	hash = khash_v4_x8(&t->hk, lo, hi, w8, w9);
+
+	/* jg_flow_sig_of(), the first bucket, jg_flow_alt_bucket() */
+	sig = _mm256_max_epu32(_mm256_srli_epi32(_mm256_mullo_epi32(hash, KV(sig_mul)), 16),
+			       KV(one));
+	b1 = _mm256_and_si256(hash, mask);
+	x = _mm256_mullo_epi32(sig, KV(alt_mul));
+	b2 = _mm256_xor_si256(b1, _mm256_max_epu32(_mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi32(x, 15)), mask),
+						   KV(one)));
+
+	/*
+	 * Every lane's hint written whole, as two 32-byte rows (the key's addresses; the rest), a
+	 * transpose of the fields back into frames: a frame not taken has its hint made again by
+	 * jg_flow_hint_lean() or the general way, so no lane needs sparing.
+	 */
+	{
+		const __m256i zero = _mm256_setzero_si256();
+		__m256i a[8] = { lo, zero, zero, zero, hi, zero, zero, zero };
+		__m256i c[8] = { w8,
+				 w9,
+				 b1,
+				 b2,
+				 _mm256_or_si256(sig, _mm256_and_si256(src, KV(src_bit))),
+				 ones, /* cand: JG_FLOW_NIL */
+				 _mm256_or_si256(fl, _mm256_slli_epi32(plen, 16)),
+				 zero };
+
+		transpose8(a);
+		transpose8(c);
+		for (int i = 0; i < 8; i++) {
+			_mm256_storeu_si256((__m256i *)(void *)h[i].k.a, a[i]);
+			_mm256_storeu_si256((__m256i *)(void *)&h[i].k.pa, c[i]);
+		}
+	}
+	/* both signature lines of every lane (a lane not taken has buckets too: in the table, unused) */
+	{
+		uint32_t off[16] __attribute__((aligned(32)));
+		const char *sigs = (const char *)t->sigs;
+
+		static_assert(sizeof(t->sigs[0]) == 16, "a bucket's signatures are 16 bytes");
+		_mm256_store_si256((__m256i *)(void *)off, _mm256_slli_epi32(b1, 4));
+		_mm256_store_si256((__m256i *)(void *)(off + 8), _mm256_slli_epi32(b2, 4));
+#pragma GCC unroll 16
+		for (int i = 0; i < 16; i++)
+			__builtin_prefetch(sigs + off[i], 0, 3);
+	}
+	return taken;
+}
