@@ -116,7 +116,7 @@ khash_v4_x8(const struct jg_khash *hk, __m256i a, __m256i b, __m256i w8, __m256i
 #define B16(a, b, c, d) a, b, c, d, a + 4, b + 4, c + 4, d + 4, a + 8, b + 8, c + 8, d + 8, a + 12, b + 12, c + 12, d + 12
 static const struct {
 	uint32_t min_len[8], eth_mask[8], eth[8], frag[8], tcp[8], udp[8], l2[8], hl_mask[8], hl_min[8], l4_off[8],
-		udp_min[8], udp_hl[8], low16[8], sign[8], v4[8], sig_mul[8], alt_mul[8], one[8], src_bit[8];
+		udp_min[8], udp_hl[8], low16[8], sign[8], v4[8], sig_mul[8], alt_mul[8], bucket_mul[8], one[8], src_bit[8];
 	int8_t be16[32], swap16[32], bswap32[32];
 } K __attribute__((aligned(32))) = {
 	.min_len = C8(14 + 20 + 20 - 1), /* 54 bytes at least: the TCP header's byte 46-47 read untested */
@@ -136,6 +136,7 @@ static const struct {
 	.v4 = C8(4 << 8),
 	.sig_mul = C8(0x85ebca6bu),
 	.alt_mul = C8(0xc2b2ae35u),
+	.bucket_mul = C8(0x9e3779b1u),
 	.one = C8(1),
 	.src_bit = C8(1 << 16),
 	/* per dword: a big-endian 16-bit field at its start; each half's bytes swapped; all four */
@@ -225,7 +226,8 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 	/* jg_flow_sig_of(), the first bucket, jg_flow_alt_bucket() */
 	sig = _mm256_max_epu32(_mm256_srli_epi32(_mm256_mullo_epi32(hash, KV(sig_mul)), 16),
 			       KV(one));
-	b1 = _mm256_and_si256(hash, mask);
+	b1 = _mm256_srl_epi32(_mm256_mullo_epi32(_mm256_xor_si256(hash, _mm256_srli_epi32(hash, 16)), KV(bucket_mul)),
+			      _mm_cvtsi32_si128((int)t->bucket_shift));
 	x = _mm256_mullo_epi32(sig, KV(alt_mul));
 	b2 = _mm256_xor_si256(b1, _mm256_max_epu32(_mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi32(x, 15)), mask),
 						   KV(one)));
