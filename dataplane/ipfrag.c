@@ -42,6 +42,7 @@ struct jg_frag_table {
 	struct jg_frag_limits lim;
 	uint64_t *cnt;
 	uint32_t n_buckets;
+	uint32_t shift; /* 32 - log2(n_buckets) */
 	uint32_t n_chunks;
 	uint32_t in_flight;
 	uint32_t free_dg;    /* free datagram slots, chained through hnext */
@@ -94,6 +95,7 @@ jg_frag_init(void *mem, const struct jg_frag_limits *lim, uint64_t *cnt)
 	t->lim = *lim;
 	t->cnt = cnt;
 	t->n_buckets = pow2_at_least(2 * lim->datagrams);
+	t->shift = 32u - (uint32_t)__builtin_ctz(t->n_buckets);
 	t->n_chunks = chunks;
 	p += align64(sizeof(*t));
 	t->buckets = (uint32_t *)p;
@@ -166,12 +168,22 @@ age_unlink(struct jg_frag_table *t, uint32_t i)
 		t->newest = d->older;
 }
 
+/*
+ * A hash's chain: through a mixer, as the flow table's buckets (NH is linear
+ * in the key's words: regular ids and addresses would crowd a few chains).
+ */
+static inline uint32_t *
+chain(const struct jg_frag_table *t, uint32_t h)
+{
+	return &t->buckets[((h ^ h >> 16) * 0x9e3779b1u) >> t->shift];
+}
+
 /* Give a datagram's chunks and slot back. */
 static void
 dg_free(struct jg_frag_table *t, uint32_t i)
 {
 	struct dgram *d = &t->dg[i - 1];
-	uint32_t *pp = &t->buckets[d->hash & (t->n_buckets - 1)];
+	uint32_t *pp = chain(t, d->hash);
 
 	while (*pp != 0 && *pp != i)
 		pp = &t->dg[*pp - 1].hnext;
@@ -191,7 +203,7 @@ dg_free(struct jg_frag_table *t, uint32_t i)
 static uint32_t
 dg_find(struct jg_frag_table *t, uint32_t h, const struct jg_pkt *k, uint32_t id)
 {
-	for (uint32_t i = t->buckets[h & (t->n_buckets - 1)]; i != 0; i = t->dg[i - 1].hnext) {
+	for (uint32_t i = *chain(t, h); i != 0; i = t->dg[i - 1].hnext) {
 		const struct dgram *d = &t->dg[i - 1];
 
 		if (d->hash == h && d->id == id && d->proto == k->proto && d->ip_version == k->ip_version &&
@@ -224,8 +236,8 @@ dg_new(struct jg_frag_table *t, uint32_t h, const struct jg_pkt *k, uint32_t id,
 	d->vlan = k->vlan;
 	d->hash = h;
 	d->first_ns = now;
-	d->hnext = t->buckets[h & (t->n_buckets - 1)];
-	t->buckets[h & (t->n_buckets - 1)] = i;
+	d->hnext = *chain(t, h);
+	*chain(t, h) = i;
 	d->older = t->newest;
 	if (t->newest)
 		t->dg[t->newest - 1].newer = i;
