@@ -35,7 +35,7 @@ jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64
 	jg_khash_init(&t->hk, jg_khash_seed() ^ (id_base * 0x9e3779b97f4a7c15ull));
 	jg_khash_init(&t->dk, jg_khash_seed());
 	t->n_buckets = capacity / JG_FLOW_BUCKET;
-	t->bucket_shift = 32u - (uint32_t)__builtin_ctz(t->n_buckets);
+	t->bucket_shift = jg_khash_shift(t->n_buckets);
 	t->capacity = capacity;
 	t->next_id = id_base;
 	t->to = *to;

@@ -130,7 +130,7 @@ struct jg_flow_table {
 	struct jg_khash hk; /**< this table's hash: its own keys, from jg_khash_seed() and id_base */
 	struct jg_khash dk; /**< the dispatch hash (jg_host_pair_hash): one for all the process's tables */
 	uint32_t n_buckets; /**< power of two */
-	uint32_t bucket_shift; /**< 32 - log2(n_buckets): a hash's top bits choose its first bucket */
+	uint32_t bucket_shift; /**< jg_khash_shift(n_buckets): the first bucket is jg_khash_bucket(hash, bucket_shift) */
 	uint32_t capacity;
 	uint32_t count;
 	uint32_t defer_first; /**< detection decides on a FIN or RST that carries a flow's first payload */

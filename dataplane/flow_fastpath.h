@@ -152,13 +152,7 @@ jg_flow_key_of(const struct jg_pkt *p, struct jg_flow_key *k)
 
 /*
  * The signature comes from the whole hash through a multiplicative mixer, 0
- * marks an empty slot. The first bucket comes through another (an xor-shift,
- * a multiply, the top bits: jg_flow_hint_place): NH is linear in the key's
- * words, and the hash's bits taken as they are put regular keys (a run of
- * ports) on a lattice that overloads a few buckets; a 16 K-slot table filled
- * so evicted at 87-94% load for one hash key in a hundred and fifty
- * (flow_test's test_regular_keys). The mixer is fixed and the hash keyed: a
- * key's bucket is as unknown to whoever sends it as its hash.
+ * marks an empty slot; the first bucket through another (jg_khash_bucket).
  */
 static inline uint16_t
 jg_flow_sig_of(uint32_t h)
@@ -208,7 +202,7 @@ static inline void
 jg_flow_hint_place(struct jg_flow_table *t, struct jg_flow_hint *h, uint32_t hash)
 {
 	h->sig = jg_flow_sig_of(hash);
-	h->b1 = ((hash ^ hash >> 16) * 0x9e3779b1u) >> t->bucket_shift;
+	h->b1 = jg_khash_bucket(hash, t->bucket_shift);
 	h->b2 = jg_flow_alt_bucket(t, h->b1, h->sig);
 	h->cand = JG_FLOW_NIL;
 	h->created = 0;

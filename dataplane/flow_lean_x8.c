@@ -136,7 +136,7 @@ static const struct {
 	.v4 = C8(4 << 8),
 	.sig_mul = C8(0x85ebca6bu),
 	.alt_mul = C8(0xc2b2ae35u),
-	.bucket_mul = C8(0x9e3779b1u),
+	.bucket_mul = C8(JG_KHASH_BUCKET_MUL),
 	.one = C8(1),
 	.src_bit = C8(1 << 16),
 	/* per dword: a big-endian 16-bit field at its start; each half's bytes swapped; all four */
@@ -223,7 +223,7 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 	w9 = _mm256_or_si256(proto, KV(v4));
 	hash = khash_v4_x8(&t->hk, lo, hi, w8, w9);
 
-	/* jg_flow_sig_of(), the first bucket, jg_flow_alt_bucket() */
+	/* jg_flow_sig_of(), the first bucket (jg_khash_bucket), jg_flow_alt_bucket() */
 	sig = _mm256_max_epu32(_mm256_srli_epi32(_mm256_mullo_epi32(hash, KV(sig_mul)), 16),
 			       KV(one));
 	b1 = _mm256_srl_epi32(_mm256_mullo_epi32(_mm256_xor_si256(hash, _mm256_srli_epi32(hash, 16)), KV(bucket_mul)),

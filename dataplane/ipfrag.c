@@ -42,7 +42,7 @@ struct jg_frag_table {
 	struct jg_frag_limits lim;
 	uint64_t *cnt;
 	uint32_t n_buckets;
-	uint32_t shift; /* 32 - log2(n_buckets) */
+	uint32_t shift; /* jg_khash_shift(n_buckets) */
 	uint32_t n_chunks;
 	uint32_t in_flight;
 	uint32_t free_dg;    /* free datagram slots, chained through hnext */
@@ -95,7 +95,7 @@ jg_frag_init(void *mem, const struct jg_frag_limits *lim, uint64_t *cnt)
 	t->lim = *lim;
 	t->cnt = cnt;
 	t->n_buckets = pow2_at_least(2 * lim->datagrams);
-	t->shift = 32u - (uint32_t)__builtin_ctz(t->n_buckets);
+	t->shift = jg_khash_shift(t->n_buckets);
 	t->n_chunks = chunks;
 	p += align64(sizeof(*t));
 	t->buckets = (uint32_t *)p;
@@ -168,14 +168,11 @@ age_unlink(struct jg_frag_table *t, uint32_t i)
 		t->newest = d->older;
 }
 
-/*
- * A hash's chain: through a mixer, as the flow table's buckets (NH is linear
- * in the key's words: regular ids and addresses would crowd a few chains).
- */
+/* A hash's chain, chosen as the flow table chooses a bucket (regular ids and addresses would crowd otherwise). */
 static inline uint32_t *
 chain(const struct jg_frag_table *t, uint32_t h)
 {
-	return &t->buckets[((h ^ h >> 16) * 0x9e3779b1u) >> t->shift];
+	return &t->buckets[jg_khash_bucket(h, t->shift)];
 }
 
 /* Give a datagram's chunks and slot back. */
