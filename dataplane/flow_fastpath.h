@@ -42,10 +42,11 @@ void jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi);
  * only where jg_flow_x8_supported() says so): the untagged IPv4 frames of 54
  * bytes or more that jg_flow_hint_lean() takes, each with the hint it would
  * make (both signature lines prefetched). The others (tagged, IPv6, shorter,
- * or not for the lean way) are left to jg_flow_hint_lean(), untouched.
+ * or not for the lean way) are for jg_flow_hint_lean() or the general way,
+ * which make their hints afresh.
  * @param p      the frames' first bytes
  * @param avail  what may be read at each (the first segment, never more than the frame)
- * @param h      the eight hints; only those of frames taken are written
+ * @param h      the eight hints, all written (those of frames not taken are of no use)
  * @return a bit per frame taken (bit i: p[i])
  */
 unsigned int jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
@@ -265,15 +266,13 @@ jg_flow_find_hint(struct jg_flow_table *t, const struct jg_flow_hint *h)
 
 /* jg_flow_hint_lean() for an IPv4 frame (its VLAN tag, if any, stepped over). */
 static inline int
-jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint32_t total, uint16_t vlan,
-		struct jg_flow_hint *h)
+jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint16_t vlan, struct jg_flow_hint *h)
 {
 	uint32_t ip_len, end, hl, sa, da, lo, hi;
 	uint16_t sp, dp, pa, pb;
 	uint64_t ka, kb;
 	uint8_t proto;
 
-	(void)total;
 	if (!jg_pkt_v4_plain(p, avail, &ip_len, &hl, &proto))
 		return 0;
 	end = 14 + ip_len;
@@ -382,7 +381,7 @@ jg_flow_hint_lean(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uin
 		total -= 4;
 	}
 	if (p[12] == 0x08)
-		return jg_flow_hint_v4(t, p, avail, total, vlan, h);
+		return jg_flow_hint_v4(t, p, avail, vlan, h);
 	return jg_flow_hint_v6(t, p, avail, total, vlan, h);
 }
 
