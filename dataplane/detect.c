@@ -185,7 +185,7 @@ classify(const struct jg_pkt *p, const uint8_t *data, uint32_t len)
 	uint16_t ports[2] = { p->sport, p->dport };
 
 	for (int i = 0; i < 2; i++)
-		if (jg_detect_known_port(ports[i]))
+		if (jg_session_port(ports[i]))
 			for (size_t k = 0; k < sizeof(by_port) / sizeof(by_port[0]); k++)
 				if (by_port[k].port == ports[i])
 					return (enum jg_app)by_port[k].app;

@@ -19,25 +19,10 @@
 #include "jg_patterns.h"
 #include "jg_wire.h"
 #include "pkt_fastpath.h"
+#include "session_ports.h"
 
 struct jg_detect;
 struct jg_hs_db;
-
-/**
- * A server port of the protocols sessions are kept for (SMB 445/139, RPC
- * 135/593, RDP 3389, WinRM 5985/5986). Flows on other ports are recognised
- * from their first payload bytes, so their empty segments need no inspection.
- */
-static inline int
-jg_detect_known_port(uint16_t port)
-{
-	switch (port) {
-	case 445: case 139: case 135: case 593: case 3389: case 5985: case 5986:
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 /** Called for every event of a flow; the record is complete but for `worker`. */
 typedef void (*jg_event_fn)(void *ctx, struct jg_flow *f, struct jg_event_rec *ev);

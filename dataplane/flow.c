@@ -28,7 +28,8 @@ jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64
 {
 	char *m = mem;
 
-	if (capacity < 2 * JG_FLOW_BUCKET || (capacity & (capacity - 1)) != 0)
+	/* the signatures are read with aligned loads */
+	if (capacity < 2 * JG_FLOW_BUCKET || (capacity & (capacity - 1)) != 0 || (uintptr_t)mem % 64 != 0)
 		return -EINVAL;
 	memset(t, 0, sizeof(*t));
 	/* a table's keys differ from its neighbours': one leaked layout tells nothing of another */

@@ -73,15 +73,27 @@ struct jg_flow {
 	uint32_t bytes[2];
 	uint16_t pkts[2];
 	uint8_t flags[2];           /**< OR of TCP flags per direction */
+	/* the first byte of these bits is what the lean way asks (jg_flow_lean_state) */
 	uint16_t tcp_state : 3;     /**< enum jg_tcp_state */
-	uint16_t fin_seen : 2;      /**< bit 0: FIN from initiator, bit 1: from responder */
-	uint16_t init_is_a : 1;     /**< 1 when the initiator is side a of the key */
-	uint16_t det : 3;           /**< detection's bits: JG_FLOW_GUARD, JG_FLOW_GOOD_CSUM(dir) */
 	uint16_t verdict : 2;       /**< the strongest action so far (enum jg_action) */
 	uint16_t app : 2;           /**< JG_FLOW_APP_* */
 	uint16_t restart : 1;       /**< an active slice was cut: the next packet starts the next */
+	uint16_t init_is_a : 1;     /**< 1 when the initiator is side a of the key (a byte's low bit: a packet's direction in two steps) */
+	uint16_t fin_seen : 2;      /**< bit 0: FIN from initiator, bit 1: from responder */
+	uint16_t det : 3;           /**< detection's bits: JG_FLOW_GUARD, JG_FLOW_GOOD_CSUM(dir) */
 } __attribute__((aligned(64)));
 static_assert(sizeof(struct jg_flow) == 64, "the hot part of a flow is one cache line");
+
+/**
+ * A flow's state as the lean way asks it, in one load: its first byte of bits,
+ * tcp_state | verdict << 3 | app << 5 | restart << 7 (the x86-64 ABI lays bit
+ * fields from the low bit; flow_test holds it to the fields).
+ */
+static inline uint8_t
+jg_flow_lean_state(const struct jg_flow *f)
+{
+	return ((const uint8_t *)f)[offsetof(struct jg_flow, flags) + 2];
+}
 
 /** The cold part of a flow, at the same index in the table's cold array. */
 struct jg_flow_cold {
@@ -177,7 +189,7 @@ size_t jg_flow_table_mem_size(uint32_t capacity);
 /**
  * Lay a table out over caller memory (64-byte aligned, zeroed, jg_flow_table_mem_size bytes).
  * @param id_base   high bits of every flow id (the worker number, shifted)
- * @return 0, or -EINVAL when capacity is not a power of two >= 8
+ * @return 0, or -EINVAL when capacity is not a power of two >= 16 or mem is not 64-byte aligned
  */
 int jg_flow_table_init(struct jg_flow_table *t, void *mem, uint32_t capacity, uint64_t id_base,
 		       const struct jg_flow_timeouts *to, jg_flow_emit_fn emit, void *emit_ctx,
@@ -204,7 +216,20 @@ struct jg_flow_hint {
 	uint8_t created;          /**< out: the packet created its flow */
 	uint32_t cand;            /**< the slot whose signature matched, JG_FLOW_NIL when none */
 	uint8_t tcp_flags;        /**< jg_flow_hint_lean() only: the segment's flags (0 for UDP) */
+	uint8_t lean_cls;         /**< jg_flow_hint_lean() only: enum jg_lean_cls */
 	uint16_t payload_len;     /**< jg_flow_hint_lean() only: L4 payload bytes */
+};
+
+/**
+ * What a packet the lean way took may need of its flow beyond counters, so
+ * that the worker asks one question per packet (a table by the flow's
+ * jg_flow_lean_state and this class).
+ */
+enum jg_lean_cls {
+	JG_LEAN_UDP = 0,       /**< UDP: nothing */
+	JG_LEAN_TCP_EMPTY = 1, /**< TCP, no payload, no SYN, FIN or RST, neither port a session port */
+	JG_LEAN_TCP_DATA = 2,  /**< TCP with payload or on a session port (jg_session_port) */
+	JG_LEAN_TCP_CTRL = 3,  /**< TCP with SYN, FIN or RST: its state changes */
 };
 
 /**

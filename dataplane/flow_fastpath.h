@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "flow.h"
+#include "session_ports.h"
 
 #ifndef likely
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -223,26 +224,44 @@ jg_flow_hint_prepare(struct jg_flow_table *t, struct jg_flow_hint *h)
 	jg_flow_hint_place(t, h, jg_flow_key_hash(t, &h->k));
 }
 
+/*
+ * The slots of a bucket whose signature is sig, two bits a slot (one compare
+ * and its mask: the lookup's second step wants only the first match). A
+ * bucket's signatures are 16 bytes, 16-byte aligned (the table's memory is
+ * 64-byte aligned).
+ */
+static inline uint32_t
+jg_flow_sig_bits(const uint16_t bucket[JG_FLOW_BUCKET], __m128i sig)
+{
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_load_si128((const __m128i *)(const void *)bucket), sig));
+}
+
 /**
  * Second step, for a burst whose signature lines were prefetched a while ago
  * (a burst earlier): match the signatures and prefetch each candidate's hot
  * line, so that by jg_flow_packet_hint() the entry is in cache. Reads no entry.
- * Hints whose pkt is NULL are skipped.
+ * Hints whose sig is 0 (packets without a flow) are skipped.
  */
 static inline void
 jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
 {
-	for (uint16_t i = 0; i < n; i++) {
+	/* read once: the stores into the hints could alias them otherwise */
+	const uint16_t(*sigs)[JG_FLOW_BUCKET] = t->sigs;
+	const struct jg_flow *flows = t->flows;
+
+	for (const struct jg_flow_hint *e = h + n; h < e; h++) {
+		__m128i sig;
 		uint32_t m1, m2;
 
-		if (h[i].pkt == NULL)
+		if (h->sig == 0)
 			continue;
-		m1 = jg_flow_sig_match(t, h[i].b1, h[i].sig);
-		m2 = jg_flow_sig_match(t, h[i].b2, h[i].sig);
+		sig = _mm_set1_epi16((short)h->sig);
+		m1 = jg_flow_sig_bits(sigs[h->b1], sig);
+		m2 = jg_flow_sig_bits(sigs[h->b2], sig);
 		if (m1 | m2) {
-			h[i].cand = m1 ? h[i].b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m1)
-				       : h[i].b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m2);
-			__builtin_prefetch(&t->flows[h[i].cand], 1, 3);
+			h->cand = m1 ? h->b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m1) / 2
+				     : h->b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m2) / 2;
+			__builtin_prefetch(&flows[h->cand], 1, 3);
 		}
 	}
 }
@@ -262,6 +281,17 @@ jg_flow_find_hint(struct jg_flow_table *t, const struct jg_flow_hint *h)
 	if ((f = jg_flow_find_in(t, h->b1, h->sig, &h->k)) == NULL)
 		f = jg_flow_find_in(t, h->b2, h->sig, &h->k);
 	return f;
+}
+
+/* enum jg_lean_cls of a segment the lean way took (ports in host order). */
+static inline uint8_t
+jg_flow_lean_cls(uint8_t proto, uint8_t tcp_flags, uint16_t payload_len, uint16_t sp, uint16_t dp)
+{
+	if (proto != 6)
+		return JG_LEAN_UDP;
+	if (tcp_flags & (JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST))
+		return JG_LEAN_TCP_CTRL;
+	return payload_len != 0 || jg_session_port(sp) || jg_session_port(dp) ? JG_LEAN_TCP_DATA : JG_LEAN_TCP_EMPTY;
 }
 
 /* jg_flow_hint_lean() for an IPv4 frame (its VLAN tag, if any, stepped over). */
@@ -298,6 +328,7 @@ jg_flow_hint_v4(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint1
 	h->k.proto = proto;
 	h->k.ip_version = 4;
 	h->k.vlan = vlan;
+	h->lean_cls = jg_flow_lean_cls(proto, h->tcp_flags, h->payload_len, sp, dp);
 	/* hashed from registers, not from the key just stored in pieces (a store-forwarding stall);
 	 * the key's last two words: (pa, pb), (proto, version 4, VLAN), little-endian as stored */
 	jg_flow_hint_place(t, h, jg_khash_v4(&t->hk, lo, hi, (uint32_t)pa | (uint32_t)pb << 16,
@@ -351,6 +382,7 @@ jg_flow_hint_v6(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uint3
 	w4 = (uint64_t)(h->src_is_a ? sp : dp) | (uint64_t)(h->src_is_a ? dp : sp) << 16 | (uint64_t)nh << 32 |
 	     6ull << 40 | (uint64_t)vlan << 48;
 	memcpy(&h->k.pa, &w4, 8);
+	h->lean_cls = jg_flow_lean_cls(nh, h->tcp_flags, h->payload_len, sp, dp);
 	jg_flow_hint_place(t, h, jg_flow_key_hash(t, &h->k));
 	return 1;
 }
@@ -386,25 +418,36 @@ jg_flow_hint_lean(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uin
 }
 
 /**
- * A lean packet's accounting, when nothing but its counters changes: a flow
- * found (f, from jg_flow_find_hint), no SYN, FIN or RST, no handshake to
- * complete, no timeout or slice to decide. Exactly what
+ * Does a lean packet of class cls (enum jg_lean_cls) change nothing of a flow
+ * in state st (jg_flow_lean_state) but its counters, as far as the table is
+ * concerned: no SYN, FIN or RST, no handshake to complete, no slice to start?
+ * (The worker adds its own questions: verdict, detection.)
+ */
+static inline int
+jg_flow_lean_ok(uint8_t st, uint8_t cls)
+{
+	return cls != JG_LEAN_TCP_CTRL && (st & 7) != JG_TCP_SYN_ACKED && !(st >> 7);
+}
+
+/**
+ * A lean packet's accounting once jg_flow_lean_ok() said yes for its flow f
+ * (from jg_flow_find_hint): unless a timeout is to be decided, exactly what
  * jg_flow_packet_hint() does then.
  * @return the packet's direction (0: from the initiator), or -1 when the packet
  *         needs jg_flow_packet_hint() (nothing was changed)
  */
 static inline int
-jg_flow_account_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg_flow_hint *h, uint32_t frame_len,
-		     uint64_t now)
+jg_flow_count_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg_flow_hint *h, uint32_t frame_len,
+		   uint64_t now)
 {
 	int dir;
 
-	if ((h->tcp_flags & (JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST)) || f->tcp_state == JG_TCP_SYN_ACKED ||
-	    f->restart || (now > f->last_ns && now - f->last_ns >= t->min_idle_ns))
-		return -1;
-	dir = h->src_is_a == f->init_is_a ? 0 : 1;
-	if (now > f->last_ns)
+	if (now > f->last_ns) {
+		if (now - f->last_ns >= t->min_idle_ns)
+			return -1;
 		f->last_ns = now;
+	}
+	dir = h->src_is_a == f->init_is_a ? 0 : 1;
 	/* a counter that wraps carries out of line, as in jg_flow_packet_hint() */
 	if (unlikely(++f->pkts[dir] == 0))
 		jg_flow_carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
@@ -413,6 +456,21 @@ jg_flow_account_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg
 	f->bytes[dir] += frame_len;
 	f->flags[dir] |= h->tcp_flags;
 	return dir;
+}
+
+/**
+ * A lean packet's accounting, when nothing but its counters changes:
+ * jg_flow_lean_ok(), then jg_flow_count_lean().
+ * @return the packet's direction, or -1 when the packet needs
+ *         jg_flow_packet_hint() (nothing was changed)
+ */
+static inline int
+jg_flow_account_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg_flow_hint *h, uint32_t frame_len,
+		     uint64_t now)
+{
+	if (!jg_flow_lean_ok(jg_flow_lean_state(f), h->lean_cls))
+		return -1;
+	return jg_flow_count_lean(t, f, h, frame_len, now);
 }
 
 /**

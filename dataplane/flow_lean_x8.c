@@ -24,7 +24,8 @@ static_assert(offsetof(struct jg_flow_hint, k) == 8 && offsetof(struct jg_flow_h
 		      offsetof(struct jg_flow_hint, b1) == 48 && offsetof(struct jg_flow_hint, b2) == 52 &&
 		      offsetof(struct jg_flow_hint, sig) == 56 && offsetof(struct jg_flow_hint, src_is_a) == 58 &&
 		      offsetof(struct jg_flow_hint, created) == 59 && offsetof(struct jg_flow_hint, cand) == 60 &&
-		      offsetof(struct jg_flow_hint, tcp_flags) == 64 && offsetof(struct jg_flow_hint, payload_len) == 66 &&
+		      offsetof(struct jg_flow_hint, tcp_flags) == 64 && offsetof(struct jg_flow_hint, lean_cls) == 65 &&
+		      offsetof(struct jg_flow_hint, payload_len) == 66 &&
 		      sizeof(struct jg_flow_hint) == 72,
 	      "jg_flow_hint_lean_x8() writes a hint as 16 dwords from its key on");
 
@@ -113,10 +114,15 @@ khash_v4_x8(const struct jg_khash *hk, __m256i a, __m256i b, __m256i w8, __m256i
  * through.)
  */
 #define C8(v) { (v), (v), (v), (v), (v), (v), (v), (v) }
+#define C16(v) { (v), (v), (v), (v), (v), (v), (v), (v), (v), (v), (v), (v), (v), (v), (v), (v) },
+#define COUNT(v) +1
+enum { N_SESSION_PORTS = 0 JG_SESSION_PORTS(COUNT) };
 #define B16(a, b, c, d) a, b, c, d, a + 4, b + 4, c + 4, d + 4, a + 8, b + 8, c + 8, d + 8, a + 12, b + 12, c + 12, d + 12
 static const struct {
 	uint32_t min_len[8], eth_mask[8], eth[8], frag[8], tcp[8], udp[8], l2[8], hl_mask[8], hl_min[8], l4_off[8],
-		udp_min[8], udp_hl[8], low16[8], sign[8], v4[8], sig_mul[8], alt_mul[8], bucket_mul[8], one[8], src_bit[8];
+		udp_min[8], udp_hl[8], low16[8], sign[8], v4[8], sig_mul[8], alt_mul[8], bucket_mul[8], one[8], src_bit[8],
+		ctrl[8], three[8];
+	uint16_t session[N_SESSION_PORTS][16];
 	int8_t be16[32], swap16[32], bswap32[32];
 } K __attribute__((aligned(32))) = {
 	.min_len = C8(14 + 20 + 20 - 1), /* 54 bytes at least: the TCP header's byte 46-47 read untested */
@@ -139,6 +145,9 @@ static const struct {
 	.bucket_mul = C8(JG_KHASH_BUCKET_MUL),
 	.one = C8(1),
 	.src_bit = C8(1 << 16),
+	.ctrl = C8(JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST),
+	.three = C8(JG_LEAN_TCP_CTRL),
+	.session = { JG_SESSION_PORTS(C16) },
 	/* per dword: a big-endian 16-bit field at its start; each half's bytes swapped; all four */
 	.be16 = { B16(1, 0, -128, -128), B16(1, 0, -128, -128) },
 	.swap16 = { B16(1, 0, 3, 2), B16(1, 0, 3, 2) },
@@ -168,7 +177,7 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 	const uint8_t *q0 = PICK(0), *q1 = PICK(1), *q2 = PICK(2), *q3 = PICK(3), *q4 = PICK(4), *q5 = PICK(5),
 		      *q6 = PICK(6), *q7 = PICK(7);
 	__m256i r[8] = { ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7) };
-	__m256i e, ok, proto, tcp, ip_len, end, hl, sa, da, ph, src, lo, hi, w8, w9, hash, sig, b1, x, b2, fl, plen;
+	__m256i e, ok, proto, tcp, ip_len, end, hl, sa, da, ph, src, lo, hi, w8, w9, hash, sig, b1, x, b2, fl, plen, cls;
 
 	e = _mm256_setr_epi32((int)word_at(q0 + 12), (int)word_at(q1 + 12), (int)word_at(q2 + 12), (int)word_at(q3 + 12),
 			      (int)word_at(q4 + 12), (int)word_at(q5 + 12), (int)word_at(q6 + 12), (int)word_at(q7 + 12));
@@ -207,6 +216,18 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 	sa = _mm256_or_si256(_mm256_srli_epi32(r[2], 16), _mm256_slli_epi32(r[3], 16));
 	da = _mm256_or_si256(_mm256_srli_epi32(r[3], 16), _mm256_slli_epi32(r[4], 16));
 	ph = _mm256_shuffle_epi8(_mm256_or_si256(_mm256_srli_epi32(r[4], 16), _mm256_slli_epi32(r[5], 16)), KV(swap16));
+	/* jg_flow_lean_cls(): UDP 0; TCP 1, or 2 with payload or on a session port, 3 with SYN, FIN or RST */
+	{
+		__m256i sess = _mm256_setzero_si256(), data, ctrl;
+
+#pragma GCC unroll 8
+		for (int i = 0; i < N_SESSION_PORTS; i++)
+			sess = _mm256_or_si256(sess, _mm256_cmpeq_epi16(ph, KV(session[i])));
+		data = _mm256_andnot_si256(_mm256_cmpeq_epi32(_mm256_or_si256(sess, plen), _mm256_setzero_si256()), tcp);
+		ctrl = _mm256_andnot_si256(_mm256_cmpeq_epi32(_mm256_and_si256(fl, KV(ctrl)), _mm256_setzero_si256()),
+					   KV(three));
+		cls = _mm256_or_si256(_mm256_sub_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), tcp), data), ctrl);
+	}
 	/* side a is the lower (address, port), the address compared as big-endian bytes */
 	{
 		__m256i bsa = _mm256_xor_si256(_mm256_shuffle_epi8(sa, KV(bswap32)), KV(sign));
@@ -246,7 +267,7 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 				 b2,
 				 _mm256_or_si256(sig, _mm256_and_si256(src, KV(src_bit))),
 				 ones, /* cand: JG_FLOW_NIL */
-				 _mm256_or_si256(fl, _mm256_slli_epi32(plen, 16)),
+				 _mm256_or_si256(_mm256_or_si256(fl, _mm256_slli_epi32(cls, 8)), _mm256_slli_epi32(plen, 16)),
 				 zero };
 
 		transpose8(a);

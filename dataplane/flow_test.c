@@ -534,6 +534,7 @@ test_lean_same(void)
 		jg_flow_lookup_bulk(&t[1], &h, 1);
 		h.tcp_flags = p.tcp_flags;
 		h.payload_len = (uint16_t)p.payload_len;
+		h.lean_cls = jg_flow_lean_cls(p.proto, h.tcp_flags, h.payload_len, p.sport, p.dport);
 		f = jg_flow_find_hint(&t[1], &h);
 		if (f != NULL && jg_flow_account_lean(&t[1], f, &h, len, now) >= 0)
 			lean++;
@@ -559,6 +560,26 @@ test_lean_same(void)
 	free(mem[1]);
 }
 
+/* jg_flow_lean_state() reads the very fields it names, whatever their neighbours hold. */
+static void
+test_lean_state(void)
+{
+	for (unsigned int v = 0; v < 1u << 14; v += 7) {
+		struct jg_flow f;
+
+		memset(&f, 0, sizeof(f));
+		f.tcp_state = v & 7;
+		f.verdict = v >> 3 & 3;
+		f.app = v >> 5 & 3;
+		f.restart = v >> 7 & 1;
+		f.init_is_a = v >> 8 & 1;
+		f.fin_seen = v >> 9 & 3;
+		f.det = v >> 11 & 7;
+		f.flags[0] = f.flags[1] = 0xff;
+		CHECK(jg_flow_lean_state(&f) == (uint8_t)(f.tcp_state | f.verdict << 3 | f.app << 5 | f.restart << 7));
+	}
+}
+
 int
 main(void)
 {
@@ -579,6 +600,7 @@ main(void)
 	test_symmetric_hash();
 	test_crafted_collisions();
 	test_lean_same();
+	test_lean_state();
 	free(table(16)->flows);
 	return jg_test_done();
 }

@@ -315,7 +315,8 @@ test_fast_path_same(void)
 			jg_flow_hint_prepare(ft, &g);
 			if (memcmp(&g.k, &h.k, sizeof(h.k)) != 0 || g.src_is_a != h.src_is_a || g.b1 != h.b1 || g.b2 != h.b2 ||
 			    g.sig != h.sig || h.cand != JG_FLOW_NIL || h.created || h.payload_len != a.payload_len ||
-			    h.tcp_flags != (a.proto == 6 ? a.tcp_flags : 0)) {
+			    h.tcp_flags != (a.proto == 6 ? a.tcp_flags : 0) ||
+			    h.lean_cls != jg_flow_lean_cls(a.proto, h.tcp_flags, h.payload_len, a.sport, a.dport)) {
 				if (lean_bad++ == 0)
 					printf("pkt_test: the lean hint differs (avail %u total %u)\n", avail, total);
 			}
@@ -334,6 +335,22 @@ test_fast_path_same(void)
 	       taken, missed, bad, lean_tagged, lean_v6, lean_bad);
 	CHECK(bad == 0 && missed == 0 && taken > 10000 && lean_bad == 0 && lean_tagged > 5000 && lean_v6 > 5000);
 	free(mem);
+}
+
+/*
+ * A port written at p: now and then a session port, or one byte-swapped (the
+ * lean class must read ports in host order), else left as it is.
+ */
+static void
+some_port(uint8_t *p)
+{
+	static const uint16_t ports[] = { 445, 139, 135, 593, 3389, 5985, 5986, 0xbd01, 0x8b00, 80, 444, 5987 };
+	uint16_t v = ports[rand() % (int)(sizeof(ports) / sizeof(ports[0]))];
+
+	if (rand() % 3 != 0)
+		return;
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
 }
 
 /*
@@ -390,6 +407,8 @@ test_x8_same(void)
 			}
 			for (int a = 0; a < 6; a++) /* addresses and ports either way round, equal prefixes */
 				f[26 + rand() % 12] = (uint8_t)(rand() % 3);
+			some_port(f + 34);
+			some_port(f + 36);
 			if (rand() % 10 == 0) { /* one 802.1Q tag */
 				memmove(f + 16, f + 12, len - 12);
 				f[12] = 0x81;
@@ -416,7 +435,8 @@ test_x8_same(void)
 				/* the same hint, field by field (the pointer to the parsed packet is the caller's) */
 				if (!one || memcmp(&s1.k, &h[k].k, sizeof(s1.k)) != 0 || s1.b1 != h[k].b1 || s1.b2 != h[k].b2 ||
 				    s1.sig != h[k].sig || s1.src_is_a != h[k].src_is_a || s1.created != h[k].created ||
-				    s1.cand != h[k].cand || s1.tcp_flags != h[k].tcp_flags || s1.payload_len != h[k].payload_len) {
+				    s1.cand != h[k].cand || s1.tcp_flags != h[k].tcp_flags || s1.payload_len != h[k].payload_len ||
+				    s1.lean_cls != h[k].lean_cls) {
 					if (bad++ == 0)
 						printf("pkt_test: lane %d of group %d differs from the scalar way\n", k, g);
 				}

@@ -81,6 +81,31 @@ stage_event(void *ctx, const struct jg_event_rec *ev)
 	jg_worker_event(ctx, ev);
 }
 
+/*
+ * process_parsed()'s questions, asked of a flow's state byte ahead: a flow not
+ * blocked, not in mid-handshake, not starting a slice takes a UDP packet
+ * alike; a TCP segment without SYN, FIN or RST too, unless detection may
+ * want it (an undecided flow's payload or session port, an inspected flow's
+ * every segment).
+ */
+static void
+lean_table(struct jg_worker *w)
+{
+	for (unsigned int st = 0; st < 256; st++) {
+		unsigned int app = st >> 5 & 3, verdict = st >> 3 & 3;
+		uint8_t allow = 0;
+
+		for (uint8_t c = JG_LEAN_UDP; c <= JG_LEAN_TCP_CTRL; c++) {
+			int det_wants = c != JG_LEAN_UDP && app != JG_FLOW_APP_SKIP &&
+					(app != JG_FLOW_APP_NONE || c != JG_LEAN_TCP_EMPTY);
+
+			if (jg_flow_lean_ok((uint8_t)st, c) && verdict != JG_ACT_BLOCK && !(w->det != NULL && det_wants))
+				allow |= (uint8_t)(1u << c);
+		}
+		w->lean_allow[st] = allow;
+	}
+}
+
 int
 jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_timeouts *to)
 {
@@ -106,6 +131,7 @@ jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_time
 	w->verdict.out = stage_event;
 	w->verdict.out_ctx = w;
 	w->x8 = jg_flow_x8_supported();
+	lean_table(w);
 	return 0;
 }
 
@@ -148,6 +174,7 @@ jg_worker_detect_init(struct jg_worker *w, const struct jg_hs_db *db, const stru
 		return -ENOMEM;
 	jg_detect_set_flows(w->det, &w->flows);
 	w->flows.release = release_cb;
+	lean_table(w);
 	return 0;
 }
 
@@ -308,20 +335,66 @@ inspect(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *pkt, struc
 }
 
 /*
+ * Handled packets back to their pools. A direct mbuf of one segment goes
+ * straight into its pool's cache once its last reference is gone, as a NIC
+ * driver's fast free puts them: DPDK keeps the next-segment pointer of a
+ * single segment NULL, so the mbuf's second line is never read (a cache miss
+ * per packet in rte_pktmbuf_free_bulk(), which walks every chain). Chains,
+ * mbufs attached to other buffers (a replay's frames) and the rest take
+ * rte_pktmbuf_free().
+ */
+void
+jg_worker_free_mbufs(struct rte_mbuf *const *m, unsigned int n)
+{
+	struct rte_mbuf *put[64];
+	struct rte_mempool *pool = NULL;
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *x = m[i];
+
+		if (unlikely(x->nb_segs != 1 || !RTE_MBUF_DIRECT(x))) {
+			rte_pktmbuf_free(x);
+			continue;
+		}
+		if (rte_mbuf_refcnt_read(x) != 1) {
+			if (rte_mbuf_refcnt_update(x, -1) != 0)
+				continue;
+			rte_mbuf_refcnt_set(x, 1); /* a free mbuf holds one reference */
+		}
+		if (unlikely(x->pool != pool || k == RTE_DIM(put))) {
+			if (k != 0)
+				rte_mempool_put_bulk(pool, (void *const *)put, k);
+			pool = x->pool;
+			k = 0;
+		}
+		put[k++] = x;
+	}
+	if (k != 0)
+		rte_mempool_put_bulk(pool, (void *const *)put, k);
+}
+
+/*
  * Where a handled packet goes: out of its port's peer (inline), or back to the
  * pool. Transmission is batched per port and flushed once per loop.
  */
+static inline void
+free_later(struct jg_worker *w, struct rte_mbuf *m)
+{
+	w->free_buf[w->n_free++] = m;
+	if (w->n_free == RTE_DIM(w->free_buf)) {
+		jg_worker_free_mbufs(w->free_buf, w->n_free);
+		w->n_free = 0;
+	}
+}
+
 static inline void
 finish(struct jg_worker *w, struct rte_mbuf *m, int drop)
 {
 	uint16_t peer = m->port < RTE_MAX_ETHPORTS ? w->peer[m->port] : JG_NO_PEER;
 
 	if (peer == JG_NO_PEER || drop) {
-		w->free_buf[w->n_free++] = m;
-		if (w->n_free == RTE_DIM(w->free_buf)) {
-			rte_pktmbuf_free_bulk(w->free_buf, w->n_free);
-			w->n_free = 0;
-		}
+		free_later(w, m);
 		return;
 	}
 	w->tx[peer].m[w->tx[peer].n++] = m;
@@ -346,7 +419,7 @@ jg_worker_tx_flush(struct jg_worker *w)
 		w->tx[port].n = 0;
 	}
 	if (w->n_free) {
-		rte_pktmbuf_free_bulk(w->free_buf, w->n_free);
+		jg_worker_free_mbufs(w->free_buf, w->n_free);
 		w->n_free = 0;
 	}
 }
@@ -409,8 +482,8 @@ process_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, 
 		/* Undecided flows are decided on their ports or first payload: empty segments of
 		 * other flows (handshakes, pure ACKs) skip inspection. */
 		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP &&
-		    (f->app != JG_FLOW_APP_NONE || p->payload_len != 0 || jg_detect_known_port(p->sport) ||
-		     jg_detect_known_port(p->dport)))
+		    (f->app != JG_FLOW_APP_NONE || p->payload_len != 0 || jg_session_port(p->sport) ||
+		     jg_session_port(p->dport)))
 			inspect(w, m, p, f, dir, t);
 		if (unlikely(reasm) && reasm_of(w, m)->anomalies)
 			frag_anomalies(w, f, p, reasm_of(w, m)->anomalies, t);
@@ -536,28 +609,34 @@ handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p,
 #define CLS_LEAN 0xff
 
 /*
- * The common packet, the lean way: a flow that exists, that detection does
- * not look at, whose packet changes nothing but counters and is not dropped.
- * @return 1 when handled, 0 when the packet needs process_parsed() (nothing
- *         was changed; only the clock may have moved on, as it would anyway)
+ * The common packet, the lean way: a flow that exists, whose packet changes
+ * nothing but counters (lean_allow) and is not dropped. What the loop over a
+ * burst reads of the worker is read once for the burst.
  */
+struct lean_run {
+	const uint8_t *allow;
+	uint64_t reasm_flag;
+	int ts_off;
+	int on;      /**< 0 while the worker fails closed: every packet the general way */
+	int monitor; /**< no port has a peer: every packet goes back to the pool */
+};
+
+/** @return 1 when handled, 0 when the packet needs process_parsed() (nothing was changed) */
 static inline int
-process_lean(struct jg_worker *w, struct rte_mbuf *m, const struct jg_flow_hint *h)
+process_lean(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *m, const struct jg_flow_hint *h)
 {
 	struct jg_flow *f = jg_flow_find_hint(&w->flows, h);
+	uint64_t now;
 
-	if (f == NULL || f->verdict == JG_ACT_BLOCK || (m->ol_flags & w->reasm_flag) != 0)
+	if (f == NULL || !(r->allow[jg_flow_lean_state(f)] >> h->lean_cls & 1) || (m->ol_flags & r->reasm_flag))
 		return 0;
-	/* process_parsed()'s question: would detection look at this segment? */
-	if (w->det != NULL && h->k.proto == 6 && f->app != JG_FLOW_APP_SKIP &&
-	    (f->app != JG_FLOW_APP_NONE || h->payload_len != 0 || jg_detect_known_port(h->k.pa) ||
-	     jg_detect_known_port(h->k.pb)))
+	now = r->ts_off >= 0 ? packet_time(w, m) : w->now_ns;
+	if (jg_flow_count_lean(&w->flows, f, h, m->pkt_len, now) < 0)
 		return 0;
-	if (unlikely(w->fail_closed && w->shm->control_pid == 0))
-		return 0;
-	if (jg_flow_account_lean(&w->flows, f, h, m->pkt_len, packet_time(w, m)) < 0)
-		return 0;
-	finish(w, m, 0);
+	if (r->monitor)
+		free_later(w, m);
+	else
+		finish(w, m, 0);
 	return 1;
 }
 
@@ -566,6 +645,13 @@ static void
 finish_held(struct jg_worker *w)
 {
 	struct jg_held *b = &w->held[w->held_cur];
+	const struct lean_run r = {
+		.allow = w->lean_allow,
+		.reasm_flag = w->reasm_flag,
+		.ts_off = w->ts_off,
+		.on = !(w->fail_closed && w->shm->control_pid == 0),
+		.monitor = w->n_tx_ports == 0,
+	};
 	struct jg_flow_hint *h = b->h;
 	uint64_t lean = 0;
 
@@ -575,7 +661,7 @@ finish_held(struct jg_worker *w)
 		uint8_t cls = b->cls[i];
 
 		if (cls == CLS_LEAN) {
-			if (process_lean(w, m, h)) {
+			if (likely(r.on) && process_lean(w, &r, m, h)) {
 				lean++;
 				continue;
 			}
@@ -597,46 +683,55 @@ hold_one(struct jg_worker *w, struct jg_held *b, uint16_t i)
 
 	if (likely(jg_flow_hint_lean(&w->flows, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
 				     &b->h[i]))) {
-		b->cls[i] = CLS_LEAN;
-		b->h[i].pkt = &b->p[i]; /* filled only if the packet needs it */
+		b->cls[i] = CLS_LEAN; /* b->p[i] filled only if the packet needs it */
 		return;
 	}
 	b->cls[i] = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &b->p[i]);
-	b->h[i].pkt = b->cls[i] == JG_PKT_FLOW ? &b->p[i] : NULL;
-	if (b->h[i].pkt != NULL)
+	b->h[i].sig = 0; /* no flow to look up */
+	if (b->cls[i] == JG_PKT_FLOW) {
+		b->h[i].pkt = &b->p[i];
 		jg_flow_hint_prepare(&w->flows, &b->h[i]);
+	}
+}
+
+/* A byte per bit of an 8-bit mask: 0xff where the bit is set. */
+static inline uint64_t
+bytes_of_bits(unsigned int bits)
+{
+	uint64_t x = bits;
+
+	x = (x | x << 28) & 0x0000000f0000000full;
+	x = (x | x << 14) & 0x0003000300030003ull;
+	x = (x | x << 7) & 0x0101010101010101ull;
+	return x * 0xff;
 }
 
 /*
  * Eight packets at once (AVX2): the lean way's hints of the plain IPv4 frames
- * in vector lanes, the rest one by one. The next eight frames' bytes are
- * prefetched meanwhile.
+ * in vector lanes, the rest one by one. The frames eight further on are
+ * prefetched meanwhile (the caller prefetched the first sixteen).
  */
 static inline void
 hold_eight(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint16_t i, uint16_t n)
 {
 	const uint8_t *f[8];
 	uint32_t avail[8];
+	uint64_t cls;
 	unsigned int taken;
 
+	static_assert(CLS_LEAN == 0xff, "a frame taken is a byte of ones");
+	memcpy(&b->m[i], &pkts[i], 8 * sizeof(pkts[0]));
 	for (uint16_t k = 0; k < 8; k++) {
-		const struct rte_mbuf *m = pkts[i + k];
-
-		b->m[i + k] = pkts[i + k];
-		f[k] = rte_pktmbuf_mtod(m, const uint8_t *);
-		avail[k] = m->data_len;
-		if (i + 16 + k < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 16 + k], void *));
+		f[k] = rte_pktmbuf_mtod(pkts[i + k], const uint8_t *);
+		avail[k] = pkts[i + k]->data_len;
 	}
+	for (uint16_t k = i + 16; k < i + 24 && k < n; k++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 	taken = jg_flow_hint_lean_x8(&w->flows, f, avail, &b->h[i]);
-	for (uint16_t k = 0; k < 8; k++) {
-		if (taken >> k & 1) {
-			b->cls[i + k] = CLS_LEAN;
-			b->h[i + k].pkt = &b->p[i + k];
-		} else {
-			hold_one(w, b, (uint16_t)(i + k));
-		}
-	}
+	cls = bytes_of_bits(taken);
+	memcpy(&b->cls[i], &cls, 8);
+	for (unsigned int rest = ~taken & 0xffu; rest != 0; rest &= rest - 1)
+		hold_one(w, b, (uint16_t)(i + __builtin_ctz(rest)));
 }
 
 /*

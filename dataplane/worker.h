@@ -92,6 +92,12 @@ struct jg_worker {
 	uint32_t rules_gen;            /**< the generation this worker runs */
 	struct rte_rcu_qsbr *qs;       /**< where it reports quiescent states */
 	struct jg_flow_table flows;
+	/*
+	 * The lean way's one question per packet: bit c of lean_allow[jg_flow_lean_state(f)] is
+	 * set when a packet of enum jg_lean_cls c changes nothing of flow f but its counters
+	 * (made by jg_worker_init, again when detection comes).
+	 */
+	uint8_t lean_allow[256];
 	struct jg_held held[2];
 	uint8_t held_cur; /**< held[held_cur] is the burst waiting */
 	struct jg_flow_rec fr_stage[JG_STAGE];
@@ -129,6 +135,14 @@ int jg_worker_frag_init(struct jg_worker *w, const struct jg_frag_limits *lim, s
 
 /** Give a worker the zone policy it judges remote administration by. */
 void jg_worker_policy_init(struct jg_worker *w, const struct jg_policy *pol, const struct jg_zones *zones);
+
+/**
+ * Give packets back to their pools, as the worker does with those it handled:
+ * a direct, single-segment mbuf without touching its second cache line (its
+ * next-segment pointer is NULL by DPDK's rule for one segment); anything else
+ * through rte_pktmbuf_free().
+ */
+void jg_worker_free_mbufs(struct rte_mbuf *const *m, unsigned int n);
 
 /** Release what jg_worker_init() took. */
 void jg_worker_fini(struct jg_worker *w);

@@ -52,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		g.pkt = &p;
 		jg_flow_hint_prepare(&ft, &g);
 		if (lean && (p.cut || memcmp(&g.k, &h.k, sizeof(h.k)) != 0 || g.b1 != h.b1 || g.sig != h.sig ||
-			     g.src_is_a != h.src_is_a || h.payload_len != p.payload_len))
+			     g.src_is_a != h.src_is_a || h.payload_len != p.payload_len ||
+			     h.lean_cls != jg_flow_lean_cls(p.proto, h.tcp_flags, h.payload_len, p.sport, p.dport)))
 			abort();
 		if (p.payload_off > size - 1 || p.payload_len > size - 1 - p.payload_off)
 			abort(); /* the payload must lie inside the frame */
@@ -80,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    memcmp(&g.k, &x8h[k].k, sizeof(g.k)) != 0 || g.b1 != x8h[k].b1 || g.b2 != x8h[k].b2 ||
 			    g.sig != x8h[k].sig || g.src_is_a != x8h[k].src_is_a || g.cand != x8h[k].cand ||
 			    g.created != x8h[k].created || g.tcp_flags != x8h[k].tcp_flags ||
-			    g.payload_len != x8h[k].payload_len)
+			    g.payload_len != x8h[k].payload_len || g.lean_cls != x8h[k].lean_cls)
 				abort();
 		}
 	}
