@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * What worker.c (the packets) and worker_loop.c (the loop around them) share
- * and nothing else uses.
+ * What a worker's files share and nothing else uses: worker.c (set-up, what
+ * leaves), worker_lean.c (bursts, the common packet), worker_parsed.c (the
+ * general way) and worker_loop.c (the loop around them).
  */
 #ifndef JG_WORKER_PRIV_H
 #define JG_WORKER_PRIV_H
+
+#include <rte_mbuf_dyn.h>
 
 #include "worker.h"
 
@@ -21,5 +24,67 @@ void jg_worker_flush_events(struct jg_worker *w);
  * symmetric hash.
  */
 void jg_worker_dispatch(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * A packet parsed whole (class c), the general way: its flow (found through
+ * hint when one was prepared, NULL otherwise), policy, inspection,
+ * fragments; then sent on or given back.
+ */
+void jg_worker_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c,
+		      struct jg_flow_hint *hint);
+
+/* What a reassembled datagram carries: the fragment that completed it (inline: it goes where the verdict says). */
+struct jg_reasm {
+	struct rte_mbuf *orig;
+	uint32_t anomalies;
+};
+
+/*
+ * A packet's time: its capture time (µs from net_pcap) when it carries one,
+ * else the worker's clock. The worker's clock is the latest time seen, so
+ * capture times out of order never make it run backwards.
+ */
+static inline uint64_t
+packet_time(struct jg_worker *w, const struct rte_mbuf *m)
+{
+	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag)) {
+		uint64_t t = *RTE_MBUF_DYNFIELD(m, w->ts_off, const uint64_t *) * 1000u;
+
+		if (!w->capture_time || t > w->now_ns)
+			w->now_ns = t;
+		w->capture_time = 1;
+		return t;
+	}
+	return w->now_ns;
+}
+
+/* Back to the pool with the next batch (jg_worker_free_mbufs). */
+static inline void
+free_later(struct jg_worker *w, struct rte_mbuf *m)
+{
+	w->free_buf[w->n_free++] = m;
+	if (w->n_free == RTE_DIM(w->free_buf)) {
+		jg_worker_free_mbufs(w->free_buf, w->n_free);
+		w->n_free = 0;
+	}
+}
+
+/*
+ * Where a handled packet goes: out of its port's peer (inline), or back to the
+ * pool. Transmission is batched per port and flushed once per loop.
+ */
+static inline void
+finish(struct jg_worker *w, struct rte_mbuf *m, int drop)
+{
+	uint16_t peer = m->port < RTE_MAX_ETHPORTS ? w->peer[m->port] : JG_NO_PEER;
+
+	if (peer == JG_NO_PEER || drop) {
+		free_later(w, m);
+		return;
+	}
+	w->tx[peer].m[w->tx[peer].n++] = m;
+	if (w->tx[peer].n == RTE_DIM(w->tx[peer].m))
+		jg_worker_tx_flush(w);
+}
 
 #endif
