@@ -277,14 +277,14 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 			_mm256_storeu_si256((__m256i *)(void *)&h[i].k.pa, c[i]);
 		}
 	}
-	/* both signature lines of every lane (a lane not taken has buckets too: in the table, unused) */
+	/* both signature lines of the lanes taken (the others' offsets are 0: the first line, over and over) */
 	{
 		uint32_t off[16] __attribute__((aligned(32)));
 		const char *sigs = (const char *)t->sigs;
 
 		static_assert(sizeof(t->sigs[0]) == 16, "a bucket's signatures are 16 bytes");
-		_mm256_store_si256((__m256i *)(void *)off, _mm256_slli_epi32(b1, 4));
-		_mm256_store_si256((__m256i *)(void *)(off + 8), _mm256_slli_epi32(b2, 4));
+		_mm256_store_si256((__m256i *)(void *)off, _mm256_and_si256(_mm256_slli_epi32(b1, 4), ok));
+		_mm256_store_si256((__m256i *)(void *)(off + 8), _mm256_and_si256(_mm256_slli_epi32(b2, 4), ok));
 #pragma GCC unroll 16
 		for (int i = 0; i < 16; i++)
 			__builtin_prefetch(sigs + off[i], 0, 3);
