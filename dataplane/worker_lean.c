@@ -86,7 +86,7 @@ finish_held(struct jg_worker *w)
 }
 
 /* Hold packet i of a burst: its hint the lean way, or parsed the general way. */
-static inline void
+static inline __attribute__((always_inline)) void
 hold_one(struct jg_worker *w, struct jg_held *b, uint16_t i)
 {
 	const struct rte_mbuf *m = b->m[i];
