@@ -9,6 +9,7 @@
 #include "worker_priv.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -128,7 +129,8 @@ jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_time
 	w->verdict.ft = &w->flows;
 	w->verdict.out = stage_event;
 	w->verdict.out_ctx = w;
-	w->x8 = jg_flow_x8_supported();
+	w->lean = getenv("JG_LEAN") == NULL || strcmp(getenv("JG_LEAN"), "0") != 0;
+	w->x8 = w->lean && jg_flow_x8_supported();
 	lean_table(w);
 	return 0;
 }

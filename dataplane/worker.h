@@ -50,6 +50,7 @@ struct jg_worker {
 	int dispatch; /**< 1: spread packets to their owners in software */
 	int lossless; /**< replay: pause rx instead of dropping when a ring fills up */
 	int x8;       /**< the lean way's first step eight frames at a time (AVX2: jg_flow_x8_supported) */
+	int lean;     /**< the lean way at all (JG_LEAN=0: every packet the general way, to compare the two) */
 	struct rte_ring *dispatch_ring; /**< inbound from other workers (MP/SC) */
 	struct rte_ring **peers;        /**< every worker's dispatch ring (also with RSS: reassembled datagrams) */
 	const struct jg_rss_map *rss[RTE_MAX_ETHPORTS]; /**< by port id: the NIC's RSS, NULL without */

@@ -91,8 +91,8 @@ hold_one(struct jg_worker *w, struct jg_held *b, uint16_t i)
 {
 	const struct rte_mbuf *m = b->m[i];
 
-	if (likely(jg_flow_hint_lean(&w->flows, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
-				     &b->h[i]))) {
+	if (likely(w->lean) && jg_flow_hint_lean(&w->flows, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+						 m->pkt_len, &b->h[i])) {
 		b->cls[i] = CLS_LEAN; /* b->p[i] filled only if the packet needs it */
 		return;
 	}
