@@ -76,7 +76,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: jg-bench [--profile tcp64|udp64|imix|smb|pcap] [--flows N] [--zipf S] [--packets N]\n"
-		"                [--pcap FILE] [--admin-every N] [--evade PCT] [--stages rx,parse,flow,policy,full]\n"
+		"                [--pcap FILE] [--admin-every N] [--evade PCT] [--vlan ID] [--stages rx,parse,flow,policy,full]\n"
 		"                [--path inproc|ring|both] [--seconds S] [--table-size N] [--sessions N]\n"
 		"                [--policy FILE] [--patterns FILE] [--label TEXT] [--no-huge] [--write-pcap FILE]\n"
 		"One worker core's rate, cycles per packet and memory per flow; one JSON line per\n"
@@ -89,7 +89,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "profile", 1, NULL, 'P' }, { "flows", 1, NULL, 'f' },      { "zipf", 1, NULL, 'z' },
-		{ "packets", 1, NULL, 'n' }, { "pcap", 1, NULL, 'c' },       { "admin-every", 1, NULL, 'a' }, { "evade", 1, NULL, 'v' },
+		{ "packets", 1, NULL, 'n' }, { "pcap", 1, NULL, 'c' },       { "admin-every", 1, NULL, 'a' }, { "evade", 1, NULL, 'v' }, { "vlan", 1, NULL, 'V' },
 		{ "stages", 1, NULL, 's' },  { "path", 1, NULL, 'p' },       { "seconds", 1, NULL, 'S' },
 		{ "table-size", 1, NULL, 't' }, { "sessions", 1, NULL, 'e' }, { "policy", 1, NULL, 'y' },
 		{ "patterns", 1, NULL, 'r' }, { "label", 1, NULL, 'l' },     { "no-huge", 0, NULL, 'H' },
@@ -122,6 +122,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'c': o->gen.pcap = optarg; break;
 		case 'a': o->gen.admin_every = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'v': o->gen.evade_pct = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'V':
+			o->gen.vlan = (uint16_t)strtoul(optarg, NULL, 0);
+			if (o->gen.vlan == 0 || o->gen.vlan > 4094) {
+				fprintf(stderr, "jg-bench: --vlan %s: an id from 1 to 4094\n", optarg);
+				return -1;
+			}
+			break;
 		case 's': o->stages = optarg; break;
 		case 'p': o->path = optarg; break;
 		case 'S': o->seconds = strtod(optarg, NULL); break;
@@ -264,6 +271,8 @@ report(const struct bench *b, const char *path, const char *stage, uint64_t pkts
 		       (unsigned long long)(c[JG_CNT_EVENT_SENT] + c[JG_CNT_EVENT_DROP]),
 		       (unsigned long long)c[JG_CNT_PKT_FLOW_FULL], (unsigned long long)c[JG_CNT_FLOW_END_EVICTED],
 		       (unsigned long long)c[JG_CNT_SESS_NEW]);
+	if (b->o.gen.vlan)
+		printf(",\"vlan\":%u", b->o.gen.vlan);
 	if (c != NULL && b->o.gen.evade_pct)
 		printf(",\"evade_pct\":%u,\"fragments\":%llu,\"reassembled\":%llu,\"segments_held\":%llu,\"gaps\":%llu",
 		       b->o.gen.evade_pct, (unsigned long long)c[JG_CNT_PKT_FRAGMENT], (unsigned long long)c[JG_CNT_FRAG_DONE],

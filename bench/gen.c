@@ -460,8 +460,8 @@ jg_gen_profile_parse(const char *s, enum jg_gen_profile *p)
 	return -1;
 }
 
-int
-jg_gen_build(const struct jg_gen_cfg *cfg, struct jg_traffic *t, char *err, size_t cap)
+static int
+build_frames(const struct jg_gen_cfg *cfg, struct jg_traffic *t, char *err, size_t cap)
 {
 	memset(t, 0, sizeof(*t));
 	if (cfg->flows == 0 && cfg->profile != JG_GEN_PCAP) {
@@ -522,4 +522,48 @@ jg_gen_free(struct jg_traffic *t)
 	free(t->arena);
 	free(t->frames);
 	memset(t, 0, sizeof(*t));
+}
+
+/* Every frame as a trunk's mirror carries it: an 802.1Q tag (81 00, the id) after the addresses. */
+static int
+tag_frames(struct jg_traffic *t, uint16_t vlan, char *err, size_t cap)
+{
+	uint8_t *a = malloc(t->arena_len + 4 * t->n), *d = a;
+
+	if (a == NULL) {
+		snprintf(err, cap, "out of memory");
+		return -1;
+	}
+	for (uint64_t i = 0; i < t->n; i++) {
+		const uint8_t *f = t->arena + t->frames[i].off;
+		uint32_t len = t->frames[i].len;
+
+		if (len < 12 || len + 4 > UINT16_MAX) {
+			free(a);
+			snprintf(err, cap, "frame %llu of %u bytes cannot take a tag", (unsigned long long)i, len);
+			return -1;
+		}
+		memcpy(d, f, 12);
+		put16(d + 12, 0x8100);
+		put16(d + 14, vlan);
+		memcpy(d + 16, f + 12, len - 12);
+		t->frames[i].off = (uint32_t)(d - a);
+		t->frames[i].len = (uint16_t)(len + 4);
+		d += len + 4;
+	}
+	free(t->arena);
+	t->arena = a;
+	t->arena_len = t->arena_cap = (size_t)(d - a);
+	t->bytes += 4 * t->n;
+	return 0;
+}
+
+int
+jg_gen_build(const struct jg_gen_cfg *cfg, struct jg_traffic *t, char *err, size_t cap)
+{
+	int rc = build_frames(cfg, t, err, cap);
+
+	if (rc == 0 && cfg->vlan != 0)
+		rc = tag_frames(t, cfg->vlan, err, cap);
+	return rc;
 }

@@ -32,6 +32,7 @@ struct jg_gen_cfg {
 	uint32_t admin_every; /**< smb: one PAExec session per this many file-copy messages (0: none) */
 	const char *pcap;    /**< pcap profile: the capture; smb: the demo capture with the PAExec session */
 	uint32_t evade_pct;  /**< smb: percent of client segments swapped with the one before or sent as IP fragments */
+	uint16_t vlan;       /**< 1-4094: every frame carries this 802.1Q tag (a trunk's mirror); 0: untagged */
 	uint64_t seed;
 };
 

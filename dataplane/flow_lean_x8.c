@@ -121,7 +121,7 @@ enum { N_SESSION_PORTS = 0 JG_SESSION_PORTS(COUNT) };
 static const struct {
 	uint32_t min_len[8], eth_mask[8], eth[8], frag[8], tcp[8], udp[8], l2[8], hl_mask[8], hl_min[8], l4_off[8],
 		udp_min[8], udp_hl[8], low16[8], sign[8], v4[8], sig_mul[8], alt_mul[8], bucket_mul[8], one[8], src_bit[8],
-		ctrl[8], three[8];
+		ctrl[8], three[8], tag[8];
 	uint16_t session[N_SESSION_PORTS][16];
 	int8_t be16[32], swap16[32], bswap32[32];
 } K __attribute__((aligned(32))) = {
@@ -147,6 +147,7 @@ static const struct {
 	.src_bit = C8(1 << 16),
 	.ctrl = C8(JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST),
 	.three = C8(JG_LEAN_TCP_CTRL),
+	.tag = C8(0x0081), /* bytes 12-13, 81 00, as a little-endian half word */
 	.session = { JG_SESSION_PORTS(C16) },
 	/* per dword: a big-endian 16-bit field at its start; each half's bytes swapped; all four */
 	.be16 = { B16(1, 0, -128, -128), B16(1, 0, -128, -128) },
@@ -165,9 +166,18 @@ opaque(const void *p)
 #define PICK(i) (readable >> (i) & 1 ? p[i] : not_a_frame)
 #define ROW(i) _mm256_loadu_si256((const __m256i *)(const void *)(q##i + 16)) /* bytes 16-47 */
 
-X8 unsigned int
-jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
-		     struct jg_flow_hint h[8])
+static X8 __attribute__((noinline)) unsigned int untag(struct jg_flow_table *t, const uint8_t *const p[8],
+							const uint32_t avail[8], unsigned int tagged,
+							struct jg_flow_hint h[8]);
+
+/*
+ * The lanes. vlan NULL: frames as they come, and a group with an 802.1Q tag
+ * in a lane readable past it goes through untag() instead; otherwise the
+ * frames after their tags, each lane's VLAN id in vlan.
+ */
+static inline X8 __attribute__((always_inline)) unsigned int
+lanes(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8], const uint32_t *vlan,
+      struct jg_flow_hint h[8])
 {
 	const __m256i ones = _mm256_set1_epi32(-1), av = _mm256_loadu_si256((const __m256i *)(const void *)avail);
 	const __m256i mask = _mm256_set1_epi32((int)(t->n_buckets - 1));
@@ -181,6 +191,15 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 
 	e = _mm256_setr_epi32((int)word_at(q0 + 12), (int)word_at(q1 + 12), (int)word_at(q2 + 12), (int)word_at(q3 + 12),
 			      (int)word_at(q4 + 12), (int)word_at(q5 + 12), (int)word_at(q6 + 12), (int)word_at(q7 + 12));
+	/* a tag (81 00) where the type should be: the same frame four bytes on, its id in the key (the
+	 * one-frame way's rule); the rare group with one goes again, untagged */
+	if (vlan == NULL) {
+		unsigned int tagged = readable & (unsigned int)_mm256_movemask_ps(_mm256_castsi256_ps(
+						 _mm256_cmpeq_epi32(_mm256_and_si256(e, KV(low16)), KV(tag))));
+
+		if (unlikely(tagged != 0))
+			return untag(t, p, avail, tagged, h);
+	}
 	/* r[k]: bytes 16+4k to 19+4k of each frame, as little-endian words */
 	transpose8(r);
 
@@ -242,6 +261,8 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 	/* the key's last two words: (pa, pb), (proto, version 4, VLAN 0) */
 	w8 = _mm256_blendv_epi8(_mm256_or_si256(_mm256_srli_epi32(ph, 16), _mm256_slli_epi32(ph, 16)), ph, src);
 	w9 = _mm256_or_si256(proto, KV(v4));
+	if (vlan != NULL)
+		w9 = _mm256_or_si256(w9, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(const void *)vlan), 16));
 	hash = khash_v4_x8(&t->hk, lo, hi, w8, w9);
 
 	/* jg_flow_sig_of(), the first bucket (jg_khash_bucket), jg_flow_alt_bucket() */
@@ -290,4 +311,30 @@ jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const u
 			__builtin_prefetch(sigs + off[i], 0, 3);
 	}
 	return taken;
+}
+
+/* A group with tagged frames: each taken after its tag, its id kept. */
+static X8 __attribute__((noinline)) unsigned int
+untag(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8], unsigned int tagged,
+      struct jg_flow_hint h[8])
+{
+	const uint8_t *q[8];
+	uint32_t a[8], vlan[8];
+
+	for (int i = 0; i < 8; i++) {
+		/* a lane marked tagged was readable for 54 bytes: the id in bytes 14-15 is there */
+		int tag = tagged >> i & 1;
+
+		q[i] = p[i] + (tag ? 4 : 0);
+		a[i] = avail[i] - (tag ? 4u : 0u);
+		vlan[i] = tag ? ((uint32_t)p[i][14] << 8 | p[i][15]) & 0x0fff : 0;
+	}
+	return lanes(t, q, a, vlan, h);
+}
+
+X8 unsigned int
+jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
+		     struct jg_flow_hint h[8])
+{
+	return lanes(t, p, avail, NULL, h);
 }

@@ -8,7 +8,7 @@ hash seed, printed: the order flows leave the table at the end follows its layou
 event its own alert, alerts.window 0: repeats folded by the control plane's clock would
 not be). The
 captures: the generator's mixes (TCP and UDP of many flows, SMB copies with PAExec among
-them) and, where ../shared is present, every real capture there in one replay."""
+them; untagged, and tagged as a trunk's mirror) and, where ../shared is present, every real capture there in one replay."""
 import glob
 import os
 import subprocess
@@ -25,7 +25,10 @@ BENCH = os.path.join(BUILD, "jg-bench")
 caps = []
 for name, args in (("imix", ["--profile", "imix", "--flows", "3000", "--packets", "60000"]),
                    ("smb", ["--profile", "smb", "--flows", "16", "--packets", "20000", "--admin-every", "50"]),
-                   ("udp", ["--profile", "udp64", "--flows", "500", "--packets", "20000"])):
+                   ("udp", ["--profile", "udp64", "--flows", "500", "--packets", "20000"]),
+                   ("trunk", ["--profile", "imix", "--flows", "2000", "--packets", "40000", "--vlan", "42"]),
+                   ("trunk-smb", ["--profile", "smb", "--flows", "8", "--packets", "10000", "--admin-every", "50",
+                                  "--vlan", "7"])):
     path = os.path.join(work, name + ".pcap")
     r = subprocess.run([BENCH, *args, "--write-pcap", path], capture_output=True, text=True, timeout=120)
     if check(r.returncode == 0 and os.path.exists(path), f"jg-bench --write-pcap {name}: {r.stderr[-300:]}"):
@@ -80,5 +83,5 @@ for i, files in enumerate(caps):
     print(f"{what}: {base['counters']['pkt-flow']} packets in flows, {len(base['events'].splitlines())} events, "
           f"{len(base['flows'].splitlines())} flow records: the same three ways")
 
-#cleanup(work)
+cleanup(work)
 done()
