@@ -24,12 +24,13 @@
  * burst reads of the worker is read once for the burst.
  */
 struct lean_run {
-	const uint8_t *allow;
+	const uint8_t *allow; /**< the worker's lean_allow; none while it fails closed (the general way decides) */
 	uint64_t reasm_flag;
 	int ts_off;
-	int on;      /**< 0 while the worker fails closed: every packet the general way */
 	int monitor; /**< no port has a peer: every packet goes back to the pool */
 };
+
+static const uint8_t none[256];
 
 /** @return 1 when handled, 0 when the packet needs process_parsed() (nothing was changed) */
 static inline int
@@ -56,10 +57,9 @@ finish_held(struct jg_worker *w)
 {
 	struct jg_held *b = &w->held[w->held_cur];
 	const struct lean_run r = {
-		.allow = w->lean_allow,
+		.allow = w->fail_closed && w->shm->control_pid == 0 ? none : w->lean_allow,
 		.reasm_flag = w->reasm_flag,
 		.ts_off = w->ts_off,
-		.on = !(w->fail_closed && w->shm->control_pid == 0),
 		.monitor = w->n_tx_ports == 0,
 	};
 	struct jg_flow_hint *h = b->h;
@@ -71,7 +71,7 @@ finish_held(struct jg_worker *w)
 		uint8_t cls = b->cls[i];
 
 		if (cls == CLS_LEAN) {
-			if (likely(r.on) && process_lean(w, &r, m, h)) {
+			if (process_lean(w, &r, m, h)) {
 				lean++;
 				continue;
 			}
