@@ -9,15 +9,26 @@
 #ifndef JG_SESSION_PORTS_H
 #define JG_SESSION_PORTS_H
 
+#include <assert.h>
 #include <stdint.h>
 
 /** X(port) for each session port. */
 #define JG_SESSION_PORTS(X) X(445) X(139) X(135) X(593) X(3389) X(5985) X(5986)
+/** The lowest and the highest of them. */
+#define JG_SESSION_PORT_MIN 135
+#define JG_SESSION_PORT_MAX 5986
+
+#define JG_SESSION_PORT_IN(p) && (p) >= JG_SESSION_PORT_MIN && (p) <= JG_SESSION_PORT_MAX
+static_assert(1 JG_SESSION_PORTS(JG_SESSION_PORT_IN), "every session port within JG_SESSION_PORT_MIN..MAX");
+#undef JG_SESSION_PORT_IN
 
 /** 1 when port is one of JG_SESSION_PORTS. */
 static inline int
 jg_session_port(uint16_t port)
 {
+	/* most ports are outside the span of the list: one compare (its bounds asserted above) */
+	if ((uint16_t)(port - JG_SESSION_PORT_MIN) > JG_SESSION_PORT_MAX - JG_SESSION_PORT_MIN)
+		return 0;
 #define JG_SESSION_PORT_CASE(p) case p:
 	switch (port) {
 	JG_SESSION_PORTS(JG_SESSION_PORT_CASE)
