@@ -161,6 +161,7 @@ jg_control_alerts_open(struct jg_control *c)
 			.max_flows = cfg->store_max_flows,
 			.max_age_ns = (uint64_t)cfg->store_max_age_s * 1000000000ull,
 			.batch_ns = (uint64_t)cfg->store_batch_ms * 1000000ull,
+			.bulk = c->replay,
 		};
 
 		jg_config_store_path(cfg, c->out_dir, path, sizeof(path));

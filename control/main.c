@@ -129,6 +129,7 @@ run(struct jg_control *c)
 		if (c->shm->dp_state >= JG_DP_DRAINED && rings_empty(c) && !c->shm->control_done) {
 			jg_agg_flush(c->agg);
 			jg_control_learn_flush(c);
+			jg_store_index(c->store);
 			jg_store_commit(c->store);
 			flush_outputs(c);
 			jg_lateral_write_dot(c);

@@ -21,10 +21,17 @@ struct jg_store_limits {
 	uint64_t max_flows;
 	uint64_t max_age_ns; /**< 0: none; by capture time of the newest record */
 	uint64_t batch_ns;   /**< commit at least this often */
+	int bulk;            /**< a replay's store (empty at start): the flows' indices wait for jg_store_index() */
 };
 
 /** Open (create) the database. @return the store, or NULL with the reason in err */
 struct jg_store *jg_store_open(const char *path, const struct jg_store_limits *lim, char *err, size_t cap);
+
+/**
+ * Build the flows' indices a bulk store left for later (jg_store_close does it
+ * too): the queries and pruning by age have gone through the rows until then.
+ */
+void jg_store_index(struct jg_store *s);
 
 /** Commit, close, free. */
 void jg_store_close(struct jg_store *s);

@@ -53,7 +53,10 @@ check(r2.returncode == 0, f"second replay exit {r2.returncode}: {r2.stderr[-500:
 db = sqlite3.connect(os.path.join(out, "jumpgate.db"))
 n_flows = db.execute("SELECT count(*) FROM flows").fetchone()[0]
 n_alerts = db.execute("SELECT count(*) FROM alerts").fetchone()[0]
+flow_indices = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flows'")}
 db.close()
+# a replay's store builds them after its last flow: they must be there when the replay is done
+check(flow_indices == {"flows_end", "flows_bytes", "flows_packets"}, f"the flows' indices are built: {flow_indices}")
 check(n_flows == len(jsonl(os.path.join(out, "flows.jsonl"))) == 6,
       f"the store after a second replay holds its 6 flows alone: {n_flows}")
 check(n_alerts >= 1 and n_alerts <= len(jsonl(os.path.join(out, "events.jsonl"))),
