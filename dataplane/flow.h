@@ -95,6 +95,12 @@ jg_flow_lean_state(const struct jg_flow *f)
 	return ((const uint8_t *)f)[offsetof(struct jg_flow, flags) + 2];
 }
 
+/* The fields of a state byte from jg_flow_lean_state(). */
+#define JG_LEAN_ST_TCP(st) ((unsigned int)(st) & 7u)
+#define JG_LEAN_ST_VERDICT(st) ((unsigned int)(st) >> 3 & 3u)
+#define JG_LEAN_ST_APP(st) ((unsigned int)(st) >> 5 & 3u)
+#define JG_LEAN_ST_RESTART(st) ((unsigned int)(st) >> 7 & 1u)
+
 /** The cold part of a flow, at the same index in the table's cold array. */
 struct jg_flow_cold {
 	uint64_t first_ns;

@@ -426,7 +426,7 @@ jg_flow_hint_lean(struct jg_flow_table *t, const uint8_t *p, uint32_t avail, uin
 static inline int
 jg_flow_lean_ok(uint8_t st, uint8_t cls)
 {
-	return cls != JG_LEAN_TCP_CTRL && (st & 7) != JG_TCP_SYN_ACKED && !(st >> 7);
+	return cls != JG_LEAN_TCP_CTRL && JG_LEAN_ST_TCP(st) != JG_TCP_SYN_ACKED && !JG_LEAN_ST_RESTART(st);
 }
 
 /**

@@ -577,6 +577,10 @@ test_lean_state(void)
 		f.det = v >> 11 & 7;
 		f.flags[0] = f.flags[1] = 0xff;
 		CHECK(jg_flow_lean_state(&f) == (uint8_t)(f.tcp_state | f.verdict << 3 | f.app << 5 | f.restart << 7));
+		CHECK(JG_LEAN_ST_TCP(jg_flow_lean_state(&f)) == f.tcp_state &&
+		      JG_LEAN_ST_VERDICT(jg_flow_lean_state(&f)) == f.verdict &&
+		      JG_LEAN_ST_APP(jg_flow_lean_state(&f)) == f.app &&
+		      JG_LEAN_ST_RESTART(jg_flow_lean_state(&f)) == f.restart);
 	}
 }
 

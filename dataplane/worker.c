@@ -81,7 +81,7 @@ stage_event(void *ctx, const struct jg_event_rec *ev)
 }
 
 /*
- * process_parsed()'s questions, asked of a flow's state byte ahead: a flow not
+ * jg_worker_parsed()'s questions, asked of a flow's state byte ahead: a flow not
  * blocked, not in mid-handshake, not starting a slice takes a UDP packet
  * alike; a TCP segment without SYN, FIN or RST too, unless detection may
  * want it (an undecided flow's payload or session port, an inspected flow's
@@ -91,7 +91,7 @@ static void
 lean_table(struct jg_worker *w)
 {
 	for (unsigned int st = 0; st < 256; st++) {
-		unsigned int app = st >> 5 & 3, verdict = st >> 3 & 3;
+		unsigned int app = JG_LEAN_ST_APP(st), verdict = JG_LEAN_ST_VERDICT(st);
 		uint8_t allow = 0;
 
 		for (uint8_t c = JG_LEAN_UDP; c <= JG_LEAN_TCP_CTRL; c++) {

@@ -8,6 +8,7 @@
 #include "worker.h"
 #include "worker_priv.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <rte_prefetch.h>
@@ -32,7 +33,7 @@ struct lean_run {
 
 static const uint8_t none[256];
 
-/** @return 1 when handled, 0 when the packet needs process_parsed() (nothing was changed) */
+/** @return 1 when handled, 0 when the packet needs jg_worker_parsed() (nothing was changed) */
 static inline int
 process_lean(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *m, const struct jg_flow_hint *h)
 {
@@ -118,7 +119,7 @@ bytes_of_bits(unsigned int bits)
 
 /*
  * Eight packets at once (AVX2): the lean way's hints of the plain IPv4 frames
- * in vector lanes, the rest one by one. The frames eight further on are
+ * (after one 802.1Q tag at most) in vector lanes, the rest one by one. The frames eight further on are
  * prefetched meanwhile (the caller prefetched the first sixteen).
  */
 static inline void
