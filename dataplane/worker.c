@@ -18,6 +18,7 @@
 #include <rte_mbuf_dyn.h>
 
 #include "jg_fmt.h"
+
 void
 jg_worker_flush_flows(struct jg_worker *w)
 {
@@ -83,24 +84,20 @@ stage_event(void *ctx, const struct jg_event_rec *ev)
 /*
  * jg_worker_parsed()'s questions, asked of a flow's state byte ahead: a flow not
  * blocked, not in mid-handshake, not starting a slice takes a UDP packet
- * alike; a TCP segment without SYN, FIN or RST too, unless detection may
- * want it (an undecided flow's payload or session port, an inspected flow's
- * every segment).
+ * alike; a TCP segment without SYN, FIN or RST too, unless detection would
+ * look at it (jg_worker_inspects: a class carries payload or a session port
+ * unless it is TCP_EMPTY).
  */
 static void
 lean_table(struct jg_worker *w)
 {
 	for (unsigned int st = 0; st < 256; st++) {
-		unsigned int app = JG_LEAN_ST_APP(st), verdict = JG_LEAN_ST_VERDICT(st);
 		uint8_t allow = 0;
 
-		for (uint8_t c = JG_LEAN_UDP; c <= JG_LEAN_TCP_CTRL; c++) {
-			int det_wants = c != JG_LEAN_UDP && app != JG_FLOW_APP_SKIP &&
-					(app != JG_FLOW_APP_NONE || c != JG_LEAN_TCP_EMPTY);
-
-			if (jg_flow_lean_ok((uint8_t)st, c) && verdict != JG_ACT_BLOCK && !(w->det != NULL && det_wants))
+		for (uint8_t c = JG_LEAN_UDP; c <= JG_LEAN_TCP_CTRL; c++)
+			if (jg_flow_lean_ok((uint8_t)st, c) && JG_LEAN_ST_VERDICT(st) != JG_ACT_BLOCK &&
+			    !jg_worker_inspects(w, JG_LEAN_ST_APP(st), c != JG_LEAN_UDP, c != JG_LEAN_TCP_EMPTY))
 				allow |= (uint8_t)(1u << c);
-		}
 		w->lean_allow[st] = allow;
 	}
 }

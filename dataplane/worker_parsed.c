@@ -151,11 +151,8 @@ jg_worker_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p
 		before = f->verdict;
 		if (unlikely(hint->created) && w->verdict.pol != NULL)
 			jg_verdict_new_flow(&w->verdict, f, t);
-		/* Undecided flows are decided on their ports or first payload: empty segments of
-		 * other flows (handshakes, pure ACKs) skip inspection. */
-		if (w->det != NULL && p->proto == 6 && f->app != JG_FLOW_APP_SKIP &&
-		    (f->app != JG_FLOW_APP_NONE || p->payload_len != 0 || jg_session_port(p->sport) ||
-		     jg_session_port(p->dport)))
+		if (jg_worker_inspects(w, f->app, p->proto == 6,
+				       p->payload_len != 0 || jg_session_port(p->sport) || jg_session_port(p->dport)))
 			inspect(w, m, p, f, dir, t);
 		if (unlikely(reasm) && reasm_of(w, m)->anomalies)
 			frag_anomalies(w, f, p, reasm_of(w, m)->anomalies, t);

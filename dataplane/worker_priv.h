@@ -33,6 +33,20 @@ void jg_worker_dispatch(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 void jg_worker_parsed(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p, enum jg_pkt_class c,
 		      struct jg_flow_hint *hint);
 
+/*
+ * Would detection look at a segment of a flow whose detection state is app
+ * (JG_FLOW_APP_*)? Every TCP segment of a flow it inspects; of an undecided
+ * flow, one with payload or on a session port (data: undecided flows are
+ * decided on their ports or first payload, so their handshakes and pure ACKs
+ * are not looked at); never UDP, nor a flow it skips. The general way asks it
+ * per segment, the lean way's table (worker.c) per class of segment.
+ */
+static inline int
+jg_worker_inspects(const struct jg_worker *w, unsigned int app, int tcp, int data)
+{
+	return w->det != NULL && tcp && app != JG_FLOW_APP_SKIP && (app != JG_FLOW_APP_NONE || data);
+}
+
 /* What a reassembled datagram carries: the fragment that completed it (inline: it goes where the verdict says). */
 struct jg_reasm {
 	struct rte_mbuf *orig;
