@@ -51,7 +51,8 @@ static const char *const schema =
 
 /*
  * The flows' indices. A replay's store starts empty and takes a hundred thousand flows at its
- * end: kept up row by row they were half its cost; built once from the rows after, a sort.
+ * end: kept up row by row they were half its cost; built once after its last flow, a scan of
+ * the rows each.
  */
 static const char *const flow_indices =
 	"CREATE INDEX IF NOT EXISTS flows_end ON flows(end_ns);"

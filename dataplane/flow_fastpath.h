@@ -40,11 +40,11 @@ void jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi);
 
 /**
  * jg_flow_hint_lean() for eight frames at once, in AVX2 lanes (flow_lean_x8.c;
- * only where jg_flow_x8_supported() says so): the untagged IPv4 frames of 54
- * bytes or more that jg_flow_hint_lean() takes, each with the hint it would
- * make (both signature lines prefetched). The others (tagged, IPv6, shorter,
- * or not for the lean way) are for jg_flow_hint_lean() or the general way,
- * which make their hints afresh.
+ * only where jg_flow_x8_supported() says so): the IPv4 frames of 54 bytes or
+ * more after at most one 802.1Q tag that jg_flow_hint_lean() takes, each with
+ * the hint it would make (both signature lines prefetched). The others (IPv6,
+ * two tags, shorter, or not for the lean way) are for jg_flow_hint_lean() or
+ * the general way, which make their hints afresh.
  * @param p      the frames' first bytes
  * @param avail  what may be read at each (the first segment, never more than the frame)
  * @param h      the eight hints, all written (those of frames not taken are of no use)

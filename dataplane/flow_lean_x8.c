@@ -3,8 +3,8 @@
  * The lean way's first step for eight frames at once, with AVX2: the checks,
  * the canonical key, NH and the multiply-shift reduction, the signature and
  * both buckets in vector lanes, one lane per frame. Each lane computes what
- * jg_flow_hint_v4() computes for an untagged frame, the same way; pkt_test
- * and fuzz_pkt hold the two to the same hints.
+ * jg_flow_hint_lean() computes for an IPv4 frame after at most one 802.1Q
+ * tag, the same way; pkt_test and fuzz_pkt hold the two to the same hints.
  *
  * Compiled for AVX2 function by function (the build's baseline is SSE4.2):
  * the worker calls it only where jg_flow_x8_supported() said so.
@@ -258,7 +258,7 @@ lanes(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8
 	}
 	lo = _mm256_blendv_epi8(da, sa, src);
 	hi = _mm256_blendv_epi8(sa, da, src);
-	/* the key's last two words: (pa, pb), (proto, version 4, VLAN 0) */
+	/* the key's last two words: (pa, pb), (proto, version 4, VLAN) */
 	w8 = _mm256_blendv_epi8(_mm256_or_si256(_mm256_srli_epi32(ph, 16), _mm256_slli_epi32(ph, 16)), ph, src);
 	w9 = _mm256_or_si256(proto, KV(v4));
 	if (vlan != NULL)
@@ -327,7 +327,7 @@ untag(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8
 
 		q[i] = p[i] + (tag ? 4 : 0);
 		a[i] = avail[i] - (tag ? 4u : 0u);
-		vlan[i] = tag ? ((uint32_t)p[i][14] << 8 | p[i][15]) & 0x0fff : 0;
+		vlan[i] = tag ? jg_rd16(p[i] + 14) & 0x0fffu : 0; /* as jg_flow_hint_lean() reads it */
 	}
 	return lanes(t, q, a, vlan, h);
 }

@@ -73,11 +73,11 @@ def tmpdir(tag):
     return tempfile.mkdtemp(prefix=f"jg-{tag}-")
 
 
-def replay(files, out=None, config=CONFIG, timeout=240, extra=()):
-    """Run `jumpgate replay`; return (CompletedProcess, out_dir)."""
+def replay(files, out=None, config=CONFIG, timeout=240, extra=(), env=None):
+    """Run `jumpgate replay` (env: the whole environment, None for this one's); return (CompletedProcess, out_dir)."""
     out = out or tmpdir("replay")
     r = subprocess.run([JUMPGATE, "replay", "-c", config, "--out", out, *extra, *files],
-                       capture_output=True, text=True, timeout=timeout)
+                       capture_output=True, text=True, timeout=timeout, env=env)
     return r, out
 
 

@@ -49,9 +49,7 @@ def run(files, env_add, out):
     env.pop("JG_SCALAR", None)
     env.pop("JG_LEAN", None)
     env.update(env_add, JG_HASH_SEED=SEED)
-    r = subprocess.run([JUMPGATE, "replay", "-c", cfg, "--out", out, *files], capture_output=True, text=True,
-                       timeout=600, env=env)
-    return r
+    return replay(files, out=out, config=cfg, timeout=600, env=env)[0]
 
 
 for i, files in enumerate(caps):
