@@ -227,6 +227,26 @@ struct jg_flow_hint {
 };
 
 /**
+ * The lean way's hints of eight frames as the AVX2 lanes make them
+ * (flow_lean_x8.c): a row per field, a lane per frame, each lane what
+ * jg_flow_hint_lean() puts in a struct jg_flow_hint for its frame when the
+ * lane is taken (jg_flow_lanes_unpack() writes those hints). An IPv4 key is
+ * four words (the rest of it zero): a, b, ports and kind.
+ */
+struct jg_flow_lanes {
+	uint32_t a[8];     /**< key word 0: side a's address */
+	uint32_t b[8];     /**< key word 4: side b's address */
+	uint32_t ports[8]; /**< key word 8: pa | pb << 16 */
+	uint32_t kind[8];  /**< key word 9: proto | 4 << 8 | vlan << 16 */
+	uint32_t b1[8];
+	uint32_t b2[8];
+	uint32_t sig[8];   /**< sig | src_is_a << 16 */
+	uint32_t seg[8];   /**< tcp_flags | lean_cls << 8 | payload_len << 16 */
+	uint32_t cand[8];  /**< JG_FLOW_NIL until jg_flow_lookup_x8() */
+	uint32_t dir[8];   /**< jg_flow_match_x8(): a matched lane's direction */
+} __attribute__((aligned(32)));
+
+/**
  * What a packet the lean way took may need of its flow beyond counters, so
  * that the worker asks one question per packet (a table by the flow's
  * jg_flow_lean_state and this class).

@@ -38,20 +38,55 @@ void jg_flow_tcp_change(struct jg_flow_table *t, struct jg_flow *f, uint8_t flag
 /** A low counter wrapped: carry into the cold part; a full carry cuts the slice. */
 void jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi);
 
+/** jg_flow_count_dir()'s counters when one of them wraps (last_ns already set). */
+void jg_flow_count_carry(struct jg_flow_table *t, struct jg_flow *f, int dir, uint8_t tcp_flags, uint32_t frame_len);
+
 /**
  * jg_flow_hint_lean() for eight frames at once, in AVX2 lanes (flow_lean_x8.c;
  * only where jg_flow_x8_supported() says so): the IPv4 frames of 54 bytes or
  * more after at most one 802.1Q tag that jg_flow_hint_lean() takes, each with
- * the hint it would make (both signature lines prefetched). The others (IPv6,
- * two tags, shorter, or not for the lean way) are for jg_flow_hint_lean() or
- * the general way, which make their hints afresh.
+ * the hint it would make, as a lane of g (both signature lines prefetched;
+ * cand JG_FLOW_NIL). The others (IPv6, two tags, shorter, or not for the lean
+ * way) are for jg_flow_hint_lean() or the general way, which make their hints
+ * afresh.
  * @param p      the frames' first bytes
  * @param avail  what may be read at each (the first segment, never more than the frame)
- * @param h      the eight hints, all written (those of frames not taken are of no use)
+ * @param g      the eight lanes, all written (those of frames not taken are of no use)
  * @return a bit per frame taken (bit i: p[i])
  */
 unsigned int jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
-				  struct jg_flow_hint h[8]);
+				  struct jg_flow_lanes *g);
+
+/** What stands for a frame too short for the lanes: 64 bytes that fail their checks. */
+extern const uint8_t jg_flow_no_frame[64];
+
+/**
+ * jg_flow_hint_lean_x8() for frames each readable for 48 bytes, whatever avail
+ * says: jg_flow_no_frame in place of any frame shorter than 54 bytes.
+ */
+unsigned int jg_flow_hint_frames_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
+				    struct jg_flow_lanes *g);
+
+/** The hints of the lanes in `lanes` (a bit each), as jg_flow_hint_lean() writes them; h[i] for lane i. */
+void jg_flow_lanes_unpack(const struct jg_flow_lanes *g, unsigned int lanes, struct jg_flow_hint h[8]);
+
+/**
+ * jg_flow_lookup_bulk() for the lanes in `lanes`, their signature lines
+ * prefetched a while ago: g->cand of each (JG_FLOW_NIL for the others), the
+ * entries found prefetched.
+ */
+void jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigned int lanes);
+
+/**
+ * The lanes (of `lanes`, looked up) whose flow is at g->cand and takes a lean
+ * packet of the lane's class: bit c of allow[jg_flow_lean_state(f)], allow
+ * read as words (three bytes after its 256 readable). g->dir of those lanes set.
+ * Reads only: what jg_flow_find_hint() and the table lookup would say for
+ * these lanes, as long as the table does not change.
+ * @return a bit per such lane
+ */
+unsigned int jg_flow_match_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigned int lanes,
+			      const uint8_t *allow);
 
 /** 1 when this CPU runs AVX2 and JG_SCALAR is not 1 (to measure or test the scalar way alone). */
 int jg_flow_x8_supported(void);
@@ -430,9 +465,39 @@ jg_flow_lean_ok(uint8_t st, uint8_t cls)
 }
 
 /**
+ * A lean packet's counters, in direction dir of flow f: unless a timeout is to
+ * be decided, exactly what jg_flow_packet_hint() does then.
+ * @return 0; 1 when a counter carried (a full carry cuts the slice: the flow's
+ *         state may have changed); -1 when the packet needs
+ *         jg_flow_packet_hint() (nothing was changed)
+ */
+static inline int
+jg_flow_count_dir(struct jg_flow_table *t, struct jg_flow *f, int dir, uint8_t tcp_flags, uint32_t frame_len,
+		  uint64_t now)
+{
+	uint32_t bytes;
+	uint16_t pkts;
+
+	if (now > f->last_ns) {
+		if (now - f->last_ns >= t->min_idle_ns)
+			return -1;
+		f->last_ns = now;
+	}
+	/* a counter that wraps carries out of line, as in jg_flow_packet_hint() */
+	if (unlikely(__builtin_add_overflow(f->pkts[dir], (uint16_t)1, &pkts) ||
+		     __builtin_add_overflow(f->bytes[dir], frame_len, &bytes))) {
+		jg_flow_count_carry(t, f, dir, tcp_flags, frame_len);
+		return 1;
+	}
+	f->pkts[dir] = pkts;
+	f->bytes[dir] = bytes;
+	f->flags[dir] |= tcp_flags;
+	return 0;
+}
+
+/**
  * A lean packet's accounting once jg_flow_lean_ok() said yes for its flow f
- * (from jg_flow_find_hint): unless a timeout is to be decided, exactly what
- * jg_flow_packet_hint() does then.
+ * (from jg_flow_find_hint): jg_flow_count_dir() in the packet's direction.
  * @return the packet's direction (0: from the initiator), or -1 when the packet
  *         needs jg_flow_packet_hint() (nothing was changed)
  */
@@ -440,22 +505,9 @@ static inline int
 jg_flow_count_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg_flow_hint *h, uint32_t frame_len,
 		   uint64_t now)
 {
-	int dir;
+	int dir = h->src_is_a == f->init_is_a ? 0 : 1;
 
-	if (now > f->last_ns) {
-		if (now - f->last_ns >= t->min_idle_ns)
-			return -1;
-		f->last_ns = now;
-	}
-	dir = h->src_is_a == f->init_is_a ? 0 : 1;
-	/* a counter that wraps carries out of line, as in jg_flow_packet_hint() */
-	if (unlikely(++f->pkts[dir] == 0))
-		jg_flow_carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
-	if (unlikely(f->bytes[dir] + frame_len < f->bytes[dir]))
-		jg_flow_carry(t, f, &jg_flow_cold(t, f)->bytes_hi[dir]);
-	f->bytes[dir] += frame_len;
-	f->flags[dir] |= h->tcp_flags;
-	return dir;
+	return jg_flow_count_dir(t, f, dir, h->tcp_flags, frame_len, now) < 0 ? -1 : dir;
 }
 
 /**

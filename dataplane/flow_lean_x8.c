@@ -41,7 +41,7 @@ jg_flow_x8_supported(void)
 }
 
 /* What a frame too short to be taken is read as instead (it fails the checks). */
-static const uint8_t not_a_frame[64];
+const uint8_t jg_flow_no_frame[64];
 
 /* Eight rows of eight dwords (a frame's header words) into eight columns (a header word of each frame). */
 static inline X8 void
@@ -121,7 +121,7 @@ enum { N_SESSION_PORTS = 0 JG_SESSION_PORTS(COUNT) };
 static const struct {
 	uint32_t min_len[8], eth_mask[8], eth[8], frag[8], tcp[8], udp[8], l2[8], hl_mask[8], hl_min[8], l4_off[8],
 		udp_min[8], udp_hl[8], low16[8], sign[8], v4[8], sig_mul[8], alt_mul[8], bucket_mul[8], one[8], src_bit[8],
-		ctrl[8], three[8], tag[8];
+		ctrl[8], three[8], tag[8], low8[8], bias[8], fifteen[8], bit[8];
 	uint16_t session[N_SESSION_PORTS][16];
 	int8_t be16[32], swap16[32], bswap32[32];
 } K __attribute__((aligned(32))) = {
@@ -148,6 +148,10 @@ static const struct {
 	.ctrl = C8(JG_TCP_SYN | JG_TCP_FIN | JG_TCP_RST),
 	.three = C8(JG_LEAN_TCP_CTRL),
 	.tag = C8(0x0081), /* bytes 12-13, 81 00, as a little-endian half word */
+	.low8 = C8(0xff),
+	.bias = C8(127), /* a float's exponent bias */
+	.fifteen = C8(15),
+	.bit = { 1, 2, 4, 8, 16, 32, 64, 128 },
 	.session = { JG_SESSION_PORTS(C16) },
 	/* per dword: a big-endian 16-bit field at its start; each half's bytes swapped; all four */
 	.be16 = { B16(1, 0, -128, -128), B16(1, 0, -128, -128) },
@@ -162,30 +166,29 @@ opaque(const void *p)
 }
 #define KV(f) _mm256_load_si256((const __m256i *)(const void *)k->f)
 
-/* The frame at p, or what stands for a frame too short to be read (it fails every check). */
-#define PICK(i) (readable >> (i) & 1 ? p[i] : not_a_frame)
 #define ROW(i) _mm256_loadu_si256((const __m256i *)(const void *)(q##i + 16)) /* bytes 16-47 */
 
 static X8 __attribute__((noinline)) unsigned int untag(struct jg_flow_table *t, const uint8_t *const p[8],
 							const uint32_t avail[8], unsigned int tagged,
-							struct jg_flow_hint h[8]);
+							struct jg_flow_lanes *g);
 
 /*
- * The lanes. vlan NULL: frames as they come, and a group with an 802.1Q tag
- * in a lane readable past it goes through untag() instead; otherwise the
- * frames after their tags, each lane's VLAN id in vlan.
+ * The lanes, each p[i] readable for 48 bytes whatever avail[i] says (a lane
+ * with less than 54 is taken for no frame). vlan NULL: frames as they come,
+ * and a group with an 802.1Q tag in a lane readable past it goes through
+ * untag() instead; otherwise the frames after their tags, each lane's VLAN id
+ * in vlan.
  */
 static inline X8 __attribute__((always_inline)) unsigned int
 lanes(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8], const uint32_t *vlan,
-      struct jg_flow_hint h[8])
+      struct jg_flow_lanes *g)
 {
 	const __m256i ones = _mm256_set1_epi32(-1), av = _mm256_loadu_si256((const __m256i *)(const void *)avail);
 	const __m256i mask = _mm256_set1_epi32((int)(t->n_buckets - 1));
 	const typeof(K) *k = opaque(&K);
 	__m256i big = _mm256_cmpgt_epi32(av, KV(min_len));
 	unsigned int readable = (unsigned int)_mm256_movemask_ps(_mm256_castsi256_ps(big)), taken;
-	const uint8_t *q0 = PICK(0), *q1 = PICK(1), *q2 = PICK(2), *q3 = PICK(3), *q4 = PICK(4), *q5 = PICK(5),
-		      *q6 = PICK(6), *q7 = PICK(7);
+	const uint8_t *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3], *q4 = p[4], *q5 = p[5], *q6 = p[6], *q7 = p[7];
 	__m256i r[8] = { ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7) };
 	__m256i e, ok, proto, tcp, ip_len, end, hl, sa, da, ph, src, lo, hi, w8, w9, hash, sig, b1, x, b2, fl, plen, cls;
 
@@ -198,7 +201,7 @@ lanes(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8
 						 _mm256_cmpeq_epi32(_mm256_and_si256(e, KV(low16)), KV(tag))));
 
 		if (unlikely(tagged != 0))
-			return untag(t, p, avail, tagged, h);
+			return untag(t, p, avail, tagged, g);
 	}
 	/* r[k]: bytes 16+4k to 19+4k of each frame, as little-endian words */
 	transpose8(r);
@@ -274,30 +277,17 @@ lanes(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8
 	b2 = _mm256_xor_si256(b1, _mm256_max_epu32(_mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi32(x, 15)), mask),
 						   KV(one)));
 
-	/*
-	 * Every lane's hint written whole, as two 32-byte rows (the key's addresses; the rest), a
-	 * transpose of the fields back into frames: a frame not taken has its hint made again by
-	 * jg_flow_hint_lean() or the general way, so no lane needs sparing.
-	 */
-	{
-		const __m256i zero = _mm256_setzero_si256();
-		__m256i a[8] = { lo, zero, zero, zero, hi, zero, zero, zero };
-		__m256i c[8] = { w8,
-				 w9,
-				 b1,
-				 b2,
-				 _mm256_or_si256(sig, _mm256_and_si256(src, KV(src_bit))),
-				 ones, /* cand: JG_FLOW_NIL */
-				 _mm256_or_si256(_mm256_or_si256(fl, _mm256_slli_epi32(cls, 8)), _mm256_slli_epi32(plen, 16)),
-				 zero };
-
-		transpose8(a);
-		transpose8(c);
-		for (int i = 0; i < 8; i++) {
-			_mm256_storeu_si256((__m256i *)(void *)h[i].k.a, a[i]);
-			_mm256_storeu_si256((__m256i *)(void *)&h[i].k.pa, c[i]);
-		}
-	}
+	/* a row per field: a lane not taken is made again by jg_flow_hint_lean() or the general way */
+	_mm256_store_si256((__m256i *)(void *)g->a, lo);
+	_mm256_store_si256((__m256i *)(void *)g->b, hi);
+	_mm256_store_si256((__m256i *)(void *)g->ports, w8);
+	_mm256_store_si256((__m256i *)(void *)g->kind, w9);
+	_mm256_store_si256((__m256i *)(void *)g->b1, b1);
+	_mm256_store_si256((__m256i *)(void *)g->b2, b2);
+	_mm256_store_si256((__m256i *)(void *)g->sig, _mm256_or_si256(sig, _mm256_and_si256(src, KV(src_bit))));
+	_mm256_store_si256((__m256i *)(void *)g->seg,
+			   _mm256_or_si256(_mm256_or_si256(fl, _mm256_slli_epi32(cls, 8)), _mm256_slli_epi32(plen, 16)));
+	_mm256_store_si256((__m256i *)(void *)g->cand, ones); /* JG_FLOW_NIL */
 	/* both signature lines of the lanes taken (the others' offsets are 0: the first line, over and over) */
 	{
 		uint32_t off[16] __attribute__((aligned(32)));
@@ -316,25 +306,147 @@ lanes(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8
 /* A group with tagged frames: each taken after its tag, its id kept. */
 static X8 __attribute__((noinline)) unsigned int
 untag(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8], unsigned int tagged,
-      struct jg_flow_hint h[8])
+      struct jg_flow_lanes *g)
 {
 	const uint8_t *q[8];
 	uint32_t a[8], vlan[8];
 
 	for (int i = 0; i < 8; i++) {
-		/* a lane marked tagged was readable for 54 bytes: the id in bytes 14-15 is there */
+		/* a lane marked tagged was readable for 54 bytes: the id in bytes 14-15 is there, and 48
+		 * bytes four bytes on */
 		int tag = tagged >> i & 1;
 
 		q[i] = p[i] + (tag ? 4 : 0);
 		a[i] = avail[i] - (tag ? 4u : 0u);
 		vlan[i] = tag ? jg_rd16(p[i] + 14) & 0x0fffu : 0; /* as jg_flow_hint_lean() reads it */
 	}
-	return lanes(t, q, a, vlan, h);
+	return lanes(t, q, a, vlan, g);
 }
 
 X8 unsigned int
 jg_flow_hint_lean_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
-		     struct jg_flow_hint h[8])
+		     struct jg_flow_lanes *g)
 {
-	return lanes(t, p, avail, NULL, h);
+	const uint8_t *q[8];
+
+	for (int i = 0; i < 8; i++)
+		q[i] = avail[i] >= 14 + 20 + 20 ? p[i] : jg_flow_no_frame;
+	return lanes(t, q, avail, NULL, g);
+}
+
+X8 unsigned int
+jg_flow_hint_frames_x8(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8],
+		       struct jg_flow_lanes *g)
+{
+	return lanes(t, p, avail, NULL, g);
+}
+
+/* A row of g, as a vector. */
+#define ROWG(f) _mm256_load_si256((const __m256i *)(const void *)g->f)
+
+/* The lanes not in `lanes`, as a vector mask. */
+static inline X8 __m256i
+lanes_out(const typeof(K) *k, unsigned int lanes)
+{
+	return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)lanes), KV(bit)), _mm256_setzero_si256());
+}
+
+X8 void
+jg_flow_lanes_unpack(const struct jg_flow_lanes *g, unsigned int lanes, struct jg_flow_hint h[8])
+{
+	const __m256i zero = _mm256_setzero_si256();
+	__m256i a[8] = { ROWG(a), zero, zero, zero, ROWG(b), zero, zero, zero };
+	__m256i c[8] = { ROWG(ports), ROWG(kind), ROWG(b1), ROWG(b2), ROWG(sig), ROWG(cand), ROWG(seg), zero };
+
+	/* a hint from its key on: two 32-byte rows (the key's addresses; the rest), the fields transposed back */
+	transpose8(a);
+	transpose8(c);
+	for (int i = 0; i < 8; i++) {
+		if (!(lanes >> i & 1))
+			continue;
+		_mm256_storeu_si256((__m256i *)(void *)h[i].k.a, a[i]);
+		_mm256_storeu_si256((__m256i *)(void *)&h[i].k.pa, c[i]);
+	}
+}
+
+/*
+ * Both buckets' signatures of a lane as one 32-byte compare (b1's in the low
+ * half), the first match as jg_flow_lookup_bulk() takes it: the lowest bit of
+ * the lane's mask, found as the exponent of its float.
+ */
+X8 void
+jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigned int lanes)
+{
+	const typeof(K) *k = opaque(&K);
+	const char *sigs = (const char *)t->sigs, *flows = (const char *)t->flows;
+	const __m256i zero = _mm256_setzero_si256(), b1 = ROWG(b1), b2 = ROWG(b2);
+	uint32_t o1[8] __attribute__((aligned(32))), o2[8] __attribute__((aligned(32))), mk[8] __attribute__((aligned(32)));
+	uint64_t off[8] __attribute__((aligned(32)));
+	__m256i m, low, e, cand, nil;
+
+	static_assert(sizeof(t->sigs[0]) == 16 && sizeof(struct jg_flow) == 64, "a bucket's signatures are 16 bytes");
+	_mm256_store_si256((__m256i *)(void *)o1, _mm256_slli_epi32(b1, 4));
+	_mm256_store_si256((__m256i *)(void *)o2, _mm256_slli_epi32(b2, 4));
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++) {
+		__m256i rows = _mm256_inserti128_si256(
+			_mm256_castsi128_si256(_mm_load_si128((const __m128i *)(const void *)(sigs + o1[i]))),
+			_mm_load_si128((const __m128i *)(const void *)(sigs + o2[i])), 1);
+
+		mk[i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi16(rows, _mm256_set1_epi16((short)g->sig[i])));
+	}
+	m = _mm256_load_si256((const __m256i *)(const void *)mk);
+	low = _mm256_and_si256(m, _mm256_sub_epi32(zero, m));
+	e = _mm256_sub_epi32(_mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(low)), 23), KV(low8)),
+			     KV(bias));
+	cand = _mm256_add_epi32(_mm256_slli_epi32(_mm256_blendv_epi8(b1, b2, _mm256_cmpgt_epi32(e, KV(fifteen))), 3),
+				_mm256_srli_epi32(_mm256_and_si256(e, KV(fifteen)), 1));
+	nil = _mm256_or_si256(_mm256_cmpeq_epi32(m, zero), lanes_out(k, lanes));
+	cand = _mm256_or_si256(cand, nil);
+	_mm256_store_si256((__m256i *)(void *)g->cand, cand);
+	/* each entry's line (a lane without one: the first entry's, over and over); a table of 2^26 entries is 2^32 bytes */
+	cand = _mm256_andnot_si256(nil, cand);
+	_mm256_store_si256((__m256i *)(void *)off,
+			   _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(cand)), 6));
+	_mm256_store_si256((__m256i *)(void *)(off + 4),
+			   _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(cand, 1)), 6));
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++)
+		__builtin_prefetch(flows + off[i], 1, 3);
+}
+
+/*
+ * A flow's words the lanes compare: its IPv4 key's four (the rest of an IPv4
+ * key is zero, and word 9 holds the version), and the word of its flags,
+ * state byte and init_is_a (bit 24).
+ */
+static_assert(offsetof(struct jg_flow, key.a) == 0 && offsetof(struct jg_flow, key.b) == 16 &&
+		      offsetof(struct jg_flow, key.pa) == 32 && offsetof(struct jg_flow, key.proto) == 36 &&
+		      offsetof(struct jg_flow, flags) == 60,
+	      "jg_flow_match_x8() reads a flow as words 0, 4, 8, 9 and 15");
+
+X8 unsigned int
+jg_flow_match_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigned int lanes, const uint8_t *allow)
+{
+	const typeof(K) *k = opaque(&K);
+	const int *f = (const int *)(const void *)t->flows;
+	const __m256i cand = ROWG(cand), nil = _mm256_cmpeq_epi32(cand, _mm256_set1_epi32(-1));
+	/* word index of each lane's entry (a lane without one reads the first entry: it is not taken) */
+	const __m256i idx = _mm256_slli_epi32(_mm256_andnot_si256(nil, cand), 4);
+	__m256i eq, st, al, ok;
+
+	/* gathers of 32-bit words with 32-bit indices: a table of 2^26 entries is 2^30 words */
+	eq = _mm256_and_si256(_mm256_cmpeq_epi32(_mm256_i32gather_epi32(f, idx, 4), ROWG(a)),
+			      _mm256_cmpeq_epi32(_mm256_i32gather_epi32(f + 4, idx, 4), ROWG(b)));
+	eq = _mm256_and_si256(eq, _mm256_cmpeq_epi32(_mm256_i32gather_epi32(f + 8, idx, 4), ROWG(ports)));
+	eq = _mm256_and_si256(eq, _mm256_cmpeq_epi32(_mm256_i32gather_epi32(f + 9, idx, 4), ROWG(kind)));
+	st = _mm256_i32gather_epi32(f + 15, idx, 4);
+	/* bit (class) of allow[state]: the word at allow + state, its low byte */
+	al = _mm256_i32gather_epi32((const int *)(const void *)allow, _mm256_and_si256(_mm256_srli_epi32(st, 16), KV(low8)), 1);
+	ok = _mm256_and_si256(_mm256_srlv_epi32(al, _mm256_and_si256(_mm256_srli_epi32(ROWG(seg), 8), KV(low8))), KV(one));
+	eq = _mm256_and_si256(eq, _mm256_cmpeq_epi32(ok, KV(one)));
+	_mm256_store_si256((__m256i *)(void *)g->dir,
+			   _mm256_and_si256(_mm256_xor_si256(_mm256_srli_epi32(st, 24), _mm256_srli_epi32(ROWG(sig), 16)),
+					    KV(one)));
+	return (unsigned int)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_andnot_si256(nil, eq))) & lanes;
 }

@@ -387,6 +387,7 @@ test_x8_same(void)
 		const uint8_t *p[8];
 		uint32_t avail[8], total[8];
 		struct jg_flow_hint h[8], s1;
+		struct jg_flow_lanes lanes8;
 		unsigned int got;
 
 		for (int k = 0; k < 8; k++) {
@@ -424,7 +425,8 @@ test_x8_same(void)
 			p[k] = f;
 		}
 		memset(h, 0x5a, sizeof(h));
-		got = jg_flow_hint_lean_x8(&t, p, avail, h);
+		got = jg_flow_hint_lean_x8(&t, p, avail, &lanes8);
+		jg_flow_lanes_unpack(&lanes8, got, h);
 		for (int k = 0; k < 8; k++) {
 			int one;
 

@@ -127,7 +127,8 @@ jg_worker_init(struct jg_worker *w, uint32_t capacity, const struct jg_flow_time
 	w->verdict.out = stage_event;
 	w->verdict.out_ctx = w;
 	w->lean = getenv("JG_LEAN") == NULL || strcmp(getenv("JG_LEAN"), "0") != 0;
-	w->x8 = w->lean && jg_flow_x8_supported();
+	/* the lanes gather a flow's words with 32-bit indices: 2^26 flows at most (the configuration's bound) */
+	w->x8 = w->lean && jg_flow_x8_supported() && capacity <= 1u << 26;
 	lean_table(w);
 	return 0;
 }

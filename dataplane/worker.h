@@ -35,8 +35,11 @@ struct jg_rxq {
 /** A burst parsed and looked up, held until the next one is parsed (the worker's pipeline). */
 struct jg_held {
 	uint16_t n;
+	uint16_t n_lanes;     /**< its first n_lanes packets went through the AVX2 lanes, eight at a time */
+	uint8_t taken[8];     /**< the lanes taken of each eight (jg_flow_hint_lean_x8) */
 	uint8_t cls[64];
 	struct rte_mbuf *m[64];
+	struct jg_flow_lanes g[8]; /**< the hints of packets taken by the lanes; h[] has the others' */
 	struct jg_pkt p[64];
 	struct jg_flow_hint h[64];
 };
@@ -98,7 +101,7 @@ struct jg_worker {
 	 * set when a packet of enum jg_lean_cls c changes nothing of flow f but its counters
 	 * (made by jg_worker_init, again when detection comes).
 	 */
-	uint8_t lean_allow[256];
+	uint8_t lean_allow[256 + 3]; /* the lanes read it as words (jg_flow_match_x8) */
 	struct jg_held held[2];
 	uint8_t held_cur; /**< held[held_cur] is the burst waiting */
 	struct jg_flow_rec fr_stage[JG_STAGE];

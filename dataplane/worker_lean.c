@@ -9,6 +9,8 @@
 #include "worker_priv.h"
 
 #include <assert.h>
+#include <immintrin.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_prefetch.h>
@@ -16,6 +18,8 @@
 #include "pkt_fastpath.h"
 
 #define PREFETCH_AHEAD 4
+/* compiled for AVX2 function by function: called only where jg_flow_x8_supported() said so (w->x8) */
+#define X8 __attribute__((target("avx2,tune=haswell")))
 /* held class of a frame jg_flow_hint_lean() took: no struct jg_pkt yet */
 #define CLS_LEAN 0xff
 
@@ -31,7 +35,7 @@ struct lean_run {
 	int monitor; /**< no port has a peer: every packet goes back to the pool */
 };
 
-static const uint8_t none[256];
+static const uint8_t none[256 + 3];
 
 /** @return 1 when handled, 0 when the packet needs jg_worker_parsed() (nothing was changed) */
 static inline int
@@ -52,6 +56,123 @@ process_lean(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *m, 
 	return 1;
 }
 
+/* Held packet i, alone: the lean way if it takes it, else the general way. @return 1 when the lean way took it */
+static inline __attribute__((always_inline)) int
+finish_one(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, uint16_t i)
+{
+	struct rte_mbuf *m = b->m[i];
+	uint8_t cls = b->cls[i];
+
+	if (cls == CLS_LEAN) {
+		if (process_lean(w, r, m, &b->h[i]))
+			return 1;
+		/* the rest of the packet's way needs all of it: the general parser takes it alike */
+		cls = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &b->p[i]);
+	}
+	jg_worker_parsed(w, m, &b->p[i], (enum jg_pkt_class)cls, &b->h[i]);
+	return 0;
+}
+
+/* Back to the pool with the next batch, n (eight at most) at once. */
+static inline void
+free_later_n(struct jg_worker *w, struct rte_mbuf *const *m, unsigned int n)
+{
+	/* eight copied whatever n is: a copy of fixed size, no call */
+	if (w->n_free > RTE_DIM(w->free_buf) - 8) {
+		jg_worker_free_mbufs(w->free_buf, w->n_free);
+		w->n_free = 0;
+	}
+	memcpy(&w->free_buf[w->n_free], m, 8 * sizeof(*m));
+	w->n_free = (uint16_t)(w->n_free + n);
+}
+
+/*
+ * Lanes i to end - 1 of eight that jg_flow_match_x8() matched, counted in
+ * order: what process_lean() does for each, the flow found and asked for
+ * all eight at once (a reassembled datagram is never among them: frames_x8).
+ * Stops at a lane that has a timeout to decide, and after one whose counter
+ * carried (its flow's state may have changed). ts and monitor are
+ * r->ts_off >= 0 and r->monitor, constants where it is inlined.
+ * @return the lane it stopped at
+ */
+static inline __attribute__((always_inline)) unsigned int
+count_lanes(struct jg_worker *w, struct rte_mbuf *const *ms, const struct jg_flow_lanes *g, unsigned int i,
+	    unsigned int end, int ts, int monitor)
+{
+	struct jg_flow *flows = w->flows.flows;
+	const uint64_t now_ns = w->now_ns;
+	unsigned int from = i;
+
+	for (; i < end; i++) {
+		struct rte_mbuf *m = ms[i];
+		int c = jg_flow_count_dir(&w->flows, &flows[g->cand[i]], (int)g->dir[i], (uint8_t)g->seg[i], m->pkt_len,
+					  ts ? packet_time(w, m) : now_ns);
+
+		if (c < 0)
+			break;
+		if (!monitor)
+			finish(w, m, 0);
+		if (unlikely(c > 0)) {
+			i++;
+			break;
+		}
+	}
+	if (monitor)
+		free_later_n(w, ms + from, i - from);
+	return i;
+}
+
+/* count_lanes() with the run's two constants made constants. */
+static inline unsigned int
+count_run(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *const *ms, const struct jg_flow_lanes *g,
+	  unsigned int i, unsigned int end)
+{
+	if (r->ts_off < 0)
+		return r->monitor ? count_lanes(w, ms, g, i, end, 0, 1) : count_lanes(w, ms, g, i, end, 0, 0);
+	return r->monitor ? count_lanes(w, ms, g, i, end, 1, 1) : count_lanes(w, ms, g, i, end, 1, 0);
+}
+
+/*
+ * Eight held packets that went through the lanes: the flows of those taken
+ * found and asked at once (jg_flow_match_x8), runs of lanes matched counted
+ * together, the others one by one (finish_one). A packet one by one may change
+ * the table (flows made, moved, ended; a state changed): the lanes after it
+ * are matched again.
+ * @return the packets the lean way took
+ */
+static inline uint64_t
+finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, uint16_t base)
+{
+	struct jg_flow_lanes *g = &b->g[base / 8];
+	unsigned int taken = b->taken[base / 8], i = 0, fast = 0;
+	uint64_t lean = 0;
+	int unpacked = 0;
+
+	if (taken != 0)
+		fast = jg_flow_match_x8(&w->flows, g, taken, r->allow);
+	while (i < 8) {
+		unsigned int run = (unsigned int)__builtin_ctz(~(fast >> i));
+
+		if (run != 0) {
+			unsigned int j = count_run(w, r, &b->m[base], g, i, i + run);
+
+			lean += j - i;
+			i = j;
+			if (i == 8)
+				break;
+		}
+		if (!unpacked) {
+			jg_flow_lanes_unpack(g, taken, &b->h[base]);
+			unpacked = 1;
+		}
+		lean += (uint64_t)finish_one(w, r, b, (uint16_t)(base + i));
+		i++;
+		if (fast >> i)
+			fast = jg_flow_match_x8(&w->flows, g, taken & (0xffu << i), r->allow);
+	}
+	return lean;
+}
+
 /* Account and inspect a held burst, in order; its entries were prefetched a burst ago. */
 static void
 finish_held(struct jg_worker *w)
@@ -63,27 +184,16 @@ finish_held(struct jg_worker *w)
 		.ts_off = w->ts_off,
 		.monitor = w->n_tx_ports == 0,
 	};
-	struct jg_flow_hint *h = b->h;
 	uint64_t lean = 0;
+	uint16_t i = 0;
 
-	/* walked by pointer: the held arrays' strides cost an address computation each otherwise */
-	for (uint16_t i = 0; i < b->n; i++, h++) {
-		struct rte_mbuf *m = b->m[i];
-		uint8_t cls = b->cls[i];
-
-		if (cls == CLS_LEAN) {
-			if (process_lean(w, &r, m, h)) {
-				lean++;
-				continue;
-			}
-			/* the rest of the packet's way needs all of it: the general parser takes it alike */
-			cls = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
-						    &b->p[i]);
-		}
-		jg_worker_parsed(w, m, &b->p[i], (enum jg_pkt_class)cls, h);
-	}
+	for (; i < b->n_lanes; i += 8)
+		lean += finish_eight(w, &r, b, i);
+	for (; i < b->n; i++)
+		lean += (uint64_t)finish_one(w, &r, b, i);
 	w->cnt[JG_CNT_PKT_FLOW] += lean;
 	b->n = 0;
+	b->n_lanes = 0;
 }
 
 /* Hold packet i of a burst: its hint the lean way, or parsed the general way. */
@@ -117,32 +227,83 @@ bytes_of_bits(unsigned int bits)
 	return x * 0xff;
 }
 
+static_assert(offsetof(struct rte_mbuf, buf_addr) == 0 && offsetof(struct rte_mbuf, data_off) == 16 &&
+		      offsetof(struct rte_mbuf, ol_flags) == 24 && offsetof(struct rte_mbuf, data_len) == 40,
+	      "frames_x8() gathers an mbuf's words 0, 2, 3 and 5");
+
+/* Word `off` (bytes) of four mbufs, as distances from one of them (a gather with a base register: valgrind's too) */
+#define MBUF_WORDS(d, off) _mm256_i64gather_epi64((const long long *)(const void *)(base + (off)), (d), 1)
+
 /*
- * Eight packets at once (AVX2): the lean way's hints of the plain IPv4 frames
- * (after one 802.1Q tag at most) in vector lanes, the rest one by one. The frames eight further on are
- * prefetched meanwhile (the caller prefetched the first sixteen).
+ * Where the frames of a burst's first n8 mbufs (a multiple of eight) start and
+ * what may be read there (the first segment), four mbufs at a time, as
+ * jg_flow_hint_frames_x8() takes them: a frame shorter than 54 bytes is
+ * jg_flow_no_frame. A reassembled datagram (its mbuf flagged `refuse`) is
+ * given nothing to read: the lanes leave it to the one-frame way, whose
+ * process_lean() sends it the general way, so count_lanes() never meets one.
+ */
+static X8 void
+frames_x8(struct rte_mbuf *const *m, uint16_t n8, uint64_t refuse, const uint8_t **p, uint32_t *avail)
+{
+	const __m256i low16 = _mm256_set1_epi64x(0xffff), fl = _mm256_set1_epi64x((long long)refuse);
+	const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+	const char *base = (const char *)m[0];
+	const __m256i b = _mm256_set1_epi64x((long long)(uintptr_t)base), short_len = _mm256_set1_epi64x(14 + 20 + 20 - 1);
+	const __m256i none = _mm256_set1_epi64x((long long)(uintptr_t)jg_flow_no_frame);
+
+	for (uint16_t i = 0; i < n8; i += 4) {
+		__m256i mp = _mm256_sub_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(m + i)), b);
+		__m256i start = _mm256_add_epi64(MBUF_WORDS(mp, 0), _mm256_and_si256(MBUF_WORDS(mp, 16), low16));
+		__m256i len = _mm256_and_si256(MBUF_WORDS(mp, 40), low16);
+
+		len = _mm256_andnot_si256(
+			_mm256_cmpeq_epi64(_mm256_cmpeq_epi64(_mm256_and_si256(MBUF_WORDS(mp, 24), fl), _mm256_setzero_si256()),
+					   _mm256_setzero_si256()),
+			len);
+		_mm256_storeu_si256((__m256i *)(void *)(p + i), _mm256_blendv_epi8(none, start, _mm256_cmpgt_epi64(len, short_len)));
+		_mm_storeu_si128((__m128i *)(void *)(avail + i),
+				 _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(len, even)));
+	}
+}
+
+/*
+ * The first n8 packets of a burst (a multiple of eight), eight at a time: the
+ * lean way's hints of the plain IPv4 frames (after one 802.1Q tag at most) in
+ * vector lanes, the rest one by one. Frames are prefetched sixteen ahead.
  */
 static inline void
-hold_eight(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint16_t i, uint16_t n)
+hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint16_t n, uint16_t n8)
 {
-	const uint8_t *f[8];
-	uint32_t avail[8];
-	uint64_t cls;
-	unsigned int taken;
+	const uint8_t *p[64];
+	uint32_t avail[64];
 
 	static_assert(CLS_LEAN == 0xff, "a frame taken is a byte of ones");
-	memcpy(&b->m[i], &pkts[i], 8 * sizeof(pkts[0]));
-	for (uint16_t k = 0; k < 8; k++) {
-		f[k] = rte_pktmbuf_mtod(pkts[i + k], const uint8_t *);
-		avail[k] = pkts[i + k]->data_len;
+	frames_x8(pkts, n8, w->reasm_flag, p, avail);
+	memcpy(b->m, pkts, n8 * sizeof(pkts[0]));
+#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++)
+		rte_prefetch0(p[k]);
+	for (int k = 8; k < n8 && k < 16; k++)
+		rte_prefetch0(p[k]);
+	for (uint16_t i = 0; i < n8; i += 8) {
+		unsigned int taken;
+		uint64_t cls;
+
+		if (likely(i + 24 <= n8)) {
+#pragma GCC unroll 8
+			for (int k = 16; k < 24; k++)
+				rte_prefetch0(p[i + k]);
+		} else {
+			for (int k = i + 16; k < n; k++)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+		}
+		taken = jg_flow_hint_frames_x8(&w->flows, p + i, avail + i, &b->g[i / 8]);
+		b->taken[i / 8] = (uint8_t)taken;
+		cls = bytes_of_bits(taken);
+		memcpy(&b->cls[i], &cls, 8);
+		for (unsigned int rest = ~taken & 0xffu; rest != 0; rest &= rest - 1)
+			hold_one(w, b, (uint16_t)(i + __builtin_ctz(rest)));
 	}
-	for (uint16_t k = i + 16; k < i + 24 && k < n; k++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-	taken = jg_flow_hint_lean_x8(&w->flows, f, avail, &b->h[i]);
-	cls = bytes_of_bits(taken);
-	memcpy(&b->cls[i], &cls, 8);
-	for (unsigned int rest = ~taken & 0xffu; rest != 0; rest &= rest - 1)
-		hold_one(w, b, (uint16_t)(i + __builtin_ctz(rest)));
 }
 
 /*
@@ -165,14 +326,13 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	if (unlikely(n > 64))
 		return;
 	if (w->x8 && n >= 8) {
-		for (uint16_t k = 0; k < n && k < 16; k++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-		for (; i + 8 <= n; i += 8)
-			hold_eight(w, b, pkts, i, n);
+		i = n & ~7u;
+		hold_lanes(w, b, pkts, n, i);
 	} else {
 		for (uint16_t k = 0; k < n && k < PREFETCH_AHEAD; k++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 	}
+	b->n_lanes = i;
 	for (; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
@@ -180,7 +340,15 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		hold_one(w, b, i);
 	}
 	finish_held(w);
-	jg_flow_lookup_bulk(&w->flows, b->h, n);
+	for (uint16_t k = 0; k < b->n_lanes; k += 8) {
+		unsigned int taken = b->taken[k / 8];
+
+		if (taken != 0)
+			jg_flow_lookup_x8(&w->flows, &b->g[k / 8], taken);
+		for (unsigned int rest = ~taken & 0xffu; rest != 0; rest &= rest - 1)
+			jg_flow_lookup_bulk(&w->flows, &b->h[k + __builtin_ctz(rest)], 1);
+	}
+	jg_flow_lookup_bulk(&w->flows, b->h + b->n_lanes, (uint16_t)(n - b->n_lanes));
 	b->n = n;
 	w->held_cur ^= 1;
 }

@@ -33,6 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int lean;
 
 	static struct jg_flow_hint x8h[8];
+	static struct jg_flow_lanes lanes8;
 	static int x8 = -1;
 
 	if (x8 < 0)
@@ -73,7 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			f[k] = data + 1;
 			av[k] = k == 0 ? avail : (uint32_t)(size - 1) - (uint32_t)(k - 1) * (uint32_t)(size - 1) / 7;
 		}
-		taken = jg_flow_hint_lean_x8(&ft, f, av, x8h);
+		taken = jg_flow_hint_lean_x8(&ft, f, av, &lanes8);
+		jg_flow_lanes_unpack(&lanes8, taken, x8h);
 		for (int k = 0; k < 8; k++) {
 			if (!(taken >> k & 1))
 				continue;
