@@ -244,6 +244,7 @@ struct jg_flow_lanes {
 	uint32_t seg[8];   /**< tcp_flags | lean_cls << 8 | payload_len << 16 */
 	uint32_t cand[8];  /**< JG_FLOW_NIL until jg_flow_lookup_x8() */
 	uint32_t dir[8];   /**< jg_flow_match_x8(): a matched lane's direction */
+	uint32_t len[8];   /**< the caller's: each frame's length, for jg_flow_count_x8() */
 } __attribute__((aligned(32)));
 
 /**

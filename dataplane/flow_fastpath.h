@@ -88,6 +88,15 @@ void jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, u
 unsigned int jg_flow_match_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigned int lanes,
 			      const uint8_t *allow);
 
+/**
+ * jg_flow_count_dir() for eight lanes jg_flow_match_x8() matched, all at time
+ * now, each frame's length in g->len: when no two lanes share a flow, none has
+ * a timeout to decide and no counter carries, all eight counted as
+ * jg_flow_count_dir() counts them one after the other; else nothing changed.
+ * @return 1 when counted, 0 when nothing was changed
+ */
+int jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, uint64_t now);
+
 /** 1 when this CPU runs AVX2 and JG_SCALAR is not 1 (to measure or test the scalar way alone). */
 int jg_flow_x8_supported(void);
 
@@ -472,7 +481,7 @@ jg_flow_lean_ok(uint8_t st, uint8_t cls)
  *         jg_flow_packet_hint() (nothing was changed)
  */
 static inline int
-jg_flow_count_dir(struct jg_flow_table *t, struct jg_flow *f, int dir, uint8_t tcp_flags, uint32_t frame_len,
+jg_flow_count_dir(struct jg_flow_table *t, struct jg_flow *f, unsigned int dir, uint8_t tcp_flags, uint32_t frame_len,
 		  uint64_t now)
 {
 	uint32_t bytes;
@@ -486,7 +495,7 @@ jg_flow_count_dir(struct jg_flow_table *t, struct jg_flow *f, int dir, uint8_t t
 	/* a counter that wraps carries out of line, as in jg_flow_packet_hint() */
 	if (unlikely(__builtin_add_overflow(f->pkts[dir], (uint16_t)1, &pkts) ||
 		     __builtin_add_overflow(f->bytes[dir], frame_len, &bytes))) {
-		jg_flow_count_carry(t, f, dir, tcp_flags, frame_len);
+		jg_flow_count_carry(t, f, (int)dir, tcp_flags, frame_len);
 		return 1;
 	}
 	f->pkts[dir] = pkts;
@@ -507,7 +516,7 @@ jg_flow_count_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg_f
 {
 	int dir = h->src_is_a == f->init_is_a ? 0 : 1;
 
-	return jg_flow_count_dir(t, f, dir, h->tcp_flags, frame_len, now) < 0 ? -1 : dir;
+	return jg_flow_count_dir(t, f, (unsigned int)dir, h->tcp_flags, frame_len, now) < 0 ? -1 : dir;
 }
 
 /**

@@ -121,7 +121,7 @@ enum { N_SESSION_PORTS = 0 JG_SESSION_PORTS(COUNT) };
 static const struct {
 	uint32_t min_len[8], eth_mask[8], eth[8], frag[8], tcp[8], udp[8], l2[8], hl_mask[8], hl_min[8], l4_off[8],
 		udp_min[8], udp_hl[8], low16[8], sign[8], v4[8], sig_mul[8], alt_mul[8], bucket_mul[8], one[8], src_bit[8],
-		ctrl[8], three[8], tag[8], low8[8], bias[8], fifteen[8], bit[8];
+		ctrl[8], three[8], tag[8], low8[8], bias[8], fifteen[8], bit[8], rot1[8], rot2[8], rot3[8], rot4[8];
 	uint16_t session[N_SESSION_PORTS][16];
 	int8_t be16[32], swap16[32], bswap32[32];
 } K __attribute__((aligned(32))) = {
@@ -152,6 +152,10 @@ static const struct {
 	.bias = C8(127), /* a float's exponent bias */
 	.fifteen = C8(15),
 	.bit = { 1, 2, 4, 8, 16, 32, 64, 128 },
+	.rot1 = { 1, 2, 3, 4, 5, 6, 7, 0 },
+	.rot2 = { 2, 3, 4, 5, 6, 7, 0, 1 },
+	.rot3 = { 3, 4, 5, 6, 7, 0, 1, 2 },
+	.rot4 = { 4, 5, 6, 7, 0, 1, 2, 3 },
 	.session = { JG_SESSION_PORTS(C16) },
 	/* per dword: a big-endian 16-bit field at its start; each half's bytes swapped; all four */
 	.be16 = { B16(1, 0, -128, -128), B16(1, 0, -128, -128) },
@@ -449,4 +453,103 @@ jg_flow_match_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigne
 			   _mm256_and_si256(_mm256_xor_si256(_mm256_srli_epi32(st, 24), _mm256_srli_epi32(ROWG(sig), 16)),
 					    KV(one)));
 	return (unsigned int)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_andnot_si256(nil, eq))) & lanes;
+}
+
+/*
+ * A flow's words 10 to 15, which counting changes: last_ns (10, 11), bytes
+ * (12, 13), pkts (14), flags and the state bits (15).
+ */
+static_assert(offsetof(struct jg_flow, last_ns) == 40 && offsetof(struct jg_flow, bytes) == 48 &&
+		      offsetof(struct jg_flow, pkts) == 56 && offsetof(struct jg_flow, flags) == 60,
+	      "jg_flow_count_x8() writes a flow's bytes 40 to 63");
+
+/*
+ * The eight flows' words read at once, the new ones made in the lanes, and
+ * each flow's 24 bytes written back as one 16-byte and one 8-byte store (the
+ * rows transposed back into flows): the lanes must not share a flow.
+ */
+X8 int
+jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, uint64_t now)
+{
+	const typeof(K) *k = opaque(&K);
+	const int *fw = (const int *)(const void *)t->flows;
+	const long long *fq = (const long long *)(const void *)t->flows;
+	const __m256i cand = ROWG(cand), dir = ROWG(dir), len = ROWG(len);
+	const __m256i idx = _mm256_slli_epi32(cand, 4); /* word index of each entry (JG_FLOW_NIL is never matched) */
+	const __m256i sign64 = _mm256_set1_epi64x(INT64_MIN), now64 = _mm256_set1_epi64x((long long)now);
+	const __m256i min64 = _mm256_xor_si256(_mm256_set1_epi64x((long long)t->min_idle_ns), sign64);
+	__m256i bad, last[2], r[6], b0, b1, d1, add0, add1, pw;
+	uint64_t off[8] __attribute__((aligned(32)));
+	char *flows = (char *)t->flows;
+
+	/* two lanes of one flow: the second must see the first's counts (one after the other) */
+	bad = _mm256_cmpeq_epi32(cand, _mm256_permutevar8x32_epi32(cand, KV(rot1)));
+	bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(cand, _mm256_permutevar8x32_epi32(cand, KV(rot2))));
+	bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(cand, _mm256_permutevar8x32_epi32(cand, KV(rot3))));
+	bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(cand, _mm256_permutevar8x32_epi32(cand, KV(rot4))));
+	/* last_ns, unsigned, in two rows of four: a timeout to decide where now - last_ns >= min_idle_ns */
+	for (int h = 0; h < 2; h++) {
+		__m128i ix = h == 0 ? _mm256_castsi256_si128(idx) : _mm256_extracti128_si256(idx, 1);
+		__m256i l = _mm256_i32gather_epi64(fq + 5, ix, 4);
+		__m256i later = _mm256_cmpgt_epi64(_mm256_xor_si256(now64, sign64), _mm256_xor_si256(l, sign64));
+		__m256i gap = _mm256_xor_si256(_mm256_sub_epi64(now64, l), sign64);
+
+		bad = _mm256_or_si256(bad, _mm256_andnot_si256(_mm256_cmpgt_epi64(min64, gap), later));
+		last[h] = _mm256_blendv_epi8(l, now64, later);
+	}
+	/* bytes in the packet's direction, their carry; pkts' low or high half, its carry; the flags */
+	d1 = _mm256_cmpeq_epi32(dir, KV(one));
+	add0 = _mm256_andnot_si256(d1, len);
+	add1 = _mm256_and_si256(d1, len);
+	r[2] = _mm256_i32gather_epi32(fw + 12, idx, 4);
+	r[3] = _mm256_i32gather_epi32(fw + 13, idx, 4);
+	b0 = _mm256_add_epi32(r[2], add0);
+	b1 = _mm256_add_epi32(r[3], add1);
+	bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(_mm256_xor_si256(r[2], KV(sign)), _mm256_xor_si256(b0, KV(sign))));
+	bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(_mm256_xor_si256(r[3], KV(sign)), _mm256_xor_si256(b1, KV(sign))));
+	pw = _mm256_i32gather_epi32(fw + 14, idx, 4);
+	bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_srlv_epi32(pw, _mm256_slli_epi32(dir, 4)), KV(low16)),
+						       KV(low16)));
+	if (!_mm256_testz_si256(bad, bad))
+		return 0;
+	r[2] = b0;
+	r[3] = b1;
+	r[4] = _mm256_add_epi32(pw, _mm256_sllv_epi32(KV(one), _mm256_slli_epi32(dir, 4)));
+	r[5] = _mm256_or_si256(_mm256_i32gather_epi32(fw + 15, idx, 4),
+			       _mm256_sllv_epi32(_mm256_and_si256(ROWG(seg), KV(low8)), _mm256_slli_epi32(dir, 3)));
+	/* last_ns's rows of four qwords as two rows of eight words (low, high) */
+	{
+		const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+		__m256i a = _mm256_permutevar8x32_epi32(last[0], even), c = _mm256_permutevar8x32_epi32(last[1], even);
+
+		r[0] = _mm256_permute2x128_si256(a, c, 0x20);
+		r[1] = _mm256_permute2x128_si256(a, c, 0x31);
+	}
+	_mm256_store_si256((__m256i *)(void *)off, _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(cand)), 6));
+	_mm256_store_si256((__m256i *)(void *)(off + 4),
+			   _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(cand, 1)), 6));
+	/*
+	 * Words 10-13 of each flow as 16 bytes, words 14-15 as 8: rows interleaved into
+	 * lanes (a 128-bit half holds lane i's 16 bytes, lane i + 4 in the other half; a
+	 * qword, lane i's two words)
+	 */
+	{
+		__m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+		__m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+		__m256i q[4] = { _mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2), _mm256_unpacklo_epi64(t1, t3),
+				 _mm256_unpackhi_epi64(t1, t3) };
+		__m256i u0 = _mm256_unpacklo_epi32(r[4], r[5]), u1 = _mm256_unpackhi_epi32(r[4], r[5]);
+		__m128i v[4] = { _mm256_castsi256_si128(u0), _mm256_castsi256_si128(u1), _mm256_extracti128_si256(u0, 1),
+				 _mm256_extracti128_si256(u1, 1) };
+
+		/* q[j]: lanes j (low half) and j + 4; v[0]: lanes 0, 1; v[1]: 2, 3; v[2]: 4, 5; v[3]: 6, 7 */
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++) {
+			_mm_storeu_si128((__m128i *)(void *)(flows + off[j] + 40), _mm256_castsi256_si128(q[j]));
+			_mm_storeu_si128((__m128i *)(void *)(flows + off[j + 4] + 40), _mm256_extracti128_si256(q[j], 1));
+			_mm_storel_epi64((__m128i *)(void *)(flows + off[2 * j] + 56), v[j]);
+			_mm_storeh_pd((double *)(void *)(flows + off[2 * j + 1] + 56), _mm_castsi128_pd(v[j]));
+		}
+	}
+	return 1;
 }

@@ -504,11 +504,135 @@ test_x8_same(void)
 	free(mem);
 }
 
+/*
+ * jg_flow_count_x8() against jg_flow_count_dir() one lane after the other: 64
+ * flows, eight frames of them at a time (often two of one flow), times now and
+ * then past the idle timeout, counters now and then about to wrap. The lanes
+ * must count exactly when no two share a flow, none times out and none carries,
+ * and then leave the flows as the one-by-one way does; else change nothing.
+ */
+static void
+test_x8_count(void)
+{
+	unsigned int seed = getenv("JG_PKT_SEED") ? (unsigned int)strtoul(getenv("JG_PKT_SEED"), NULL, 0)
+						   : (unsigned int)time(NULL) + 1;
+	size_t sz = jg_flow_table_mem_size(1024);
+	void *mem = aligned_alloc(64, sz);
+	struct jg_flow_table t;
+	struct jg_flow_timeouts to = { 60000000000ull, 60000000000ull, 60000000000ull, 60000000000ull,
+				       60000000000ull, 0 };
+	uint64_t cnt[JG_CNT_MAX], now = 1000000000000ull;
+	static uint8_t fr[64][128], allow[256 + 3];
+	uint32_t len[64], counted = 0, refused = 0, bad = 0, back = 0;
+
+	if (!jg_flow_x8_supported()) {
+		free(mem);
+		return;
+	}
+	printf("pkt_test: eight-count seed %u (JG_PKT_SEED)\n", seed);
+	srand(seed);
+	memset(mem, 0, sz);
+	memset(allow, 0xff, sizeof(allow));
+	CHECK(jg_flow_table_init(&t, mem, 1024, 1, &to, no_emit, NULL, cnt) == 0);
+	for (int i = 0; i < 64; i++) { /* 32 flows, frames i and i + 1 (i even) their two directions, made at now */
+		struct jg_pkt pp;
+
+		len[i] = ipv4_tcp(fr[i], eth(fr[i], JG_ETH_IPV4), (uint16_t)(rand() % 60),
+				  (uint8_t)(i & 1 ? JG_TCP_ACK : JG_TCP_ACK | JG_TCP_PSH));
+		fr[i][29] = (uint8_t)(i / 2);
+		fr[i][33] = (uint8_t)(i / 4 + 100);
+		if (i & 1) { /* the other way: addresses and ports swapped */
+			uint8_t a[4], pt[2];
+
+			memcpy(a, fr[i] + 26, 4);
+			memcpy(fr[i] + 26, fr[i] + 30, 4);
+			memcpy(fr[i] + 30, a, 4);
+			memcpy(pt, fr[i] + 34, 2);
+			memcpy(fr[i] + 34, fr[i] + 36, 2);
+			memcpy(fr[i] + 36, pt, 2);
+		}
+		CHECK(jg_pkt_parse(fr[i], len[i], len[i], &pp) == JG_PKT_FLOW);
+		if (!(i & 1))
+			jg_flow_packet(&t, &pp, len[i], now, NULL);
+	}
+	for (int round = 0; round < 20000; round++) {
+		const uint8_t *p[8];
+		uint32_t avail[8];
+		int pick[8], dup = 0, idle = 0, carry = 0, got;
+		struct jg_flow_lanes g;
+		struct jg_flow before[8], x8[8];
+		uint64_t at;
+
+		now += (uint64_t)(rand() % 1000);
+		at = now + (rand() % 50 == 0 ? 61000000000ull : 0);
+
+		for (int k = 0; k < 8; k++) {
+			pick[k] = rand() % 4 == 0 ? rand() % 8 : rand() % 64; /* often two of a flow */
+			p[k] = fr[pick[k]];
+			avail[k] = len[pick[k]];
+		}
+		CHECK(jg_flow_hint_lean_x8(&t, p, avail, &g) == 0xff);
+		jg_flow_lookup_x8(&t, &g, 0xff);
+		if (jg_flow_match_x8(&t, &g, 0xff, allow) != 0xff) {
+			if (bad++ == 0)
+				printf("pkt_test: round %d: a flow of the 64 not matched\n", round);
+			continue;
+		}
+		for (int k = 0; k < 8; k++) {
+			struct jg_flow *f = &t.flows[g.cand[k]];
+
+			g.len[k] = 60 + (uint32_t)(rand() % 1400);
+			if (rand() % 200 == 0)
+				f->pkts[g.dir[k]] = 0xffff;
+			if (rand() % 200 == 0)
+				f->bytes[g.dir[k]] = UINT32_MAX - (uint32_t)(rand() % 3000);
+			for (int j = 0; j < k; j++)
+				dup |= g.cand[j] == g.cand[k];
+			carry |= f->pkts[g.dir[k]] == 0xffff || f->bytes[g.dir[k]] + g.len[k] < f->bytes[g.dir[k]];
+			idle |= at > f->last_ns && at - f->last_ns >= t.min_idle_ns;
+		}
+		for (int k = 0; k < 8; k++)
+			before[k] = t.flows[g.cand[k]];
+		got = jg_flow_count_x8(&t, &g, at);
+		for (int k = 0; k < 8; k++)
+			x8[k] = t.flows[g.cand[k]];
+		if (got != !(dup || idle || carry)) {
+			if (bad++ == 0)
+				printf("pkt_test: round %d: the lanes counted %d (shared %d, timeout %d, carry %d)\n", round, got,
+				       dup, idle, carry);
+		}
+		for (int k = 0; k < 8; k++) /* as they were */
+			t.flows[g.cand[k]] = before[k];
+		if (!got) {
+			for (int k = 0; k < 8; k++)
+				if (memcmp(&x8[k], &before[k], sizeof(before[k])) != 0 && bad++ == 0)
+					printf("pkt_test: round %d: the lanes refused yet changed a flow\n", round);
+			refused++;
+			for (int k = 0; k < 8; k++) /* wrapped counters put back low for the next rounds */
+				t.flows[g.cand[k]].pkts[g.dir[k]] = 1, t.flows[g.cand[k]].bytes[g.dir[k]] = 1;
+			continue;
+		}
+		for (int k = 0; k < 8; k++)
+			CHECK(jg_flow_count_dir(&t, &t.flows[g.cand[k]], g.dir[k], (uint8_t)g.seg[k], g.len[k], at) == 0);
+		for (int k = 0; k < 8; k++)
+			if (memcmp(&x8[k], &t.flows[g.cand[k]], sizeof(x8[k])) != 0 && bad++ == 0)
+				printf("pkt_test: round %d: lane %d's flow differs from the one-by-one way's\n", round, k);
+		counted++;
+		for (int k = 0; k < 8; k++)
+			back += g.dir[k];
+	}
+	printf("pkt_test: the eight-count counted %u groups (%u lanes from responders), refused %u, %u differences\n",
+	       counted, back, refused, bad);
+	CHECK(bad == 0 && counted > 2000 && refused > 5000 && back > 5000);
+	free(mem);
+}
+
 int
 main(void)
 {
 	test_fast_path_same();
 	test_x8_same();
+	test_x8_count();
 	test_ipv4_tcp();
 	test_ipv4_bogus();
 	test_fragments();

@@ -166,6 +166,12 @@ void jg_worker_send_rsts(struct jg_worker *w, const struct rte_mbuf *m, const st
 /** Handle a burst of packets this worker owns, as its loop does after rx (bench/: the in-process path). */
 void jg_worker_process(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n);
 
+/**
+ * jg_worker_process() for a burst from the worker's dispatch ring, which
+ * brings other workers' reassembled datagrams too (never the lean way's).
+ */
+void jg_worker_process_dispatched(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
 /** Finish the burst jg_worker_process() holds back (the worker does so whenever its queues are empty). */
 void jg_worker_drain(struct jg_worker *w);
 

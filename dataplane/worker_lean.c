@@ -9,7 +9,7 @@
 #include "worker_priv.h"
 
 #include <assert.h>
-#include <immintrin.h>
+#include <nmmintrin.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -18,8 +18,6 @@
 #include "pkt_fastpath.h"
 
 #define PREFETCH_AHEAD 4
-/* compiled for AVX2 function by function: called only where jg_flow_x8_supported() said so (w->x8) */
-#define X8 __attribute__((target("avx2,tune=haswell")))
 /* held class of a frame jg_flow_hint_lean() took: no struct jg_pkt yet */
 #define CLS_LEAN 0xff
 
@@ -89,7 +87,7 @@ free_later_n(struct jg_worker *w, struct rte_mbuf *const *m, unsigned int n)
 /*
  * Lanes i to end - 1 of eight that jg_flow_match_x8() matched, counted in
  * order: what process_lean() does for each, the flow found and asked for
- * all eight at once (a reassembled datagram is never among them: frames_x8).
+ * all eight at once (a reassembled datagram is never among them: frames()).
  * Stops at a lane that has a timeout to decide, and after one whose counter
  * carried (its flow's state may have changed). ts and monitor are
  * r->ts_off >= 0 and r->monitor, constants where it is inlined.
@@ -105,7 +103,7 @@ count_lanes(struct jg_worker *w, struct rte_mbuf *const *ms, const struct jg_flo
 
 	for (; i < end; i++) {
 		struct rte_mbuf *m = ms[i];
-		int c = jg_flow_count_dir(&w->flows, &flows[g->cand[i]], (int)g->dir[i], (uint8_t)g->seg[i], m->pkt_len,
+		int c = jg_flow_count_dir(&w->flows, &flows[g->cand[i]], g->dir[i], (uint8_t)g->seg[i], m->pkt_len,
 					  ts ? packet_time(w, m) : now_ns);
 
 		if (c < 0)
@@ -133,23 +131,22 @@ count_run(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *const 
 }
 
 /*
- * Eight held packets that went through the lanes: the flows of those taken
- * found and asked at once (jg_flow_match_x8), runs of lanes matched counted
- * together, the others one by one (finish_one). A packet one by one may change
- * the table (flows made, moved, ended; a state changed): the lanes after it
- * are matched again.
+ * Lanes i to 7 of eight held packets that went through the lanes, fast the
+ * lanes jg_flow_match_x8() matched (and nothing changed since): runs of them
+ * counted together, the others one by one (finish_one). A packet one by one may
+ * change the table (flows made, moved, ended; a state changed): the lanes
+ * after it are matched again.
  * @return the packets the lean way took
  */
-static inline uint64_t
-finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, uint16_t base)
+static __attribute__((noinline)) uint64_t
+finish_lanes(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, uint16_t base, unsigned int i,
+	     unsigned int fast)
 {
 	struct jg_flow_lanes *g = &b->g[base / 8];
-	unsigned int taken = b->taken[base / 8], i = 0, fast = 0;
+	unsigned int taken = b->taken[base / 8];
 	uint64_t lean = 0;
 	int unpacked = 0;
 
-	if (taken != 0)
-		fast = jg_flow_match_x8(&w->flows, g, taken, r->allow);
 	while (i < 8) {
 		unsigned int run = (unsigned int)__builtin_ctz(~(fast >> i));
 
@@ -171,6 +168,40 @@ finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, u
 			fast = jg_flow_match_x8(&w->flows, g, taken & (0xffu << i), r->allow);
 	}
 	return lean;
+}
+
+/*
+ * Eight held packets that went through the lanes: the flows of those taken
+ * found and asked at once (jg_flow_match_x8); all eight matched, counted
+ * together (jg_flow_count_x8, or count_lanes()); else finish_lanes().
+ * @return the packets the lean way took
+ */
+static inline uint64_t
+finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, uint16_t base)
+{
+	struct jg_flow_lanes *g = &b->g[base / 8];
+	unsigned int taken = b->taken[base / 8], fast, j;
+
+	if (unlikely(taken != 0xff))
+		return finish_lanes(w, r, b, base, 0, taken != 0 ? jg_flow_match_x8(&w->flows, g, taken, r->allow) : 0);
+	fast = jg_flow_match_x8(&w->flows, g, 0xff, r->allow);
+	if (unlikely(fast != 0xff))
+		return finish_lanes(w, r, b, base, 0, fast);
+	/* eight flows, one time: counted at once, unless two share a flow (or a timeout, a carry) */
+	if (r->ts_off < 0 && jg_flow_count_x8(&w->flows, g, w->now_ns)) {
+		if (r->monitor) {
+			free_later_n(w, &b->m[base], 8);
+		} else {
+			for (unsigned int k = 0; k < 8; k++)
+				finish(w, b->m[base + k], 0);
+		}
+		return 8;
+	}
+	j = count_run(w, r, &b->m[base], g, 0, 8);
+	if (likely(j == 8))
+		return 8;
+	/* lane j has a timeout to decide, or lane j - 1 carried: lane j on is matched again */
+	return j + finish_lanes(w, r, b, base, j, 0);
 }
 
 /* Account and inspect a held burst, in order; its entries were prefetched a burst ago. */
@@ -227,42 +258,42 @@ bytes_of_bits(unsigned int bits)
 	return x * 0xff;
 }
 
-static_assert(offsetof(struct rte_mbuf, buf_addr) == 0 && offsetof(struct rte_mbuf, data_off) == 16 &&
-		      offsetof(struct rte_mbuf, ol_flags) == 24 && offsetof(struct rte_mbuf, data_len) == 40,
-	      "frames_x8() gathers an mbuf's words 0, 2, 3 and 5");
-
-/* Word `off` (bytes) of four mbufs, as distances from one of them (a gather with a base register: valgrind's too) */
-#define MBUF_WORDS(d, off) _mm256_i64gather_epi64((const long long *)(const void *)(base + (off)), (d), 1)
-
 /*
  * Where the frames of a burst's first n8 mbufs (a multiple of eight) start and
- * what may be read there (the first segment), four mbufs at a time, as
- * jg_flow_hint_frames_x8() takes them: a frame shorter than 54 bytes is
- * jg_flow_no_frame. A reassembled datagram (its mbuf flagged `refuse`) is
- * given nothing to read: the lanes leave it to the one-frame way, whose
- * process_lean() sends it the general way, so count_lanes() never meets one.
+ * what may be read there (the first segment), as jg_flow_hint_frames_x8()
+ * takes them: a frame shorter than 54 bytes is jg_flow_no_frame; the frames'
+ * lengths in their lanes' len (jg_flow_count_x8). A
+ * reassembled datagram (an mbuf flagged `refuse`: only the dispatch ring
+ * brings them) is given nothing to read: the lanes leave it to the one-frame
+ * way, whose process_lean() sends it the general way, so count_lanes() never
+ * meets one. (Loads, not gathers: an mbuf's first line is cold where a NIC did
+ * not just write it, and a gather waits for its four.)
  */
-static X8 void
-frames_x8(struct rte_mbuf *const *m, uint16_t n8, uint64_t refuse, const uint8_t **p, uint32_t *avail)
+static inline __attribute__((always_inline)) void
+frames(struct rte_mbuf *const *m, uint16_t n8, uint64_t refuse, const uint8_t **p, uint32_t *avail,
+       struct jg_flow_lanes *g)
 {
-	const __m256i low16 = _mm256_set1_epi64x(0xffff), fl = _mm256_set1_epi64x((long long)refuse);
-	const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-	const char *base = (const char *)m[0];
-	const __m256i b = _mm256_set1_epi64x((long long)(uintptr_t)base), short_len = _mm256_set1_epi64x(14 + 20 + 20 - 1);
-	const __m256i none = _mm256_set1_epi64x((long long)(uintptr_t)jg_flow_no_frame);
+	const __m128i short_len = _mm_set1_epi32(14 + 20 + 20);
 
-	for (uint16_t i = 0; i < n8; i += 4) {
-		__m256i mp = _mm256_sub_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(m + i)), b);
-		__m256i start = _mm256_add_epi64(MBUF_WORDS(mp, 0), _mm256_and_si256(MBUF_WORDS(mp, 16), low16));
-		__m256i len = _mm256_and_si256(MBUF_WORDS(mp, 40), low16);
+	for (uint16_t i = 0; i < n8; i += 8) {
+		unsigned int short_ones;
 
-		len = _mm256_andnot_si256(
-			_mm256_cmpeq_epi64(_mm256_cmpeq_epi64(_mm256_and_si256(MBUF_WORDS(mp, 24), fl), _mm256_setzero_si256()),
-					   _mm256_setzero_si256()),
-			len);
-		_mm256_storeu_si256((__m256i *)(void *)(p + i), _mm256_blendv_epi8(none, start, _mm256_cmpgt_epi64(len, short_len)));
-		_mm_storeu_si128((__m128i *)(void *)(avail + i),
-				 _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(len, even)));
+#pragma GCC unroll 8
+		for (uint16_t k = i; k < i + 8; k++) {
+			const struct rte_mbuf *x = m[k];
+
+			p[k] = rte_pktmbuf_mtod(x, const uint8_t *);
+			avail[k] = refuse != 0 && (x->ol_flags & refuse) ? 0 : x->data_len;
+			g[k / 8].len[k % 8] = x->pkt_len;
+		}
+		short_ones = (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(
+			_mm_or_si128(_mm_cmplt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(avail + i)), short_len),
+				     _mm_cmplt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(avail + i + 4)), short_len))));
+		if (unlikely(short_ones != 0)) {
+			for (uint16_t k = i; k < i + 8; k++)
+				if (avail[k] < 14 + 20 + 20)
+					p[k] = jg_flow_no_frame;
+		}
 	}
 }
 
@@ -271,14 +302,14 @@ frames_x8(struct rte_mbuf *const *m, uint16_t n8, uint64_t refuse, const uint8_t
  * lean way's hints of the plain IPv4 frames (after one 802.1Q tag at most) in
  * vector lanes, the rest one by one. Frames are prefetched sixteen ahead.
  */
-static inline void
-hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint16_t n, uint16_t n8)
+static inline __attribute__((always_inline)) void
+hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint16_t n, uint16_t n8, uint64_t refuse)
 {
 	const uint8_t *p[64];
 	uint32_t avail[64];
 
 	static_assert(CLS_LEAN == 0xff, "a frame taken is a byte of ones");
-	frames_x8(pkts, n8, w->reasm_flag, p, avail);
+	frames(pkts, n8, refuse, p, avail, b->g);
 	memcpy(b->m, pkts, n8 * sizeof(pkts[0]));
 #pragma GCC unroll 8
 	for (int k = 0; k < 8; k++)
@@ -317,8 +348,8 @@ hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint1
  * three bursts deep, entries given a whole burst's work to arrive, was no
  * faster at 1 M flows.)
  */
-static void
-process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
+static inline __attribute__((always_inline)) void
+process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t refuse)
 {
 	struct jg_held *b = &w->held[w->held_cur ^ 1];
 	uint16_t i = 0;
@@ -327,7 +358,7 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		return;
 	if (w->x8 && n >= 8) {
 		i = n & ~7u;
-		hold_lanes(w, b, pkts, n, i);
+		hold_lanes(w, b, pkts, n, i, refuse);
 	} else {
 		for (uint16_t k = 0; k < n && k < PREFETCH_AHEAD; k++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
@@ -356,7 +387,13 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 void
 jg_worker_process(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	process_burst(w, pkts, n);
+	process_burst(w, pkts, n, 0);
+}
+
+void
+jg_worker_process_dispatched(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	process_burst(w, pkts, n, w->reasm_flag);
 }
 
 void

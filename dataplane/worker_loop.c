@@ -64,7 +64,7 @@ drain_dispatch(struct jg_worker *w)
 
 		if (n) {
 			w->cnt[JG_CNT_DISPATCH_IN] += n;
-			jg_worker_process(w, pkts, (uint16_t)n);
+			jg_worker_process_dispatched(w, pkts, (uint16_t)n);
 			continue;
 		}
 		jg_worker_drain(w);
@@ -185,7 +185,7 @@ jg_worker_main(void *arg)
 			if (n) {
 				got += n;
 				w->cnt[JG_CNT_DISPATCH_IN] += n;
-				jg_worker_process(w, pkts, n);
+				jg_worker_process_dispatched(w, pkts, n);
 			}
 		}
 		if (got == 0)
