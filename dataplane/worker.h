@@ -36,8 +36,8 @@ struct jg_rxq {
 struct jg_held {
 	uint16_t n;
 	uint16_t n_lanes;     /**< its first n_lanes packets went through the AVX2 lanes, eight at a time */
-	uint8_t taken[8];     /**< the lanes taken of each eight (jg_flow_hint_lean_x8) */
-	uint8_t cls[64];
+	uint8_t taken[8];     /**< the lanes taken of each eight (jg_flow_hint_frames_x8) */
+	uint8_t cls[64];      /**< each packet's class (a lane taken: only once its eight go one by one) */
 	struct rte_mbuf *m[64];
 	struct jg_flow_lanes g[8]; /**< the hints of packets taken by the lanes; h[] has the others' */
 	struct jg_pkt p[64];

@@ -158,8 +158,11 @@ finish_lanes(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, u
 			if (i == 8)
 				break;
 		}
-		if (!unpacked) {
+		if (!unpacked) { /* the lanes taken as hints and classes, as hold_one() leaves its own */
 			jg_flow_lanes_unpack(g, taken, &b->h[base]);
+			for (unsigned int k = 0; k < 8; k++)
+				if (taken >> k & 1)
+					b->cls[base + k] = CLS_LEAN;
 			unpacked = 1;
 		}
 		lean += (uint64_t)finish_one(w, r, b, (uint16_t)(base + i));
@@ -246,18 +249,6 @@ hold_one(struct jg_worker *w, struct jg_held *b, uint16_t i)
 	}
 }
 
-/* A byte per bit of an 8-bit mask: 0xff where the bit is set. */
-static inline uint64_t
-bytes_of_bits(unsigned int bits)
-{
-	uint64_t x = bits;
-
-	x = (x | x << 28) & 0x0000000f0000000full;
-	x = (x | x << 14) & 0x0003000300030003ull;
-	x = (x | x << 7) & 0x0101010101010101ull;
-	return x * 0xff;
-}
-
 /*
  * Where the frames of a burst's first n8 mbufs (a multiple of eight) start and
  * what may be read there (the first segment), as jg_flow_hint_frames_x8()
@@ -275,16 +266,16 @@ frames(struct rte_mbuf *const *m, uint16_t n8, uint64_t refuse, const uint8_t **
 {
 	const __m128i short_len = _mm_set1_epi32(14 + 20 + 20);
 
-	for (uint16_t i = 0; i < n8; i += 8) {
+	for (unsigned int i = 0; i < n8; i += 8, g++) {
 		unsigned int short_ones;
 
 #pragma GCC unroll 8
-		for (uint16_t k = i; k < i + 8; k++) {
-			const struct rte_mbuf *x = m[k];
+		for (unsigned int k = 0; k < 8; k++) {
+			const struct rte_mbuf *x = m[i + k];
 
-			p[k] = rte_pktmbuf_mtod(x, const uint8_t *);
-			avail[k] = refuse != 0 && (x->ol_flags & refuse) ? 0 : x->data_len;
-			g[k / 8].len[k % 8] = x->pkt_len;
+			p[i + k] = rte_pktmbuf_mtod(x, const uint8_t *);
+			avail[i + k] = refuse != 0 && (x->ol_flags & refuse) ? 0 : x->data_len;
+			g->len[k] = x->pkt_len;
 		}
 		short_ones = (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(
 			_mm_or_si128(_mm_cmplt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(avail + i)), short_len),
@@ -308,17 +299,18 @@ hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint1
 	const uint8_t *p[64];
 	uint32_t avail[64];
 
-	static_assert(CLS_LEAN == 0xff, "a frame taken is a byte of ones");
 	frames(pkts, n8, refuse, p, avail, b->g);
 	memcpy(b->m, pkts, n8 * sizeof(pkts[0]));
 #pragma GCC unroll 8
 	for (int k = 0; k < 8; k++)
 		rte_prefetch0(p[k]);
-	for (int k = 8; k < n8 && k < 16; k++)
-		rte_prefetch0(p[k]);
+	if (n8 >= 16) {
+#pragma GCC unroll 8
+		for (int k = 8; k < 16; k++)
+			rte_prefetch0(p[k]);
+	}
 	for (uint16_t i = 0; i < n8; i += 8) {
 		unsigned int taken;
-		uint64_t cls;
 
 		if (likely(i + 24 <= n8)) {
 #pragma GCC unroll 8
@@ -330,8 +322,6 @@ hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint1
 		}
 		taken = jg_flow_hint_frames_x8(&w->flows, p + i, avail + i, &b->g[i / 8]);
 		b->taken[i / 8] = (uint8_t)taken;
-		cls = bytes_of_bits(taken);
-		memcpy(&b->cls[i], &cls, 8);
 		for (unsigned int rest = ~taken & 0xffu; rest != 0; rest &= rest - 1)
 			hold_one(w, b, (uint16_t)(i + __builtin_ctz(rest)));
 	}
