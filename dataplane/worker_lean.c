@@ -36,7 +36,7 @@ struct lean_run {
 static const uint8_t none[256 + 3];
 
 /** @return 1 when handled, 0 when the packet needs jg_worker_parsed() (nothing was changed) */
-static inline int
+static inline __attribute__((always_inline)) int
 process_lean(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *m, const struct jg_flow_hint *h)
 {
 	struct jg_flow *f = jg_flow_find_hint(&w->flows, h);
@@ -54,20 +54,21 @@ process_lean(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *m, 
 	return 1;
 }
 
-/* Held packet i, alone: the lean way if it takes it, else the general way. @return 1 when the lean way took it */
+/*
+ * A held packet alone, its class, hint and parse space given: the lean way if
+ * it takes it, else the general way. @return 1 when the lean way took it
+ */
 static inline __attribute__((always_inline)) int
-finish_one(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, uint16_t i)
+finish_one(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *m, uint8_t cls, struct jg_flow_hint *h,
+	   struct jg_pkt *p)
 {
-	struct rte_mbuf *m = b->m[i];
-	uint8_t cls = b->cls[i];
-
 	if (cls == CLS_LEAN) {
-		if (process_lean(w, r, m, &b->h[i]))
+		if (process_lean(w, r, m, h))
 			return 1;
 		/* the rest of the packet's way needs all of it: the general parser takes it alike */
-		cls = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, &b->p[i]);
+		cls = (uint8_t)jg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, p);
 	}
-	jg_worker_parsed(w, m, &b->p[i], (enum jg_pkt_class)cls, &b->h[i]);
+	jg_worker_parsed(w, m, p, (enum jg_pkt_class)cls, h);
 	return 0;
 }
 
@@ -165,7 +166,7 @@ finish_lanes(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, u
 					b->cls[base + k] = CLS_LEAN;
 			unpacked = 1;
 		}
-		lean += (uint64_t)finish_one(w, r, b, (uint16_t)(base + i));
+		lean += (uint64_t)finish_one(w, r, b->m[base + i], b->cls[base + i], &b->h[base + i], &b->p[base + i]);
 		i++;
 		if (fast >> i)
 			fast = jg_flow_match_x8(&w->flows, g, taken & (0xffu << i), r->allow);
@@ -223,8 +224,9 @@ finish_held(struct jg_worker *w)
 
 	for (; i < b->n_lanes; i += 8)
 		lean += finish_eight(w, &r, b, i);
-	for (; i < b->n; i++)
-		lean += (uint64_t)finish_one(w, &r, b, i);
+	/* walked by pointer: the held arrays' strides cost an address computation each otherwise */
+	for (struct jg_flow_hint *h = &b->h[i]; i < b->n; i++, h++)
+		lean += (uint64_t)finish_one(w, &r, b->m[i], b->cls[i], h, &b->p[i]);
 	w->cnt[JG_CNT_PKT_FLOW] += lean;
 	b->n = 0;
 	b->n_lanes = 0;
