@@ -333,9 +333,11 @@ hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint1
  * Handle packets this worker owns as a pipeline two bursts deep, so that no
  * load of the flow table waits on memory: parse this burst and prefetch its
  * buckets' signatures (packet data prefetched ahead; eight frames at a time
- * where AVX2 runs, hold_eight); account and inspect the burst held from last
- * time, whose entries have arrived meanwhile; then match this burst's
- * signatures (now in cache), prefetch its entries and hold it.
+ * where AVX2 runs, hold_lanes); account and inspect the burst held from last
+ * time, whose entries have arrived meanwhile (eight at a time: finish_eight);
+ * then match this burst's signatures (now in cache), prefetch its entries and
+ * hold it. refuse: the mbuf flag of reassembled datagrams where the burst may
+ * hold some (the dispatch ring's), else 0.
  * jg_worker_drain() finishes a held burst when no other comes. (A pipeline
  * three bursts deep, entries given a whole burst's work to arrive, was no
  * faster at 1 M flows.)
