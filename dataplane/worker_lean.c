@@ -259,8 +259,10 @@ hold_one(struct jg_worker *w, struct jg_held *b, uint16_t i)
  * reassembled datagram (an mbuf flagged `refuse`: only the dispatch ring
  * brings them) is given nothing to read: the lanes leave it to the one-frame
  * way, whose process_lean() sends it the general way, so count_lanes() never
- * meets one. (Loads, not gathers: an mbuf's first line is cold where a NIC did
- * not just write it, and a gather waits for its four.)
+ * meets one. Each frame's first line is prefetched as soon as its start is
+ * known: the lanes read it a few dozen frames later. (Loads, not gathers: an
+ * mbuf's first line is cold where a NIC did not just write it, and a gather
+ * waits for its four.)
  */
 static inline __attribute__((always_inline)) void
 frames(struct rte_mbuf *const *m, uint16_t n8, uint64_t refuse, const uint8_t **p, uint32_t *avail,
@@ -276,6 +278,7 @@ frames(struct rte_mbuf *const *m, uint16_t n8, uint64_t refuse, const uint8_t **
 			const struct rte_mbuf *x = m[i + k];
 
 			p[i + k] = rte_pktmbuf_mtod(x, const uint8_t *);
+			rte_prefetch0(p[i + k]);
 			avail[i + k] = refuse != 0 && (x->ol_flags & refuse) ? 0 : x->data_len;
 			g->len[k] = x->pkt_len;
 		}
@@ -293,7 +296,7 @@ frames(struct rte_mbuf *const *m, uint16_t n8, uint64_t refuse, const uint8_t **
 /*
  * The first n8 packets of a burst (a multiple of eight), eight at a time: the
  * lean way's hints of the plain IPv4 frames (after one 802.1Q tag at most) in
- * vector lanes, the rest one by one. Frames are prefetched sixteen ahead.
+ * vector lanes, the rest one by one (the frames after n8 prefetched for them).
  */
 static inline __attribute__((always_inline)) void
 hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint16_t n, uint16_t n8, uint64_t refuse)
@@ -303,25 +306,11 @@ hold_lanes(struct jg_worker *w, struct jg_held *b, struct rte_mbuf **pkts, uint1
 
 	frames(pkts, n8, refuse, p, avail, b->g);
 	memcpy(b->m, pkts, n8 * sizeof(pkts[0]));
-#pragma GCC unroll 8
-	for (int k = 0; k < 8; k++)
-		rte_prefetch0(p[k]);
-	if (n8 >= 16) {
-#pragma GCC unroll 8
-		for (int k = 8; k < 16; k++)
-			rte_prefetch0(p[k]);
-	}
+	for (uint16_t k = n8; k < n; k++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 	for (uint16_t i = 0; i < n8; i += 8) {
 		unsigned int taken;
 
-		if (likely(i + 24 <= n8)) {
-#pragma GCC unroll 8
-			for (int k = 16; k < 24; k++)
-				rte_prefetch0(p[i + k]);
-		} else {
-			for (int k = i + 16; k < n; k++)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-		}
 		taken = jg_flow_hint_frames_x8(&w->flows, p + i, avail + i, &b->g[i / 8]);
 		b->taken[i / 8] = (uint8_t)taken;
 		for (unsigned int rest = ~taken & 0xffu; rest != 0; rest &= rest - 1)
