@@ -76,12 +76,15 @@ finish_one(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *m, ui
 static inline void
 free_later_n(struct jg_worker *w, struct rte_mbuf *const *m, unsigned int n)
 {
-	/* eight copied whatever n is: a copy of fixed size, no call */
 	if (w->n_free > RTE_DIM(w->free_buf) - 8) {
 		jg_worker_free_mbufs(w->free_buf, w->n_free);
 		w->n_free = 0;
 	}
-	memcpy(&w->free_buf[w->n_free], m, 8 * sizeof(*m));
+	if (likely(n == 8)) /* a copy of fixed size: no call */
+		memcpy(&w->free_buf[w->n_free], m, 8 * sizeof(*m));
+	else
+		for (unsigned int k = 0; k < n; k++)
+			w->free_buf[w->n_free + k] = m[k];
 	w->n_free = (uint16_t)(w->n_free + n);
 }
 
