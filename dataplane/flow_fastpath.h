@@ -89,13 +89,13 @@ unsigned int jg_flow_match_x8(const struct jg_flow_table *t, struct jg_flow_lane
 			      const uint8_t *allow);
 
 /**
- * jg_flow_count_dir() for eight lanes jg_flow_match_x8() matched, all at time
- * now, each frame's length in g->len: when no two lanes share a flow, none has
- * a timeout to decide and no counter carries, all eight counted as
+ * jg_flow_count_dir() for eight lanes jg_flow_match_x8() matched, lane i at
+ * time now[i], each frame's length in g->len: when no two lanes share a flow,
+ * none has a timeout to decide and no counter carries, all eight counted as
  * jg_flow_count_dir() counts them one after the other; else nothing changed.
  * @return 1 when counted, 0 when nothing was changed
  */
-int jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, uint64_t now);
+int jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, const uint64_t now[8]);
 
 /** 1 when this CPU runs AVX2 and JG_SCALAR is not 1 (to measure or test the scalar way alone). */
 int jg_flow_x8_supported(void);

@@ -469,14 +469,14 @@ static_assert(offsetof(struct jg_flow, last_ns) == 40 && offsetof(struct jg_flow
  * rows transposed back into flows): the lanes must not share a flow.
  */
 X8 int
-jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, uint64_t now)
+jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, const uint64_t now[8])
 {
 	const typeof(K) *k = opaque(&K);
 	const int *fw = (const int *)(const void *)t->flows;
 	const long long *fq = (const long long *)(const void *)t->flows;
 	const __m256i cand = ROWG(cand), dir = ROWG(dir), len = ROWG(len);
 	const __m256i idx = _mm256_slli_epi32(cand, 4); /* word index of each entry (JG_FLOW_NIL is never matched) */
-	const __m256i sign64 = _mm256_set1_epi64x(INT64_MIN), now64 = _mm256_set1_epi64x((long long)now);
+	const __m256i sign64 = _mm256_set1_epi64x(INT64_MIN);
 	const __m256i min64 = _mm256_xor_si256(_mm256_set1_epi64x((long long)t->min_idle_ns), sign64);
 	__m256i bad, last[2], r[6], b0, b1, d1, add0, add1, pw;
 	uint64_t off[8] __attribute__((aligned(32)));
@@ -491,6 +491,7 @@ jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, uint64_
 	for (int h = 0; h < 2; h++) {
 		__m128i ix = h == 0 ? _mm256_castsi256_si128(idx) : _mm256_extracti128_si256(idx, 1);
 		__m256i l = _mm256_i32gather_epi64(fq + 5, ix, 4);
+		__m256i now64 = _mm256_loadu_si256((const __m256i *)(const void *)(now + 4 * h));
 		__m256i later = _mm256_cmpgt_epi64(_mm256_xor_si256(now64, sign64), _mm256_xor_si256(l, sign64));
 		__m256i gap = _mm256_xor_si256(_mm256_sub_epi64(now64, l), sign64);
 

@@ -506,8 +506,9 @@ test_x8_same(void)
 
 /*
  * jg_flow_count_x8() against jg_flow_count_dir() one lane after the other: 64
- * flows, eight frames of them at a time (often two of one flow), times now and
- * then past the idle timeout, counters now and then about to wrap. The lanes
+ * flows, eight frames of them at a time (often two of one flow), each at its
+ * own time (a little out of order, now and then past the idle timeout),
+ * counters now and then about to wrap. The lanes
  * must count exactly when no two share a flow, none times out and none carries,
  * and then leave the flows as the one-by-one way does; else change nothing.
  */
@@ -561,10 +562,11 @@ test_x8_count(void)
 		int pick[8], dup = 0, idle = 0, carry = 0, got;
 		struct jg_flow_lanes g;
 		struct jg_flow before[8], x8[8];
-		uint64_t at;
+		uint64_t times[8];
 
 		now += (uint64_t)(rand() % 1000);
-		at = now + (rand() % 50 == 0 ? 61000000000ull : 0);
+		for (int k = 0; k < 8; k++) /* capture times a little out of order; now and then past the timeout */
+			times[k] = now - (uint64_t)(rand() % 1500) + (rand() % 400 == 0 ? 61000000000ull : 0);
 
 		for (int k = 0; k < 8; k++) {
 			pick[k] = rand() % 4 == 0 ? rand() % 8 : rand() % 64; /* often two of a flow */
@@ -589,11 +591,11 @@ test_x8_count(void)
 			for (int j = 0; j < k; j++)
 				dup |= g.cand[j] == g.cand[k];
 			carry |= f->pkts[g.dir[k]] == 0xffff || f->bytes[g.dir[k]] + g.len[k] < f->bytes[g.dir[k]];
-			idle |= at > f->last_ns && at - f->last_ns >= t.min_idle_ns;
+			idle |= times[k] > f->last_ns && times[k] - f->last_ns >= t.min_idle_ns;
 		}
 		for (int k = 0; k < 8; k++)
 			before[k] = t.flows[g.cand[k]];
-		got = jg_flow_count_x8(&t, &g, at);
+		got = jg_flow_count_x8(&t, &g, times);
 		for (int k = 0; k < 8; k++)
 			x8[k] = t.flows[g.cand[k]];
 		if (got != !(dup || idle || carry)) {
@@ -613,7 +615,7 @@ test_x8_count(void)
 			continue;
 		}
 		for (int k = 0; k < 8; k++)
-			CHECK(jg_flow_count_dir(&t, &t.flows[g.cand[k]], g.dir[k], (uint8_t)g.seg[k], g.len[k], at) == 0);
+			CHECK(jg_flow_count_dir(&t, &t.flows[g.cand[k]], g.dir[k], (uint8_t)g.seg[k], g.len[k], times[k]) == 0);
 		for (int k = 0; k < 8; k++)
 			if (memcmp(&x8[k], &t.flows[g.cand[k]], sizeof(x8[k])) != 0 && bad++ == 0)
 				printf("pkt_test: round %d: lane %d's flow differs from the one-by-one way's\n", round, k);

@@ -135,6 +135,41 @@ count_run(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *const 
 }
 
 /*
+ * Each of eight packets' time, as packet_time() would give it but without
+ * moving the worker's clock: the clock's time, or (capture times on) each
+ * packet's own. @return 0 when a packet has no capture time of its own (it
+ * would take the clock's, moved by the packets before it)
+ */
+static inline int
+lane_times(const struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *const *m, uint64_t times[8])
+{
+	if (r->ts_off < 0) {
+		for (unsigned int k = 0; k < 8; k++)
+			times[k] = w->now_ns;
+		return 1;
+	}
+	for (unsigned int k = 0; k < 8; k++) {
+		if (!(m[k]->ol_flags & w->ts_flag))
+			return 0;
+		times[k] = *RTE_MBUF_DYNFIELD(m[k], r->ts_off, const uint64_t *) * 1000u;
+	}
+	return 1;
+}
+
+/* What packet_time() does to the worker's clock for eight packets with these capture times. */
+static inline void
+capture_times(struct jg_worker *w, const uint64_t times[8])
+{
+	uint64_t t = times[0];
+
+	for (unsigned int k = 1; k < 8; k++)
+		t = times[k] > t ? times[k] : t;
+	if (!w->capture_time || t > w->now_ns)
+		w->now_ns = t;
+	w->capture_time = 1;
+}
+
+/*
  * Lanes i to 7 of eight held packets that went through the lanes, fast the
  * lanes jg_flow_match_x8() matched (and nothing changed since): runs of them
  * counted together, the others one by one (finish_one). A packet one by one may
@@ -188,14 +223,17 @@ finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, u
 {
 	struct jg_flow_lanes *g = &b->g[base / 8];
 	unsigned int taken = b->taken[base / 8], fast, j;
+	uint64_t times[8];
 
 	if (unlikely(taken != 0xff))
 		return finish_lanes(w, r, b, base, 0, taken != 0 ? jg_flow_match_x8(&w->flows, g, taken, r->allow) : 0);
 	fast = jg_flow_match_x8(&w->flows, g, 0xff, r->allow);
 	if (unlikely(fast != 0xff))
 		return finish_lanes(w, r, b, base, 0, fast);
-	/* eight flows, one time: counted at once, unless two share a flow (or a timeout, a carry) */
-	if (r->ts_off < 0 && jg_flow_count_x8(&w->flows, g, w->now_ns)) {
+	/* eight flows counted at once, unless two share a flow (or a timeout, a carry) */
+	if (lane_times(w, r, &b->m[base], times) && jg_flow_count_x8(&w->flows, g, times)) {
+		if (r->ts_off >= 0)
+			capture_times(w, times);
 		if (r->monitor) {
 			free_later_n(w, &b->m[base], 8);
 		} else {
