@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The lean way's first step for eight frames at once, with AVX2: the checks,
- * the canonical key, NH and the multiply-shift reduction, the signature and
- * both buckets in vector lanes, one lane per frame. Each lane computes what
- * jg_flow_hint_lean() computes for an IPv4 frame after at most one 802.1Q
- * tag, the same way; pkt_test and fuzz_pkt hold the two to the same hints.
+ * The lean way for eight frames at once, with AVX2, one lane per frame. The
+ * hint: the checks, the canonical key, NH and the multiply-shift reduction,
+ * the signature and both buckets, what jg_flow_hint_lean() computes for an
+ * IPv4 frame after at most one 802.1Q tag, the same way (pkt_test and
+ * fuzz_pkt hold the two to the same hints). Then, for the lanes taken, what
+ * the one-frame way does next: the lookup (jg_flow_lookup_bulk), the entry
+ * found and asked (jg_flow_find_hint, the worker's lean table) and the
+ * counting (jg_flow_count_dir), each held to it by pkt_test.
  *
  * Compiled for AVX2 function by function (the build's baseline is SSE4.2):
  * the worker calls it only where jg_flow_x8_supported() said so.
