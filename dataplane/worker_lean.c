@@ -29,6 +29,7 @@
 struct lean_run {
 	const uint8_t *allow; /**< the worker's lean_allow; none while it fails closed (the general way decides) */
 	uint64_t reasm_flag;
+	uint64_t clock[8]; /**< the worker's clock, a copy per lane (capture times off: every packet's time) */
 	int ts_off;
 	int monitor; /**< no port has a peer: every packet goes back to the pool */
 };
@@ -135,19 +136,13 @@ count_run(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *const 
 }
 
 /*
- * Each of eight packets' time, as packet_time() would give it but without
- * moving the worker's clock: the clock's time, or (capture times on) each
- * packet's own. @return 0 when a packet has no capture time of its own (it
- * would take the clock's, moved by the packets before it)
+ * Each of eight packets' capture time, as packet_time() would give it but
+ * without moving the worker's clock. @return 0 when a packet has none of its
+ * own (it would take the clock's, moved by the packets before it)
  */
 static inline int
 lane_times(const struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *const *m, uint64_t times[8])
 {
-	if (r->ts_off < 0) {
-		for (unsigned int k = 0; k < 8; k++)
-			times[k] = w->now_ns;
-		return 1;
-	}
 	for (unsigned int k = 0; k < 8; k++) {
 		if (!(m[k]->ol_flags & w->ts_flag))
 			return 0;
@@ -223,7 +218,8 @@ finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, u
 {
 	struct jg_flow_lanes *g = &b->g[base / 8];
 	unsigned int taken = b->taken[base / 8], fast, j;
-	uint64_t times[8];
+	const uint64_t *times = r->clock;
+	uint64_t own[8];
 
 	if (unlikely(taken != 0xff))
 		return finish_lanes(w, r, b, base, 0, taken != 0 ? jg_flow_match_x8(&w->flows, g, taken, r->allow) : 0);
@@ -231,7 +227,9 @@ finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, u
 	if (unlikely(fast != 0xff))
 		return finish_lanes(w, r, b, base, 0, fast);
 	/* eight flows counted at once, unless two share a flow (or a timeout, a carry) */
-	if (lane_times(w, r, &b->m[base], times) && jg_flow_count_x8(&w->flows, g, times)) {
+	if (r->ts_off >= 0 && lane_times(w, r, &b->m[base], own))
+		times = own;
+	if ((r->ts_off < 0 || times == own) && jg_flow_count_x8(&w->flows, g, times)) {
 		if (r->ts_off >= 0)
 			capture_times(w, times);
 		if (r->monitor) {
@@ -257,6 +255,7 @@ finish_held(struct jg_worker *w)
 	const struct lean_run r = {
 		.allow = w->fail_closed && w->shm->control_pid == 0 ? none : w->lean_allow,
 		.reasm_flag = w->reasm_flag,
+		.clock = { w->now_ns, w->now_ns, w->now_ns, w->now_ns, w->now_ns, w->now_ns, w->now_ns, w->now_ns },
 		.ts_off = w->ts_off,
 		.monitor = w->n_tx_ports == 0,
 	};
