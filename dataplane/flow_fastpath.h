@@ -45,8 +45,8 @@ void jg_flow_count_carry(struct jg_flow_table *t, struct jg_flow *f, int dir, ui
  * jg_flow_hint_lean() for eight frames at once, in AVX2 lanes (flow_lean_x8.c;
  * only where jg_flow_x8_supported() says so): the IPv4 frames of 54 bytes or
  * more after at most one 802.1Q tag that jg_flow_hint_lean() takes, each with
- * the hint it would make, as a lane of g (both signature lines prefetched;
- * cand JG_FLOW_NIL). The others (IPv6, two tags, shorter, or not for the lean
+ * the hint it would make, as a lane of g (the first bucket's signature line
+ * prefetched; cand JG_FLOW_NIL). The others (IPv6, two tags, shorter, or not for the lean
  * way) are for jg_flow_hint_lean() or the general way, which make their hints
  * afresh.
  * @param p      the frames' first bytes
@@ -71,8 +71,9 @@ unsigned int jg_flow_hint_frames_x8(struct jg_flow_table *t, const uint8_t *cons
 void jg_flow_lanes_unpack(const struct jg_flow_lanes *g, unsigned int lanes, struct jg_flow_hint h[8]);
 
 /**
- * jg_flow_lookup_bulk() for the lanes in `lanes`, their signature lines
- * prefetched a while ago: g->cand of each (JG_FLOW_NIL for the others), the
+ * jg_flow_lookup_bulk() for the lanes in `lanes`, their first buckets'
+ * signature lines prefetched a while ago (a second bucket's read when the
+ * first has no match): g->cand of each (JG_FLOW_NIL for the others), the
  * entries found prefetched.
  */
 void jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigned int lanes);

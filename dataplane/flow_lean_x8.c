@@ -295,16 +295,20 @@ lanes(struct jg_flow_table *t, const uint8_t *const p[8], const uint32_t avail[8
 	_mm256_store_si256((__m256i *)(void *)g->seg,
 			   _mm256_or_si256(_mm256_or_si256(fl, _mm256_slli_epi32(cls, 8)), _mm256_slli_epi32(plen, 16)));
 	_mm256_store_si256((__m256i *)(void *)g->cand, ones); /* JG_FLOW_NIL */
-	/* both signature lines of the lanes taken (the others' offsets are 0: the first line, over and over) */
+	/*
+	 * The first bucket's signature line of the lanes taken (the others' offsets are 0: the first
+	 * line, over and over). An entry sits in its first bucket unless cuckoo moved it: the second
+	 * line is read only when the first has no match (jg_flow_lookup_x8). Prefetching both was
+	 * slower at 1 M flows, even at 95% load: one line more per packet in flight.
+	 */
 	{
-		uint32_t off[16] __attribute__((aligned(32)));
+		uint32_t off[8] __attribute__((aligned(32)));
 		const char *sigs = (const char *)t->sigs;
 
 		static_assert(sizeof(t->sigs[0]) == 16, "a bucket's signatures are 16 bytes");
 		_mm256_store_si256((__m256i *)(void *)off, _mm256_and_si256(_mm256_slli_epi32(b1, 4), ok));
-		_mm256_store_si256((__m256i *)(void *)(off + 8), _mm256_and_si256(_mm256_slli_epi32(b2, 4), ok));
-#pragma GCC unroll 16
-		for (int i = 0; i < 16; i++)
+#pragma GCC unroll 8
+		for (int i = 0; i < 8; i++)
 			__builtin_prefetch(sigs + off[i], 0, 3);
 	}
 	return taken;
@@ -377,9 +381,9 @@ jg_flow_lanes_unpack(const struct jg_flow_lanes *g, unsigned int lanes, struct j
 }
 
 /*
- * Both buckets' signatures of a lane as one 32-byte compare (b1's in the low
- * half), the first match as jg_flow_lookup_bulk() takes it: the lowest bit of
- * the lane's mask, found as the exponent of its float.
+ * A lane's mask: its first bucket's matches in the low half, else its second
+ * bucket's in the high half; the first match as jg_flow_lookup_bulk() takes
+ * it: the lowest bit of the mask, found as the exponent of its float.
  */
 X8 void
 jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigned int lanes)
@@ -396,11 +400,15 @@ jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsign
 	_mm256_store_si256((__m256i *)(void *)o2, _mm256_slli_epi32(b2, 4));
 #pragma GCC unroll 8
 	for (int i = 0; i < 8; i++) {
-		__m256i rows = _mm256_inserti128_si256(
-			_mm256_castsi128_si256(_mm_load_si128((const __m128i *)(const void *)(sigs + o1[i]))),
-			_mm_load_si128((const __m128i *)(const void *)(sigs + o2[i])), 1);
+		__m128i s = _mm_set1_epi16((short)g->sig[i]);
+		uint32_t m1 = (uint32_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi16(_mm_load_si128((const __m128i *)(const void *)(sigs + o1[i])), s));
 
-		mk[i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi16(rows, _mm256_set1_epi16((short)g->sig[i])));
+		if (m1 == 0) /* the second bucket's line, not prefetched: read only now */
+			m1 = (uint32_t)_mm_movemask_epi8(
+				     _mm_cmpeq_epi16(_mm_load_si128((const __m128i *)(const void *)(sigs + o2[i])), s))
+			     << 16;
+		mk[i] = m1;
 	}
 	m = _mm256_load_si256((const __m256i *)(const void *)mk);
 	low = _mm256_and_si256(m, _mm256_sub_epi32(zero, m));
