@@ -220,11 +220,7 @@ jg_flow_carry(struct jg_flow_table *t, struct jg_flow *f, uint16_t *hi)
 void
 jg_flow_count_carry(struct jg_flow_table *t, struct jg_flow *f, int dir, uint8_t tcp_flags, uint32_t frame_len)
 {
-	if (++f->pkts[dir] == 0)
-		jg_flow_carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
-	if (f->bytes[dir] + frame_len < f->bytes[dir])
-		jg_flow_carry(t, f, &jg_flow_cold(t, f)->bytes_hi[dir]);
-	f->bytes[dir] += frame_len;
+	jg_flow_add_packet(t, f, dir, frame_len);
 	f->flags[dir] |= tcp_flags;
 }
 

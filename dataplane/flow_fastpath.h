@@ -102,6 +102,18 @@ int jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, con
 int jg_flow_x8_supported(void);
 
 /* ---- inline ---- */
+
+/** A packet of frame_len bytes in direction dir: its counters, a counter that wraps carried out of line. */
+static inline void
+jg_flow_add_packet(struct jg_flow_table *t, struct jg_flow *f, int dir, uint32_t frame_len)
+{
+	if (unlikely(++f->pkts[dir] == 0))
+		jg_flow_carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
+	if (unlikely(f->bytes[dir] + frame_len < f->bytes[dir]))
+		jg_flow_carry(t, f, &jg_flow_cold(t, f)->bytes_hi[dir]);
+	f->bytes[dir] += frame_len;
+}
+
 static inline uint16_t *
 jg_flow_sig_at(struct jg_flow_table *t, uint32_t idx)
 {
@@ -583,11 +595,7 @@ jg_flow_packet_hint(struct jg_flow_table *t, const struct jg_pkt *p, struct jg_f
 	}
 	if (now > f->last_ns)
 		f->last_ns = now;
-	if (unlikely(++f->pkts[dir] == 0))
-		jg_flow_carry(t, f, &jg_flow_cold(t, f)->pkts_hi[dir]);
-	if (unlikely(f->bytes[dir] + frame_len < f->bytes[dir]))
-		jg_flow_carry(t, f, &jg_flow_cold(t, f)->bytes_hi[dir]);
-	f->bytes[dir] += frame_len;
+	jg_flow_add_packet(t, f, dir, frame_len);
 	if (p->proto == 6) {
 		/* the handshake, for detection that takes the flow at its first payload */
 		if (unlikely(p->tcp_flags & JG_TCP_SYN)) {
