@@ -19,9 +19,6 @@
 
 #include "jg_fmt.h"
 
-/* mbufs put back to a pool at once */
-#define JG_FREE_BULK 64
-
 void
 jg_worker_flush_flows(struct jg_worker *w)
 {
@@ -233,28 +230,6 @@ jg_worker_clock_anchor(struct jg_worker *w, uint64_t tsc, uint64_t ns)
 	*seq = *seq + 1;
 }
 
-/* One mbuf as jg_worker_free_mbufs() frees it: put aside for a bulk put into its pool, or freed whole. */
-static inline __attribute__((always_inline)) void
-free_one(struct rte_mbuf *x, struct rte_mempool **pool, struct rte_mbuf **put, unsigned int *k)
-{
-	if (unlikely(x->nb_segs != 1 || !RTE_MBUF_DIRECT(x))) {
-		rte_pktmbuf_free(x);
-		return;
-	}
-	if (rte_mbuf_refcnt_read(x) != 1) {
-		if (rte_mbuf_refcnt_update(x, -1) != 0)
-			return;
-		rte_mbuf_refcnt_set(x, 1); /* a free mbuf holds one reference */
-	}
-	if (unlikely(x->pool != *pool || *k == JG_FREE_BULK)) {
-		if (*k != 0)
-			rte_mempool_put_bulk(*pool, (void *const *)put, *k);
-		*pool = x->pool;
-		*k = 0;
-	}
-	put[(*k)++] = x;
-}
-
 /*
  * Handled packets back to their pools. A direct mbuf of one segment goes
  * straight into its pool's cache once its last reference is gone, as a NIC
@@ -268,12 +243,30 @@ free_one(struct rte_mbuf *x, struct rte_mempool **pool, struct rte_mbuf **put, u
 void
 jg_worker_free_mbufs(struct rte_mbuf *const *m, unsigned int n)
 {
-	struct rte_mbuf *put[JG_FREE_BULK];
+	struct rte_mbuf *put[64];
 	struct rte_mempool *pool = NULL;
 	unsigned int k = 0;
 
-	for (unsigned int i = 0; i < n; i++)
-		free_one(m[i], &pool, put, &k);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *x = m[i];
+
+		if (unlikely(x->nb_segs != 1 || !RTE_MBUF_DIRECT(x))) {
+			rte_pktmbuf_free(x);
+			continue;
+		}
+		if (rte_mbuf_refcnt_read(x) != 1) {
+			if (rte_mbuf_refcnt_update(x, -1) != 0)
+				continue;
+			rte_mbuf_refcnt_set(x, 1); /* a free mbuf holds one reference */
+		}
+		if (unlikely(x->pool != pool || k == RTE_DIM(put))) {
+			if (k != 0)
+				rte_mempool_put_bulk(pool, (void *const *)put, k);
+			pool = x->pool;
+			k = 0;
+		}
+		put[k++] = x;
+	}
 	if (k != 0)
 		rte_mempool_put_bulk(pool, (void *const *)put, k);
 }
