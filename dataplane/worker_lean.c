@@ -141,12 +141,12 @@ count_run(struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *const 
  * own (it would take the clock's, moved by the packets before it)
  */
 static inline int
-lane_times(const struct jg_worker *w, const struct lean_run *r, struct rte_mbuf *const *m, uint64_t times[8])
+lane_times(const struct jg_worker *w, struct rte_mbuf *const *m, uint64_t times[8])
 {
 	for (unsigned int k = 0; k < 8; k++) {
-		if (!(m[k]->ol_flags & w->ts_flag))
+		if (!has_capture_time(w, m[k]))
 			return 0;
-		times[k] = *RTE_MBUF_DYNFIELD(m[k], r->ts_off, const uint64_t *) * 1000u;
+		times[k] = capture_ns(w, m[k]);
 	}
 	return 1;
 }
@@ -159,9 +159,7 @@ capture_times(struct jg_worker *w, const uint64_t times[8])
 
 	for (unsigned int k = 1; k < 8; k++)
 		t = times[k] > t ? times[k] : t;
-	if (!w->capture_time || t > w->now_ns)
-		w->now_ns = t;
-	w->capture_time = 1;
+	clock_saw(w, t);
 }
 
 /*
@@ -218,7 +216,6 @@ finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, u
 {
 	struct jg_flow_lanes *g = &b->g[base / 8];
 	unsigned int taken = b->taken[base / 8], fast, j;
-	const uint64_t *times = r->clock;
 	uint64_t own[8];
 
 	if (unlikely(taken != 0xff))
@@ -226,12 +223,12 @@ finish_eight(struct jg_worker *w, const struct lean_run *r, struct jg_held *b, u
 	fast = jg_flow_match_x8(&w->flows, g, 0xff, r->allow);
 	if (unlikely(fast != 0xff))
 		return finish_lanes(w, r, b, base, 0, fast);
-	/* eight flows counted at once, unless two share a flow (or a timeout, a carry) */
-	if (r->ts_off >= 0 && lane_times(w, r, &b->m[base], own))
-		times = own;
-	if ((r->ts_off < 0 || times == own) && jg_flow_count_x8(&w->flows, g, times)) {
+	/* eight flows counted at once, unless two share a flow (or a timeout, a carry), each packet at
+	 * its capture time where capture times are on, else all at the worker's clock */
+	if (r->ts_off < 0 ? jg_flow_count_x8(&w->flows, g, r->clock)
+			  : lane_times(w, &b->m[base], own) && jg_flow_count_x8(&w->flows, g, own)) {
 		if (r->ts_off >= 0)
-			capture_times(w, times);
+			capture_times(w, own);
 		if (r->monitor) {
 			free_later_n(w, &b->m[base], 8);
 		} else {

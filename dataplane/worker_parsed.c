@@ -240,7 +240,7 @@ handle_fragment(struct jg_worker *w, struct rte_mbuf *m, const struct jg_pkt *p,
 		finish(w, m, closed);
 		return;
 	}
-	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag)) {
+	if (has_capture_time(w, m)) {
 		*RTE_MBUF_DYNFIELD(r, w->ts_off, uint64_t *) = *RTE_MBUF_DYNFIELD(m, w->ts_off, const uint64_t *);
 		r->ol_flags |= w->ts_flag;
 	}

@@ -53,20 +53,40 @@ struct jg_reasm {
 	uint32_t anomalies;
 };
 
+/* Does the packet carry a capture time (µs from net_pcap)? */
+static inline int
+has_capture_time(const struct jg_worker *w, const struct rte_mbuf *m)
+{
+	return w->ts_off >= 0 && (m->ol_flags & w->ts_flag);
+}
+
+/* The capture time a packet carries (has_capture_time), in ns. */
+static inline uint64_t
+capture_ns(const struct jg_worker *w, const struct rte_mbuf *m)
+{
+	return *RTE_MBUF_DYNFIELD(m, w->ts_off, const uint64_t *) * 1000u;
+}
+
 /*
- * A packet's time: its capture time (µs from net_pcap) when it carries one,
- * else the worker's clock. The worker's clock is the latest time seen, so
+ * The worker's clock after a packet captured at t: the latest time seen, so
  * capture times out of order never make it run backwards.
  */
+static inline void
+clock_saw(struct jg_worker *w, uint64_t t)
+{
+	if (!w->capture_time || t > w->now_ns)
+		w->now_ns = t;
+	w->capture_time = 1;
+}
+
+/* A packet's time: its capture time when it carries one (the clock moved to it), else the worker's clock. */
 static inline uint64_t
 packet_time(struct jg_worker *w, const struct rte_mbuf *m)
 {
-	if (w->ts_off >= 0 && (m->ol_flags & w->ts_flag)) {
-		uint64_t t = *RTE_MBUF_DYNFIELD(m, w->ts_off, const uint64_t *) * 1000u;
+	if (has_capture_time(w, m)) {
+		uint64_t t = capture_ns(w, m);
 
-		if (!w->capture_time || t > w->now_ns)
-			w->now_ns = t;
-		w->capture_time = 1;
+		clock_saw(w, t);
 		return t;
 	}
 	return w->now_ns;
