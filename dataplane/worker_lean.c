@@ -374,8 +374,6 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t 
 	struct jg_held *b = &w->held[w->held_cur ^ 1];
 	uint16_t i = 0;
 
-	if (unlikely(n > 64))
-		return;
 	if (w->x8 && n >= 8) {
 		i = n & ~7u;
 		hold_lanes(w, b, pkts, n, i, refuse);
@@ -404,16 +402,31 @@ process_burst(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t 
 	w->held_cur ^= 1;
 }
 
+/* A held burst has room for 64 packets: a longer one goes as several (the loop's bursts are 64 at most). */
+static inline __attribute__((always_inline)) void
+process(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t refuse)
+{
+	const uint16_t most = (uint16_t)RTE_DIM(w->held[0].m);
+
+	do {
+		uint16_t k = n < most ? n : most;
+
+		process_burst(w, pkts, k, refuse);
+		pkts += k;
+		n = (uint16_t)(n - k);
+	} while (n > 0);
+}
+
 void
 jg_worker_process(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	process_burst(w, pkts, n, 0);
+	process(w, pkts, n, 0);
 }
 
 void
 jg_worker_process_dispatched(struct jg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	process_burst(w, pkts, n, w->reasm_flag);
+	process(w, pkts, n, w->reasm_flag);
 }
 
 void
