@@ -380,6 +380,15 @@ jg_flow_lanes_unpack(const struct jg_flow_lanes *g, unsigned int lanes, struct j
 	}
 }
 
+/* Each lane's entry as a byte offset into the table (64-bit: a table of 2^26 entries is 2^32 bytes). */
+static inline X8 void
+entry_offsets(__m256i cand, uint64_t off[8])
+{
+	_mm256_store_si256((__m256i *)(void *)off, _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(cand)), 6));
+	_mm256_store_si256((__m256i *)(void *)(off + 4),
+			   _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(cand, 1)), 6));
+}
+
 /*
  * A lane's mask: its first bucket's matches in the low half, else its second
  * bucket's in the high half; the first match as jg_flow_lookup_bulk() takes
@@ -419,12 +428,9 @@ jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsign
 	nil = _mm256_or_si256(_mm256_cmpeq_epi32(m, zero), lanes_out(k, lanes));
 	cand = _mm256_or_si256(cand, nil);
 	_mm256_store_si256((__m256i *)(void *)g->cand, cand);
-	/* each entry's line (a lane without one: the first entry's, over and over); a table of 2^26 entries is 2^32 bytes */
+	/* each entry's line (a lane without one: the first entry's, over and over) */
 	cand = _mm256_andnot_si256(nil, cand);
-	_mm256_store_si256((__m256i *)(void *)off,
-			   _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(cand)), 6));
-	_mm256_store_si256((__m256i *)(void *)(off + 4),
-			   _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(cand, 1)), 6));
+	entry_offsets(cand, off);
 #pragma GCC unroll 8
 	for (int i = 0; i < 8; i++)
 		__builtin_prefetch(flows + off[i], 1, 3);
@@ -537,9 +543,7 @@ jg_flow_count_x8(struct jg_flow_table *t, const struct jg_flow_lanes *g, const u
 		r[0] = _mm256_permute2x128_si256(a, c, 0x20);
 		r[1] = _mm256_permute2x128_si256(a, c, 0x31);
 	}
-	_mm256_store_si256((__m256i *)(void *)off, _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(cand)), 6));
-	_mm256_store_si256((__m256i *)(void *)(off + 4),
-			   _mm256_slli_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(cand, 1)), 6));
+	entry_offsets(cand, off);
 	/*
 	 * Words 10-13 of each flow as 16 bytes, words 14-15 as 8: rows interleaved into
 	 * lanes (a 128-bit half holds lane i's 16 bytes, lane i + 4 in the other half; a
