@@ -505,7 +505,7 @@ jg_flow_count_dir(struct jg_flow_table *t, struct jg_flow *f, unsigned int dir, 
 			return -1;
 		f->last_ns = now;
 	}
-	/* a counter that wraps carries out of line, as in jg_flow_packet_hint() */
+	/* a counter that wraps: jg_flow_add_packet() out of line, from the counters as they were */
 	if (unlikely(__builtin_add_overflow(f->pkts[dir], (uint16_t)1, &pkts) ||
 		     __builtin_add_overflow(f->bytes[dir], frame_len, &bytes))) {
 		jg_flow_count_carry(t, f, (int)dir, tcp_flags, frame_len);
