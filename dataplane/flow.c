@@ -128,6 +128,35 @@ src_is_initiator(const struct jg_pkt *p)
 	return 1;
 }
 
+/* A prefetch the compiler keeps: a function that only calls __builtin_prefetch() is taken for pure, and its calls deleted. */
+static inline void
+prefetch_kept(const void *p)
+{
+	__asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
+}
+
+void
+jg_flow_prefetch_new(const struct jg_flow_table *t, uint32_t b1, uint32_t b2)
+{
+	uint32_t idx = jg_flow_free_slot(t, b1, b2);
+	const char *cold;
+
+	if (idx == JG_FLOW_NIL)
+		return;
+	cold = (const char *)&t->cold[idx];
+	prefetch_kept(&t->flows[idx]);
+	prefetch_kept(cold);
+	prefetch_kept(cold + sizeof(struct jg_flow_cold) - 1);
+	prefetch_kept(&t->wl[idx / JG_FLOW_BUCKET]);
+}
+
+void
+jg_flow_prefetch_lanes(const struct jg_flow_table *t, const struct jg_flow_lanes *g, unsigned int lanes)
+{
+	for (; lanes != 0; lanes &= lanes - 1)
+		jg_flow_prefetch_new(t, g->b1[__builtin_ctz(lanes)], g->b2[__builtin_ctz(lanes)]);
+}
+
 struct jg_flow *
 jg_flow_new(struct jg_flow_table *t, const struct jg_flow_hint *h, const struct jg_pkt *p, uint64_t now)
 {

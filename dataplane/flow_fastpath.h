@@ -71,12 +71,24 @@ unsigned int jg_flow_hint_frames_x8(struct jg_flow_table *t, const uint8_t *cons
 void jg_flow_lanes_unpack(const struct jg_flow_lanes *g, unsigned int lanes, struct jg_flow_hint h[8]);
 
 /**
+ * A packet that found no flow makes one when it is handled, a burst later:
+ * what that writes is prefetched now (the slot jg_flow_free_slot() gives, its
+ * cold part, its bucket's wheel link), the buckets' signature lines being in
+ * cache. Nothing when both buckets are full: room is made then. Out of line:
+ * only packets that found no flow pay for it.
+ */
+void jg_flow_prefetch_new(const struct jg_flow_table *t, uint32_t b1, uint32_t b2);
+
+/**
  * jg_flow_lookup_bulk() for the lanes in `lanes`, their first buckets'
  * signature lines prefetched a while ago (a second bucket's read when the
  * first has no match): g->cand of each (JG_FLOW_NIL for the others), the
- * entries found prefetched.
+ * entries found prefetched, and for a lane with none, jg_flow_prefetch_new().
  */
 void jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsigned int lanes);
+
+/** jg_flow_prefetch_new() for each lane in `lanes` (the lookup's, its buckets in g). */
+void jg_flow_prefetch_lanes(const struct jg_flow_table *t, const struct jg_flow_lanes *g, unsigned int lanes);
 
 /**
  * The lanes (of `lanes`, looked up) whose flow is at g->cand and takes a lean
@@ -294,12 +306,28 @@ jg_flow_sig_bits(const uint16_t bucket[JG_FLOW_BUCKET], __m128i sig)
 }
 
 /**
+ * The free slot a new flow of buckets b1 and b2 takes: in the bucket with more
+ * free slots (b1 on a tie), its first. @return JG_FLOW_NIL when both are full
+ */
+static inline uint32_t
+jg_flow_free_slot(const struct jg_flow_table *t, uint32_t b1, uint32_t b2)
+{
+	uint32_t free1 = jg_flow_sig_match(t, b1, 0), free2 = jg_flow_sig_match(t, b2, 0);
+
+	if (__builtin_popcount(free2) > __builtin_popcount(free1))
+		return b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free2);
+	if (free1 != 0)
+		return b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free1);
+	return JG_FLOW_NIL;
+}
+
+/**
  * Second step, for a burst whose signature lines were prefetched a while ago
  * (a burst earlier): match the signatures and prefetch each candidate's hot
  * line, so that by jg_flow_packet_hint() the entry is in cache. Reads no entry.
  * Hints whose sig is 0 (packets without a flow) are skipped.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
 {
 	/* read once: the stores into the hints could alias them otherwise */
@@ -319,6 +347,8 @@ jg_flow_lookup_bulk(struct jg_flow_table *t, struct jg_flow_hint *h, uint16_t n)
 			h->cand = m1 ? h->b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m1) / 2
 				     : h->b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(m2) / 2;
 			__builtin_prefetch(&flows[h->cand], 1, 3);
+		} else {
+			jg_flow_prefetch_new(t, h->b1, h->b2);
 		}
 	}
 }

@@ -403,6 +403,7 @@ jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsign
 	uint32_t o1[8] __attribute__((aligned(32))), o2[8] __attribute__((aligned(32))), mk[8] __attribute__((aligned(32)));
 	uint64_t off[8] __attribute__((aligned(32)));
 	__m256i m, low, e, cand, nil;
+	unsigned int miss;
 
 	static_assert(sizeof(t->sigs[0]) == 16 && sizeof(struct jg_flow) == 64, "a bucket's signatures are 16 bytes");
 	_mm256_store_si256((__m256i *)(void *)o1, _mm256_slli_epi32(b1, 4));
@@ -425,7 +426,9 @@ jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsign
 			     KV(bias));
 	cand = _mm256_add_epi32(_mm256_slli_epi32(_mm256_blendv_epi8(b1, b2, _mm256_cmpgt_epi32(e, KV(fifteen))), 3),
 				_mm256_srli_epi32(_mm256_and_si256(e, KV(fifteen)), 1));
-	nil = _mm256_or_si256(_mm256_cmpeq_epi32(m, zero), lanes_out(k, lanes));
+	nil = _mm256_cmpeq_epi32(m, zero);
+	miss = lanes & (unsigned int)_mm256_movemask_ps(_mm256_castsi256_ps(nil));
+	nil = _mm256_or_si256(nil, lanes_out(k, lanes));
 	cand = _mm256_or_si256(cand, nil);
 	_mm256_store_si256((__m256i *)(void *)g->cand, cand);
 	/* each entry's line (a lane without one: the first entry's, over and over) */
@@ -434,6 +437,10 @@ jg_flow_lookup_x8(const struct jg_flow_table *t, struct jg_flow_lanes *g, unsign
 #pragma GCC unroll 8
 	for (int i = 0; i < 8; i++)
 		__builtin_prefetch(flows + off[i], 1, 3);
+	/* a lane with no flow makes one a burst later: where it will write, prefetched (out of line, last:
+	 * the lookup stays a leaf) */
+	if (unlikely(miss != 0))
+		jg_flow_prefetch_lanes(t, g, miss);
 }
 
 /*

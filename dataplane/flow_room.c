@@ -89,16 +89,12 @@ make_room(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
 uint32_t
 jg_flow_take_slot(struct jg_flow_table *t, uint32_t b1, uint32_t b2)
 {
-	uint32_t free1 = free_slots(t, b1), free2 = free_slots(t, b2);
-	uint32_t victim = b1 * JG_FLOW_BUCKET, idx;
+	uint32_t victim = b1 * JG_FLOW_BUCKET, idx = jg_flow_free_slot(t, b1, b2);
 	uint64_t oldest = UINT64_MAX;
 	uint32_t bs[2] = { b1, b2 };
 
-	if (free1 | free2) {
-		if (__builtin_popcount(free2) > __builtin_popcount(free1))
-			return b2 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free2);
-		return b1 * JG_FLOW_BUCKET + (uint32_t)__builtin_ctz(free1);
-	}
+	if (idx != JG_FLOW_NIL)
+		return idx;
 	/* Moves pay off below full: in a full table (a SYN flood's steady state) the search
 	 * would cost hundreds of reads per packet and find nothing, so it is not made. */
 	if (t->count < t->capacity - t->capacity / 64 && (idx = make_room(t, b1, b2)) != JG_FLOW_NIL)
