@@ -235,23 +235,45 @@ jg_worker_clock_anchor(struct jg_worker *w, uint64_t tsc, uint64_t ns)
  * straight into its pool's cache once its last reference is gone, as a NIC
  * driver's fast free puts them: DPDK keeps the next-segment pointer of a
  * single segment NULL, so the mbuf's second line is never read (a cache miss
- * per packet in rte_pktmbuf_free_bulk(), which walks every chain). Chains,
- * mbufs attached to other buffers (a replay's frames) and the rest take
- * rte_pktmbuf_free(). (Four at a time, their words gathered, was 3
+ * per packet in rte_pktmbuf_free_bulk(), which walks every chain). Chains
+ * take rte_pktmbuf_free(). (Four at a time, their words gathered, was 3
  * instructions a packet fewer and 10 cycles slower at 1 K flows.)
+ *
+ * An mbuf attached to another buffer (a replay's frames point into its
+ * chunks) is detached before it goes back, and detaching reads the mempool's
+ * header of the mbuf, the line before it, which nothing else reads: a miss
+ * for every such packet, a fifth of a replay's worker. They are put aside,
+ * their header lines prefetched all at once, then detached.
  */
+static inline void
+put_one(struct rte_mbuf *x, struct rte_mbuf **put, unsigned int *k, struct rte_mempool **pool)
+{
+	if (unlikely(x->pool != *pool || *k == 64)) {
+		if (*k != 0)
+			rte_mempool_put_bulk(*pool, (void *const *)put, *k);
+		*pool = x->pool;
+		*k = 0;
+	}
+	put[(*k)++] = x;
+}
+
 void
 jg_worker_free_mbufs(struct rte_mbuf *const *m, unsigned int n)
 {
-	struct rte_mbuf *put[64];
+	struct rte_mbuf *put[64], *attached[64];
 	struct rte_mempool *pool = NULL;
-	unsigned int k = 0;
+	unsigned int k = 0, n_att = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *x = m[i];
 
 		if (unlikely(x->nb_segs != 1 || !RTE_MBUF_DIRECT(x))) {
-			rte_pktmbuf_free(x);
+			if (x->nb_segs == 1 && n_att < RTE_DIM(attached)) {
+				attached[n_att++] = x;
+				rte_prefetch0(RTE_PTR_SUB(x, sizeof(struct rte_mempool_objhdr)));
+			} else {
+				rte_pktmbuf_free(x);
+			}
 			continue;
 		}
 		if (rte_mbuf_refcnt_read(x) != 1) {
@@ -259,13 +281,14 @@ jg_worker_free_mbufs(struct rte_mbuf *const *m, unsigned int n)
 				continue;
 			rte_mbuf_refcnt_set(x, 1); /* a free mbuf holds one reference */
 		}
-		if (unlikely(x->pool != pool || k == RTE_DIM(put))) {
-			if (k != 0)
-				rte_mempool_put_bulk(pool, (void *const *)put, k);
-			pool = x->pool;
-			k = 0;
-		}
-		put[k++] = x;
+		put_one(x, put, &k, &pool);
+	}
+	/* their header lines on their way meanwhile: detached (the last reference), then put */
+	for (unsigned int i = 0; i < n_att; i++) {
+		struct rte_mbuf *x = rte_pktmbuf_prefree_seg(attached[i]);
+
+		if (x != NULL)
+			put_one(x, put, &k, &pool);
 	}
 	if (k != 0)
 		rte_mempool_put_bulk(pool, (void *const *)put, k);
