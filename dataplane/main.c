@@ -58,6 +58,23 @@ on_signal(int sig)
 	jg_dp_stop_requested++;
 }
 
+/*
+ * A replayed file is read through its mapping (replay.c): a page past its end,
+ * cut off by someone truncating the file meanwhile, raises SIGBUS. Said in
+ * words, then the process ends (what it had not sent is lost either way).
+ */
+static void
+on_sigbus(int sig)
+{
+	static const char msg[] = "jg-dataplane: the capture being replayed was cut short while it was read "
+				  "(truncated or rewritten on disk): stopping\n";
+	ssize_t rc = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+	(void)rc;
+	(void)sig;
+	_exit(3);
+}
+
 static int
 parse_args(int argc, char **argv, struct jg_dataplane *dp, const char **cfg_path, const char **prefix,
 	   int *check)
@@ -585,6 +602,8 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if (dp->pcap != NULL && dp->rp.map != NULL)
+		signal(SIGBUS, on_sigbus);
 	eal_argc = build_eal_argv(&dp->cfg, dp->pcap != NULL, eal_argv, store);
 	if (patterns_start(&job, dp) != 0) {
 		print_errors(&job.errs, cfg_path);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -13,9 +15,35 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #define LINKTYPE_ETHERNET 1u
+#define REPLAY_AHEAD (16u << 10) /* bytes of a mapped file prefetched ahead of the record read */
+
+/*
+ * A regular file is mapped: its records are pointed to where the page cache
+ * holds them, with no read() copying them first. Private and writable: a page
+ * something writes into is the process's own copy, the file never changes.
+ * Failing that (or with JG_REPLAY_MAP=0, to compare the two), read().
+ */
+static void
+map_file(struct jg_replay *r)
+{
+	const char *env = getenv("JG_REPLAY_MAP");
+	struct stat st;
+	void *m;
+
+	if ((env != NULL && strcmp(env, "0") == 0) || fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size <= JG_PCAPF_HDR ||
+	    (uint64_t)st.st_size > SIZE_MAX)
+		return;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, r->fd, 0);
+	if (m == MAP_FAILED)
+		return;
+	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+	r->map = m;
+	r->map_len = (size_t)st.st_size;
+}
 
 int
 jg_replay_open(struct jg_replay *r, const char *path, char *err, size_t err_len)
@@ -35,6 +63,7 @@ jg_replay_open(struct jg_replay *r, const char *path, char *err, size_t err_len)
 		jg_replay_close(r);
 		return -EINVAL;
 	}
+	map_file(r);
 	return 0;
 }
 
@@ -76,6 +105,13 @@ read_step(struct jg_replay *r)
 	size_t want = RTE_MIN((size_t)JG_REPLAY_STEP, JG_REPLAY_CHUNK - r->have);
 	ssize_t n;
 
+	if (r->map != NULL) { /* the window grows over the mapping, up to a chunk's length */
+		size_t left = r->map_len - (size_t)(r->ch[r->cur].buf + r->have - r->map);
+
+		r->have += RTE_MIN(want, left);
+		r->at_end = want >= left;
+		return;
+	}
 	do
 		n = read(r->fd, r->ch[r->cur].buf + r->have, want);
 	while (n < 0 && errno == EINTR);
@@ -100,7 +136,12 @@ refill(struct jg_replay *r)
 	if (__atomic_load_n(&c->busy, __ATOMIC_ACQUIRE))
 		return -EAGAIN;
 	chunk_take(c);
-	memcpy(c->buf, r->ch[r->cur].buf + r->off, tail);
+	if (r->map != NULL) { /* the next window starts at the record the last one ends inside */
+		c->buf = r->ch[r->cur].buf + r->off;
+		c->iova = (rte_iova_t)(uintptr_t)c->buf; /* no device reads it: a virtual port's ring */
+	} else {
+		memcpy(c->buf, r->ch[r->cur].buf + r->off, tail);
+	}
 	chunk_leave(&r->ch[r->cur]);
 	r->cur = next;
 	r->have = tail;
@@ -121,6 +162,10 @@ jg_replay_port(struct jg_replay *r, struct rte_mempool *mp, unsigned int ring_si
 	for (unsigned int i = 0; i < JG_REPLAY_CHUNKS; i++) {
 		struct jg_replay_chunk *c = &r->ch[i];
 
+		c->shinfo.free_cb = chunk_free;
+		c->shinfo.fcb_opaque = c;
+		if (r->map != NULL)
+			continue;
 		c->buf = rte_malloc("jg_replay", JG_REPLAY_CHUNK, RTE_CACHE_LINE_SIZE);
 		if (c->buf == NULL) {
 			snprintf(err, err_len, "replay: no memory for its %u chunks of %u MiB", JG_REPLAY_CHUNKS,
@@ -128,11 +173,14 @@ jg_replay_port(struct jg_replay *r, struct rte_mempool *mp, unsigned int ring_si
 			return -ENOMEM;
 		}
 		c->iova = rte_malloc_virt2iova(c->buf);
-		c->shinfo.free_cb = chunk_free;
-		c->shinfo.fcb_opaque = c;
 	}
-	/* the first chunk starts as if the one before had ended exactly at a record */
+	/* the first chunk starts as if the one before had ended exactly at a record (mapped: at the
+	 * first record, past the file's header) */
 	r->cur = JG_REPLAY_CHUNKS - 1;
+	if (r->map != NULL) {
+		r->ch[r->cur].buf = r->map + JG_PCAPF_HDR;
+		r->have = r->off = 0;
+	}
 	chunk_take(&r->ch[r->cur]);
 	refill(r);
 	r->ring = rte_ring_create("jg_replay", ring_size, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -219,6 +267,14 @@ add_refs(struct jg_replay *r)
 static int
 next_record(struct jg_replay *r, struct jg_pcapf_rec *rec)
 {
+	if (r->map != NULL) {
+		/* every line of the mapping a stretch ahead of the record: into this core's cache before
+		 * its header is parsed here and its bytes read by a worker */
+		size_t at = (size_t)(r->ch[r->cur].buf + r->off - r->map), to = RTE_MIN(at + REPLAY_AHEAD, r->map_len);
+
+		for (; r->ahead < to; r->ahead += RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(r->map + r->ahead);
+	}
 	for (;;) {
 		int rc = jg_pcapf_next(r->ch[r->cur].buf, r->have, &r->hdr, &r->off, rec);
 

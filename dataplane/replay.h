@@ -32,7 +32,7 @@ struct rte_ring;
 #define JG_REPLAY_CHUNK (4u << 20) /**< holds any record whole (JG_PCAPF_MAX_CAPLEN) many times over */
 #define JG_REPLAY_STEP (256u << 10) /**< read at a time onto a chunk's end: parsed while in cache */
 
-/** A chunk of the file in hugepage memory, and the mbufs that still point into it. */
+/** A chunk of the file (in hugepage memory, or a window of its mapping), and the mbufs that still point into it. */
 struct jg_replay_chunk {
 	uint8_t *buf;
 	rte_iova_t iova;
@@ -48,6 +48,14 @@ struct jg_replay_chunk {
 
 struct jg_replay {
 	int fd;
+	/**
+	 * The file mapped (a regular file): the chunks are windows of the mapping,
+	 * moved along it with no read() and no copy; NULL: read into chunks of
+	 * their own (a pipe, a device, or a failed mmap()).
+	 */
+	uint8_t *map;
+	size_t map_len;
+	size_t ahead; /**< mapped: bytes of it prefetched from its start */
 	struct jg_replay_chunk ch[JG_REPLAY_CHUNKS];
 	unsigned int cur;    /**< the chunk being read */
 	unsigned int refs;   /**< mbufs pointed into it not yet added to its count */

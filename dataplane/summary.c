@@ -65,11 +65,11 @@ write_json(const struct jg_dataplane *dp, const struct jg_port_status *pt, doubl
 	fprintf(f, "},\"control_attaches\":%llu,\"control_done\":%u,", (unsigned long long)dp->shm->control_attach_count,
 		dp->shm->control_done);
 	fprintf(f, "\"phases_ms\":{\"eal\":%.1f,\"setup\":%.1f,\"attach\":%.1f,\"start\":%.1f,\"packets\":%.1f,"
-		   "\"flush\":%.1f,\"drain\":%.1f},\"reader_waits\":%llu}\n",
+		   "\"flush\":%.1f,\"drain\":%.1f},\"reader\":\"%s\",\"reader_waits\":%llu}\n",
 		ms(dp->t_start_ns, dp->t_eal_ns), ms(dp->t_eal_ns, dp->t_setup_ns), ms(dp->t_setup_ns, dp->t_attached_ns),
 		ms(dp->t_attached_ns, dp->t_running_ns), ms(dp->t_running_ns, dp->t_input_done_ns),
 		ms(dp->t_input_done_ns, dp->t_flushed_ns), ms(dp->t_flushed_ns, dp->t_drained_ns),
-		(unsigned long long)dp->rp.waits);
+		dp->rp.map != NULL ? "mapped" : "read", (unsigned long long)dp->rp.waits);
 	if (fclose(f) != 0)
 		perror(path);
 }

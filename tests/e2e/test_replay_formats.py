@@ -4,6 +4,7 @@ and nanosecond stamps), and converted first: pcapng whose interfaces differ in l
 snapshot length and timestamp resolution (libpcap gives up on it), PPP, Cisco HDLC and
 NFLOG captures, a file cut inside a record. The same traffic each time (two TCP sessions
 and a DNS exchange): the same flows, every packet in a flow, capture times kept."""
+import os
 import struct
 
 from scapy.all import DNS, DNSQR, IP, TCP, UDP, Ether, Raw  # Debian's python3-scapy
@@ -78,14 +79,20 @@ forms = {
     "nflog.pcap": (pcap(239, [(s, n, nflog(d)) for s, n, d in recs]), "converted"),
 }
 work = tmpdir("formats")
-for name, (data, how) in forms.items():
+runs = [(name, data, how, None) for name, (data, how) in forms.items()]
+# a pcap read in place is mapped; read() (JG_REPLAY_MAP=0) is what a file that cannot be mapped gets
+runs += [(name, data, how, "0") for name, (data, how) in forms.items() if how == "read in place"]
+for name, data, how, map_env in runs:
     path = f"{work}/{name}"
     with open(path, "wb") as f:
         f.write(data)
-    r, out = replay([path])
+    env = dict(os.environ, JG_REPLAY_MAP=map_env) if map_env is not None else None
+    r, out = replay([path], env=env)
+    name += " (read)" if map_env is not None else ""
     check(r.returncode == 0, f"{name}: replay exit {r.returncode}: {r.stderr[-400:]}")
     check(how in r.stdout, f"{name}: input {how}")
     s = summary(out)
+    check(s["reader"] == ("read" if map_env is not None else "mapped"), f"{name}: the reader {s['reader']}")
     handled, dropped = accounted(s)
     check(handled == len(recs) and dropped == 0, f"{name}: {handled} handled, {dropped} dropped of {len(recs)}")
     check(s["counters"]["pkt-flow"] == len(recs), f"{name}: every packet in a flow ({s['counters']['pkt-flow']})")
