@@ -55,7 +55,8 @@ struct jg_replay {
 	 */
 	uint8_t *map;
 	size_t map_len;
-	size_t ahead; /**< mapped: bytes of it prefetched from its start */
+	size_t ahead;     /**< mapped: bytes of it prefetched from its start */
+	size_t populated; /**< mapped: bytes of it whose page tables are made (MADV_POPULATE_READ) */
 	struct jg_replay_chunk ch[JG_REPLAY_CHUNKS];
 	unsigned int cur;    /**< the chunk being read */
 	unsigned int refs;   /**< mbufs pointed into it not yet added to its count */
