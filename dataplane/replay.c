@@ -195,6 +195,16 @@ jg_replay_port(struct jg_replay *r, struct rte_mempool *mp, unsigned int ring_si
 	}
 	r->port_id = (uint16_t)port;
 	r->mp = mp;
+	if (r->map != NULL) {
+		/* as many as the pool: what the ring, the workers' bursts and their queues may hold at once */
+		r->frame_pool = rte_pktmbuf_pool_create("jg_replay_frames", mp->size, mp->cache_size, 0, 0,
+							(int)rte_socket_id());
+		if (r->frame_pool == NULL) {
+			snprintf(err, err_len, "replay: cannot create its pool of %u frame mbufs: %s", mp->size,
+				 rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
 	return 0;
 }
 
@@ -225,13 +235,33 @@ copy_frame(struct jg_replay *r, struct rte_mbuf *head, const struct jg_pcapf_rec
 	return 0;
 }
 
-/* A record into mbuf m: pointing into the chunk, or copied. @return 0, or -ENOMEM (m left as it was) */
+/*
+ * A record into the mbuf at *slot: pointing into the mapping (an mbuf of
+ * frame_pool), into the chunk, or copied (mapped: into an mbuf of the pool
+ * that replaces it). @return 0, or -ENOMEM (*slot left as it was)
+ */
 static int
-build(struct jg_replay *r, struct rte_mbuf *m, const struct jg_pcapf_rec *rec)
+build(struct jg_replay *r, struct rte_mbuf **slot, const struct jg_pcapf_rec *rec)
 {
 	struct jg_replay_chunk *c = &r->ch[r->cur];
+	struct rte_mbuf *m = *slot;
 
-	if (rec->caplen <= UINT16_MAX) {
+	if (r->frame_pool != NULL && rec->caplen <= UINT16_MAX) {
+		m->buf_addr = (void *)(uintptr_t)rec->data;
+		m->buf_iova = (rte_iova_t)(uintptr_t)rec->data; /* no device reads it: a virtual port's ring */
+		m->buf_len = (uint16_t)rec->caplen;
+		m->data_off = 0;
+		m->data_len = (uint16_t)rec->caplen;
+	} else if (r->frame_pool != NULL) {
+		struct rte_mbuf *h = rte_pktmbuf_alloc(r->mp);
+
+		if (h == NULL || copy_frame(r, h, rec) != 0) {
+			rte_pktmbuf_free(h);
+			return -ENOMEM;
+		}
+		rte_pktmbuf_free(m);
+		*slot = m = h;
+	} else if (rec->caplen <= UINT16_MAX) {
 		r->refs++; /* added to the chunk's count once per burst (jg_replay_feed) */
 		rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)rec->data, c->iova + (rte_iova_t)(rec->data - c->buf),
 					  (uint16_t)rec->caplen, &c->shinfo);
@@ -309,7 +339,7 @@ jg_replay_feed(struct jg_replay *r, unsigned int max)
 		unsigned int room = RTE_MIN(RTE_MIN(rte_ring_free_count(r->ring), (unsigned int)RTE_DIM(burst)), max - done);
 		unsigned int n = 0;
 
-		if (room == 0 || rte_pktmbuf_alloc_bulk(r->mp, burst, room) != 0)
+		if (room == 0 || rte_pktmbuf_alloc_bulk(r->frame_pool != NULL ? r->frame_pool : r->mp, burst, room) != 0)
 			break; /* the ring is full, or the pool low: the workers are behind */
 		while (n < room) {
 			struct jg_pcapf_rec rec;
@@ -322,7 +352,7 @@ jg_replay_feed(struct jg_replay *r, unsigned int max)
 				r->eof = 1;
 				break;
 			}
-			if (build(r, burst[n], &rec) != 0) {
+			if (build(r, &burst[n], &rec) != 0) {
 				r->off -= JG_PCAPF_REC_HDR + rec.caplen; /* the pool is empty: this record again next time */
 				break;
 			}

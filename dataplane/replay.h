@@ -75,6 +75,13 @@ struct jg_replay {
 	uint16_t port_id;
 	struct rte_ring *ring;
 	struct rte_mempool *mp;
+	/**
+	 * Mapped: mbufs of their own that hold no data, each pointed at its frame
+	 * in the mapping (buf_addr set by the reader at every use): direct mbufs,
+	 * freed by the workers as any other, with no detach and no shared count.
+	 * Nothing else allocates from it. NULL when read().
+	 */
+	struct rte_mempool *frame_pool;
 };
 
 /**

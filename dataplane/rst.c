@@ -83,7 +83,8 @@ jg_worker_send_rsts(struct jg_worker *w, const struct rte_mbuf *m, const struct 
 	for (int back = 0; back < 2; back++) {
 		uint16_t port = back ? m->port : peer;
 
-		if ((r = make_rst(m->pool, m, p, back)) == NULL)
+		/* from the worker's pool: a replay's frames come from a pool of mbufs without data room */
+		if ((r = make_rst(w->pool != NULL ? w->pool : m->pool, m, p, back)) == NULL)
 			continue;
 		if (rte_eth_tx_burst(port, w->id, &r, 1) == 1) {
 			w->cnt[JG_CNT_TX_RST]++;

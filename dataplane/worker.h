@@ -88,7 +88,7 @@ struct jg_worker {
 	struct jg_detect *det; /**< NULL when detection is off */
 	struct jg_frag_table *frag; /**< IP reassembly (NULL: fragments are counted and passed on) */
 	uint8_t *frag_buf;          /**< a reassembled frame, before it goes into mbufs */
-	struct rte_mempool *pool;   /**< where reassembled datagrams get their mbufs */
+	struct rte_mempool *pool;   /**< where reassembled datagrams and resets get their mbufs */
 	int reasm_off;              /**< mbuf dynfield: struct jg_reasm of a reassembled datagram */
 	uint64_t reasm_flag;        /**< mbuf dynflag: this mbuf is a reassembled datagram */
 	struct jg_verdict verdict; /**< the zone policy (pol NULL: none) */

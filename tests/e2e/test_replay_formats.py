@@ -104,6 +104,21 @@ for name, data, how, map_env in runs:
     check(first == "2025-11-24T16:00:00.123456Z", f"{name}: capture time kept ({first})")
     cleanup(out)
 
+# a frame longer than an mbuf can point to (65,535 bytes): copied into a chain, both readers alike
+big_ip = bytes(IP(src="10.9.0.7", dst="10.9.0.40") / UDP(sport=53001, dport=9999) / Raw(b"y" * 65507))
+big = eth(big_ip) + b"\0" * 4451  # an Ethernet trailer past the 65,535-byte datagram: 70,000 bytes
+with open(f"{work}/big.pcap", "wb") as f:
+    f.write(pcap(1, [(T0, 0, big), (T0 + 1, 0, eth(recs[0][2]))], snap=262144))
+for map_env in (None, "0"):
+    env = dict(os.environ, JG_REPLAY_MAP=map_env) if map_env is not None else None
+    r, out = replay([f"{work}/big.pcap"], env=env)
+    check(r.returncode == 0 and "read in place" in r.stdout, f"big frame ({map_env}): {r.stderr[-300:]}")
+    handled, dropped = accounted(summary(out))
+    check(handled == 2 and dropped == 0, f"big frame ({map_env}): {handled} handled, {dropped} dropped")
+    udp = [f for f in jsonl(f"{out}/flows.jsonl") if f["proto"] == "udp"]
+    check(len(udp) == 1 and udp[0]["bytes"] == 70000, f"big frame ({map_env}): its flow {udp}")
+    cleanup(out)
+
 # a file cut inside its last record: libpcap reads what is whole, and says so
 data = forms["ethernet.pcap"][0][:-30]
 with open(f"{work}/cut.pcap", "wb") as f:
