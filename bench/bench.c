@@ -569,7 +569,7 @@ int
 main(int argc, char **argv)
 {
 	static struct bench b;
-	char prefix[64], mem[32], err[256];
+	char prefix[64], mem[32], err[256], run_dir[PATH_MAX];
 	char *eal[12];
 	int n = 0;
 
@@ -622,5 +622,9 @@ main(int argc, char **argv)
 		run_inproc(&b);
 	if (!strcmp(b.o.path, "ring") || !strcmp(b.o.path, "both"))
 		run_ring(&b);
+	/* EAL leaves its run-time directory (empty, even --in-memory): one per run piled up in /var/run/dpdk */
+	snprintf(run_dir, sizeof(run_dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(run_dir);
 	return 0;
 }

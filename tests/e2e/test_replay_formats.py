@@ -5,7 +5,9 @@ snapshot length and timestamp resolution (libpcap gives up on it), PPP, Cisco HD
 NFLOG captures, a file cut inside a record. The same traffic each time (two TCP sessions
 and a DNS exchange): the same flows, every packet in a flow, capture times kept."""
 import os
+import shutil
 import struct
+import subprocess
 
 from scapy.all import DNS, DNSQR, IP, TCP, UDP, Ether, Raw  # Debian's python3-scapy
 
@@ -38,11 +40,11 @@ def eth(ip):
 
 
 def pcap(linktype, recs, nsec=False, snap=65535):
-    out = struct.pack("<IHHiIII", 0xA1B23C4D if nsec else 0xA1B2C3D4, 2, 4, 0, 0, snap, linktype)
+    out = [struct.pack("<IHHiIII", 0xA1B23C4D if nsec else 0xA1B2C3D4, 2, 4, 0, 0, snap, linktype)]
     for sec, ns, data in recs:
         frac = ns if nsec else ns // 1000
-        out += struct.pack("<IIII", sec, frac, len(data), len(data)) + data
-    return out
+        out += [struct.pack("<IIII", sec, frac, len(data), len(data)), data]
+    return b"".join(out)
 
 
 def block(btype, body):
@@ -118,6 +120,48 @@ for map_env in (None, "0"):
     udp = [f for f in jsonl(f"{out}/flows.jsonl") if f["proto"] == "udp"]
     check(len(udp) == 1 and udp[0]["bytes"] == 70000, f"big frame ({map_env}): its flow {udp}")
     cleanup(out)
+
+# a file cut on disk while it is replayed: its mapping's pages past the new end are gone (SIGBUS),
+# the dataplane says so and stops. Made certain: jg-dataplane alone, the file cut once it is ready
+# (mapped) and before the control plane attaches (no packet is read before that).
+frames = [eth(d) for _, _, d in recs]
+many = [(T0 + i // 1000, (i % 1000) * 1000, frames[i % len(frames)]) for i in range(40000)]
+cut_path = f"{work}/cut-on-disk.pcap"
+with open(cut_path, "wb") as f:
+    f.write(pcap(1, many))
+prefix = f"jgcut{os.getpid()}"
+out = tmpdir("cut")
+rfd, wfd = os.pipe()
+dp = subprocess.Popen([os.path.join(BUILD, "jg-dataplane"), "-c", CONFIG, "--file-prefix", prefix, "--pcap", cut_path,
+                       "--replay-packets", str(len(many)), "--out", out, "--ready-fd", str(wfd)],
+                      pass_fds=(wfd,), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+os.close(wfd)
+ready = os.read(rfd, 16)
+os.close(rfd)
+check(ready.startswith(b"ready"), f"the dataplane got ready: {ready!r}")
+os.truncate(cut_path, 65536)
+ctl = subprocess.Popen([os.path.join(BUILD, "jg-control"), "-c", CONFIG, "--file-prefix", prefix, "--socket",
+                        f"{out}/jgctl.sock", "--out", out, "--replay"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    _, err = dp.communicate(timeout=60)
+except subprocess.TimeoutExpired:
+    dp.kill()
+    _, err = dp.communicate()
+try:
+    ctl.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    ctl.kill()
+    ctl.wait()
+check(dp.returncode == 3, f"cut on disk: the dataplane's exit {dp.returncode}: {err[-400:]}")
+check("cut short while it was read" in err, "cut on disk: said in words")
+for d in ("/dev/hugepages", "/mnt/huge"):  # what the launcher's clean-up would remove
+    if os.path.isdir(d):
+        for name in os.listdir(d):
+            if name.startswith(prefix):
+                os.unlink(os.path.join(d, name))
+shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+cleanup(out)
 
 # a file cut inside its last record: libpcap reads what is whole, and says so
 data = forms["ethernet.pcap"][0][:-30]
