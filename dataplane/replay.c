@@ -19,7 +19,8 @@
 #include <rte_ring.h>
 
 #define LINKTYPE_ETHERNET 1u
-#define REPLAY_AHEAD (16u << 10) /* bytes of a mapped file prefetched ahead of the record read */
+#define REPLAY_AHEAD (16u << 10)   /* bytes of a mapped file prefetched ahead of the record read */
+#define REPLAY_POPULATE (4u << 20) /* bytes of a mapped file whose page tables are made at once */
 
 /*
  * A regular file is mapped: its records are pointed to where the page cache
@@ -34,8 +35,8 @@ map_file(struct jg_replay *r)
 	struct stat st;
 	void *m;
 
-	if ((env != NULL && strcmp(env, "0") == 0) || fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size <= JG_PCAPF_HDR ||
-	    (uint64_t)st.st_size > SIZE_MAX)
+	if ((env != NULL && strcmp(env, "0") == 0) || fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size <= JG_PCAPF_HDR || (uint64_t)st.st_size > SIZE_MAX)
 		return;
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, r->fd, 0);
 	if (m == MAP_FAILED)
@@ -105,13 +106,6 @@ read_step(struct jg_replay *r)
 	size_t want = RTE_MIN((size_t)JG_REPLAY_STEP, JG_REPLAY_CHUNK - r->have);
 	ssize_t n;
 
-	if (r->map != NULL) { /* the window grows over the mapping, up to a chunk's length */
-		size_t left = r->map_len - (size_t)(r->ch[r->cur].buf + r->have - r->map);
-
-		r->have += RTE_MIN(want, left);
-		r->at_end = want >= left;
-		return;
-	}
 	do
 		n = read(r->fd, r->ch[r->cur].buf + r->have, want);
 	while (n < 0 && errno == EINTR);
@@ -136,12 +130,7 @@ refill(struct jg_replay *r)
 	if (__atomic_load_n(&c->busy, __ATOMIC_ACQUIRE))
 		return -EAGAIN;
 	chunk_take(c);
-	if (r->map != NULL) { /* the next window starts at the record the last one ends inside */
-		c->buf = r->ch[r->cur].buf + r->off;
-		c->iova = (rte_iova_t)(uintptr_t)c->buf; /* no device reads it: a virtual port's ring */
-	} else {
-		memcpy(c->buf, r->ch[r->cur].buf + r->off, tail);
-	}
+	memcpy(c->buf, r->ch[r->cur].buf + r->off, tail);
 	chunk_leave(&r->ch[r->cur]);
 	r->cur = next;
 	r->have = tail;
@@ -159,13 +148,9 @@ jg_replay_port(struct jg_replay *r, struct rte_mempool *mp, unsigned int ring_si
 		snprintf(err, err_len, "replay: cannot register the capture-time field: %s", rte_strerror(rte_errno));
 		return -rte_errno;
 	}
-	for (unsigned int i = 0; i < JG_REPLAY_CHUNKS; i++) {
+	for (unsigned int i = 0; i < JG_REPLAY_CHUNKS && r->map == NULL; i++) {
 		struct jg_replay_chunk *c = &r->ch[i];
 
-		c->shinfo.free_cb = chunk_free;
-		c->shinfo.fcb_opaque = c;
-		if (r->map != NULL)
-			continue;
 		c->buf = rte_malloc("jg_replay", JG_REPLAY_CHUNK, RTE_CACHE_LINE_SIZE);
 		if (c->buf == NULL) {
 			snprintf(err, err_len, "replay: no memory for its %u chunks of %u MiB", JG_REPLAY_CHUNKS,
@@ -173,16 +158,17 @@ jg_replay_port(struct jg_replay *r, struct rte_mempool *mp, unsigned int ring_si
 			return -ENOMEM;
 		}
 		c->iova = rte_malloc_virt2iova(c->buf);
+		c->shinfo.free_cb = chunk_free;
+		c->shinfo.fcb_opaque = c;
 	}
-	/* the first chunk starts as if the one before had ended exactly at a record (mapped: at the
-	 * first record, past the file's header) */
-	r->cur = JG_REPLAY_CHUNKS - 1;
 	if (r->map != NULL) {
-		r->ch[r->cur].buf = r->map + JG_PCAPF_HDR;
-		r->have = r->off = 0;
+		r->off = JG_PCAPF_HDR; /* the records are read where they lie in the mapping, from the first */
+	} else {
+		/* the first chunk starts as if the one before had ended exactly at a record */
+		r->cur = JG_REPLAY_CHUNKS - 1;
+		chunk_take(&r->ch[r->cur]);
+		refill(r);
 	}
-	chunk_take(&r->ch[r->cur]);
-	refill(r);
 	r->ring = rte_ring_create("jg_replay", ring_size, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (r->ring == NULL) {
 		snprintf(err, err_len, "replay: cannot create its ring: %s", rte_strerror(rte_errno));
@@ -246,13 +232,13 @@ build(struct jg_replay *r, struct rte_mbuf **slot, const struct jg_pcapf_rec *re
 	struct jg_replay_chunk *c = &r->ch[r->cur];
 	struct rte_mbuf *m = *slot;
 
-	if (r->frame_pool != NULL && rec->caplen <= UINT16_MAX) {
+	if (r->map != NULL && rec->caplen <= UINT16_MAX) {
 		m->buf_addr = (void *)(uintptr_t)rec->data;
 		m->buf_iova = (rte_iova_t)(uintptr_t)rec->data; /* no device reads it: a virtual port's ring */
 		m->buf_len = (uint16_t)rec->caplen;
 		m->data_off = 0;
 		m->data_len = (uint16_t)rec->caplen;
-	} else if (r->frame_pool != NULL) {
+	} else if (r->map != NULL) {
 		struct rte_mbuf *h = rte_pktmbuf_alloc(r->mp);
 
 		if (h == NULL || copy_frame(r, h, rec) != 0) {
@@ -300,18 +286,19 @@ next_record(struct jg_replay *r, struct jg_pcapf_rec *rec)
 	if (r->map != NULL) {
 		/* every line of the mapping a stretch ahead of the record: into this core's cache before
 		 * its header is parsed here and its bytes read by a worker. A prefetch into a page not
-		 * yet in the page tables is dropped: they are made a chunk at a time, two chunks ahead
-		 * (one call per 4 MiB instead of a fault per 64 KiB, each of them a missed header) */
-		size_t at = (size_t)(r->ch[r->cur].buf + r->off - r->map), to = RTE_MIN(at + REPLAY_AHEAD, r->map_len);
+		 * yet in the page tables is dropped: they are made 4 MiB at a time, 8 MiB ahead (one
+		 * call per 4 MiB instead of a fault per 64 KiB, each of them a missed header) */
+		size_t to = RTE_MIN(r->off + REPLAY_AHEAD, r->map_len);
 
-		if (unlikely(at + 2 * (size_t)JG_REPLAY_CHUNK > r->populated && r->populated < r->map_len)) {
-			size_t len = RTE_MIN((size_t)JG_REPLAY_CHUNK, r->map_len - r->populated);
+		if (unlikely(r->off + 2 * REPLAY_POPULATE > r->populated && r->populated < r->map_len)) {
+			size_t len = RTE_MIN((size_t)REPLAY_POPULATE, r->map_len - r->populated);
 
 			madvise(r->map + r->populated, len, MADV_POPULATE_READ); /* failing, pages fault in as read */
 			r->populated += len;
 		}
 		for (; r->ahead < to; r->ahead += RTE_CACHE_LINE_SIZE)
 			rte_prefetch0(r->map + r->ahead);
+		return jg_pcapf_next(r->map, r->map_len, &r->hdr, &r->off, rec);
 	}
 	for (;;) {
 		int rc = jg_pcapf_next(r->ch[r->cur].buf, r->have, &r->hdr, &r->off, rec);

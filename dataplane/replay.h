@@ -32,7 +32,7 @@ struct rte_ring;
 #define JG_REPLAY_CHUNK (4u << 20) /**< holds any record whole (JG_PCAPF_MAX_CAPLEN) many times over */
 #define JG_REPLAY_STEP (256u << 10) /**< read at a time onto a chunk's end: parsed while in cache */
 
-/** A chunk of the file (in hugepage memory, or a window of its mapping), and the mbufs that still point into it. */
+/** A chunk of the file read into hugepage memory, and the mbufs that still point into it. */
 struct jg_replay_chunk {
 	uint8_t *buf;
 	rte_iova_t iova;
@@ -49,9 +49,9 @@ struct jg_replay_chunk {
 struct jg_replay {
 	int fd;
 	/**
-	 * The file mapped (a regular file): the chunks are windows of the mapping,
-	 * moved along it with no read() and no copy; NULL: read into chunks of
-	 * their own (a pipe, a device, or a failed mmap()).
+	 * The file mapped (a regular file): its records are read where they lie,
+	 * off the next one's offset in it, with no read() and no copy, and no
+	 * chunks; NULL: read into the chunks (a pipe, a device, a failed mmap()).
 	 */
 	uint8_t *map;
 	size_t map_len;
@@ -61,7 +61,7 @@ struct jg_replay {
 	unsigned int cur;    /**< the chunk being read */
 	unsigned int refs;   /**< mbufs pointed into it not yet added to its count */
 	size_t have;         /**< bytes in it */
-	size_t off;          /**< the next record in it */
+	size_t off;          /**< the next record in it (mapped: in the file) */
 	int at_end;          /**< the file has no more bytes than those in the chunk */
 	struct jg_pcapf hdr;
 	uint64_t fed;        /**< frames handed to the port */
