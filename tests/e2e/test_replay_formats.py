@@ -132,9 +132,12 @@ with open(cut_path, "wb") as f:
 prefix = f"jgcut{os.getpid()}"
 out = tmpdir("cut")
 rfd, wfd = os.pipe()
+# under AddressSanitizer the dataplane's own SIGBUS handler is ignored unless allowed
+asan = ":".join(o for o in (os.environ.get("ASAN_OPTIONS"), "allow_user_segv_handler=1") if o)
 dp = subprocess.Popen([os.path.join(BUILD, "jg-dataplane"), "-c", CONFIG, "--file-prefix", prefix, "--pcap", cut_path,
                        "--replay-packets", str(len(many)), "--out", out, "--ready-fd", str(wfd)],
-                      pass_fds=(wfd,), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                      pass_fds=(wfd,), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                      env=dict(os.environ, ASAN_OPTIONS=asan))
 os.close(wfd)
 ready = os.read(rfd, 16)
 os.close(rfd)
