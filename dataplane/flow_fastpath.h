@@ -563,21 +563,6 @@ jg_flow_count_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg_f
 }
 
 /**
- * A lean packet's accounting, when nothing but its counters changes:
- * jg_flow_lean_ok(), then jg_flow_count_lean().
- * @return the packet's direction, or -1 when the packet needs
- *         jg_flow_packet_hint() (nothing was changed)
- */
-static inline int
-jg_flow_account_lean(struct jg_flow_table *t, struct jg_flow *f, const struct jg_flow_hint *h, uint32_t frame_len,
-		     uint64_t now)
-{
-	if (!jg_flow_lean_ok(jg_flow_lean_state(f), h->lean_cls))
-		return -1;
-	return jg_flow_count_lean(t, f, h, frame_len, now);
-}
-
-/**
  * jg_flow_packet() for a prepared packet. The hint is checked, not trusted:
  * packets processed since may have moved or ended flows.
  */
