@@ -245,10 +245,12 @@ jg_worker_clock_anchor(struct jg_worker *w, uint64_t tsc, uint64_t ns)
  * for every such packet, a fifth of a replay's worker. They are put aside,
  * their header lines prefetched all at once, then detached.
  */
+#define FREE_BATCH 64 /* mbufs put back to their pool at once; attached ones set aside at once */
+
 static inline void
 put_one(struct rte_mbuf *x, struct rte_mbuf **put, unsigned int *k, struct rte_mempool **pool)
 {
-	if (unlikely(x->pool != *pool || *k == 64)) {
+	if (unlikely(x->pool != *pool || *k == FREE_BATCH)) {
 		if (*k != 0)
 			rte_mempool_put_bulk(*pool, (void *const *)put, *k);
 		*pool = x->pool;
@@ -260,7 +262,7 @@ put_one(struct rte_mbuf *x, struct rte_mbuf **put, unsigned int *k, struct rte_m
 void
 jg_worker_free_mbufs(struct rte_mbuf *const *m, unsigned int n)
 {
-	struct rte_mbuf *put[64], *attached[64];
+	struct rte_mbuf *put[FREE_BATCH], *attached[FREE_BATCH];
 	struct rte_mempool *pool = NULL;
 	unsigned int k = 0, n_att = 0;
 
