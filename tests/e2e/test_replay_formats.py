@@ -3,8 +3,12 @@
 and nanosecond stamps), and converted first: pcapng whose interfaces differ in link type,
 snapshot length and timestamp resolution (libpcap gives up on it), PPP, Cisco HDLC and
 NFLOG captures, a file cut inside a record. The same traffic each time (two TCP sessions
-and a DNS exchange): the same flows, every packet in a flow, capture times kept."""
+and a DNS exchange): the same flows, every packet in a flow, capture times kept. A file read
+in place is mapped; each such form is replayed with read() too, and so are random frames cut at
+random lengths (seed printed) ending at a page boundary: both readers alike. A file cut on
+disk during its replay stops the dataplane with exit 3 and a message."""
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -120,6 +124,50 @@ for map_env in (None, "0"):
     udp = [f for f in jsonl(f"{out}/flows.jsonl") if f["proto"] == "udp"]
     check(len(udp) == 1 and udp[0]["bytes"] == 70000, f"big frame ({map_env}): its flow {udp}")
     cleanup(out)
+
+# random frames, cut at random lengths (none, inside the Ethernet, IP or TCP header, whole), the
+# last record ending on the file's last byte at a page boundary (a mapped read past a frame's end
+# would fault there): the mapped reader and read() must give the same counters and flow records
+seed = int(os.environ.get("JG_REPLAY_SEED", "0")) or int.from_bytes(os.urandom(4), "little")
+print(f"random frames: seed {seed} (JG_REPLAY_SEED)")
+rng = random.Random(seed)
+
+
+def random_frame(caplen):
+    proto = rng.choice((6, 17, 6, 1))
+    l4 = struct.pack(">HHIIBBHHH", rng.choice((445, 135, 80, 53, 50000)), rng.randrange(1, 65536), rng.getrandbits(32),
+                     rng.getrandbits(32), 0x50, rng.getrandbits(8), 65535, 0, 0)
+    body = l4 + bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 80)))
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45 if rng.random() < 0.9 else rng.getrandbits(8), 0, 20 + len(body),
+                     rng.getrandbits(16), 0x4000 if rng.random() < 0.9 else rng.getrandbits(16), 64, proto, 0,
+                     bytes((10, 0, rng.randrange(4), rng.randrange(1, 5))), bytes((10, 1, 0, rng.randrange(1, 5))))
+    frame = b"\2\0\0\0\0\2\2\0\0\0\0\1\x08\0" + ip + body
+    frame += bytes(max(0, caplen - len(frame)))
+    return frame[:caplen], len(frame)
+
+
+lens = (0, 1, 13, 14, 33, 34, 53, 54, 55, 60, 64, 100, 200)
+rand_recs = [random_frame(rng.choice(lens)) for _ in range(3000)]
+body = b"".join(struct.pack("<IIII", T0 + i // 100, i, len(f), o) + f for i, (f, o) in enumerate(rand_recs))
+last = 4096 - (24 + len(body) + 16) % 4096
+last += 4096 if last < 60 else 0
+f, o = random_frame(last)
+body += struct.pack("<IIII", T0 + 60, 0, len(f), o) + f
+rand_path = f"{work}/random.pcap"
+with open(rand_path, "wb") as fh:
+    fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + body)
+check(os.path.getsize(rand_path) % 4096 == 0, "random frames: the file ends at a page boundary")
+results = []
+for map_env in (None, "0"):
+    env = dict(os.environ, JG_HASH_SEED="7", **({"JG_REPLAY_MAP": map_env} if map_env else {}))
+    r, out = replay([rand_path], env=env)
+    check(r.returncode == 0, f"random frames ({map_env}): exit {r.returncode}: {r.stderr[-400:]}")
+    s = summary(out)
+    handled, dropped = accounted(s)
+    check(handled == len(rand_recs) + 1 and dropped == 0, f"random frames ({map_env}): {handled} handled, {dropped} dropped")
+    results.append((s["counters"], sorted(open(f"{out}/flows.jsonl").read().splitlines())))
+    cleanup(out)
+check(results[0] == results[1], f"random frames: both readers alike (seed {seed})")
 
 # a file cut on disk while it is replayed: its mapping's pages past the new end are gone (SIGBUS),
 # the dataplane says so and stops. Made certain: jg-dataplane alone, the file cut once it is ready
